@@ -1,0 +1,45 @@
+"""The `sopbot` command: parses arguments, reads settings once, runs one sub-command."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from dotenv import load_dotenv
+
+from bot.cli import db_cmd, run_cmd, sops_cmd
+from bot.cli.errors import UsageError
+from bot.config import ConfigError, Settings
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every sub-command registered."""
+    parser = argparse.ArgumentParser(
+        prog="sopbot", description="Live by your standard operating procedures, inside Slack."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in (run_cmd, sops_cmd, db_cmd):
+        module.register(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run `sopbot` with `argv`; return the exit code."""
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # The real environment wins over .env, so deployments can override a developer's file.
+    load_dotenv(".env", override=False)
+    try:
+        settings = Settings.from_env()
+        return int(args.handler(args, settings) or 0)
+    except (ConfigError, UsageError) as exc:
+        print(f"sopbot: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,127 @@
+"""`sopbot sops check|publish|list|show`: validate, publish and read SOPs."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC, datetime
+from pathlib import Path
+
+from bot.cli.errors import UsageError
+from bot.config import Settings
+from bot.core.model import Sop
+from bot.core.parse import load_sops
+from bot.core.text import sop_as_text
+from bot.db import sops as repo
+from bot.services.publish import publish_directory
+from bot.wiring import open_database
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the `sops` sub-command and its actions."""
+    sops = commands.add_parser("sops", help="check, publish and show SOPs")
+    actions = sops.add_subparsers(dest="sops_command", metavar="ACTION", required=True)
+
+    check = actions.add_parser("check", help="validate SOP files without writing anything")
+    check.add_argument("dir", nargs="?", type=Path, help="folder of SOPs (default: SOPS_DIR)")
+    check.set_defaults(handler=check_sops)
+
+    publish = actions.add_parser("publish", help="store changed SOP files as new revisions")
+    publish.add_argument("dir", nargs="?", type=Path, help="folder of SOPs (default: SOPS_DIR)")
+    publish.add_argument(
+        "--minor", action="store_true", help="mark every change as non-material (no retraining)"
+    )
+    publish.set_defaults(handler=publish_sops)
+
+    listing = actions.add_parser("list", help="list published SOPs")
+    listing.add_argument("--all", action="store_true", help="include retired SOPs")
+    listing.set_defaults(handler=list_sops)
+
+    show = actions.add_parser("show", help="print one SOP as text")
+    show.add_argument("slug", help="the SOP's id")
+    show.add_argument("--revision", type=int, help="revision number (default: current)")
+    show.set_defaults(handler=show_sop)
+
+
+def _directory(args: argparse.Namespace, settings: Settings) -> Path:
+    directory = args.dir or settings.sops_dir
+    if not directory.is_dir():
+        raise UsageError(f"{directory} is not a folder; pass one or set SOPS_DIR")
+    return directory
+
+
+def check_sops(args: argparse.Namespace, settings: Settings) -> int:
+    """Print every error in every file; exit 1 if there is any."""
+    directory = _directory(args, settings)
+    sops, errors = load_sops(directory)
+    for error in errors:
+        print(error)
+    if errors:
+        files = len({e.path for e in errors})
+        print(f"{len(errors)} error(s) in {files} file(s); nothing was published")
+        return 1
+    print(f"{len(sops)} SOP(s) OK in {directory}")
+    return 0
+
+
+def publish_sops(args: argparse.Namespace, settings: Settings) -> int:
+    """Publish the folder; print one line per SOP and the changed steps."""
+    directory = _directory(args, settings)
+    database = open_database(settings)
+    with database.session() as session:
+        report = publish_directory(
+            session, directory=directory, now=datetime.now(UTC), minor=args.minor
+        )
+    for error in report.errors:
+        print(error)
+    if report.errors:
+        print(f"{len(report.errors)} error(s); nothing was published")
+        return 1
+    for outcome in report.outcomes:
+        print("\n".join(outcome.describe()))
+    print(f"{len(report.new_revisions)} new revision(s)")
+    return 0
+
+
+def list_sops(args: argparse.Namespace, settings: Settings) -> int:
+    """Print one line per SOP: id, revision, title, state."""
+    database = open_database(settings)
+    with database.session() as session:
+        workspace = repo.default_workspace(session)
+        records = repo.list_sops(session, workspace_id=workspace.id, include_retired=args.all)
+        rows = [
+            (
+                r.slug,
+                f"v{r.current_revision.number}" if r.current_revision else "-",
+                r.title,
+                "retired" if r.retired_at else "",
+            )
+            for r in records
+        ]
+    if not rows:
+        print("no SOPs published yet; run: sopbot sops publish")
+        return 0
+    width = max(len(slug) for slug, *_ in rows)
+    for slug, number, title, state in rows:
+        print(f"{slug:<{width}}  {number:>4}  {title}  {state}".rstrip())
+    return 0
+
+
+def show_sop(args: argparse.Namespace, settings: Settings) -> int:
+    """Print one SOP (current or a given revision) as text."""
+    database = open_database(settings)
+    with database.session() as session:
+        workspace = repo.default_workspace(session)
+        record = repo.get_sop(session, workspace_id=workspace.id, slug=args.slug)
+        if record is None or record.current_revision is None:
+            raise UsageError(f"no SOP with id {args.slug!r}; see: sopbot sops list")
+        revision = record.current_revision
+        if args.revision is not None:
+            revision = repo.get_revision(session, sop_id=record.id, number=args.revision)
+            if revision is None:
+                raise UsageError(
+                    f"{args.slug} has no revision {args.revision} "
+                    f"(latest is v{record.current_revision.number})"
+                )
+        text = sop_as_text(Sop.from_dict(revision.content), revision=revision.number)
+    print(text, end="")
+    return 0

@@ -1,0 +1,144 @@
+"""One frozen Settings object, read once from the environment and validated."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import time
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+MANIFEST_HINT = "create the Slack app from deploy/slack-app-manifest.yml"
+
+
+class ConfigError(ValueError):
+    """A bad configuration value; the message is one line naming the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything sopbot reads from its environment."""
+
+    database_url: str = "sqlite:///sopbot.db"
+    sops_dir: Path = Path("sops")
+    slack_bot_token: str | None = None
+    slack_signing_secret: str | None = None
+    slack_app_token: str | None = None
+    slack_api_url: str = DEFAULT_SLACK_API_URL
+    port: int = 3000
+    manager_channel: str | None = None
+    digest_time: time = time(9, 0)
+    digest_tz: str = "UTC"
+    admins: frozenset[str] = field(default_factory=frozenset)
+    remind_after_seconds: int = 2 * 86400
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The digest time zone."""
+        return ZoneInfo(self.digest_tz)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build Settings from `env` (default: os.environ); raise ConfigError on a bad value."""
+        env = os.environ if env is None else env
+
+        def get(name: str) -> str | None:
+            value = env.get(name, "").strip()
+            return value or None
+
+        return cls(
+            database_url=get("DATABASE_URL") or cls.database_url,
+            sops_dir=Path(get("SOPS_DIR") or "sops"),
+            slack_bot_token=_token(get("SLACK_BOT_TOKEN"), "SLACK_BOT_TOKEN", "xoxb-"),
+            slack_signing_secret=_secret(get("SLACK_SIGNING_SECRET")),
+            slack_app_token=_token(get("SLACK_APP_TOKEN"), "SLACK_APP_TOKEN", "xapp-"),
+            slack_api_url=_api_url(get("SLACK_API_URL") or DEFAULT_SLACK_API_URL),
+            port=_port(get("PORT") or "3000"),
+            manager_channel=_channel(get("MANAGER_CHANNEL")),
+            digest_time=_clock_time(get("DIGEST_TIME") or "09:00"),
+            digest_tz=_zone(get("DIGEST_TZ") or "UTC"),
+            admins=_user_ids(get("SOPBOT_ADMINS") or ""),
+            remind_after_seconds=parse_duration(get("REMIND_AFTER") or "2d", name="REMIND_AFTER"),
+        )
+
+
+_DURATION = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
+
+
+def parse_duration(value: str, *, name: str) -> int:
+    """Parse `90m`, `12h`, `2d`, `1w` into seconds."""
+    match = _DURATION.match(value)
+    if not match or int(match[1]) == 0:
+        raise ConfigError(f"{name}={value!r} is not a duration; use e.g. 12h, 2d or 1w")
+    return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def _token(value: str | None, name: str, prefix: str) -> str | None:
+    if value is not None and not value.startswith(prefix):
+        raise ConfigError(
+            f"{name} must start with {prefix!r}; copy it from your Slack app's settings "
+            f"({MANIFEST_HINT})"
+        )
+    return value
+
+
+def _secret(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[0-9A-Za-z]{8,}", value):
+        raise ConfigError(
+            "SLACK_SIGNING_SECRET looks wrong (expected letters and digits); copy it from "
+            "Basic Information > App Credentials of your Slack app"
+        )
+    return value
+
+
+def _api_url(value: str) -> str:
+    if not re.match(r"^https?://[^\s/]+", value):
+        raise ConfigError(f"SLACK_API_URL={value!r} is not an http(s) URL")
+    return value if value.endswith("/") else value + "/"
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"PORT={value!r} is not a TCP port; use a number from 1 to 65535")
+    return int(value)
+
+
+def _channel(value: str | None) -> str | None:
+    if value is not None and not re.fullmatch(r"[CGD][A-Z0-9]{2,}", value):
+        raise ConfigError(
+            f"MANAGER_CHANNEL={value!r} is not a channel ID; use the ID (e.g. C0123ABCD) from "
+            "the channel's details, not its name"
+        )
+    return value
+
+
+def _clock_time(value: str) -> time:
+    match = re.fullmatch(r"(\d{1,2}):(\d{2})", value)
+    if not match or int(match[1]) > 23 or int(match[2]) > 59:
+        raise ConfigError(f"DIGEST_TIME={value!r} is not a time of day; use HH:MM, e.g. 09:00")
+    return time(int(match[1]), int(match[2]))
+
+
+def _zone(value: str) -> str:
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(
+            f"DIGEST_TZ={value!r} is not a time zone; use an IANA name such as Europe/Berlin"
+        ) from None
+    return value
+
+
+def _user_ids(value: str) -> frozenset[str]:
+    ids = [part.strip() for part in value.split(",") if part.strip()]
+    bad = [i for i in ids if not re.fullmatch(r"[UW][A-Z0-9]{2,}", i)]
+    if bad:
+        raise ConfigError(
+            f"SOPBOT_ADMINS has {bad[0]!r}, which is not a Slack user ID (e.g. U024BE7LH); "
+            "separate IDs with commas"
+        )
+    return frozenset(ids)

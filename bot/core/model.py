@@ -1,0 +1,109 @@
+"""The SOP as sopbot understands it: plain, immutable values parsed from one Markdown file."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Retrain = Literal["auto", "always", "never"]
+RETRAIN_CHOICES: tuple[str, ...] = ("auto", "always", "never")
+DEFAULT_PASS_MARK = 80
+
+
+@dataclass(frozen=True)
+class Role:
+    """A part in the play: who is responsible for which steps."""
+
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of the procedure; `number` is 1-based, `body` is Markdown without the Role line."""
+
+    number: int
+    title: str
+    body: str = ""
+    role: str | None = None
+    scripts: tuple[str, ...] = ()
+    checklist: tuple[str, ...] = ()
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer to a quiz question."""
+
+    text: str
+    correct: bool
+
+
+@dataclass(frozen=True)
+class Question:
+    """A quiz question, optionally tied to a step number."""
+
+    number: int
+    text: str
+    options: tuple[Option, ...]
+    explanation: str = ""
+    step: int | None = None
+    line: int = 0
+
+
+@dataclass(frozen=True)
+class Sop:
+    """A parsed SOP file."""
+
+    slug: str
+    title: str
+    steps: tuple[Step, ...]
+    path: str = ""
+    owner: str | None = None
+    audience: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    review_every_days: int | None = None
+    pass_mark: int = DEFAULT_PASS_MARK
+    retrain: str = "auto"
+    background: str = ""
+    roles: tuple[Role, ...] = ()
+    outcome: str = ""
+    quiz: tuple[Question, ...] = field(default=())
+
+    def step(self, number: int) -> Step:
+        """Return step `number` (1-based)."""
+        return self.steps[number - 1]
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-safe dict (for storing a revision's parsed content)."""
+        return dataclasses.asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sop:
+        """Rebuild a Sop from `to_dict` output."""
+        d = dict(data)
+        d["steps"] = tuple(
+            Step(**{**s, "scripts": tuple(s["scripts"]), "checklist": tuple(s["checklist"])})
+            for s in d["steps"]
+        )
+        d["roles"] = tuple(Role(**r) for r in d.get("roles", ()))
+        d["quiz"] = tuple(
+            Question(**{**q, "options": tuple(Option(**o) for o in q["options"])})
+            for q in d.get("quiz", ())
+        )
+        for key in ("audience", "tags"):
+            d[key] = tuple(d.get(key, ()))
+        return cls(**d)
+
+
+@dataclass(frozen=True)
+class SopError:
+    """A problem in an SOP file, reported as `path:line: message`."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"

@@ -1,0 +1,105 @@
+"""Queries over SOPs and their revisions; callers own the transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from bot.core.model import Sop
+from bot.db.models import QuizQuestion, Revision, SopRecord, StepRecord, Workspace
+
+
+def default_workspace(session: Session) -> Workspace:
+    """The install's workspace (created on first use; sopbot serves one team per database)."""
+    workspace = session.scalars(select(Workspace).order_by(Workspace.id).limit(1)).first()
+    if workspace is None:
+        workspace = Workspace(name="")
+        session.add(workspace)
+        session.flush()
+    return workspace
+
+
+def get_sop(session: Session, *, workspace_id: int, slug: str) -> SopRecord | None:
+    """The SOP with this slug, retired or not."""
+    return session.scalars(
+        select(SopRecord).where(SopRecord.workspace_id == workspace_id, SopRecord.slug == slug)
+    ).first()
+
+
+def list_sops(
+    session: Session, *, workspace_id: int, include_retired: bool = False
+) -> list[SopRecord]:
+    """SOPs ordered by title, each with its current revision loaded."""
+    query = (
+        select(SopRecord)
+        .where(SopRecord.workspace_id == workspace_id)
+        .options(selectinload(SopRecord.current_revision))
+        .order_by(SopRecord.title)
+    )
+    if not include_retired:
+        query = query.where(SopRecord.retired_at.is_(None))
+    return list(session.scalars(query))
+
+
+def get_revision(session: Session, *, sop_id: int, number: int) -> Revision | None:
+    """Revision `number` of an SOP."""
+    return session.scalars(
+        select(Revision).where(Revision.sop_id == sop_id, Revision.number == number)
+    ).first()
+
+
+def current_sops(session: Session, *, workspace_id: int) -> list[tuple[SopRecord, Sop]]:
+    """Every live SOP with its current revision parsed back into the core model."""
+    return [
+        (record, Sop.from_dict(record.current_revision.content))
+        for record in list_sops(session, workspace_id=workspace_id)
+        if record.current_revision is not None
+    ]
+
+
+def add_revision(
+    session: Session,
+    *,
+    record: SopRecord,
+    sop: Sop,
+    number: int,
+    source: str,
+    fingerprint: str,
+    diff: dict,
+    material: bool,
+    now: datetime,
+) -> Revision:
+    """Store a new immutable revision with its steps and questions and make it current."""
+    revision = Revision(
+        sop_id=record.id,
+        number=number,
+        fingerprint=fingerprint,
+        content=sop.to_dict(),
+        source=source,
+        diff=diff,
+        material=material,
+        published_at=now,
+        steps=[
+            StepRecord(number=s.number, title=s.title, role=s.role, body=s.body) for s in sop.steps
+        ],
+        questions=[
+            QuizQuestion(
+                number=q.number,
+                text=q.text,
+                options=[{"text": o.text, "correct": o.correct} for o in q.options],
+                explanation=q.explanation,
+                step_number=q.step,
+            )
+            for q in sop.quiz
+        ],
+    )
+    session.add(revision)
+    session.flush()
+    record.current_revision = revision
+    record.title = sop.title
+    record.owner = sop.owner
+    record.path = sop.path
+    record.retired_at = None
+    return revision

@@ -1,0 +1,143 @@
+"""Publish the SOP files in a folder as new revisions, retiring SOPs whose file is gone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy.orm import Session
+
+from bot.core.diff import RevisionDiff, content_fingerprint, diff_sops
+from bot.core.model import Sop, SopError
+from bot.core.parse import load_sops
+from bot.db import sops as repo
+from bot.db.models import Revision, SopRecord
+
+Status = Literal["new", "changed", "unchanged", "retired"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What publishing did to one SOP."""
+
+    slug: str
+    title: str
+    status: Status
+    old_number: int | None = None
+    new_number: int | None = None
+    diff: RevisionDiff | None = None
+    revision_id: int | None = None
+
+    def describe(self) -> list[str]:
+        """One headline line, then one indented line per changed step."""
+        if self.status == "new":
+            head = f"new        {self.slug} v{self.new_number}  {self.title}"
+        elif self.status == "changed":
+            assert self.diff is not None
+            kind = "material" if self.diff.material else "minor"
+            head = (
+                f"changed    {self.slug} v{self.old_number} -> v{self.new_number}  "
+                f"({kind}: {self.diff.reason})"
+            )
+        elif self.status == "unchanged":
+            head = f"unchanged  {self.slug} v{self.old_number}"
+        else:
+            head = f"retired    {self.slug} (last v{self.old_number}; history kept)"
+        details = self.diff.summary_lines() if self.diff and self.status == "changed" else []
+        return [head, *(f"           {line}" for line in details)]
+
+
+@dataclass
+class PublishReport:
+    """The outcome per SOP, or the validation errors that stopped the publish."""
+
+    outcomes: list[Outcome] = field(default_factory=list)
+    errors: list[SopError] = field(default_factory=list)
+
+    @property
+    def new_revisions(self) -> list[Outcome]:
+        """Outcomes that created a revision."""
+        return [o for o in self.outcomes if o.status in ("new", "changed")]
+
+
+def publish_directory(
+    session: Session, *, directory: Path, now: datetime, minor: bool = False
+) -> PublishReport:
+    """Validate every file, then store changed ones as revisions; any error stores nothing."""
+    sops, errors = load_sops(directory)
+    if errors:
+        return PublishReport(errors=errors)
+    workspace = repo.default_workspace(session)
+    report = PublishReport()
+    seen: set[str] = set()
+    for sop in sops:
+        seen.add(sop.slug)
+        source = (directory / sop.path).read_text(encoding="utf-8")
+        report.outcomes.append(
+            _publish_one(
+                session, workspace_id=workspace.id, sop=sop, source=source, now=now, minor=minor
+            )
+        )
+    for record in repo.list_sops(session, workspace_id=workspace.id):
+        if record.slug not in seen:
+            record.retired_at = now
+            number = record.current_revision.number if record.current_revision else None
+            report.outcomes.append(
+                Outcome(slug=record.slug, title=record.title, status="retired", old_number=number)
+            )
+    return report
+
+
+def _publish_one(
+    session: Session, *, workspace_id: int, sop: Sop, source: str, now: datetime, minor: bool
+) -> Outcome:
+    record = repo.get_sop(session, workspace_id=workspace_id, slug=sop.slug)
+    if record is None:
+        record = SopRecord(
+            workspace_id=workspace_id,
+            slug=sop.slug,
+            title=sop.title,
+            path=sop.path,
+            owner=sop.owner,
+            created_at=now,
+        )
+        session.add(record)
+        session.flush()
+    current: Revision | None = record.current_revision
+    fingerprint = content_fingerprint(sop)
+    if current is not None and current.fingerprint == fingerprint:
+        # A file that came back unchanged after being removed is simply live again.
+        record.retired_at = None
+        record.path = sop.path
+        return Outcome(
+            slug=sop.slug,
+            title=sop.title,
+            status="unchanged",
+            old_number=current.number,
+            revision_id=current.id,
+        )
+    old = Sop.from_dict(current.content) if current is not None else None
+    diff = diff_sops(old, sop, force_minor=minor)
+    number = current.number + 1 if current is not None else 1
+    revision = repo.add_revision(
+        session,
+        record=record,
+        sop=sop,
+        number=number,
+        source=source,
+        fingerprint=fingerprint,
+        diff=diff.to_dict(),
+        material=diff.material,
+        now=now,
+    )
+    return Outcome(
+        slug=sop.slug,
+        title=sop.title,
+        status="new" if current is None else "changed",
+        old_number=current.number if current is not None else None,
+        new_number=number,
+        diff=diff,
+        revision_id=revision.id,
+    )
