@@ -7,9 +7,11 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -155,3 +157,75 @@ class QuizQuestion(Base):
     step_number: Mapped[int | None] = mapped_column(Integer)
 
     revision: Mapped[Revision] = relationship(back_populates="questions")
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+
+class Run(Base):
+    """One person following one revision of an SOP in a Slack thread."""
+
+    __tablename__ = "runs"
+    __table_args__ = (Index("ix_runs_user_id_status", "user_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    sop_id: Mapped[int] = mapped_column(ForeignKey("sops.id"), index=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+    channel_id: Mapped[str] = mapped_column(String(32))
+    thread_ts: Mapped[str | None] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="active")
+    current_step: Mapped[int] = mapped_column(Integer, default=1)
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    restarted_from_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+
+    sop: Mapped[SopRecord] = relationship()
+    revision: Mapped[Revision] = relationship()
+
+
+class RunVisit(Base):
+    """One showing of one step in a run: posted, then done, gone back from, or closed."""
+
+    __tablename__ = "run_steps"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id"), index=True)
+    step_number: Mapped[int] = mapped_column(Integer)
+    message_ts: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+    run: Mapped[Run] = relationship()
+
+
+class Event(Base):
+    """An append-only record of something that happened, read by the KPI digest."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        Index("ix_events_workspace_id_at", "workspace_id", "at"),
+        Index("ix_events_kind_at", "kind", "at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    at: Mapped[datetime] = mapped_column(UtcDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    user_id: Mapped[str | None] = mapped_column(String(32))
+    sop_id: Mapped[int | None] = mapped_column(ForeignKey("sops.id"))
+    revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("runs.id"))
+    step_number: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+
+
+class ProcessedEvent(Base):
+    """Events API deliveries already handled, so a retry reaching any process is skipped."""
+
+    __tablename__ = "processed_events"
+
+    event_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime)

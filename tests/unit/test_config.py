@@ -1,0 +1,83 @@
+"""Settings: defaults, parsing and one-line errors for bad values."""
+
+from datetime import time
+
+import pytest
+
+from bot.config import ConfigError, Settings, parse_duration
+
+
+def test_defaults_work_with_an_empty_environment():
+    settings = Settings.from_env({})
+    assert settings.database_url == "sqlite:///sopbot.db"
+    assert str(settings.sops_dir) == "sops"
+    assert settings.slack_api_url == "https://slack.com/api/"
+    assert settings.port == 3000
+    assert settings.digest_time == time(9, 0)
+    assert settings.digest_tz == "UTC"
+    assert settings.admins == frozenset()
+    assert settings.remind_after_seconds == 2 * 86400
+    assert settings.slack_bot_token is None
+
+
+def test_values_are_parsed():
+    settings = Settings.from_env(
+        {
+            "DATABASE_URL": "postgresql+psycopg://u@h/db",
+            "SOPS_DIR": "/srv/sops",
+            "SLACK_BOT_TOKEN": "xoxb-1-2",
+            "SLACK_SIGNING_SECRET": "abc123def456",
+            "SLACK_APP_TOKEN": "xapp-1-2",
+            "SLACK_API_URL": "http://127.0.0.1:9999/api",
+            "PORT": "8080",
+            "MANAGER_CHANNEL": "C0123ABCD",
+            "DIGEST_TIME": "7:30",
+            "DIGEST_TZ": "Europe/Berlin",
+            "SOPBOT_ADMINS": "U024BE7LH, W0ADMIN2",
+            "REMIND_AFTER": "12h",
+        }
+    )
+    assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
+    assert settings.port == 8080
+    assert settings.digest_time == time(7, 30)
+    assert settings.zone.key == "Europe/Berlin"
+    assert settings.admins == {"U024BE7LH", "W0ADMIN2"}
+    assert settings.remind_after_seconds == 12 * 3600
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "fragment"),
+    [
+        ("DIGEST_TZ", "Mars/Base", "DIGEST_TZ='Mars/Base' is not a time zone"),
+        ("DIGEST_TIME", "25:00", "DIGEST_TIME='25:00'"),
+        ("DIGEST_TIME", "nine", "use HH:MM"),
+        ("PORT", "http", "PORT='http'"),
+        ("PORT", "70000", "PORT='70000'"),
+        ("REMIND_AFTER", "soon", "REMIND_AFTER='soon'"),
+        ("REMIND_AFTER", "0d", "REMIND_AFTER='0d'"),
+        ("MANAGER_CHANNEL", "#ops-managers", "not a channel ID"),
+        ("SOPBOT_ADMINS", "U024BE7LH,@sam", "'@sam'"),
+        ("SLACK_BOT_TOKEN", "xapp-wrong", "SLACK_BOT_TOKEN must start with 'xoxb-'"),
+        ("SLACK_APP_TOKEN", "xoxb-wrong", "SLACK_APP_TOKEN must start with 'xapp-'"),
+        ("SLACK_SIGNING_SECRET", "not a secret!", "SLACK_SIGNING_SECRET"),
+        ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL"),
+    ],
+)
+def test_bad_values_raise_one_line_naming_the_variable(name, value, fragment):
+    with pytest.raises(ConfigError) as excinfo:
+        Settings.from_env({name: value})
+    message = str(excinfo.value)
+    assert fragment in message
+    assert name in message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30), ("90m", 5400), ("2d", 172800), ("1w", 604800)]
+)
+def test_durations(text, seconds):
+    assert parse_duration(text, name="X") == seconds
+
+
+def test_blank_values_mean_default():
+    assert Settings.from_env({"PORT": "  ", "DIGEST_TZ": ""}).port == 3000
