@@ -1,0 +1,290 @@
+"""Find the SOP someone means from a few words they typed in Slack.
+
+Stdlib only (difflib for typos): the ranking needs are small, and a fuzzy-matching
+library such as rapidfuzz would be a new compiled dependency for a few hundred SOPs.
+"""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_left
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from bot.core.model import Sop
+
+# Where a word is found says how likely the SOP is the one meant.
+TITLE_WEIGHT = 1.0  # title and slug
+TAG_WEIGHT = 0.75
+STEP_TITLE_WEIGHT = 0.55
+STEP_TEXT_WEIGHT = 0.35  # step body, scripts and checklist
+
+PREFIX_SIMILARITY = 0.9  # "pass" for "password", "onboard" for "onboarding"
+TYPO_CUTOFF = 0.8  # difflib ratio; "refnud"/"refund" is 0.83, "cat"/"car" 0.67
+MIN_TYPO_LENGTH = 4  # shorter words are too easy to confuse with each other
+MIN_PREFIX_LENGTH = 3
+
+# Most of a score is how well each query word is found; the rest is how much of the
+# title the query covers, so "refund request" prefers "Refund request" over
+# "Refund request escalation". A score of 1.0 means the query is exactly the title.
+WORD_SHARE = 0.9
+COVERAGE_SHARE = 0.1
+
+MIN_SCORE = 0.3  # a single word found only in one step's text still counts (0.315)
+WINNER_MIN_SCORE = 0.6  # a tag match (0.675) can win; a step-text-only match cannot
+WINNER_LEAD = 1.5
+
+NAME_LIKENESS_CUTOFF = 0.6  # whole title or slug against the whole query, for suggestions
+
+# Only the first words of a pasted wall of text are searched, which bounds the
+# work per query whatever someone sends.
+MAX_QUERY_WORDS = 8
+
+STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "at",
+        "be",
+        "by",
+        "can",
+        "do",
+        "does",
+        "for",
+        "from",
+        "help",
+        "how",
+        "i",
+        "in",
+        "is",
+        "it",
+        "me",
+        "my",
+        "need",
+        "of",
+        "on",
+        "or",
+        "our",
+        "please",
+        "sop",
+        "sops",
+        "procedure",
+        "the",
+        "this",
+        "to",
+        "we",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "with",
+        "you",
+        "your",
+    ]
+)
+
+# Slack markup (<!channel>, <@U123>, <#C1|general>, <https://…|link>) and emoji codes
+# (:tada:) are not words the user is searching for.
+_SLACK_MARKUP = re.compile(r"<[^>]*>|:[a-z0-9_+\-]+:")
+_APOSTROPHE_S = re.compile(r"['\u2019]s\b")
+_APOSTROPHES = re.compile(r"['\u2019]")
+_WORD = re.compile(r"\w+")  # with "_" replaced by a space first: faster than [^\W_]+
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One SOP that matches a search, with a score between 0 and 1."""
+
+    slug: str
+    title: str
+    score: float
+
+
+def _stem(word: str) -> str:
+    # Plural "s" only: enough for "refunds"/"refund" without a stemming library.
+    if len(word) > 3 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _words(text: str) -> list[str]:
+    text = text.casefold().replace("_", " ")
+    # The apostrophe regexes cost as much as finding the words; most text has none.
+    if "'" in text or "\u2019" in text:
+        text = _APOSTROPHES.sub("", _APOSTROPHE_S.sub("", text))
+    return _WORD.findall(text)
+
+
+def _terms(text: str) -> list[str]:
+    return [_stem(w) for w in _words(text) if w not in STOPWORDS]
+
+
+def _word_set(text: str) -> set[str]:
+    return set(_words(text)) - STOPWORDS
+
+
+class SearchIndex:
+    """An inverted index over a set of SOPs, built once and searched many times."""
+
+    def __init__(self, sops: Sequence[Sop]) -> None:
+        self._sops = tuple(sops)
+        self._by_slug = {sop.slug.casefold(): i for i, sop in enumerate(self._sops)}
+        self._title_terms = [frozenset(_terms(sop.title)) for sop in self._sops]
+        # Index unstemmed words first and stem each distinct word once afterwards:
+        # stemming every word of every step is most of the cost of building an index.
+        by_word: dict[str, dict[int, float]] = defaultdict(dict)
+        for index, sop in enumerate(self._sops):
+            fields = (
+                (_word_set(f"{sop.title} {sop.slug}"), TITLE_WEIGHT),
+                (_word_set(" ".join(sop.tags)), TAG_WEIGHT),
+                (_word_set(" ".join(s.title for s in sop.steps)), STEP_TITLE_WEIGHT),
+                (
+                    _word_set(
+                        " ".join(" ".join((s.body, *s.scripts, *s.checklist)) for s in sop.steps)
+                    ),
+                    STEP_TEXT_WEIGHT,
+                ),
+            )
+            seen: set[str] = set()
+            for words, weight in fields:  # heaviest first, so a word keeps its best field
+                for word in words - seen:
+                    by_word[word][index] = weight
+                seen |= words
+        # term -> {sop index: weight of the heaviest field containing the term}
+        self._postings: dict[str, dict[int, float]] = defaultdict(dict)
+        for word, postings in by_word.items():
+            merged = self._postings[_stem(word)]
+            for index, weight in postings.items():
+                if merged.get(index, 0.0) < weight:
+                    merged[index] = weight
+        self._vocabulary = sorted(self._postings)
+        self._by_length: dict[int, list[str]] = defaultdict(list)
+        for term in self._vocabulary:
+            self._by_length[len(term)].append(term)
+
+    def _similar(self, word: str) -> dict[str, float]:
+        """Return indexed terms close to `word`: exact 1.0, prefix 0.9, typo by ratio."""
+        found: dict[str, float] = {}
+        if len(word) >= MIN_PREFIX_LENGTH:
+            vocabulary = self._vocabulary
+            at = bisect_left(vocabulary, word)
+            while at < len(vocabulary) and vocabulary[at].startswith(word):
+                found[vocabulary[at]] = PREFIX_SIMILARITY
+                at += 1
+            # A known word inside a longer query word ("onboard" in "onboarding"), but
+            # not a short one that merely starts it ("ref" in "refunded").
+            for end in range(max(MIN_PREFIX_LENGTH, len(word) - 4), len(word)):
+                if word[:end] in self._postings:
+                    found[word[:end]] = PREFIX_SIMILARITY
+        if len(word) >= MIN_TYPO_LENGTH:
+            matcher = SequenceMatcher(b=word, autojunk=False)
+            for length in range(len(word) - 1, len(word) + 2):
+                for term in self._by_length.get(length, ()):
+                    if term in found:
+                        continue
+                    matcher.set_seq1(term)
+                    if (
+                        matcher.real_quick_ratio() >= TYPO_CUTOFF
+                        and matcher.quick_ratio() >= TYPO_CUTOFF
+                        and (ratio := matcher.ratio()) >= TYPO_CUTOFF
+                    ):
+                        found[term] = ratio
+        if word in self._postings:
+            found[word] = 1.0
+        return found
+
+    def _scores(self, query: str) -> dict[int, float]:
+        """Return a score for every SOP that matches at least one query word."""
+        query_terms = list(dict.fromkeys(_terms(_SLACK_MARKUP.sub(" ", query))))
+        query_terms = query_terms[:MAX_QUERY_WORDS]
+        if not query_terms:
+            return {}
+
+        best: dict[int, list[float]] = {}
+        closeness: dict[str, float] = {}  # indexed term -> best similarity to any query word
+        for position, word in enumerate(query_terms):
+            for term, similarity in self._similar(word).items():
+                closeness[term] = max(closeness.get(term, 0.0), similarity)
+                for index, weight in self._postings[term].items():
+                    row = best.setdefault(index, [0.0] * len(query_terms))
+                    row[position] = max(row[position], weight * similarity)
+
+        scores: dict[int, float] = {}
+        for index, row in best.items():
+            title_terms = self._title_terms[index]
+            coverage = (
+                sum(closeness.get(t, 0.0) for t in title_terms) / len(title_terms)
+                if title_terms
+                else 0.0
+            )
+            scores[index] = WORD_SHARE * sum(row) / len(row) + COVERAGE_SHARE * coverage
+        exact = self._by_slug.get(query.strip().casefold())
+        if exact is not None:
+            scores[exact] = 1.0
+        return scores
+
+    def _ranked(self, scores: dict[int, float]) -> list[Hit]:
+        hits = [
+            Hit(slug=self._sops[i].slug, title=self._sops[i].title, score=round(score, 4))
+            for i, score in scores.items()
+        ]
+        hits.sort(key=lambda hit: (-hit.score, hit.title.casefold(), hit.slug))
+        return hits
+
+    def search(self, query: str, *, limit: int = 5) -> list[Hit]:
+        """Return the SOPs matching `query` above MIN_SCORE, best first."""
+        scores = {i: s for i, s in self._scores(query).items() if s >= MIN_SCORE}
+        return self._ranked(scores)[:limit]
+
+    def closest_titles(self, query: str, *, limit: int = 3) -> list[str]:
+        """Return the titles nearest to `query`, even below MIN_SCORE (for "did you mean")."""
+        scores = self._scores(query)
+        joined = "".join(_terms(_SLACK_MARKUP.sub(" ", query)))[:200]
+        if not joined:
+            return []
+        # Whole-name likeness catches what per-word matching misses, such as words
+        # run together ("paswordreset"); spaces are dropped on both sides for that.
+        matcher = SequenceMatcher(b=joined, autojunk=False)
+        for index, sop in enumerate(self._sops):
+            likeness = 0.0
+            for name in (sop.title, sop.slug):
+                matcher.set_seq1("".join(_terms(name)))
+                if matcher.quick_ratio() >= NAME_LIKENESS_CUTOFF:
+                    likeness = max(likeness, matcher.ratio())
+            if likeness >= NAME_LIKENESS_CUTOFF:
+                scores[index] = max(scores.get(index, 0.0), 0.5 * likeness)
+        return [hit.title for hit in self._ranked(scores)[:limit]]
+
+
+def search(query: str, sops: Sequence[Sop], *, limit: int = 5) -> list[Hit]:
+    """Return the SOPs matching `query`, best first (see SearchIndex to search repeatedly)."""
+    return SearchIndex(sops).search(query, limit=limit)
+
+
+def clear_winner(hits: list[Hit]) -> Hit | None:
+    """Return the one hit to start directly, or None when the user should choose.
+
+    The rule: the only hit; or the top hit scoring at least WINNER_MIN_SCORE and
+    WINNER_LEAD times the second; or the top hit naming its title or slug exactly
+    (score 1.0) while the second does not.
+    """
+    if not hits:
+        return None
+    if len(hits) == 1:
+        return hits[0]
+    top, second = hits[0], hits[1]
+    if top.score >= WINNER_MIN_SCORE and top.score >= WINNER_LEAD * second.score:
+        return top
+    if top.score >= 1.0 > second.score:
+        return top
+    return None
+
+
+def closest_titles(query: str, sops: Sequence[Sop], *, limit: int = 3) -> list[str]:
+    """Return up to `limit` SOP titles nearest to `query`, for "no SOP matches" answers."""
+    return SearchIndex(sops).closest_titles(query, limit=limit)

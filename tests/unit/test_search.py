@@ -1,0 +1,301 @@
+"""SOP search: typed words in, the SOP the user meant out."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from bot.core.model import Sop, Step
+from bot.core.search import Hit, SearchIndex, clear_winner, closest_titles, search
+
+
+def make_sop(slug: str, title: str, steps: list[tuple[str, str]], tags: tuple[str, ...] = ()):
+    return Sop(
+        slug=slug,
+        title=title,
+        tags=tags,
+        steps=tuple(Step(number=n, title=t, body=b) for n, (t, b) in enumerate(steps, start=1)),
+    )
+
+
+SOPS = [
+    make_sop(
+        "refund-request",
+        "Handle a refund request",
+        [
+            ("Find the order", "Look the order up in the admin panel."),
+            ("Issue the refund", "Click Refund and confirm the amount."),
+        ],
+        tags=("billing", "support"),
+    ),
+    make_sop(
+        "customer-inquiry",
+        "Answer a customer inquiry",
+        [
+            ("Read the question", "Check the customer's history first."),
+            ("Reply", "Answer within one business day."),
+        ],
+        tags=("support",),
+    ),
+    make_sop(
+        "outsourced-work",
+        "Hand off outsourced work",
+        [
+            ("Write the brief", "Describe the deliverable and the deadline."),
+            ("Send the contract", "Use the freelancer template in Drive."),
+        ],
+        tags=("vendors", "contractor"),
+    ),
+    make_sop(
+        "new-hire-onboarding",
+        "Onboard a new hire",
+        [
+            ("Create accounts", "Set up email and a laptop before day one."),
+            ("Schedule the welcome lunch", "Book a table for the team."),
+        ],
+        tags=("hr", "people"),
+    ),
+    make_sop(
+        "password-reset",
+        "Reset a customer's password",
+        [
+            ("Verify identity", "Ask for the last four digits of the card on file."),
+            ("Send the reset link", "Never read a password out loud."),
+        ],
+        tags=("security", "support"),
+    ),
+]
+
+
+@pytest.fixture(scope="module")
+def index() -> SearchIndex:
+    return SearchIndex(SOPS)
+
+
+@pytest.mark.parametrize(
+    ("query", "top", "winner"),
+    [
+        ("refund", "refund-request", True),
+        ("refnud", "refund-request", True),
+        ("Refund", "refund-request", True),
+        ("request refund", "refund-request", True),
+        ("how do I handle refunds?", "refund-request", True),
+        ("refund-request", "refund-request", True),
+        ("  Handle a refund request  ", "refund-request", True),
+        ("pasword reset", "password-reset", True),
+        ("reset password", "password-reset", True),
+        ("onboarding", "new-hire-onboarding", True),
+        ("new hire", "new-hire-onboarding", True),
+        ("outsourcd work", "outsourced-work", True),
+        ("inquiry", "customer-inquiry", True),
+        ("contractor", "outsourced-work", True),
+        ("freelancer", "outsourced-work", True),
+        ("customer", None, False),
+    ],
+)
+def test_query_finds_the_expected_sop(index, query, top, winner):
+    hits = index.search(query)
+
+    if top is not None:
+        assert hits[0].slug == top
+    assert (clear_winner(hits) is not None) is winner
+    if winner:
+        assert clear_winner(hits) == hits[0]
+
+
+def test_customer_is_ambiguous_between_the_two_titles_that_mention_customers(index):
+    hits = index.search("customer")
+
+    assert {hit.slug for hit in hits[:2]} == {"customer-inquiry", "password-reset"}
+    assert clear_winner(hits) is None
+
+
+def test_search_function_is_the_index_search():
+    assert search("refund", SOPS) == SearchIndex(SOPS).search("refund")
+
+
+def test_tag_only_match_is_found(index):
+    hits = index.search("billing")
+
+    assert [hit.slug for hit in hits] == ["refund-request"]
+    assert hits[0].score < 1.0
+
+
+def test_step_text_only_match_ranks_below_a_title_match(index):
+    # "refund" is in the refund SOP's title; "amount" only in its step body.
+    title_hit = index.search("refund")[0]
+    body_hit = index.search("amount")[0]
+
+    assert body_hit.slug == "refund-request"
+    assert body_hit.score < title_hit.score
+    assert body_hit.score < 0.6
+
+
+def test_step_text_ranks_below_step_title_below_tag_below_title():
+    def one(slug, title="Unrelated", tags=(), step_title="Other", body="Nothing here."):
+        return make_sop(slug, title, [(step_title, body)], tags=tags)
+
+    sops = [
+        one("in-body", body="Escalate to a lead."),
+        one("in-step-title", step_title="Escalate"),
+        one("in-tag", tags=("escalate",)),
+        one("in-title", title="Escalate a ticket"),
+    ]
+
+    hits = search("escalate", sops)
+
+    assert [hit.slug for hit in hits] == ["in-title", "in-tag", "in-step-title", "in-body"]
+
+
+def test_exact_title_beats_a_longer_title_with_the_same_words():
+    sops = [
+        make_sop("escalation", "Refund request escalation", [("Call", "Call the lead.")]),
+        make_sop("plain", "Refund request", [("Do it", "Refund it.")]),
+    ]
+
+    hits = search("refund request", sops)
+
+    assert [hit.slug for hit in hits] == ["plain", "escalation"]
+    assert hits[0].score == 1.0
+    assert clear_winner(hits) == hits[0]
+
+
+def test_results_are_limited_and_sorted(index):
+    hits = index.search("support", limit=2)
+
+    assert len(hits) == 2
+    assert hits[0].score >= hits[1].score
+
+
+def test_stopwords_alone_find_nothing(index):
+    assert index.search("how do I do the") == []
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "",
+        "   \n\t ",
+        "<!channel>",
+        "<@U12345> <#C999|general>",
+        "🎉🔥💯",
+        ":tada: :fire:",
+        "x" * 5000,
+        "zq " * 2000,
+        "\x00\x01\x02",
+        "日本語のテキスト",
+    ],
+)
+def test_garbage_returns_nothing(index, query):
+    assert index.search(query) == []
+
+
+def test_long_pasted_text_is_cut_to_its_first_words_and_stays_fast(index):
+    text = "please help with a refund request " + "lorem ipsum dolor sit amet " * 1000
+
+    started = time.perf_counter()
+    hits = index.search(text)
+    elapsed = time.perf_counter() - started
+
+    # Every query word counts, so the pasted noise weakens the match but cannot
+    # make search slow: only the first MAX_QUERY_WORDS words are looked up.
+    assert hits[0].slug == "refund-request"
+    assert clear_winner(hits) == hits[0]
+    assert elapsed < 0.05
+
+
+def test_every_query_word_counts(index):
+    assert index.search("refund")[0].score > index.search("refund dinosaur")[0].score
+
+
+# --- clear winner -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("scores", "winner"),
+    [
+        ([], None),
+        ([0.35], 0),  # the only hit, however weak
+        ([0.9, 0.5], 0),  # ahead by 1.8x
+        ([0.9, 0.7], None),  # ahead by less than 1.5x
+        ([0.5, 0.3], None),  # ahead, but too weak
+        ([1.0, 0.97], 0),  # exact title or slug
+        ([1.0, 1.0], None),  # two exact titles
+    ],
+)
+def test_clear_winner_rule(scores, winner):
+    hits = [Hit(slug=f"s{i}", title=f"S{i}", score=s) for i, s in enumerate(scores)]
+
+    assert clear_winner(hits) == (hits[winner] if winner is not None else None)
+
+
+# --- closest titles -----------------------------------------------------------------------
+
+
+def test_closest_titles_suggest_something_for_a_near_miss():
+    titles = closest_titles("paswordreset", SOPS)
+
+    assert titles[0] == "Reset a customer's password"
+
+
+def test_closest_titles_include_weak_matches_below_the_threshold():
+    assert search("laptop dinosaur", SOPS) == []
+
+    assert closest_titles("laptop dinosaur", SOPS) == ["Onboard a new hire"]
+
+
+def test_closest_titles_are_limited():
+    assert len(closest_titles("support customer refund", SOPS, limit=2)) == 2
+
+
+@pytest.mark.parametrize("query", ["", "<!channel>", "🎉", "the"])
+def test_closest_titles_of_nothing_is_nothing(query):
+    assert closest_titles(query, SOPS) == []
+
+
+# --- speed --------------------------------------------------------------------------------
+
+
+def _big_library(count: int = 300, steps: int = 10) -> list[Sop]:
+    rng = random.Random(7)
+    syllables = ["ka", "lo", "mi", "ner", "sto", "pa", "rin", "de", "vu", "tor", "al", "bek"]
+    vocabulary = sorted({"".join(rng.choices(syllables, k=rng.randint(2, 4))) for _ in range(3000)})
+
+    def sentence(n: int) -> str:
+        return " ".join(rng.choices(vocabulary, k=n)) + "."
+
+    return [
+        make_sop(
+            f"sop-{i}",
+            sentence(4),
+            [(sentence(4), sentence(30)) for _ in range(steps)],
+            tags=tuple(rng.choices(vocabulary, k=3)),
+        )
+        for i in range(count)
+    ] + SOPS
+
+
+def _best_time(action, repeat: int = 3) -> float:
+    timings = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        action()
+        timings.append(time.perf_counter() - started)
+    return min(timings)
+
+
+@pytest.mark.parametrize("query", ["refund", "refnud", "request refund", "customer reset pasword"])
+def test_searching_300_sops_of_10_steps_is_fast(query):
+    library = _big_library()
+    index = SearchIndex(library)
+
+    assert index.search(query)
+    assert _best_time(lambda: index.search(query)) < 0.05
+
+
+def test_building_the_index_and_searching_once_is_fast():
+    library = _big_library()
+
+    assert _best_time(lambda: search("refnud", library)) < 0.25
