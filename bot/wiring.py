@@ -1,10 +1,23 @@
-"""Composition root: builds the long-lived objects (database, and later Slack app, scheduler)."""
+"""Composition root: builds the long-lived objects every entry point shares."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session
+
 from bot.config import Settings
 from bot.db import migrate
+from bot.db.models import SopRecord
 from bot.db.session import Database
+from bot.services.catalog import Catalog
+
+
+def utc_now() -> datetime:
+    """The wall clock (tests and the playground pass their own)."""
+    return datetime.now(UTC)
 
 
 def open_database(settings: Settings) -> Database:
@@ -12,3 +25,23 @@ def open_database(settings: Settings) -> Database:
     database = Database(settings.database_url)
     migrate.upgrade(database.engine)
     return database
+
+
+@dataclass
+class Services:
+    """What listeners and jobs need: settings, the database, the SOP catalog and a clock."""
+
+    settings: Settings
+    database: Database
+    clock: Callable[[], datetime] = utc_now
+    catalog: Catalog = field(default_factory=Catalog)
+
+    def live_sop(self, session: Session, slug: str) -> SopRecord | None:
+        """The published, not retired SOP with this slug, by way of the catalog."""
+        entry = self.catalog.snapshot(session).get(slug)
+        return session.get(SopRecord, entry.record_id) if entry is not None else None
+
+
+def build_services(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Services:
+    """Open the database (migrating it) and assemble the services."""
+    return Services(settings=settings, database=open_database(settings), clock=clock)

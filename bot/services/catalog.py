@@ -1,0 +1,70 @@
+"""The live SOPs and their search index, cached per process until a publish changes them."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core.model import Sop
+from bot.core.search import SearchIndex
+from bot.db import sops as repo
+from bot.db.models import Revision, SopRecord
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One live SOP at its current revision."""
+
+    record_id: int
+    slug: str
+    revision: int
+    sop: Sop
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Every live SOP and an index to search them, as of one publish."""
+
+    workspace_id: int
+    entries: tuple[Entry, ...]
+    index: SearchIndex
+
+    def get(self, slug: str) -> Entry | None:
+        """The live SOP with this slug."""
+        return next((e for e in self.entries if e.slug == slug), None)
+
+
+class Catalog:
+    """Serves a Snapshot, rebuilding it only when the published SOPs changed."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._key: tuple[int, ...] | None = None
+        self._snapshot: Snapshot | None = None
+
+    def snapshot(self, session: Session) -> Snapshot:
+        """The current snapshot; costs one small aggregate query when nothing changed."""
+        workspace = repo.default_workspace(session)
+        # Any publish, retirement or return of an SOP changes at least one of these numbers.
+        key_row = session.execute(
+            select(func.coalesce(func.max(Revision.id), 0), func.count(SopRecord.id),
+                   func.coalesce(func.sum(SopRecord.id), 0))
+            .select_from(SopRecord)
+            .join(Revision, Revision.id == SopRecord.current_revision_id)
+            .where(SopRecord.workspace_id == workspace.id, SopRecord.retired_at.is_(None))
+        ).one()
+        key = (workspace.id, *(int(v) for v in key_row))
+        with self._lock:
+            if key == self._key and self._snapshot is not None:
+                return self._snapshot
+        entries = tuple(
+            Entry(record.id, record.slug, record.current_revision.number, sop)
+            for record, sop in repo.current_sops(session, workspace_id=workspace.id)
+        )
+        snapshot = Snapshot(workspace.id, entries, SearchIndex([e.sop for e in entries]))
+        with self._lock:
+            self._key, self._snapshot = key, snapshot
+        return snapshot

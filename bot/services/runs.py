@@ -1,0 +1,231 @@
+"""Runs: starting an SOP and moving through its steps, one stored state change at a time."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core.model import Sop
+from bot.db.models import Event, Run, RunVisit, SopRecord
+
+Verdict = Literal["ok", "not_owner", "stale", "missing"]
+
+
+@dataclass(frozen=True)
+class RunState:
+    """A run as the Slack layer needs it, detached from the database."""
+
+    run_id: int
+    user_id: str
+    slug: str
+    sop: Sop
+    revision: int
+    status: str
+    current_step: int
+    channel_id: str
+    thread_ts: str | None
+    started_at: datetime
+    finished_at: datetime | None
+    newer_revision: int | None
+
+    @property
+    def step_count(self) -> int:
+        """How many steps the run's revision has."""
+        return len(self.sop.steps)
+
+
+@dataclass(frozen=True)
+class Move:
+    """The result of pressing a run button: a verdict, the run, and what to show next."""
+
+    verdict: Verdict
+    run: RunState | None = None
+    closed_step: int | None = None
+    closed_ts: str | None = None
+    next_visit_id: int | None = None
+    seconds_on_step: float = 0.0
+
+
+def _state(session: Session, run: Run) -> RunState:
+    record: SopRecord = run.sop
+    current = record.current_revision
+    newer = (
+        current.number
+        if current is not None and current.id != run.revision_id and record.retired_at is None
+        else None
+    )
+    return RunState(
+        run_id=run.id, user_id=run.user_id, slug=record.slug,
+        sop=Sop.from_dict(run.revision.content), revision=run.revision.number, status=run.status,
+        current_step=run.current_step, channel_id=run.channel_id, thread_ts=run.thread_ts,
+        started_at=run.started_at, finished_at=run.finished_at, newer_revision=newer,
+    )
+
+
+def record_event(session: Session, *, run: Run, kind: str, at: datetime, **data: object) -> None:
+    """Append a run event for the KPI digest."""
+    session.add(Event(
+        workspace_id=run.workspace_id, at=at, kind=kind, user_id=run.user_id, sop_id=run.sop_id,
+        revision_id=run.revision_id, run_id=run.id, step_number=run.current_step, data=data,
+    ))
+
+
+def _open_visit(session: Session, run: Run, now: datetime) -> int:
+    visit = RunVisit(run_id=run.id, step_number=run.current_step, started_at=now)
+    session.add(visit)
+    session.flush()
+    return visit.id
+
+
+def start_run(
+    session: Session, *, record: SopRecord, user_id: str, channel_id: str, now: datetime,
+    restarted_from: int | None = None,
+) -> tuple[RunState, int]:
+    """Create a run on the SOP's current revision and its first visit; return both."""
+    assert record.current_revision is not None
+    run = Run(
+        workspace_id=record.workspace_id, sop_id=record.id, revision_id=record.current_revision.id,
+        user_id=user_id, channel_id=channel_id, status="active", current_step=1, started_at=now,
+        restarted_from_id=restarted_from,
+    )
+    session.add(run)
+    session.flush()
+    record_event(session, run=run, kind="run_started", at=now)
+    visit_id = _open_visit(session, run, now)
+    return _state(session, run), visit_id
+
+
+def get_run(session: Session, *, run_id: int) -> RunState | None:
+    """The run with this ID."""
+    run = session.get(Run, run_id)
+    return _state(session, run) if run is not None else None
+
+
+def unfinished_runs(session: Session, *, user_id: str, limit: int = 10) -> list[RunState]:
+    """The user's active runs, newest first."""
+    runs = session.scalars(
+        select(Run).where(Run.user_id == user_id, Run.status == "active")
+        .order_by(Run.started_at.desc()).limit(limit)
+    )
+    return [_state(session, run) for run in runs]
+
+
+def attach_thread(session: Session, *, run_id: int, channel_id: str, thread_ts: str) -> None:
+    """Remember where the run's parent message was posted."""
+    run = session.get(Run, run_id)
+    assert run is not None
+    run.channel_id, run.thread_ts = channel_id, thread_ts
+
+
+def attach_message(session: Session, *, visit_id: int, message_ts: str) -> None:
+    """Remember which message carries a visit's buttons."""
+    session.execute(update(RunVisit).where(RunVisit.id == visit_id).values(message_ts=message_ts))
+
+
+def _close_visit(
+    session: Session, *, visit_id: int, user_id: str, outcome: str, now: datetime
+) -> tuple[Verdict, Run | None, RunVisit | None]:
+    """Close an open visit exactly once, for its run's owner only."""
+    visit = session.get(RunVisit, visit_id)
+    if visit is None:
+        return "missing", None, None
+    run = visit.run
+    if run.user_id != user_id:
+        return "not_owner", run, visit
+    # The conditional update is what makes a double click (or a retry on another process)
+    # advance once: only one transaction sees finished_at still empty.
+    closed = session.execute(
+        update(RunVisit)
+        .where(RunVisit.id == visit_id, RunVisit.finished_at.is_(None))
+        .values(finished_at=now, outcome=outcome)
+    ).rowcount
+    if not closed or run.status != "active":
+        return "stale", run, visit
+    session.refresh(visit)
+    return "ok", run, visit
+
+
+def complete_step(session: Session, *, visit_id: int, user_id: str, now: datetime) -> Move:
+    """Mark the visit's step done and open the next one, or finish the run."""
+    verdict, run, visit = _close_visit(
+        session, visit_id=visit_id, user_id=user_id, outcome="done", now=now
+    )
+    if verdict != "ok":
+        return Move(verdict, _state(session, run) if run else None)
+    assert run is not None and visit is not None
+    seconds = (now - visit.started_at).total_seconds()
+    record_event(session, run=run, kind="step_done", at=now, seconds=seconds)
+    step_count = len(run.revision.content["steps"])
+    next_visit = None
+    if visit.step_number >= step_count:
+        run.status, run.finished_at = "completed", now
+        record_event(session, run=run, kind="run_completed", at=now,
+                     seconds=(now - run.started_at).total_seconds())
+    else:
+        run.current_step = visit.step_number + 1
+        next_visit = _open_visit(session, run, now)
+    return Move("ok", _state(session, run), visit.step_number, visit.message_ts, next_visit,
+                seconds)
+
+
+def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> Move:
+    """Close the visit and show the previous step again."""
+    verdict, run, visit = _close_visit(
+        session, visit_id=visit_id, user_id=user_id, outcome="back", now=now
+    )
+    if verdict != "ok":
+        return Move(verdict, _state(session, run) if run else None)
+    assert run is not None and visit is not None
+    run.current_step = max(1, visit.step_number - 1)
+    record_event(session, run=run, kind="step_back", at=now, from_step=visit.step_number)
+    return Move("ok", _state(session, run), visit.step_number, visit.message_ts,
+                _open_visit(session, run, now))
+
+
+def _open_visit_of(session: Session, run: Run) -> RunVisit | None:
+    return session.scalars(
+        select(RunVisit).where(RunVisit.run_id == run.id, RunVisit.finished_at.is_(None))
+        .order_by(RunVisit.id.desc()).limit(1)
+    ).first()
+
+
+def stop_run(session: Session, *, run_id: int, user_id: str, now: datetime,
+             outcome: str = "stopped") -> Move:
+    """End an active run as abandoned."""
+    run = session.get(Run, run_id)
+    if run is None:
+        return Move("missing")
+    if run.user_id != user_id:
+        return Move("not_owner", _state(session, run))
+    if run.status != "active":
+        return Move("stale", _state(session, run))
+    visit = _open_visit_of(session, run)
+    if visit is not None:
+        visit.finished_at, visit.outcome = now, outcome
+    run.status, run.finished_at = "abandoned", now
+    record_event(session, run=run, kind="run_abandoned", at=now, reason=outcome)
+    return Move("ok", _state(session, run), *_closed(visit))
+
+
+def continue_run(session: Session, *, run_id: int, user_id: str, now: datetime) -> Move:
+    """Show the current step of an unfinished run again, as a fresh visit."""
+    run = session.get(Run, run_id)
+    if run is None:
+        return Move("missing")
+    if run.user_id != user_id:
+        return Move("not_owner", _state(session, run))
+    if run.status != "active":
+        return Move("stale", _state(session, run))
+    visit = _open_visit_of(session, run)
+    if visit is not None:
+        visit.finished_at, visit.outcome = now, "moved"
+    record_event(session, run=run, kind="run_continued", at=now)
+    return Move("ok", _state(session, run), *_closed(visit), _open_visit(session, run, now))
+
+
+def _closed(visit: RunVisit | None) -> tuple[int | None, str | None]:
+    return (visit.step_number, visit.message_ts) if visit is not None else (None, None)
