@@ -1,24 +1,62 @@
-"""`sopbot run`: serve the bot."""
+"""`sopbot run`: serve the bot over HTTP on PORT, or over Socket Mode."""
 
 from __future__ import annotations
 
 import argparse
+import logging
+
+from slack_bolt.error import BoltError
+from slack_sdk.errors import SlackApiError
 
 from bot.cli.errors import UsageError
 from bot.config import MANIFEST_HINT, Settings
+
+log = logging.getLogger(__name__)
 
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `run` sub-command."""
     run = commands.add_parser("run", help="run the Slack bot (HTTP on PORT, or Socket Mode)")
+    run.add_argument("--host", default="0.0.0.0", help="address to listen on (HTTP mode)")
     run.set_defaults(handler=run_bot)
 
 
-def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    """Check the Slack credentials, then serve."""
+def check_credentials(settings: Settings) -> None:
+    """Refuse to start without the values Slack needs, naming the one that is missing."""
     if not settings.slack_bot_token:
         raise UsageError(
             "SLACK_BOT_TOKEN is not set: put it in .env (the Bot User OAuth Token, xoxb-..., "
             f"under OAuth & Permissions after you {MANIFEST_HINT})"
         )
-    raise UsageError("serving Slack is not built yet (see issue 3)")
+    if not settings.slack_app_token and not settings.slack_signing_secret:
+        raise UsageError(
+            "SLACK_SIGNING_SECRET is not set: put it in .env (Basic Information > App "
+            "Credentials of your Slack app), or set SLACK_APP_TOKEN to use Socket Mode"
+        )
+
+
+def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """Start the bot and serve until interrupted."""
+    check_credentials(settings)
+    from bot.slack.app import build_app
+    from bot.web import wsgi_app
+    from bot.wiring import build_services
+
+    services = build_services(settings)
+    try:
+        app = build_app(services)
+    except (BoltError, SlackApiError) as exc:
+        raise UsageError(f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
+                         "OAuth & Permissions page") from None
+    if settings.slack_app_token:
+        from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+        log.info("sopbot connecting to Slack in Socket Mode")
+        SocketModeHandler(app, settings.slack_app_token).start()
+        return 0
+    import waitress
+
+    log.info("sopbot serving http://%s:%d/slack/events", args.host, settings.port)
+    waitress.serve(wsgi_app(app, services.database), host=args.host, port=settings.port,
+                   threads=16, ident="sopbot")
+    return 0

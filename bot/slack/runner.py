@@ -27,6 +27,8 @@ FALLBACK_ERRORS = frozenset(
 
 def reply(respond: Respond, message: dict, *, replace: bool = False) -> None:
     """Answer the person who acted, ephemerally, through the request's response_url."""
+    if getattr(respond, "response_url", None) is None:
+        return  # App Home buttons come without one; the run's own messages say enough there.
     respond({**message, "response_type": "ephemeral", "replace_original": replace})
 
 
@@ -55,7 +57,7 @@ class Runner:
             step_count=state.step_count, outcome_md=state.sop.outcome, status="active",
         )
         channel, ts = self._post_parent(channel_id, user_id, parent)
-        if channel != channel_id:
+        if channel_id and channel != channel_id:
             reply(respond, lookup_blocks.plain_notice(
                 f"I can't post in this conversation, so I started {state.sop.title} "
                 "in our direct messages."))
@@ -64,6 +66,8 @@ class Runner:
         self._post_step(state, visit_id, channel=channel, thread_ts=ts)
 
     def _post_parent(self, channel_id: str, user_id: str, message: dict) -> tuple[str, str]:
+        if not channel_id:
+            channel_id = self.client.conversations_open(users=user_id)["channel"]["id"]
         try:
             response = self.client.chat_postMessage(channel=channel_id, **message)
         except SlackApiError as exc:

@@ -1,0 +1,21 @@
+"""Claiming Events API deliveries so each is handled once across processes."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bot.db.models import ProcessedEvent
+
+
+def claim_event(session: Session, *, event_id: str, now: datetime) -> bool:
+    """Record the event ID; False when some process already did (a retry or a replay)."""
+    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
+    result = session.execute(
+        dialect.insert(ProcessedEvent)
+        .values(event_id=event_id, received_at=now)
+        .on_conflict_do_nothing(index_elements=["event_id"])
+    )
+    return result.rowcount == 1

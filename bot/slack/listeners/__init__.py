@@ -1,0 +1,14 @@
+"""Registers every listener module on the bolt App."""
+
+from slack_bolt import App
+
+from bot.slack.listeners import actions, commands, events
+from bot.slack.runner import Runner
+from bot.wiring import Services
+
+
+def register(app: App, services: Services, runner: Runner) -> None:
+    """Attach the command, action and event listeners."""
+    commands.register(app, services, runner)
+    actions.register(app, services, runner)
+    events.register(app, services, runner)

@@ -1,0 +1,71 @@
+"""Run buttons: start, continue, done, back, stop, restart on a newer revision."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.services.runs import unfinished_runs
+from bot.slack.ids import Action
+from bot.slack.runner import Runner
+from bot.wiring import Services
+
+
+def _number(value: str | None) -> int | None:
+    """A button value as a positive ID; anything forged or malformed is None."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def _channel(body: dict[str, Any]) -> str:
+    """Where the button was pressed; empty for the App Home, where runs go to a DM."""
+    return (body.get("channel") or {}).get("id") or body["container"].get("channel_id", "")
+
+
+def register(app: App, services: Services, runner: Runner) -> None:
+    """Attach the run buttons."""
+
+    @app.action(Action.START_SOP)
+    @app.action(Action.START_OVER)
+    def start(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        user_id, slug = body["user"]["id"], action.get("value", "")
+        if action["action_id"] == Action.START_OVER:
+            with services.database.session() as session:
+                stale = [r for r in unfinished_runs(session, user_id=user_id) if r.slug == slug]
+            for old in stale:
+                runner.stop(run_id=old.run_id, user_id=user_id, respond=respond,
+                            reason="started over")
+        if body["container"].get("is_ephemeral") and respond.response_url:
+            respond({"delete_original": True})
+        runner.start(slug=slug, user_id=user_id, channel_id=_channel(body), respond=respond)
+
+    @app.action(Action.STEP_DONE)
+    def done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (visit_id := _number(action.get("value"))) is not None:
+            runner.done(visit_id=visit_id, user_id=body["user"]["id"], respond=respond)
+
+    @app.action(Action.STEP_BACK)
+    def back(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (visit_id := _number(action.get("value"))) is not None:
+            runner.back(visit_id=visit_id, user_id=body["user"]["id"], respond=respond)
+
+    @app.action(Action.STOP_RUN)
+    def stop(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (run_id := _number(action.get("value"))) is not None:
+            runner.stop(run_id=run_id, user_id=body["user"]["id"], respond=respond)
+
+    @app.action(Action.CONTINUE_RUN)
+    def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (run_id := _number(action.get("value"))) is not None:
+            runner.resume(run_id=run_id, user_id=body["user"]["id"], respond=respond)
+
+    @app.action(Action.RESTART_ON_NEW)
+    def restart(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (run_id := _number(action.get("value"))) is not None:
+            runner.restart(run_id=run_id, user_id=body["user"]["id"], respond=respond)

@@ -1,0 +1,75 @@
+"""The `/sop` command: help, list, and search that starts a run or offers a choice."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.services import runs
+from bot.services.lookup import lookup, relevant_sops
+from bot.slack.blocks import lookup as blocks
+from bot.slack.cards import run_card, sop_card
+from bot.slack.runner import Runner, reply
+from bot.wiring import Services
+
+MAX_QUERY = 300
+HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
+
+
+def register(app: App, services: Services, runner: Runner) -> None:
+    """Attach `/sop`."""
+
+    @app.command("/sop")
+    def sop_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        # Ack first and answer through response_url: no database or Slack call can make
+        # Slack's 3-second window close on the person typing.
+        ack()
+        text = " ".join(command.get("text", "").split())
+        user_id, channel_id = command["user_id"], command["channel_id"]
+        if text.lower() in HELP_WORDS:
+            reply(respond, help_message(services, user_id, command.get("channel_name")))
+        elif text.lower() == "list":
+            with services.database.session() as session:
+                entries = services.catalog.snapshot(session).entries
+            reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries]))
+        elif len(text) > MAX_QUERY:
+            reply(respond, blocks.plain_notice(
+                f"That query is {len(text):,} characters long. Try a few words, "
+                "like /sop refund, or /sop list to see every SOP."))
+        else:
+            search(services, runner, text, user_id, channel_id, respond)
+
+
+def help_message(services: Services, user_id: str, channel_name: str | None) -> dict:
+    """Usage, the caller's unfinished runs, and the SOPs most relevant to them."""
+    with services.database.session() as session:
+        snapshot = services.catalog.snapshot(session)
+        entries = relevant_sops(session, snapshot=snapshot, user_id=user_id,
+                                channel_name=channel_name)
+        unfinished = runs.unfinished_runs(session, user_id=user_id)
+    return blocks.help_message(sops=[sop_card(e) for e in entries[:10]],
+                               unfinished=[run_card(r) for r in unfinished])
+
+
+def search(services: Services, runner: Runner, query: str, user_id: str, channel_id: str,
+           respond: Respond) -> None:
+    """Start the one clear match, or offer the candidates, or say nothing matched."""
+    with services.database.session() as session:
+        snapshot = services.catalog.snapshot(session)
+        result = lookup(session, snapshot=snapshot, query=query, user_id=user_id,
+                        now=services.clock())
+        unfinished = runs.unfinished_runs(session, user_id=user_id)
+    if result.kind == "none":
+        reply(respond, blocks.no_match(query=query, closest=[sop_card(e) for e in result.closest]))
+        return
+    if result.kind == "pick":
+        reply(respond, blocks.pick_list(query=query, hits=[sop_card(e) for e in result.entries],
+                                        unfinished=[run_card(r) for r in unfinished]))
+        return
+    slug = result.entries[0].slug
+    open_run = next((r for r in unfinished if r.slug == slug), None)
+    if open_run is not None:
+        reply(respond, blocks.unfinished_offer(run=run_card(open_run)))
+        return
+    runner.start(slug=slug, user_id=user_id, channel_id=channel_id, respond=respond)

@@ -1,0 +1,38 @@
+"""Events API: the App Home tab."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+
+from bot.services import runs
+from bot.services.lookup import relevant_sops
+from bot.slack.blocks.home import home_view
+from bot.slack.cards import run_card, sop_card
+from bot.slack.runner import Runner
+from bot.wiring import Services
+
+HOME_SOPS = 20
+
+
+def register(app: App, services: Services, runner: Runner) -> None:
+    """Attach `app_home_opened`."""
+
+    @app.event("app_home_opened")
+    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+        if event.get("tab", "home") != "home":
+            return
+        publish_home(services, client, event["user"])
+
+
+def publish_home(services: Services, client: WebClient, user_id: str) -> None:
+    """Render and publish one person's Home tab."""
+    with services.database.session() as session:
+        snapshot = services.catalog.snapshot(session)
+        entries = relevant_sops(session, snapshot=snapshot, user_id=user_id, channel_name=None)
+        unfinished = runs.unfinished_runs(session, user_id=user_id)
+    view = home_view(unfinished=[run_card(r) for r in unfinished],
+                     sops=[sop_card(e) for e in entries[:HOME_SOPS]])
+    client.views_publish(user_id=user_id, view=view)
