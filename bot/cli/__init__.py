@@ -33,6 +33,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # Alembic narrates every migration check at INFO; only its problems are news.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     # The real environment wins over .env, so deployments can override a developer's file.
     load_dotenv(".env", override=False)
     try:

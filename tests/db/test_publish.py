@@ -1,0 +1,117 @@
+"""Publishing a folder of SOPs: new, changed, unchanged and retired, on each database."""
+
+import shutil
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from bot.core.model import Sop
+from bot.db import sops as repo
+from bot.db.models import QuizQuestion, Revision, StepRecord
+from bot.services.publish import publish_directory
+from tests.conftest import SAMPLE_SOPS
+
+T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+REFUND = "support/refund-request.md"
+
+
+@pytest.fixture
+def sops_dir(tmp_path: Path) -> Path:
+    target = tmp_path / "sops"
+    shutil.copytree(SAMPLE_SOPS, target)
+    return target
+
+
+def publish(db, directory, *, at=T0, minor=False):
+    with db.session() as session:
+        return publish_directory(session, directory=directory, now=at, minor=minor)
+
+
+def statuses(report):
+    return {o.slug: o.status for o in report.outcomes}
+
+
+def test_first_publish_creates_revision_1_of_every_sample(db, sops_dir):
+    report = publish(db, sops_dir)
+    assert report.errors == []
+    assert set(statuses(report).values()) == {"new"}
+    assert len(report.outcomes) == 4
+    with db.session() as session:
+        workspace = repo.default_workspace(session)
+        record = repo.get_sop(session, workspace_id=workspace.id, slug="refund-request")
+        revision = record.current_revision
+        assert revision.number == 1 and revision.material
+        sop = Sop.from_dict(revision.content)
+        assert sop.title == "Handle a refund request"
+        steps = session.scalar(
+            select(func.count(StepRecord.id)).where(StepRecord.revision_id == revision.id))
+        questions = session.scalar(
+            select(func.count(QuizQuestion.id)).where(QuizQuestion.revision_id == revision.id))
+        assert steps == len(sop.steps) and questions == len(sop.quiz) >= 4
+
+
+def test_publishing_twice_is_a_no_op(db, sops_dir):
+    publish(db, sops_dir)
+    report = publish(db, sops_dir, at=T0 + timedelta(hours=1))
+    assert set(statuses(report).values()) == {"unchanged"}
+    assert report.new_revisions == []
+    with db.session() as session:
+        assert session.scalar(select(func.count(Revision.id))) == 4
+
+
+def test_a_reworded_step_becomes_a_material_revision_2(db, sops_dir):
+    publish(db, sops_dir)
+    path = sops_dir / REFUND
+    path.write_text(path.read_text().replace("Verify the order", "Check the order", 1))
+    report = publish(db, sops_dir, at=T0 + timedelta(days=1))
+    outcome = next(o for o in report.outcomes if o.slug == "refund-request")
+    assert (outcome.status, outcome.old_number, outcome.new_number) == ("changed", 1, 2)
+    assert outcome.diff.material
+    assert "changed    refund-request v1 -> v2  (material:" in outcome.describe()[0]
+    assert any("Check the order" in line for line in outcome.describe()[1:])
+    assert statuses(report)["customer-inquiry"] == "unchanged"
+
+
+def test_whitespace_only_edit_creates_nothing(db, sops_dir):
+    publish(db, sops_dir)
+    path = sops_dir / REFUND
+    path.write_text(path.read_text().replace("\n", "  \r\n"))
+    assert statuses(publish(db, sops_dir))["refund-request"] == "unchanged"
+
+
+def test_minor_flag_makes_a_reworded_revision_non_material(db, sops_dir):
+    publish(db, sops_dir)
+    path = sops_dir / REFUND
+    path.write_text(path.read_text().replace("Verify the order", "Check the order", 1))
+    outcome = next(o for o in publish(db, sops_dir, minor=True).outcomes
+                   if o.slug == "refund-request")
+    assert outcome.status == "changed" and not outcome.diff.material
+
+
+def test_a_deleted_file_retires_its_sop_and_keeps_history(db, sops_dir):
+    publish(db, sops_dir)
+    (sops_dir / REFUND).unlink()
+    report = publish(db, sops_dir)
+    assert statuses(report)["refund-request"] == "retired"
+    with db.session() as session:
+        workspace = repo.default_workspace(session)
+        live = {r.slug for r in repo.list_sops(session, workspace_id=workspace.id)}
+        everything = repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
+        assert "refund-request" not in live
+        assert "refund-request" in {r.slug for r in everything}
+        assert session.scalar(select(func.count(Revision.id))) == 4
+    # Retiring is itself idempotent, and restoring the file brings the SOP back unchanged.
+    assert "refund-request" not in statuses(publish(db, sops_dir))
+    shutil.copy(SAMPLE_SOPS / REFUND, sops_dir / REFUND)
+    assert statuses(publish(db, sops_dir))["refund-request"] == "unchanged"
+
+
+def test_any_error_publishes_nothing(db, sops_dir):
+    (sops_dir / "broken.md").write_text("---\ncolour: red\n---\n# Broken\n\n## Steps\n")
+    report = publish(db, sops_dir)
+    assert report.outcomes == []
+    assert {e.path for e in report.errors} == {"broken.md"}
+    with db.session() as session:
+        assert session.scalar(select(func.count(Revision.id))) == 0
