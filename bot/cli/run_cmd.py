@@ -7,9 +7,12 @@ import logging
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.exc import IntegrityError
 
 from bot.cli.errors import UsageError
 from bot.config import MANIFEST_HINT, Settings
+from bot.services.publish import publish_directory
+from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +38,24 @@ def check_credentials(settings: Settings) -> None:
         )
 
 
+def publish_on_start(services: Services) -> None:
+    """Publish SOPS_DIR so a restart after `git pull` serves the new SOPs; errors keep the old."""
+    directory = services.settings.sops_dir
+    if not directory.is_dir():
+        log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
+        return
+    try:
+        with services.database.session() as session:
+            report = publish_directory(session, directory=directory, now=services.clock())
+    except IntegrityError:
+        log.info("another sopbot process published %s at the same moment", directory)
+        return
+    for error in report.errors:
+        log.error("not published: %s", error)
+    for outcome in report.new_revisions:
+        log.info("published: %s", outcome.describe()[0].strip())
+
+
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """Start the bot and serve until interrupted."""
     check_credentials(settings)
@@ -43,11 +64,14 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     from bot.wiring import build_services
 
     services = build_services(settings)
+    publish_on_start(services)
     try:
         app = build_app(services)
     except (BoltError, SlackApiError) as exc:
-        raise UsageError(f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
-                         "OAuth & Permissions page") from None
+        raise UsageError(
+            f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
+            "OAuth & Permissions page"
+        ) from None
     if settings.slack_app_token:
         from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -57,6 +81,11 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     import waitress
 
     log.info("sopbot serving http://%s:%d/slack/events", args.host, settings.port)
-    waitress.serve(wsgi_app(app, services.database), host=args.host, port=settings.port,
-                   threads=16, ident="sopbot")
+    waitress.serve(
+        wsgi_app(app, services.database),
+        host=args.host,
+        port=settings.port,
+        threads=16,
+        ident="sopbot",
+    )
     return 0

@@ -50,8 +50,11 @@ class Catalog:
         workspace = repo.default_workspace(session)
         # Any publish, retirement or return of an SOP changes at least one of these numbers.
         key_row = session.execute(
-            select(func.coalesce(func.max(Revision.id), 0), func.count(SopRecord.id),
-                   func.coalesce(func.sum(SopRecord.id), 0))
+            select(
+                func.coalesce(func.max(Revision.id), 0),
+                func.count(SopRecord.id),
+                func.coalesce(func.sum(SopRecord.id), 0),
+            )
             .select_from(SopRecord)
             .join(Revision, Revision.id == SopRecord.current_revision_id)
             .where(SopRecord.workspace_id == workspace.id, SopRecord.retired_at.is_(None))

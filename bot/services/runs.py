@@ -59,19 +59,36 @@ def _state(session: Session, run: Run) -> RunState:
         else None
     )
     return RunState(
-        run_id=run.id, user_id=run.user_id, slug=record.slug,
-        sop=Sop.from_dict(run.revision.content), revision=run.revision.number, status=run.status,
-        current_step=run.current_step, channel_id=run.channel_id, thread_ts=run.thread_ts,
-        started_at=run.started_at, finished_at=run.finished_at, newer_revision=newer,
+        run_id=run.id,
+        user_id=run.user_id,
+        slug=record.slug,
+        sop=Sop.from_dict(run.revision.content),
+        revision=run.revision.number,
+        status=run.status,
+        current_step=run.current_step,
+        channel_id=run.channel_id,
+        thread_ts=run.thread_ts,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        newer_revision=newer,
     )
 
 
 def record_event(session: Session, *, run: Run, kind: str, at: datetime, **data: object) -> None:
     """Append a run event for the KPI digest."""
-    session.add(Event(
-        workspace_id=run.workspace_id, at=at, kind=kind, user_id=run.user_id, sop_id=run.sop_id,
-        revision_id=run.revision_id, run_id=run.id, step_number=run.current_step, data=data,
-    ))
+    session.add(
+        Event(
+            workspace_id=run.workspace_id,
+            at=at,
+            kind=kind,
+            user_id=run.user_id,
+            sop_id=run.sop_id,
+            revision_id=run.revision_id,
+            run_id=run.id,
+            step_number=run.current_step,
+            data=data,
+        )
+    )
 
 
 def _open_visit(session: Session, run: Run, now: datetime) -> int:
@@ -82,14 +99,25 @@ def _open_visit(session: Session, run: Run, now: datetime) -> int:
 
 
 def start_run(
-    session: Session, *, record: SopRecord, user_id: str, channel_id: str, now: datetime,
+    session: Session,
+    *,
+    record: SopRecord,
+    user_id: str,
+    channel_id: str,
+    now: datetime,
     restarted_from: int | None = None,
 ) -> tuple[RunState, int]:
     """Create a run on the SOP's current revision and its first visit; return both."""
     assert record.current_revision is not None
     run = Run(
-        workspace_id=record.workspace_id, sop_id=record.id, revision_id=record.current_revision.id,
-        user_id=user_id, channel_id=channel_id, status="active", current_step=1, started_at=now,
+        workspace_id=record.workspace_id,
+        sop_id=record.id,
+        revision_id=record.current_revision.id,
+        user_id=user_id,
+        channel_id=channel_id,
+        status="active",
+        current_step=1,
+        started_at=now,
         restarted_from_id=restarted_from,
     )
     session.add(run)
@@ -108,8 +136,10 @@ def get_run(session: Session, *, run_id: int) -> RunState | None:
 def unfinished_runs(session: Session, *, user_id: str, limit: int = 10) -> list[RunState]:
     """The user's active runs, newest first."""
     runs = session.scalars(
-        select(Run).where(Run.user_id == user_id, Run.status == "active")
-        .order_by(Run.started_at.desc()).limit(limit)
+        select(Run)
+        .where(Run.user_id == user_id, Run.status == "active")
+        .order_by(Run.started_at.desc())
+        .limit(limit)
     )
     return [_state(session, run) for run in runs]
 
@@ -163,13 +193,19 @@ def complete_step(session: Session, *, visit_id: int, user_id: str, now: datetim
     next_visit = None
     if visit.step_number >= step_count:
         run.status, run.finished_at = "completed", now
-        record_event(session, run=run, kind="run_completed", at=now,
-                     seconds=(now - run.started_at).total_seconds())
+        record_event(
+            session,
+            run=run,
+            kind="run_completed",
+            at=now,
+            seconds=(now - run.started_at).total_seconds(),
+        )
     else:
         run.current_step = visit.step_number + 1
         next_visit = _open_visit(session, run, now)
-    return Move("ok", _state(session, run), visit.step_number, visit.message_ts, next_visit,
-                seconds)
+    return Move(
+        "ok", _state(session, run), visit.step_number, visit.message_ts, next_visit, seconds
+    )
 
 
 def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> Move:
@@ -182,19 +218,27 @@ def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> 
     assert run is not None and visit is not None
     run.current_step = max(1, visit.step_number - 1)
     record_event(session, run=run, kind="step_back", at=now, from_step=visit.step_number)
-    return Move("ok", _state(session, run), visit.step_number, visit.message_ts,
-                _open_visit(session, run, now))
+    return Move(
+        "ok",
+        _state(session, run),
+        visit.step_number,
+        visit.message_ts,
+        _open_visit(session, run, now),
+    )
 
 
 def _open_visit_of(session: Session, run: Run) -> RunVisit | None:
     return session.scalars(
-        select(RunVisit).where(RunVisit.run_id == run.id, RunVisit.finished_at.is_(None))
-        .order_by(RunVisit.id.desc()).limit(1)
+        select(RunVisit)
+        .where(RunVisit.run_id == run.id, RunVisit.finished_at.is_(None))
+        .order_by(RunVisit.id.desc())
+        .limit(1)
     ).first()
 
 
-def stop_run(session: Session, *, run_id: int, user_id: str, now: datetime,
-             outcome: str = "stopped") -> Move:
+def stop_run(
+    session: Session, *, run_id: int, user_id: str, now: datetime, outcome: str = "stopped"
+) -> Move:
     """End an active run as abandoned."""
     run = session.get(Run, run_id)
     if run is None:

@@ -59,12 +59,16 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         error_id = uuid.uuid4().hex[:8]
         log.error("error %s handling %s", error_id, body.get("type"), exc_info=error)
         response_url = body.get("response_url") or next(
-            (r.get("response_url") for r in body.get("response_urls", [])), None)
+            (r.get("response_url") for r in body.get("response_urls", [])), None
+        )
         if response_url:
-            message = plain_notice(f"Something went wrong on our side (error {error_id}). "
-                                   "Please try again; if it keeps happening, tell your admin.")
+            message = plain_notice(
+                f"Something went wrong on our side (error {error_id}). "
+                "Please try again; if it keeps happening, tell your admin."
+            )
             WebhookClient(response_url).send_dict(
-                {**message, "response_type": "ephemeral", "replace_original": False})
+                {**message, "response_type": "ephemeral", "replace_original": False}
+            )
 
     listeners.register(app, services, Runner(services=services, client=client))
     return app

@@ -45,22 +45,37 @@ class Runner:
         with services.database.session() as session:
             record = services.live_sop(session, slug)
             if record is None:
-                reply(respond, lookup_blocks.plain_notice(
-                    f"The SOP {slug} is no longer published. Try /sop list."))
+                reply(
+                    respond,
+                    lookup_blocks.plain_notice(
+                        f"The SOP {slug} is no longer published. Try /sop list."
+                    ),
+                )
                 return
             state, visit_id = runs.start_run(
-                session, record=record, user_id=user_id, channel_id=channel_id,
+                session,
+                record=record,
+                user_id=user_id,
+                channel_id=channel_id,
                 now=services.clock(),
             )
         parent = run_blocks.run_parent(
-            title=state.sop.title, revision=state.revision, starter_id=user_id,
-            step_count=state.step_count, outcome_md=state.sop.outcome, status="active",
+            title=state.sop.title,
+            revision=state.revision,
+            starter_id=user_id,
+            step_count=state.step_count,
+            outcome_md=state.sop.outcome,
+            status="active",
         )
         channel, ts = self._post_parent(channel_id, user_id, parent)
         if channel_id and channel != channel_id:
-            reply(respond, lookup_blocks.plain_notice(
-                f"I can't post in this conversation, so I started {state.sop.title} "
-                "in our direct messages."))
+            reply(
+                respond,
+                lookup_blocks.plain_notice(
+                    f"I can't post in this conversation, so I started {state.sop.title} "
+                    "in our direct messages."
+                ),
+            )
         with services.database.session() as session:
             runs.attach_thread(session, run_id=state.run_id, channel_id=channel, thread_ts=ts)
         self._post_step(state, visit_id, channel=channel, thread_ts=ts)
@@ -79,8 +94,11 @@ class Runner:
 
     def _post_step(self, state: RunState, visit_id: int, *, channel: str, thread_ts: str) -> None:
         messages = run_blocks.step_messages(
-            run_id=state.run_id, visit_id=visit_id, sop=state.sop,
-            step_number=state.current_step, revision=state.revision,
+            run_id=state.run_id,
+            visit_id=visit_id,
+            sop=state.sop,
+            step_number=state.current_step,
+            revision=state.revision,
             newer_revision=state.newer_revision,
         )
         ts = None
@@ -92,7 +110,9 @@ class Runner:
     def _refuse(self, move: Move, respond: Respond) -> bool:
         """Answer a press that must change nothing; True when the press is done with."""
         if move.verdict == "not_owner" and move.run is not None:
-            reply(respond, lookup_blocks.not_your_run(owner_id=move.run.user_id, slug=move.run.slug))
+            reply(
+                respond, lookup_blocks.not_your_run(owner_id=move.run.user_id, slug=move.run.slug)
+            )
         elif move.verdict == "missing":
             reply(respond, lookup_blocks.plain_notice("That run no longer exists."))
         # "stale" (double click, Slack retry, old button) is answered with silence on purpose.
@@ -112,62 +132,109 @@ class Runner:
             return
         state = move.run
         assert state is not None and move.closed_step is not None
-        self._replace(state, move.closed_ts, run_blocks.step_done(
-            sop=state.sop, step_number=move.closed_step, user_id=user_id,
-            seconds=move.seconds_on_step))
+        self._replace(
+            state,
+            move.closed_ts,
+            run_blocks.step_done(
+                sop=state.sop,
+                step_number=move.closed_step,
+                user_id=user_id,
+                seconds=move.seconds_on_step,
+            ),
+        )
         if move.next_visit_id is not None:
-            self._post_step(state, move.next_visit_id, channel=state.channel_id,
-                            thread_ts=state.thread_ts)
+            self._post_step(
+                state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
+            )
             return
         minutes = ((state.finished_at or state.started_at) - state.started_at).total_seconds() / 60
-        self._replace(state, state.thread_ts, run_blocks.run_parent(
-            title=state.sop.title, revision=state.revision, starter_id=state.user_id,
-            step_count=state.step_count, outcome_md=state.sop.outcome, status="completed",
-            minutes=minutes))
+        self._replace(
+            state,
+            state.thread_ts,
+            run_blocks.run_parent(
+                title=state.sop.title,
+                revision=state.revision,
+                starter_id=state.user_id,
+                step_count=state.step_count,
+                outcome_md=state.sop.outcome,
+                status="completed",
+                minutes=minutes,
+            ),
+        )
         self.client.chat_postMessage(
-            channel=state.channel_id, thread_ts=state.thread_ts,
-            **run_blocks.run_summary(title=state.sop.title, revision=state.revision,
-                                     step_count=state.step_count, minutes=minutes,
-                                     outcome_md=state.sop.outcome))
+            channel=state.channel_id,
+            thread_ts=state.thread_ts,
+            **run_blocks.run_summary(
+                title=state.sop.title,
+                revision=state.revision,
+                step_count=state.step_count,
+                minutes=minutes,
+                outcome_md=state.sop.outcome,
+            ),
+        )
 
     def back(self, *, visit_id: int, user_id: str, respond: Respond) -> None:
         """Close the step and show the previous one again."""
         with self.services.database.session() as session:
-            move = runs.go_back(session, visit_id=visit_id, user_id=user_id,
-                                now=self.services.clock())
+            move = runs.go_back(
+                session, visit_id=visit_id, user_id=user_id, now=self.services.clock()
+            )
         if self._refuse(move, respond):
             return
         state = move.run
         assert state is not None and move.closed_step is not None
-        self._replace(state, move.closed_ts, run_blocks.step_closed(
-            sop=state.sop, step_number=move.closed_step,
-            note=f"↩️ Went back to step {state.current_step}"))
-        self._post_step(state, move.next_visit_id, channel=state.channel_id,
-                        thread_ts=state.thread_ts)
+        self._replace(
+            state,
+            move.closed_ts,
+            run_blocks.step_closed(
+                sop=state.sop,
+                step_number=move.closed_step,
+                note=f"↩️ Went back to step {state.current_step}",
+            ),
+        )
+        self._post_step(
+            state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
+        )
 
     def stop(self, *, run_id: int, user_id: str, respond: Respond, reason: str = "stopped") -> Move:
         """End the run as abandoned and say so on the step and the parent message."""
         with self.services.database.session() as session:
-            move = runs.stop_run(session, run_id=run_id, user_id=user_id,
-                                 now=self.services.clock(), outcome=reason)
+            move = runs.stop_run(
+                session, run_id=run_id, user_id=user_id, now=self.services.clock(), outcome=reason
+            )
         if self._refuse(move, respond):
             return move
         state = move.run
         assert state is not None
         if move.closed_step is not None:
-            self._replace(state, move.closed_ts, run_blocks.step_closed(
-                sop=state.sop, step_number=move.closed_step, note="⏹ Run stopped"))
-        self._replace(state, state.thread_ts, run_blocks.run_parent(
-            title=state.sop.title, revision=state.revision, starter_id=state.user_id,
-            step_count=state.step_count, outcome_md=state.sop.outcome, status="abandoned",
-            stopped_at=state.current_step))
+            self._replace(
+                state,
+                move.closed_ts,
+                run_blocks.step_closed(
+                    sop=state.sop, step_number=move.closed_step, note="⏹ Run stopped"
+                ),
+            )
+        self._replace(
+            state,
+            state.thread_ts,
+            run_blocks.run_parent(
+                title=state.sop.title,
+                revision=state.revision,
+                starter_id=state.user_id,
+                step_count=state.step_count,
+                outcome_md=state.sop.outcome,
+                status="abandoned",
+                stopped_at=state.current_step,
+            ),
+        )
         return move
 
     def resume(self, *, run_id: int, user_id: str, respond: Respond) -> None:
         """Post the current step of an unfinished run again at the end of its thread."""
         with self.services.database.session() as session:
-            move = runs.continue_run(session, run_id=run_id, user_id=user_id,
-                                     now=self.services.clock())
+            move = runs.continue_run(
+                session, run_id=run_id, user_id=user_id, now=self.services.clock()
+            )
         if move.verdict == "stale":
             reply(respond, lookup_blocks.plain_notice("That run has already ended."))
             return
@@ -176,17 +243,29 @@ class Runner:
         state = move.run
         assert state is not None and move.next_visit_id is not None
         if move.closed_step is not None:
-            self._replace(state, move.closed_ts, run_blocks.step_closed(
-                sop=state.sop, step_number=move.closed_step, note="⏭ Continued below"))
-        self._post_step(state, move.next_visit_id, channel=state.channel_id,
-                        thread_ts=state.thread_ts)
-        reply(respond, lookup_blocks.notice(
-            f"Step {state.current_step} of *{escape(state.sop.title)}* is waiting "
-            f"for you in the run's thread in <#{state.channel_id}>."), replace=True)
+            self._replace(
+                state,
+                move.closed_ts,
+                run_blocks.step_closed(
+                    sop=state.sop, step_number=move.closed_step, note="⏭ Continued below"
+                ),
+            )
+        self._post_step(
+            state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
+        )
+        reply(
+            respond,
+            lookup_blocks.notice(
+                f"Step {state.current_step} of *{escape(state.sop.title)}* is waiting "
+                f"for you in the run's thread in <#{state.channel_id}>."
+            ),
+            replace=True,
+        )
 
     def restart(self, *, run_id: int, user_id: str, respond: Respond) -> None:
         """Abandon a run pinned to an old revision and start the SOP again on the current one."""
         move = self.stop(run_id=run_id, user_id=user_id, respond=respond, reason="restarted")
         if move.verdict == "ok" and move.run is not None:
-            self.start(slug=move.run.slug, user_id=user_id, channel_id=move.run.channel_id,
-                       respond=respond)
+            self.start(
+                slug=move.run.slug, user_id=user_id, channel_id=move.run.channel_id, respond=respond
+            )

@@ -5,8 +5,8 @@ import threading
 from sqlalchemy import func, select
 
 from bot.db.models import Event, Workspace
-from bot.db.sops import default_workspace
 from bot.db.session import Database
+from bot.db.sops import default_workspace
 from bot.wiring import utc_now
 
 WRITERS = 8
@@ -25,8 +25,9 @@ def test_parallel_read_then_write_transactions_never_hit_database_is_locked(db: 
                     # Read first, then write: the pattern that fails with "database is
                     # locked" under SQLite's default deferred transactions.
                     session.scalar(select(func.count(Event.id)))
-                    session.add(Event(workspace_id=workspace_id, at=utc_now(), kind="probe",
-                                      data={}))
+                    session.add(
+                        Event(workspace_id=workspace_id, at=utc_now(), kind="probe", data={})
+                    )
         except BaseException as exc:  # noqa: BLE001 - collected and asserted below
             errors.append(exc)
 

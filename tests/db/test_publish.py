@@ -46,9 +46,11 @@ def test_first_publish_creates_revision_1_of_every_sample(db, sops_dir):
         sop = Sop.from_dict(revision.content)
         assert sop.title == "Handle a refund request"
         steps = session.scalar(
-            select(func.count(StepRecord.id)).where(StepRecord.revision_id == revision.id))
+            select(func.count(StepRecord.id)).where(StepRecord.revision_id == revision.id)
+        )
         questions = session.scalar(
-            select(func.count(QuizQuestion.id)).where(QuizQuestion.revision_id == revision.id))
+            select(func.count(QuizQuestion.id)).where(QuizQuestion.revision_id == revision.id)
+        )
         assert steps == len(sop.steps) and questions == len(sop.quiz) >= 4
 
 
@@ -85,8 +87,9 @@ def test_minor_flag_makes_a_reworded_revision_non_material(db, sops_dir):
     publish(db, sops_dir)
     path = sops_dir / REFUND
     path.write_text(path.read_text().replace("Verify the order", "Check the order", 1))
-    outcome = next(o for o in publish(db, sops_dir, minor=True).outcomes
-                   if o.slug == "refund-request")
+    outcome = next(
+        o for o in publish(db, sops_dir, minor=True).outcomes if o.slug == "refund-request"
+    )
     assert outcome.status == "changed" and not outcome.diff.material
 
 

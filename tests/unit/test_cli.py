@@ -39,7 +39,12 @@ def workdir(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     for name in list(os.environ):
         if name.startswith(("SLACK_", "DIGEST_", "SOPBOT_")) or name in (
-            "DATABASE_URL", "SOPS_DIR", "PORT", "MANAGER_CHANNEL", "REMIND_AFTER"):
+            "DATABASE_URL",
+            "SOPS_DIR",
+            "PORT",
+            "MANAGER_CHANNEL",
+            "REMIND_AFTER",
+        ):
             monkeypatch.delenv(name)
     return tmp_path
 
@@ -80,7 +85,8 @@ def test_show_an_unknown_revision_is_a_one_line_error(workdir, capsys):
     capsys.readouterr()
     assert main(["sops", "show", "refund-request", "--revision", "7"]) == 2
     assert capsys.readouterr().err.strip() == (
-        "sopbot: refund-request has no revision 7 (latest is v1)")
+        "sopbot: refund-request has no revision 7 (latest is v1)"
+    )
 
 
 def test_publish_with_errors_exits_1_and_writes_nothing(workdir, capsys):
@@ -93,8 +99,14 @@ def test_publish_with_errors_exits_1_and_writes_nothing(workdir, capsys):
 
 def run_sopbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DIGEST_"))}
-    return subprocess.run([sys.executable, "-m", "bot", *args], env={**clean, **env}, cwd=cwd,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        env={**clean, **env},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_a_bad_setting_is_one_line_exit_2_no_traceback(tmp_path):

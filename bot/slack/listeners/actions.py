@@ -34,8 +34,9 @@ def register(app: App, services: Services, runner: Runner) -> None:
             with services.database.session() as session:
                 stale = [r for r in unfinished_runs(session, user_id=user_id) if r.slug == slug]
             for old in stale:
-                runner.stop(run_id=old.run_id, user_id=user_id, respond=respond,
-                            reason="started over")
+                runner.stop(
+                    run_id=old.run_id, user_id=user_id, respond=respond, reason="started over"
+                )
         if body["container"].get("is_ephemeral") and respond.response_url:
             respond({"delete_original": True})
         runner.start(slug=slug, user_id=user_id, channel_id=_channel(body), respond=respond)

@@ -34,9 +34,13 @@ def register(app: App, services: Services, runner: Runner) -> None:
                 entries = services.catalog.snapshot(session).entries
             reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries]))
         elif len(text) > MAX_QUERY:
-            reply(respond, blocks.plain_notice(
-                f"That query is {len(text):,} characters long. Try a few words, "
-                "like /sop refund, or /sop list to see every SOP."))
+            reply(
+                respond,
+                blocks.plain_notice(
+                    f"That query is {len(text):,} characters long. Try a few words, "
+                    "like /sop refund, or /sop list to see every SOP."
+                ),
+            )
         else:
             search(services, runner, text, user_id, channel_id, respond)
 
@@ -45,27 +49,37 @@ def help_message(services: Services, user_id: str, channel_name: str | None) -> 
     """Usage, the caller's unfinished runs, and the SOPs most relevant to them."""
     with services.database.session() as session:
         snapshot = services.catalog.snapshot(session)
-        entries = relevant_sops(session, snapshot=snapshot, user_id=user_id,
-                                channel_name=channel_name)
+        entries = relevant_sops(
+            session, snapshot=snapshot, user_id=user_id, channel_name=channel_name
+        )
         unfinished = runs.unfinished_runs(session, user_id=user_id)
-    return blocks.help_message(sops=[sop_card(e) for e in entries[:10]],
-                               unfinished=[run_card(r) for r in unfinished])
+    return blocks.help_message(
+        sops=[sop_card(e) for e in entries[:10]], unfinished=[run_card(r) for r in unfinished]
+    )
 
 
-def search(services: Services, runner: Runner, query: str, user_id: str, channel_id: str,
-           respond: Respond) -> None:
+def search(
+    services: Services, runner: Runner, query: str, user_id: str, channel_id: str, respond: Respond
+) -> None:
     """Start the one clear match, or offer the candidates, or say nothing matched."""
     with services.database.session() as session:
         snapshot = services.catalog.snapshot(session)
-        result = lookup(session, snapshot=snapshot, query=query, user_id=user_id,
-                        now=services.clock())
+        result = lookup(
+            session, snapshot=snapshot, query=query, user_id=user_id, now=services.clock()
+        )
         unfinished = runs.unfinished_runs(session, user_id=user_id)
     if result.kind == "none":
         reply(respond, blocks.no_match(query=query, closest=[sop_card(e) for e in result.closest]))
         return
     if result.kind == "pick":
-        reply(respond, blocks.pick_list(query=query, hits=[sop_card(e) for e in result.entries],
-                                        unfinished=[run_card(r) for r in unfinished]))
+        reply(
+            respond,
+            blocks.pick_list(
+                query=query,
+                hits=[sop_card(e) for e in result.entries],
+                unfinished=[run_card(r) for r in unfinished],
+            ),
+        )
         return
     slug = result.entries[0].slug
     open_run = next((r for r in unfinished if r.slug == slug), None)

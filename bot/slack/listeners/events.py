@@ -33,6 +33,8 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
         snapshot = services.catalog.snapshot(session)
         entries = relevant_sops(session, snapshot=snapshot, user_id=user_id, channel_name=None)
         unfinished = runs.unfinished_runs(session, user_id=user_id)
-    view = home_view(unfinished=[run_card(r) for r in unfinished],
-                     sops=[sop_card(e) for e in entries[:HOME_SOPS]])
+    view = home_view(
+        unfinished=[run_card(r) for r in unfinished],
+        sops=[sop_card(e) for e in entries[:HOME_SOPS]],
+    )
     client.views_publish(user_id=user_id, view=view)
