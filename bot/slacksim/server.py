@@ -90,7 +90,10 @@ class FakeSlack(TranscriptQueries):
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, name="fake-slack", daemon=True)
+        # A short poll interval keeps stop() quick; tests start and stop a fake each.
+        self._thread = threading.Thread(
+            target=server.serve_forever, args=(0.02,), name="fake-slack", daemon=True
+        )
         self._thread.start()
         return self
 
