@@ -13,3 +13,4 @@ class Action(StrEnum):
     STOP_RUN = "run.stop"  # value: run ID
     RESTART_ON_NEW = "run.restart_new"  # value: run ID
     STEP_FEEDBACK = "run.step_feedback"  # value: "<run_id>:<step_number>"
+    START_OVER = "sop.start_over"  # value: SOP slug; ends the person's unfinished runs of it first

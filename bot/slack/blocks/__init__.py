@@ -1,0 +1,1 @@
+"""Block Kit builders: pure functions that turn plain values into Slack message and view dicts."""
