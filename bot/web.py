@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -37,3 +38,37 @@ def _health(database: Database) -> tuple[str, bytes]:
     except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", said plainly
         return "503 Service Unavailable", f"database unavailable: {type(exc).__name__}".encode()
     return "200 OK", b"ok"
+
+
+class HttpServer:
+    """A waitress server for a WSGI app, run in the foreground or on a background thread."""
+
+    def __init__(self, application: Callable, *, host: str, port: int, threads: int = 16) -> None:
+        from waitress.server import create_server
+
+        self._server = create_server(
+            application, host=host, port=port, threads=threads, ident="sopbot"
+        )
+        self.host, self.port = host, self._server.effective_port
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """Base URL, e.g. http://127.0.0.1:3000."""
+        return f"http://{self.host}:{self.port}"
+
+    def serve_forever(self) -> None:
+        """Serve until interrupted."""
+        self._server.run()
+
+    def start(self) -> HttpServer:
+        """Serve on a daemon thread and return at once."""
+        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        self._server.close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)

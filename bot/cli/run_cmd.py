@@ -60,7 +60,7 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """Start the bot and serve until interrupted."""
     check_credentials(settings)
     from bot.slack.app import build_app
-    from bot.web import wsgi_app
+    from bot.web import HttpServer, wsgi_app
     from bot.wiring import build_services
 
     services = build_services(settings)
@@ -78,14 +78,7 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
         log.info("sopbot connecting to Slack in Socket Mode")
         SocketModeHandler(app, settings.slack_app_token).start()
         return 0
-    import waitress
-
-    log.info("sopbot serving http://%s:%d/slack/events", args.host, settings.port)
-    waitress.serve(
-        wsgi_app(app, services.database),
-        host=args.host,
-        port=settings.port,
-        threads=16,
-        ident="sopbot",
-    )
+    server = HttpServer(wsgi_app(app, services.database), host=args.host, port=settings.port)
+    log.info("sopbot serving %s/slack/events", server.url)
+    server.serve_forever()
     return 0

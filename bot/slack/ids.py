@@ -8,8 +8,8 @@ class Action(StrEnum):
 
     START_SOP = "sop.start"  # value: SOP slug
     CONTINUE_RUN = "run.continue"  # value: run ID
-    STEP_DONE = "run.step_done"  # value: "<run_id>:<step_number>"
-    STEP_BACK = "run.step_back"  # value: "<run_id>:<step_number>"
+    STEP_DONE = "run.step_done"  # value: the visit (run_steps row) ID
+    STEP_BACK = "run.step_back"  # value: the visit (run_steps row) ID
     STOP_RUN = "run.stop"  # value: run ID
     RESTART_ON_NEW = "run.restart_new"  # value: run ID
     STEP_FEEDBACK = "run.step_feedback"  # value: "<run_id>:<step_number>"
