@@ -3,7 +3,7 @@
 from alembic import context
 
 from bot.config import Settings
-from bot.db.models import Base
+from bot.db.schema import Base
 from bot.db.session import make_engine
 
 target_metadata = Base.metadata

@@ -5,7 +5,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
 from bot.db import migrate
-from bot.db.models import Base
+from bot.db.schema import Base
 from bot.db.session import Database
 
 

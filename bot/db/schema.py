@@ -1,0 +1,6 @@
+"""Imports every model module, so `Base.metadata` describes the whole schema."""
+
+from bot.db import models
+from bot.db.models import Base
+
+__all__ = ["Base", "models"]
