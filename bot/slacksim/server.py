@@ -204,7 +204,8 @@ class FakeSlack(TranscriptQueries):
                 self._answer(method, args, {"ok": False, "error": failure.error}, 0, dropped=True)
             return Reply(0, drop=True)
         if failure is not None:
-            headers_out = {"Retry-After": str(failure.retry_after)} if failure.retry_after else {}
+            retry_after = failure.retry_after
+            headers_out = {} if retry_after is None else {"Retry-After": str(retry_after)}
             body_out = {"ok": False, "error": failure.error}
             return self._answer(method, args, body_out, failure.status, headers_out)
         return self._run(handler, method, args)
