@@ -1,0 +1,102 @@
+"""The real bot served over HTTP against the fake Slack, on each test database."""
+
+from __future__ import annotations
+
+import shutil
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.services.publish import publish_directory
+from bot.slack.app import build_app
+from bot.slacksim import FakeSlack
+from bot.slacksim.driver import DriverResponse, SlackDriver
+from bot.web import HttpServer, wsgi_app
+from bot.wiring import Services, build_services
+from tests.conftest import SAMPLE_SOPS
+
+SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+class Clock:
+    """A settable clock for the bot, so durations and reminders are deterministic."""
+
+    def __init__(self, start: datetime) -> None:
+        self._now = start
+        self._lock = threading.Lock()
+
+    def __call__(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, **delta: float) -> datetime:
+        """Move time forward by a timedelta's keyword arguments."""
+        with self._lock:
+            self._now += timedelta(**delta)
+            return self._now
+
+
+class ReplayingDriver(SlackDriver):
+    """A driver that can deliver its last request again, as Slack does on a retry."""
+
+    last: tuple[bytes | str, dict[str, str]] | None = None
+
+    def send_raw(self, body: bytes | str, headers: dict[str, str]) -> DriverResponse:
+        self.last = (body, headers)
+        return super().send_raw(body, headers)
+
+    def replay(self) -> DriverResponse:
+        """Send the previous body again, freshly signed."""
+        assert self.last is not None
+        body, headers = self.last
+        return self.send(body if isinstance(body, str) else body.decode(),
+                         headers["Content-Type"])
+
+
+@dataclass
+class Bot:
+    """Everything a test talks to: Slack's side (fake, driver) and the bot's (services)."""
+
+    fake: FakeSlack
+    slack: ReplayingDriver
+    services: Services
+    clock: Clock
+    sops_dir: Path
+    server: HttpServer
+
+    def publish(self) -> None:
+        """Publish the SOP folder, as `sopbot sops publish` does."""
+        with self.services.database.session() as session:
+            report = publish_directory(session, directory=self.sops_dir, now=self.clock())
+        assert report.errors == []
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlack]:
+    with FakeSlack() as fake:
+        yield fake
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Bot]:
+    sops_dir = tmp_path / "sops"
+    shutil.copytree(SAMPLE_SOPS, sops_dir)
+    settings = Settings(
+        database_url=database_url, sops_dir=sops_dir, slack_bot_token=fake.token,
+        slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
+    )
+    clock = Clock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
+    services = build_services(settings, clock=clock)
+    app = build_app(services)
+    server = HttpServer(wsgi_app(app, services.database), host="127.0.0.1", port=0).start()
+    driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
+    running = Bot(fake, driver, services, clock, sops_dir, server)
+    running.publish()
+    yield running
+    server.stop()
+    services.database.dispose()
