@@ -89,6 +89,11 @@ class BoltServer:
 
 
 @pytest.fixture
+def signing_secret() -> str:
+    return SIGNING_SECRET
+
+
+@pytest.fixture
 def app(fake: FakeSlack) -> App:
     """A bolt App whose Web API calls go to the fake."""
     return App(client=fake.client(), signing_secret=SIGNING_SECRET)
