@@ -158,6 +158,9 @@ def post_target(req: ApiRequest, ref: Any, *, user_id_opens_dm: bool = True) -> 
         if person.deleted:
             raise SlackError("is_archived")  # a deactivated person's DM is archived
         return ws.bot_im(ref)
+    named = ws.channel(ref) if isinstance(ref, str) and ref not in ws.channels else None
+    if named is not None:
+        ref = named.id  # chat.postMessage also takes a channel name such as "#support"
     ch = visible_channel(req, ref)
     if ws.bot_user_id not in ch.members:
         if not ch.is_public:

@@ -210,8 +210,12 @@ def apply_submission_answer(ws: Workspace, view_id: str, status: int, body: Any)
                 view.spec, view.hash = spec, _new_hash(ws)
                 outcome = "updated"
             elif action == "push" and len(stack) < MAX_STACK:
-                _store(ws, view.user, _checked_view(ws, body.get("view"), expected=("modal",)),
-                       stack=stack)  # fmt: skip
+                _store(
+                    ws,
+                    view.user,
+                    _checked_view(ws, body.get("view"), expected=("modal",)),
+                    stack=stack,
+                )
                 outcome = "pushed"
             else:
                 return "rejected"

@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 from slack_sdk.signature import SignatureVerifier
 
 from bot.slacksim import payloads
-from bot.slacksim.api_common import SlackError, check_blocks, render
+from bot.slacksim.api_common import render
 from bot.slacksim.api_views import apply_submission_answer, close_by_user
-from bot.slacksim.blocks import with_ids
 from bot.slacksim.events import VERIFICATION_TOKEN, EventDelivery
+from bot.slacksim.interactions import show_command_answer
 from bot.slacksim.model import Ephemeral, Message
 from bot.slacksim.server import FakeSlack
 
@@ -206,36 +206,9 @@ class SlackDriver(EventDelivery):
             "trigger_id": self.fake.issue_trigger(user_id),
         }
         response = self.send(urlencode(form), "application/x-www-form-urlencoded")
-        self._show_command_ack(response, channel=ch.id, user_id=user_id, url=response_url)
+        if response.status == 200 and response.body:
+            response.problems = show_command_answer(self.ws, response_url, response.body)
         return response
-
-    def _show_command_ack(self, response: DriverResponse, *, channel: str, user_id: str, url: str):
-        """Slack shows a slash command's ack body: ephemeral, or in_channel as a message."""
-        body = response.body
-        if response.status != 200 or not body:
-            return
-        if isinstance(body, str):
-            body = {"text": body}
-        blocks = body.get("blocks")
-        try:
-            if blocks:
-                check_blocks(blocks)
-        except SlackError as exc:
-            response.problems = exc.messages or [exc.code]
-            return
-        text, blocks = body.get("text") or "", with_ids(blocks) if blocks else None
-        ws = self.ws
-        if body.get("response_type") == "in_channel":
-            ws.add_message(
-                Message(ts=ws.next_ts(), channel=channel, text=text, user=ws.bot_user_id,
-                        bot_id=ws.bot_id, app_id=ws.app_id, team=ws.team_id, blocks=blocks)
-            )  # fmt: skip
-            return
-        shown = ws.add_ephemeral(
-            channel=channel, user=user_id, text=text, blocks=blocks, source="ack"
-        )
-        handle = ws.response_urls[url.rsplit("/response/", 1)[1]]
-        handle.source_ts, handle.source_ephemeral = shown.ts, True
 
     def click(
         self,
@@ -306,18 +279,23 @@ class SlackDriver(EventDelivery):
             {**b, "dispatch_action": True} if b.get("type") == "input" else b for b in blocks
         ]
         found = payloads.locate(
-            input_blocks, action_id, block_id=block_id,
+            input_blocks,
+            action_id,
+            block_id=block_id,
             types={"external_select", "multi_external_select"},
-        )  # fmt: skip
+        )
         payload = {"type": "block_suggestion", **self._common(user_id)}
         payload.update(action_id=action_id, block_id=found.block_id, value=query)
         if isinstance(target, str):
             payload["container"] = {"type": "view", "view_id": target}
             payload["view"] = self.fake.view(target)
         else:
-            payload["container"] = {"type": "message", "message_ts": target.ts,
-                                    "channel_id": target.channel,
-                                    "is_ephemeral": isinstance(target, Ephemeral)}  # fmt: skip
+            payload["container"] = {
+                "type": "message",
+                "message_ts": target.ts,
+                "channel_id": target.channel,
+                "is_ephemeral": isinstance(target, Ephemeral),
+            }
             payload["channel"] = self._channel_ref(target.channel)
         body = self._interaction(payload).body
         if not isinstance(body, dict):

@@ -129,7 +129,24 @@ def post_to_response_url(ws: Workspace, token: str, raw: bytes) -> tuple[int, di
         return 200, {"ok": True}
 
 
-def _apply(ws: Workspace, handle: ResponseUrl, body: dict) -> None:
+def show_command_answer(ws: Workspace, response_url: str, body: dict | str) -> list[str]:
+    """Show a slash command's ack body as Slack does; returns why Slack refused it, if it did."""
+    payload = {"text": body} if isinstance(body, str) else dict(body)
+    if not payload.get("text") and not payload.get("blocks"):
+        return []
+    payload.pop("replace_original", None)
+    payload.pop("delete_original", None)
+    with ws.lock:
+        handle = ws.response_urls[response_url.rsplit("/response/", 1)[1]]
+        try:
+            _apply(ws, handle, payload, source="ack")
+        except SlackError as exc:
+            return exc.messages or [exc.code]
+        ws.notify()
+        return []
+
+
+def _apply(ws: Workspace, handle: ResponseUrl, body: dict, *, source: str = "response_url") -> None:
     text, blocks = body.get("text"), body.get("blocks")
     if blocks is not None and not isinstance(blocks, list):
         raise SlackError("invalid_blocks_format")
@@ -177,7 +194,7 @@ def _apply(ws: Workspace, handle: ResponseUrl, body: dict) -> None:
         text=text or "",
         blocks=blocks,
         thread_ts=handle.thread_ts,
-        source="response_url",
+        source=source,
     )
     if handle.source_ts is None or handle.source_ephemeral:
         # Later replace_original posts replace this ephemeral, as they do after a slash command.

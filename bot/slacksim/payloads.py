@@ -23,11 +23,17 @@ SELECTED_MANY = {
     "multi_conversations_select": "selected_conversations",
     "multi_channels_select": "selected_channels",
 }
-INITIAL = {"selected_user": "initial_user", "selected_conversation": "initial_conversation",
-           "selected_channel": "initial_channel", "selected_date": "initial_date",
-           "selected_time": "initial_time", "selected_date_time": "initial_date_time",
-           "selected_users": "initial_users", "selected_conversations": "initial_conversations",
-           "selected_channels": "initial_channels"}  # fmt: skip
+INITIAL = {
+    "selected_user": "initial_user",
+    "selected_conversation": "initial_conversation",
+    "selected_channel": "initial_channel",
+    "selected_date": "initial_date",
+    "selected_time": "initial_time",
+    "selected_date_time": "initial_date_time",
+    "selected_users": "initial_users",
+    "selected_conversations": "initial_conversations",
+    "selected_channels": "initial_channels",
+}
 
 
 class NotShown(LookupError):

@@ -57,6 +57,10 @@ def test_form_encoded_blocks_are_accepted(fake: FakeSlack, client: WebClient) ->
     assert fake.messages("support")[-1]["blocks"][0]["text"]["text"] == "*Refund* SOP"
 
 
+def test_channel_names_work_for_posting(client: WebClient) -> None:
+    assert client.chat_postMessage(channel="#support", text="x")["channel"] == SUPPORT
+
+
 def test_ts_values_are_unique_and_increasing(client: WebClient) -> None:
     stamps = [client.chat_postMessage(channel=SUPPORT, text=str(i))["ts"] for i in range(20)]
 

@@ -92,6 +92,24 @@ def test_signed_command_reaches_the_listener_and_the_ack_is_shown(
     assert [e["text"] for e in fake.ephemerals("maria")] == ["Searching for refund…"]
 
 
+def test_command_ack_in_channel_and_refused_blocks(
+    app: App, driver: SlackDriver, fake: FakeSlack
+) -> None:
+    @app.command("/sop")
+    def sop(ack, command):
+        if command["text"] == "share":
+            ack(response_type="in_channel", text="Maria shared *Refund*")
+        else:
+            ack(text="too much", blocks=[{"type": "divider"}] * 51)
+
+    driver.command("maria", "/sop", "share", channel="support")
+    assert [m["text"] for m in fake.messages("support")] == ["Maria shared *Refund*"]
+
+    refused = driver.command("maria", "/sop", "big", channel="support")
+    assert refused.problems == ["[ERROR] no more than 50 items allowed [json-pointer:/blocks]"]
+    assert fake.ephemerals("maria") == []
+
+
 def test_command_in_the_app_dm_by_default(app: App, driver: SlackDriver) -> None:
     seen = []
 
@@ -254,8 +272,11 @@ def test_modal_open_submit_and_errors(app: App, driver: SlackDriver, fake: FakeS
 
 
 def test_submission_answer_can_update_the_modal(app: App, driver: SlackDriver, fake) -> None:
-    thanks = {**FEEDBACK_MODAL, "blocks": FEEDBACK_MODAL["blocks"][:1], "title": {
-        "type": "plain_text", "text": "Thanks"}}  # fmt: skip
+    thanks = {
+        **FEEDBACK_MODAL,
+        "blocks": FEEDBACK_MODAL["blocks"][:1],
+        "title": {"type": "plain_text", "text": "Thanks"},
+    }
 
     @app.view("feedback")
     def feedback(ack):
