@@ -48,6 +48,9 @@ class DriverResponse:
         """The body parsed as JSON when it is JSON, else the text (None when empty)."""
         if not self.text:
             return None
+        content_type = next((v for k, v in self.headers.items() if k.lower() == "content-type"), "")
+        if "json" not in content_type:
+            return self.text  # bolt acks a plain string as text/plain
         try:
             return json.loads(self.text)
         except json.JSONDecodeError:
@@ -144,7 +147,8 @@ class SlackDriver(EventDelivery):
         payload["trigger_id"] = self.fake.issue_trigger(user_id)
         if isinstance(target, str):
             view = ws.views[target]
-            view.state = payloads.state_values(view.spec["blocks"], values, current=view.state)
+            with ws.lock:  # Slack keeps what the user typed so far in the view's state
+                view.state = payloads.state_values(view.spec["blocks"], values, current=view.state)
             payload["container"] = {"type": "view", "view_id": view.id}
             payload["view"] = self.fake.view(view.id)
         else:
@@ -318,7 +322,8 @@ class SlackDriver(EventDelivery):
         if self.ws.modal_stacks[user_id][-1:] != [view_id]:
             raise payloads.NotShown(f"view {view_id} is not the one on top")
         blocks = stored.spec["blocks"]
-        stored.state = payloads.state_values(blocks, values, current=stored.state)
+        with self.ws.lock:
+            stored.state = payloads.state_values(blocks, values, current=stored.state)
         missing = payloads.missing_required(blocks, stored.state)
         if missing:
             raise payloads.NotShown(f"Slack would not submit; required inputs empty: {missing}")

@@ -394,3 +394,62 @@ def test_url_verification(driver: SlackDriver) -> None:
     response = driver.url_verification("abc123")
     assert response.status == 200
     assert response.body == {"challenge": "abc123"}
+
+
+def test_click_inside_a_modal_carries_the_view_and_typed_values(
+    app: App, driver: SlackDriver, fake: FakeSlack
+) -> None:
+    bodies = []
+
+    @app.action("feedback.more")
+    def more(ack, body, client):
+        ack()
+        bodies.append(body)
+        client.views_push(
+            trigger_id=body["trigger_id"],
+            view={**FEEDBACK_MODAL, "blocks": [FEEDBACK_MODAL["blocks"][0]]},
+        )
+
+    more_button = {
+        "type": "actions",
+        "block_id": "more",
+        "elements": [
+            {
+                "type": "button",
+                "action_id": "feedback.more",
+                "text": {"type": "plain_text", "text": "More"},
+            }
+        ],
+    }
+    spec = {**FEEDBACK_MODAL, "blocks": [*FEEDBACK_MODAL["blocks"], more_button]}
+    view = fake.client().views_open(trigger_id=fake.issue_trigger("maria"), view=spec)["view"]
+
+    driver.click("maria", view, "feedback.more", values={"why": "half typed"})
+
+    pushed = fake.wait_for(lambda: fake.open_view("maria")["id"] != view["id"])
+    assert pushed
+    [body] = bodies
+    assert body["container"] == {"type": "view", "view_id": view["id"]}
+    assert body["view"]["state"]["values"]["why"]["text"]["value"] == "half typed"
+    assert "response_url" not in body and "channel" not in body
+    assert fake.open_view("maria")["previous_view_id"] == view["id"]
+    with pytest.raises(NotShown):
+        driver.click("sam", view, "feedback.more")  # not Sam's modal
+
+
+def test_closing_a_modal_notifies_only_when_asked(app: App, driver: SlackDriver, fake) -> None:
+    closed = []
+
+    @app.view_closed("feedback")
+    def on_close(ack, view):
+        ack()
+        closed.append(view["id"])
+
+    quiet = fake.client().views_open(trigger_id=fake.issue_trigger("maria"), view=FEEDBACK_MODAL)
+    assert driver.close_view("maria", quiet["view"]) is None
+    assert fake.open_view("maria") is None
+
+    loud_spec = {**FEEDBACK_MODAL, "notify_on_close": True}
+    loud = fake.client().views_open(trigger_id=fake.issue_trigger("maria"), view=loud_spec)
+    assert driver.close_view("maria", loud["view"]).status == 200
+    assert closed == [loud["view"]["id"]]
