@@ -43,11 +43,25 @@ def _health(database: Database) -> tuple[str, bytes]:
 class HttpServer:
     """A waitress server for a WSGI app, run in the foreground or on a background thread."""
 
-    def __init__(self, application: Callable, *, host: str, port: int, threads: int = 16) -> None:
+    def __init__(
+        self,
+        application: Callable,
+        *,
+        host: str,
+        port: int,
+        threads: int = 16,
+        loop_timeout: float = 1.0,
+    ) -> None:
         from waitress.server import create_server
 
+        # loop_timeout bounds how long stop() waits for the accept loop to notice.
         self._server = create_server(
-            application, host=host, port=port, threads=threads, ident="sopbot"
+            application,
+            host=host,
+            port=port,
+            threads=threads,
+            ident="sopbot",
+            asyncore_loop_timeout=loop_timeout,
         )
         self.host, self.port = host, self._server.effective_port
         self._thread: threading.Thread | None = None

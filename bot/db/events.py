@@ -17,5 +17,7 @@ def claim_event(session: Session, *, event_id: str, now: datetime) -> bool:
         dialect.insert(ProcessedEvent)
         .values(event_id=event_id, received_at=now)
         .on_conflict_do_nothing(index_elements=["event_id"])
+        # RETURNING, not rowcount: psycopg reports -1 for this statement.
+        .returning(ProcessedEvent.event_id)
     )
-    return result.rowcount == 1
+    return result.scalar() is not None

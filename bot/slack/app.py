@@ -35,10 +35,11 @@ def build_client(services: Services) -> WebClient:
 def build_app(services: Services, *, client: WebClient | None = None) -> App:
     """The whole Slack app, ready to be served over HTTP or Socket Mode."""
     client = client or build_client(services)
+    executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     app = App(
         client=client,
         signing_secret=services.settings.slack_signing_secret or "",
-        listener_executor=ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener"),
+        listener_executor=executor,
         # auth.test at start-up turns a wrong token into a clear error before serving.
         token_verification_enabled=True,
     )
@@ -71,4 +72,6 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
             )
 
     listeners.register(app, services, Runner(services=services, client=client))
+    # Kept so a shutdown (and each test) can wait for work still running after its ack.
+    app.sopbot_executor = executor  # type: ignore[attr-defined]
     return app

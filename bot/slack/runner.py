@@ -122,7 +122,9 @@ class Runner:
         if ts is not None:
             self.client.chat_update(channel=state.channel_id, ts=ts, **message)
 
-    def done(self, *, visit_id: int, user_id: str, respond: Respond) -> None:
+    def done(
+        self, *, visit_id: int, user_id: str, respond: Respond, message_ts: str | None = None
+    ) -> None:
         """Mark the step done, then show the next one or finish the run."""
         with self.services.database.session() as session:
             move = runs.complete_step(
@@ -134,7 +136,9 @@ class Runner:
         assert state is not None and move.closed_step is not None
         self._replace(
             state,
-            move.closed_ts,
+            # The pressed message is the one to mark done; the stored ts may not be saved yet
+            # when someone clicks within milliseconds of the step appearing.
+            message_ts or move.closed_ts,
             run_blocks.step_done(
                 sop=state.sop,
                 step_number=move.closed_step,
@@ -173,7 +177,9 @@ class Runner:
             ),
         )
 
-    def back(self, *, visit_id: int, user_id: str, respond: Respond) -> None:
+    def back(
+        self, *, visit_id: int, user_id: str, respond: Respond, message_ts: str | None = None
+    ) -> None:
         """Close the step and show the previous one again."""
         with self.services.database.session() as session:
             move = runs.go_back(
@@ -185,7 +191,7 @@ class Runner:
         assert state is not None and move.closed_step is not None
         self._replace(
             state,
-            move.closed_ts,
+            message_ts or move.closed_ts,
             run_blocks.step_closed(
                 sop=state.sop,
                 step_number=move.closed_step,
@@ -196,7 +202,15 @@ class Runner:
             state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
         )
 
-    def stop(self, *, run_id: int, user_id: str, respond: Respond, reason: str = "stopped") -> Move:
+    def stop(
+        self,
+        *,
+        run_id: int,
+        user_id: str,
+        respond: Respond,
+        reason: str = "stopped",
+        message_ts: str | None = None,
+    ) -> Move:
         """End the run as abandoned and say so on the step and the parent message."""
         with self.services.database.session() as session:
             move = runs.stop_run(
@@ -209,7 +223,7 @@ class Runner:
         if move.closed_step is not None:
             self._replace(
                 state,
-                move.closed_ts,
+                message_ts or move.closed_ts,
                 run_blocks.step_closed(
                     sop=state.sop, step_number=move.closed_step, note="⏹ Run stopped"
                 ),

@@ -54,8 +54,7 @@ class ReplayingDriver(SlackDriver):
         """Send the previous body again, freshly signed."""
         assert self.last is not None
         body, headers = self.last
-        return self.send(body if isinstance(body, str) else body.decode(),
-                         headers["Content-Type"])
+        return self.send(body if isinstance(body, str) else body.decode(), headers["Content-Type"])
 
 
 @dataclass
@@ -87,16 +86,22 @@ def bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Bot]:
     sops_dir = tmp_path / "sops"
     shutil.copytree(SAMPLE_SOPS, sops_dir)
     settings = Settings(
-        database_url=database_url, sops_dir=sops_dir, slack_bot_token=fake.token,
-        slack_signing_secret=SIGNING_SECRET, slack_api_url=fake.api_url,
+        database_url=database_url,
+        sops_dir=sops_dir,
+        slack_bot_token=fake.token,
+        slack_signing_secret=SIGNING_SECRET,
+        slack_api_url=fake.api_url,
     )
     clock = Clock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
     services = build_services(settings, clock=clock)
     app = build_app(services)
-    server = HttpServer(wsgi_app(app, services.database), host="127.0.0.1", port=0).start()
+    server = HttpServer(
+        wsgi_app(app, services.database), host="127.0.0.1", port=0, loop_timeout=0.05
+    ).start()
     driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
     running = Bot(fake, driver, services, clock, sops_dir, server)
     running.publish()
     yield running
     server.stop()
+    app.sopbot_executor.shutdown(wait=True)
     services.database.dispose()

@@ -63,17 +63,32 @@ def test_sop_refund_walks_maria_through_every_step_to_finish(bot: Bot):
         # The pressed message is updated in place: done, no buttons left.
         done = bot.fake.wait_for(
             lambda ts=step["ts"]: next(
-                (m for m in bot.fake.thread(SUPPORT, parent["ts"]) if m["ts"] == ts
-                 and not buttons(m)), None), what=f"step {number} marked done")
+                (
+                    m
+                    for m in bot.fake.thread(SUPPORT, parent["ts"])
+                    if m["ts"] == ts and not buttons(m)
+                ),
+                None,
+            ),
+            what=f"step {number} marked done",
+        )
         assert "Done by" in text_of(done)
 
     summary = bot.fake.wait_for(
-        lambda: next((m for m in bot.fake.thread(SUPPORT, parent["ts"])[1:]
-                      if "Finished" in text_of(m)), None), what="the summary")
+        lambda: next(
+            (m for m in bot.fake.thread(SUPPORT, parent["ts"])[1:] if "Finished" in text_of(m)),
+            None,
+        ),
+        what="the summary",
+    )
     assert "14 min" in text_of(summary)
     final_parent = bot.fake.wait_for(
-        lambda: "Completed" in text_of(bot.fake.messages(SUPPORT)[-1])
-        and bot.fake.messages(SUPPORT)[-1], what="the parent marked completed")
+        lambda: (
+            "Completed" in text_of(bot.fake.messages(SUPPORT)[-1])
+            and bot.fake.messages(SUPPORT)[-1]
+        ),
+        what="the parent marked completed",
+    )
     assert "14 min" in text_of(final_parent)
     with bot.services.database.session() as session:
         run = session.scalars(select(Run)).one()
@@ -120,7 +135,9 @@ def test_back_reposts_the_previous_step_and_stop_abandons(bot: Bot):
     again = step_with_buttons(bot, SUPPORT, parent["ts"], 3)
     assert "Step 1 of 7" in text_of(again)
     bot.slack.click(MARIA, again, Action.STOP_RUN)
-    bot.fake.wait_for(lambda: "Stopped at step 1" in text_of(bot.fake.messages(SUPPORT)[-1]),
-                      what="the parent marked stopped")
+    bot.fake.wait_for(
+        lambda: "Stopped at step 1" in text_of(bot.fake.messages(SUPPORT)[-1]),
+        what="the parent marked stopped",
+    )
     with bot.services.database.session() as session:
         assert session.scalars(select(Run)).one().status == "abandoned"

@@ -22,6 +22,12 @@ def _channel(body: dict[str, Any]) -> str:
     return (body.get("channel") or {}).get("id") or body["container"].get("channel_id", "")
 
 
+def _pressed(body: dict[str, Any]) -> str | None:
+    """The ts of the (non-ephemeral) message whose button was pressed."""
+    container = body.get("container") or {}
+    return None if container.get("is_ephemeral") else container.get("message_ts")
+
+
 def register(app: App, services: Services, runner: Runner) -> None:
     """Attach the run buttons."""
 
@@ -45,19 +51,34 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (visit_id := _number(action.get("value"))) is not None:
-            runner.done(visit_id=visit_id, user_id=body["user"]["id"], respond=respond)
+            runner.done(
+                visit_id=visit_id,
+                user_id=body["user"]["id"],
+                respond=respond,
+                message_ts=_pressed(body),
+            )
 
     @app.action(Action.STEP_BACK)
     def back(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (visit_id := _number(action.get("value"))) is not None:
-            runner.back(visit_id=visit_id, user_id=body["user"]["id"], respond=respond)
+            runner.back(
+                visit_id=visit_id,
+                user_id=body["user"]["id"],
+                respond=respond,
+                message_ts=_pressed(body),
+            )
 
     @app.action(Action.STOP_RUN)
     def stop(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (run_id := _number(action.get("value"))) is not None:
-            runner.stop(run_id=run_id, user_id=body["user"]["id"], respond=respond)
+            runner.stop(
+                run_id=run_id,
+                user_id=body["user"]["id"],
+                respond=respond,
+                message_ts=_pressed(body),
+            )
 
     @app.action(Action.CONTINUE_RUN)
     def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:

@@ -1,0 +1,161 @@
+"""/sop answers: help, list, pick lists, misses, garbage, fallbacks, Home, signatures."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import Event, Run
+from bot.slack.ids import Action
+from bot.slacksim.seed import DM_MARIA_SAM, HR_PRIVATE, MARIA, SUPPORT
+from tests.e2e.conftest import Bot
+from tests.e2e.test_runs import buttons, run_thread, step_with_buttons, text_of
+
+
+def last_ephemeral(bot: Bot, user: str = MARIA, count: int = 1) -> dict:
+    return bot.fake.wait_for(
+        lambda: len(e := bot.fake.ephemerals(user)) >= count and e, what="an ephemeral"
+    )[-1]
+
+
+def starts(message: dict) -> list[str]:
+    """The slugs offered with Start buttons, in order."""
+    return [
+        (block.get("accessory") or {}).get("value")
+        for block in message.get("blocks") or []
+        if (block.get("accessory") or {}).get("action_id") == Action.START_SOP
+    ]
+
+
+def test_sop_alone_shows_usage_and_the_callers_sops_first(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "", channel=SUPPORT)
+    answer = last_ephemeral(bot)
+    assert "/sop list" in text_of(answer)
+    offered = starts(answer)
+    # Typed in #support: the SOPs whose audience names #support come first.
+    assert set(offered[:2]) == {"customer-inquiry", "refund-request"}
+    assert len(offered) == 4
+
+
+def test_list_groups_every_sop_by_tag(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "list", channel=SUPPORT)
+    answer = text_of(last_ephemeral(bot))
+    for title in ("Handle a refund request", "Onboard a new hire", "Brief and review"):
+        assert title in answer
+    assert "support" in answer.lower() and "billing" in answer.lower()
+
+
+def test_an_ambiguous_query_offers_a_pick_list_and_start_begins_the_run(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "order", channel=SUPPORT)
+    answer = last_ephemeral(bot)
+    assert len(starts(answer)) >= 2
+    bot.slack.click(MARIA, answer, Action.START_SOP, value=starts(answer)[0])
+    parent, _ = run_thread(bot)
+    step_with_buttons(bot, SUPPORT, parent["ts"], 1)
+
+
+def test_a_miss_says_so_with_the_closest_titles_and_is_recorded(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "refnud polcy", channel=SUPPORT)  # typos still find it
+    parent, _ = run_thread(bot)
+    assert "Handle a refund request" in text_of(parent)
+    bot.slack.command(MARIA, "/sop", "dinosaur", channel=SUPPORT)
+    answer = last_ephemeral(bot)
+    assert "No SOP matches" in text_of(answer) and "dinosaur" in text_of(answer)
+    with bot.services.database.session() as session:
+        miss = session.scalars(select(Event).where(Event.kind == "lookup_miss")).one()
+    assert miss.data["query"] == "dinosaur" and miss.user_id == MARIA
+
+
+@pytest.mark.parametrize(
+    "garbage", ["x" * 5000, "🦄🦄🦄", "<!channel> <!here> <@U01SAMLEAD>", "   ", "frobnicate --all"]
+)
+def test_garbage_gets_a_friendly_ephemeral_and_never_a_ping(bot: Bot, garbage: str):
+    response = bot.slack.command(MARIA, "/sop", garbage, channel=SUPPORT)
+    assert response.status == 200 and response.acked_in_time
+    answer = last_ephemeral(bot)
+    raw = json.dumps(answer)
+    assert "<!channel>" not in raw and "<!here>" not in raw and "<@U01SAMLEAD>" not in raw
+    failed = [c for c in bot.fake.calls if not c.ok]
+    assert failed == []
+    assert bot.fake.messages(SUPPORT) == []
+
+
+@pytest.mark.parametrize("channel", [HR_PRIVATE, DM_MARIA_SAM])
+def test_where_the_bot_cannot_post_the_run_moves_to_a_dm(bot: Bot, channel: str):
+    bot.slack.command(MARIA, "/sop", "refund", channel=channel)
+    notice = last_ephemeral(bot)
+    assert "direct messages" in text_of(notice)
+    parent = bot.fake.wait_for(lambda: bot.fake.dms(MARIA), what="a DM")[0]
+    assert "Handle a refund request" in text_of(parent)
+    dm = bot.fake.ws.bot_im(MARIA).id
+    step_with_buttons(bot, dm, parent["ts"], 1)
+
+
+def test_an_unfinished_run_is_offered_first_and_continue_reposts_its_step(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    parent, _ = run_thread(bot)
+    bot.slack.click(MARIA, step_with_buttons(bot, SUPPORT, parent["ts"], 1), Action.STEP_DONE)
+    step_with_buttons(bot, SUPPORT, parent["ts"], 2)
+    bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    offer = last_ephemeral(bot)
+    assert "unfinished" in text_of(offer) and Action.CONTINUE_RUN in buttons(offer)
+    bot.slack.click(MARIA, offer, Action.CONTINUE_RUN)
+    again = step_with_buttons(bot, SUPPORT, parent["ts"], 3)
+    assert "Step 2 of 7" in text_of(again)
+    with bot.services.database.session() as session:
+        assert len(session.scalars(select(Run)).all()) == 1
+
+
+def test_a_new_revision_mid_run_is_announced_and_restart_uses_it(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    parent, _ = run_thread(bot)
+    path = bot.sops_dir / "support" / "refund-request.md"
+    path.write_text(path.read_text().replace("Verify the order", "Check the order", 1))
+    bot.publish()
+    bot.slack.click(MARIA, step_with_buttons(bot, SUPPORT, parent["ts"], 1), Action.STEP_DONE)
+    second = step_with_buttons(bot, SUPPORT, parent["ts"], 2)
+    assert "v2" in text_of(second) and Action.RESTART_ON_NEW in buttons(second)
+    # The run stays pinned to v1: the old step title is still shown.
+    assert "Verify the order" in text_of(second)
+    bot.slack.click(MARIA, second, Action.RESTART_ON_NEW)
+    new_parent = bot.fake.wait_for(
+        lambda: len(m := bot.fake.messages(SUPPORT)) == 2 and m[-1], what="a new run"
+    )
+    assert "v2" in text_of(new_parent)
+    with bot.services.database.session() as session:
+        statuses = [r.status for r in session.scalars(select(Run).order_by(Run.id))]
+    assert statuses == ["abandoned", "active"]
+
+
+def test_app_home_lists_unfinished_runs_and_a_retried_event_publishes_once(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    parent, _ = run_thread(bot)
+    step_with_buttons(bot, SUPPORT, parent["ts"], 1)
+    first = bot.slack.app_home_opened(MARIA)
+    assert first.status == 200
+    home = bot.fake.wait_for(lambda: bot.fake.home(MARIA), what="the Home tab")
+    assert Action.CONTINUE_RUN in buttons(home)
+    assert "Handle a refund request" in text_of(home)
+    body = json.loads(bot.slack.last[0])
+    retry = bot.slack.event(body["event"], retry_num=1, event_id=body["event_id"])
+    assert retry.status == 200
+    assert len(bot.fake.calls_to("views.publish")) == 1
+
+
+def test_a_bad_or_stale_signature_gets_401_and_changes_nothing(bot: Bot):
+    bot.slack.signing_secret = "wrong-secret"
+    assert bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT).status == 401
+    bot.slack.signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
+    bot.slack.timestamp_offset = -600
+    assert bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT).status == 401
+    with bot.services.database.session() as session:
+        assert session.scalars(select(Event)).all() == []
+    assert bot.fake.messages(SUPPORT) == []
+
+
+def test_healthz_answers_ok(bot: Bot):
+    with urllib.request.urlopen(f"{bot.server.url}/healthz", timeout=5) as response:
+        assert (response.status, response.read()) == (200, b"ok")
