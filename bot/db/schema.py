@@ -1,6 +1,9 @@
 """Imports every model module, so `Base.metadata` describes the whole schema."""
 
-from bot.db import models
+from bot.db import (
+    models,
+    outbox,  # noqa: F401
+)
 from bot.db.models import Base
 
 __all__ = ["Base", "models"]

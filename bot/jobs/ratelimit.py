@@ -1,0 +1,119 @@
+"""The send budget every dispatcher shares, kept in the database so processes agree on it."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, or_, select
+from sqlalchemy.orm import Session
+
+from bot.db.outbox import RateLimit, dialect_insert
+
+
+@dataclass(frozen=True)
+class Rate:
+    """One budget: at most one call per `interval` seconds, `burst` at once after a quiet spell."""
+
+    bucket: str
+    interval: float
+    burst: int = 1
+
+    @classmethod
+    def per_minute(cls, bucket: str, count: float, *, burst: int = 1) -> Rate:
+        return cls(bucket, 60.0 / count, burst)
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """When the caller may make its call; `granted` False means nothing was reserved."""
+
+    send_at: datetime
+    granted: bool
+
+
+def earliest(next_free: datetime, now: datetime, rate: Rate) -> datetime:
+    """The first moment a call fits the budget (GCRA: `next_free` is the theoretical arrival)."""
+    tolerance = timedelta(seconds=rate.interval * (rate.burst - 1))
+    return max(now, next_free - tolerance)
+
+
+def advance(next_free: datetime, send_at: datetime, rate: Rate) -> datetime:
+    """`next_free` after one call at `send_at`."""
+    return max(next_free, send_at) + timedelta(seconds=rate.interval)
+
+
+def backoff(attempt: int, *, base: float, cap: float, rng: random.Random) -> float:
+    """Seconds before retry number `attempt` (1, 2, ...): exponential, half of it jittered."""
+    ceiling = min(cap, base * 2 ** max(0, attempt - 1))
+    # Jitter spreads retries of a fan-out that failed together, so they do not return together.
+    return ceiling / 2 + rng.uniform(0, ceiling / 2)
+
+
+def reserve(
+    session: Session,
+    *,
+    workspace_id: int,
+    rates: Sequence[Rate],
+    now: datetime,
+    max_wait: float,
+) -> Reservation:
+    """Take a slot in every budget at once, unless the shared slot is over `max_wait` away."""
+    buckets = sorted({rate.bucket for rate in rates})
+    # Rows are created on first use and locked in bucket order, so two dispatchers taking
+    # overlapping budgets cannot deadlock; SQLite's BEGIN IMMEDIATE already serialises them.
+    session.execute(
+        dialect_insert(session, RateLimit)
+        .values([{"workspace_id": workspace_id, "bucket": b, "next_free": now} for b in buckets])
+        .on_conflict_do_nothing(index_elements=["workspace_id", "bucket"])
+    )
+    rows = session.scalars(
+        select(RateLimit)
+        .where(RateLimit.workspace_id == workspace_id, RateLimit.bucket.in_(buckets))
+        .order_by(RateLimit.bucket)
+        .with_for_update()
+    ).all()
+    by_bucket = {row.bucket: row for row in rows}
+    send_at = now
+    for rate in rates:
+        row = by_bucket[rate.bucket]
+        send_at = max(send_at, earliest(row.next_free, now, rate))
+        if row.blocked_until is not None:
+            send_at = max(send_at, row.blocked_until)
+    if (send_at - now).total_seconds() > max_wait:
+        return Reservation(send_at, granted=False)
+    for rate in rates:
+        row = by_bucket[rate.bucket]
+        row.next_free = advance(row.next_free, send_at, rate)
+    session.flush()
+    return Reservation(send_at, granted=True)
+
+
+def block(session: Session, *, workspace_id: int, bucket: str, until: datetime) -> None:
+    """Hold every dispatcher off `bucket` (a Web API method) until `until`, after a 429."""
+    session.execute(
+        dialect_insert(session, RateLimit)
+        .values(workspace_id=workspace_id, bucket=bucket, next_free=until)
+        .on_conflict_do_nothing(index_elements=["workspace_id", "bucket"])
+    )
+    row = session.scalars(
+        select(RateLimit)
+        .where(RateLimit.workspace_id == workspace_id, RateLimit.bucket == bucket)
+        .with_for_update()
+    ).one()
+    if row.blocked_until is None or row.blocked_until < until:
+        row.blocked_until = until
+    session.flush()
+
+
+def prune(session: Session, *, before: datetime) -> int:
+    """Forget budgets idle since `before` (one per channel ever posted to adds up)."""
+    result = session.execute(
+        delete(RateLimit).where(
+            RateLimit.next_free < before,
+            or_(RateLimit.blocked_until.is_(None), RateLimit.blocked_until < before),
+        )
+    )
+    return result.rowcount
