@@ -77,12 +77,24 @@ class HttpServer:
 
     def start(self) -> HttpServer:
         """Serve on a daemon thread and return at once."""
-        self._thread = threading.Thread(target=self._server.run, name="http", daemon=True)
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._serve_until_stopped, name="http", daemon=True)
         self._thread.start()
         return self
 
+    def _serve_until_stopped(self) -> None:
+        # One poll at a time, so the socket is closed on this thread after the last poll and
+        # never under a select() still running (waitress has no cross-thread shutdown).
+        server = self._server
+        while not self._stopping.is_set():
+            server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map, count=1)
+        server.task_dispatcher.shutdown()
+        server.close()
+
     def stop(self) -> None:
         """Stop serving and release the port."""
-        self._server.close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
+        if self._thread is None:
+            self._server.close()
+            return
+        self._stopping.set()
+        self._thread.join(timeout=5)
