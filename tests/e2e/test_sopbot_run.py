@@ -1,0 +1,102 @@
+"""`sopbot run` as an admin starts it: a real process, configured only by its environment."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from bot.slack.ids import Action
+from bot.slacksim import FakeSlack
+from bot.slacksim.seed import MARIA, SUPPORT
+from tests.conftest import ROOT, SAMPLE_SOPS
+from tests.e2e.conftest import SIGNING_SECRET, ReplayingDriver
+from tests.e2e.test_runs import text_of
+
+STARTUP_TIMEOUT = 30
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_healthy(url: str, process: subprocess.Popen) -> None:
+    """Poll /healthz until it answers 200; fail early if the process died."""
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        assert process.poll() is None, process.stderr.read()
+        try:
+            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(0.1)  # polling a server that is starting; not a timing assumption
+    raise TimeoutError("sopbot run did not become healthy")
+
+
+def test_sopbot_run_serves_a_whole_run_from_its_environment(
+    fake: FakeSlack, database_url: str, tmp_path: Path
+):
+    shutil.copytree(SAMPLE_SOPS, tmp_path / "sops")
+    port = free_port()
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DIGEST_"))},
+        "SLACK_BOT_TOKEN": fake.token,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake.api_url,
+        "PORT": str(port),
+        "DATABASE_URL": database_url,
+        "SOPS_DIR": str(tmp_path / "sops"),
+        "PYTHONPATH": str(ROOT),
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_healthy(url, process)
+        slack = ReplayingDriver(fake, f"{url}/slack/events", SIGNING_SECRET)
+        assert slack.command(MARIA, "/sop", "refund", channel=SUPPORT).status == 200
+        parent = fake.wait_for(lambda: fake.messages(SUPPORT), what="a run")[-1]
+        assert "Handle a refund request" in text_of(parent)
+        for number in range(1, 8):
+            step = fake.wait_for(
+                lambda n=number: next(
+                    (
+                        m
+                        for m in fake.thread(SUPPORT, parent["ts"])[1:]
+                        if f"Step {n} of 7" in text_of(m)
+                    ),
+                    None,
+                ),
+                what=f"step {number}",
+            )
+            slack.click(MARIA, step, Action.STEP_DONE)
+        fake.wait_for(
+            lambda: "Completed" in text_of(fake.messages(SUPPORT)[-1]), what="the run completed"
+        )
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    log = process.stderr.read()
+    assert "published: new        refund-request v1" in log
+    assert "Traceback" not in log
