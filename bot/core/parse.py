@@ -19,6 +19,10 @@ MIN_OPTIONS, MAX_OPTIONS = 2, 10
 
 # `1. `, `1) `, `Step 1: `, `Step 1 - `, `Step 1 ` — punctuation must be followed by a space so
 # that titles such as "24-hour follow-up" or "1.5x refunds" keep their number.
+# Slack shows titles in headers (150 characters at most); ids end up in button values.
+MAX_TITLE = 150
+MAX_ID = 64
+MAX_ROLE = 100
 STEP_NUMBER_RE = re.compile(
     r"^(?:step\s*\d+\s*(?:[.):]|[-–—](?=\s)|(?=\s)|$)|\d+\s*(?:[.):](?=\s|$)|\s[-–—](?=\s)))\s*",
     re.IGNORECASE,
@@ -85,10 +89,22 @@ class _Parser:
         title = fm.title or (_inline_text(h1) if h1 is not None else "")
         if not title:
             self.error(1, "the SOP has no title; add a `# Title` line or `title:` in front matter")
+        elif len(title) > MAX_TITLE:
+            line = fm.key_lines.get("title") or (_line(h1) if h1 is not None else 1)
+            self.error(
+                line,
+                f"the title is {len(title)} characters; shorten it to {MAX_TITLE} "
+                "or fewer so it fits a Slack header",
+            )
         # A bad explicit id makes the SOP unusable: guessing its identity could publish it
         # over another SOP.
         slug = "" if "id" in fm.invalid_keys else fm.id or default_slug
         id_line = fm.key_lines.get("id", 1)
+        if len(slug) > MAX_ID:
+            self.error(
+                id_line, f"id {slug[:20]!r}… is {len(slug)} characters; use {MAX_ID} or fewer"
+            )
+            slug = ""
         if slug and fm.id is None and not ID_RE.match(slug):
             self.error(
                 1,
@@ -182,6 +198,12 @@ class _Parser:
             title = STEP_NUMBER_RE.sub("", heading_text.strip(), count=1).strip()
             if not title:
                 self.error(line, f"step {number} has no title; write it after the number")
+            elif len(title) > MAX_TITLE:
+                self.error(
+                    line,
+                    f"step {number}'s title is {len(title)} characters; shorten it "
+                    f"to {MAX_TITLE} or fewer and move the rest into the step's text",
+                )
             role, body_lines = self._step_role(body_lines, line, roles, has_roles=has_roles)
             steps.append(
                 Step(
@@ -231,6 +253,13 @@ class _Parser:
         written = match.group(1).strip().strip("*_").strip()
         if not written:
             self.error(role_line, "`Role:` is empty; name the role responsible for this step")
+            return None, rest
+        if len(written) > MAX_ROLE:
+            self.error(
+                role_line,
+                f"the role name is {len(written)} characters; use a short "
+                f"name ({MAX_ROLE} or fewer) and describe it under ## Roles",
+            )
             return None, rest
         if not has_roles:
             return written, rest

@@ -7,7 +7,7 @@ import json
 from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, SUPPORT
 from tests.e2e.conftest import Bot
-from tests.e2e.test_runs import buttons, run_thread, text_of
+from tests.e2e.test_runs import buttons, run_thread
 
 PARAGRAPH = (
     "Check the customer's order history, payment method and any earlier refunds "
@@ -18,7 +18,7 @@ HOSTILE = f"""---
 id: hostile-epic
 owner: U01SAMLEAD
 ---
-# Escalate <!channel> an {"epic " * 60}incident
+# Escalate <!channel> an {"epic " * 20}incident
 
 ## Steps
 ### Wake everyone <!here> and <@U01SAMLEAD> <!subteam^S01MANAGER|@managers>

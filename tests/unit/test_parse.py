@@ -743,3 +743,17 @@ def test_a_repeated_section_is_an_error() -> None:
     assert [str(e) for e in errors] == [
         "sample.md:8: second `## Outcome` section; merge it into one"
     ]
+
+
+@pytest.mark.parametrize(
+    ("source", "fragment"),
+    [
+        (f"# {'Long title ' * 20}\n\n## Steps\n### One\nx\n", "shorten it to 150"),
+        (f"# T\n\n## Steps\n### {'word ' * 40}\nx\n", "step 1's title is"),
+        (f"# T\n\n## Steps\n### One\nRole: {'r' * 101}\nx\n", "the role name is 101"),
+        (f"---\nid: {'a' * 65}\n---\n# T\n\n## Steps\n### One\nx\n", "use 64 or fewer"),
+    ],
+)
+def test_names_too_long_for_slack_or_the_database_are_errors(source, fragment):
+    sop, errors = parse_sop(source, path="x.md", default_slug="x")
+    assert any(fragment in e.message for e in errors), errors
