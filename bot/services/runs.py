@@ -236,20 +236,36 @@ def _open_visit_of(session: Session, run: Run) -> RunVisit | None:
     ).first()
 
 
-def stop_run(
-    session: Session, *, run_id: int, user_id: str, now: datetime, outcome: str = "stopped"
-) -> Move:
-    """End an active run as abandoned."""
-    run = session.get(Run, run_id)
+def _own_active_run(session: Session, *, run_id: int, user_id: str) -> Run | Move:
+    """The caller's active run, locked for this transaction; else the Move that refuses."""
+    # FOR UPDATE makes a second, concurrent press wait and then see the first one's result.
+    run = session.get(Run, run_id, with_for_update=True)
     if run is None:
         return Move("missing")
     if run.user_id != user_id:
         return Move("not_owner", _state(session, run))
     if run.status != "active":
         return Move("stale", _state(session, run))
+    return run
+
+
+def _close_open_visit(
+    session: Session, run: Run, *, outcome: str, now: datetime
+) -> RunVisit | None:
     visit = _open_visit_of(session, run)
     if visit is not None:
         visit.finished_at, visit.outcome = now, outcome
+    return visit
+
+
+def stop_run(
+    session: Session, *, run_id: int, user_id: str, now: datetime, outcome: str = "stopped"
+) -> Move:
+    """End an active run as abandoned."""
+    run = _own_active_run(session, run_id=run_id, user_id=user_id)
+    if isinstance(run, Move):
+        return run
+    visit = _close_open_visit(session, run, outcome=outcome, now=now)
     run.status, run.finished_at = "abandoned", now
     record_event(session, run=run, kind="run_abandoned", at=now, reason=outcome)
     return Move("ok", _state(session, run), *_closed(visit))
@@ -257,16 +273,10 @@ def stop_run(
 
 def continue_run(session: Session, *, run_id: int, user_id: str, now: datetime) -> Move:
     """Show the current step of an unfinished run again, as a fresh visit."""
-    run = session.get(Run, run_id)
-    if run is None:
-        return Move("missing")
-    if run.user_id != user_id:
-        return Move("not_owner", _state(session, run))
-    if run.status != "active":
-        return Move("stale", _state(session, run))
-    visit = _open_visit_of(session, run)
-    if visit is not None:
-        visit.finished_at, visit.outcome = now, "moved"
+    run = _own_active_run(session, run_id=run_id, user_id=user_id)
+    if isinstance(run, Move):
+        return run
+    visit = _close_open_visit(session, run, outcome="moved", now=now)
     record_event(session, run=run, kind="run_continued", at=now)
     return Move("ok", _state(session, run), *_closed(visit), _open_visit(session, run, now))
 

@@ -59,15 +59,7 @@ class Runner:
                 channel_id=channel_id,
                 now=services.clock(),
             )
-        parent = run_blocks.run_parent(
-            title=state.sop.title,
-            revision=state.revision,
-            starter_id=user_id,
-            step_count=state.step_count,
-            outcome_md=state.sop.outcome,
-            status="active",
-        )
-        channel, ts = self._post_parent(channel_id, user_id, parent)
+        channel, ts = self._post_parent(channel_id, user_id, self._parent(state, "active"))
         if channel_id and channel != channel_id:
             reply(
                 respond,
@@ -118,6 +110,19 @@ class Runner:
         # "stale" (double click, Slack retry, old button) is answered with silence on purpose.
         return move.verdict != "ok"
 
+    @staticmethod
+    def _parent(state: RunState, status: str, **details: float | int | None) -> dict:
+        """The run's parent message in its current status."""
+        return run_blocks.run_parent(
+            title=state.sop.title,
+            revision=state.revision,
+            starter_id=state.user_id,
+            step_count=state.step_count,
+            outcome_md=state.sop.outcome,
+            status=status,
+            **details,
+        )
+
     def _replace(self, state: RunState, ts: str | None, message: dict) -> None:
         if ts is not None:
             self.client.chat_update(channel=state.channel_id, ts=ts, **message)
@@ -152,19 +157,7 @@ class Runner:
             )
             return
         minutes = ((state.finished_at or state.started_at) - state.started_at).total_seconds() / 60
-        self._replace(
-            state,
-            state.thread_ts,
-            run_blocks.run_parent(
-                title=state.sop.title,
-                revision=state.revision,
-                starter_id=state.user_id,
-                step_count=state.step_count,
-                outcome_md=state.sop.outcome,
-                status="completed",
-                minutes=minutes,
-            ),
-        )
+        self._replace(state, state.thread_ts, self._parent(state, "completed", minutes=minutes))
         self.client.chat_postMessage(
             channel=state.channel_id,
             thread_ts=state.thread_ts,
@@ -231,15 +224,7 @@ class Runner:
         self._replace(
             state,
             state.thread_ts,
-            run_blocks.run_parent(
-                title=state.sop.title,
-                revision=state.revision,
-                starter_id=state.user_id,
-                step_count=state.step_count,
-                outcome_md=state.sop.outcome,
-                status="abandoned",
-                stopped_at=state.current_step,
-            ),
+            self._parent(state, "abandoned", stopped_at=state.current_step),
         )
         return move
 
