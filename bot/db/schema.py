@@ -3,6 +3,7 @@
 from bot.db import (
     models,
     outbox,  # noqa: F401
+    training,  # noqa: F401
 )
 from bot.db.models import Base
 
