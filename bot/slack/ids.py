@@ -14,3 +14,20 @@ class Action(StrEnum):
     RESTART_ON_NEW = "run.restart_new"  # value: run ID
     STEP_FEEDBACK = "run.step_feedback"  # value: "<run_id>:<step_number>"
     START_OVER = "sop.start_over"  # value: SOP slug; ends the person's unfinished runs of it first
+    FEEDBACK_SOP = "feedback.sop"  # external select in the feedback modal; value: SOP slug
+    FEEDBACK_STEP = "feedback.step"  # static select; value: step number
+    FEEDBACK_KIND = "feedback.kind"  # radio buttons; value: problem/suggestion/question/praise
+    FEEDBACK_TEXT = "feedback.text"  # the feedback itself
+    FEEDBACK_ANONYMOUS = "feedback.anonymous"  # checkbox; value: "anonymous"
+    FEEDBACK_UNDO = "feedback.undo"  # value: feedback ID
+    FEEDBACK_ACKNOWLEDGE = "feedback.acknowledge"  # value: feedback ID
+    FEEDBACK_RESOLVE = "feedback.resolve"  # value: feedback ID; opens the reason modal
+    FEEDBACK_WONT_FIX = "feedback.wont_fix"  # value: feedback ID; opens the reason modal
+    FEEDBACK_REASON = "feedback.reason"  # the optional reason in that modal
+
+
+class View(StrEnum):
+    """Modal callback IDs; private_metadata carries IDs only, never who is acting."""
+
+    FEEDBACK = "feedback.give"  # the feedback form
+    FEEDBACK_CLOSE = "feedback.close"  # resolve / won't fix with a reason
