@@ -21,20 +21,30 @@ def register(commands: argparse._SubParsersAction) -> None:
     """Add the `run` sub-command."""
     run = commands.add_parser("run", help="run the Slack bot (HTTP on PORT, or Socket Mode)")
     run.add_argument("--host", default="0.0.0.0", help="address to listen on (HTTP mode)")
+    run.add_argument(
+        "--no-worker",
+        action="store_true",
+        help="serve requests only; leave the outbox and scheduled jobs to `sopbot worker`",
+    )
     run.set_defaults(handler=run_bot)
 
 
 def check_credentials(settings: Settings) -> None:
     """Refuse to start without the values Slack needs, naming the one that is missing."""
-    if not settings.slack_bot_token:
-        raise UsageError(
-            "SLACK_BOT_TOKEN is not set: put it in .env (the Bot User OAuth Token, xoxb-..., "
-            f"under OAuth & Permissions after you {MANIFEST_HINT})"
-        )
+    check_bot_token(settings)
     if not settings.slack_app_token and not settings.slack_signing_secret:
         raise UsageError(
             "SLACK_SIGNING_SECRET is not set: put it in .env (Basic Information > App "
             "Credentials of your Slack app), or set SLACK_APP_TOKEN to use Socket Mode"
+        )
+
+
+def check_bot_token(settings: Settings) -> None:
+    """Refuse to start without SLACK_BOT_TOKEN (all that `sopbot worker` needs)."""
+    if not settings.slack_bot_token:
+        raise UsageError(
+            "SLACK_BOT_TOKEN is not set: put it in .env (the Bot User OAuth Token, xoxb-..., "
+            f"under OAuth & Permissions after you {MANIFEST_HINT})"
         )
 
 
@@ -59,6 +69,7 @@ def publish_on_start(services: Services) -> None:
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
     """Start the bot and serve until interrupted."""
     check_credentials(settings)
+    from bot.jobs.scheduler import STANDARD_JOBS, in_background
     from bot.slack.app import build_app
     from bot.web import HttpServer, wsgi_app
     from bot.wiring import build_services
@@ -72,13 +83,14 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
             "OAuth & Permissions page"
         ) from None
-    if settings.slack_app_token:
-        from slack_bolt.adapter.socket_mode import SocketModeHandler
+    with in_background(services, jobs=STANDARD_JOBS, enabled=not args.no_worker):
+        if settings.slack_app_token:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-        log.info("sopbot connecting to Slack in Socket Mode")
-        SocketModeHandler(app, settings.slack_app_token).start()
-        return 0
-    server = HttpServer(wsgi_app(app, services.database), host=args.host, port=settings.port)
-    log.info("sopbot serving %s/slack/events", server.url)
-    server.serve_forever()
+            log.info("sopbot connecting to Slack in Socket Mode")
+            SocketModeHandler(app, settings.slack_app_token).start()
+            return 0
+        server = HttpServer(wsgi_app(app, services.database), host=args.host, port=settings.port)
+        log.info("sopbot serving %s/slack/events", server.url)
+        server.serve_forever()
     return 0

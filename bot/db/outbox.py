@@ -293,14 +293,20 @@ def release(session: Session, *, message_ids: list[int], token: str, due: dateti
     return result.rowcount
 
 
-def cached_dms(session: Session, *, workspace_id: int, user_ids: list[str]) -> dict[str, str]:
-    """The DM channel IDs already opened for these people, by user ID."""
+def cached_dms(session: Session, *, messages: list[OutboxMessage]) -> dict[int, str]:
+    """Message ID -> the DM channel already opened for its person."""
+    people = {(m.workspace_id, m.user_id) for m in messages if m.user_id is not None}
     found = session.execute(
-        select(DmChannel.user_id, DmChannel.channel_id).where(
-            DmChannel.workspace_id == workspace_id, DmChannel.user_id.in_(user_ids)
+        select(DmChannel.workspace_id, DmChannel.user_id, DmChannel.channel_id).where(
+            DmChannel.user_id.in_([user for _, user in people])
         )
     )
-    return {user_id: channel_id for user_id, channel_id in found}
+    channels = {(w, u): c for w, u, c in found if (w, u) in people}
+    return {
+        m.id: channels[m.workspace_id, m.user_id]
+        for m in messages
+        if (m.workspace_id, m.user_id) in channels
+    }
 
 
 def remember_dm(

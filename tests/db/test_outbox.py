@@ -200,16 +200,15 @@ def test_failures_are_counted_listed_and_requeued(db, workspace_id):
 
 
 def test_dm_channels_are_cached_per_person(db, workspace_id):
+    add(db, workspace_id, 2)  # to U00000 and U00001
     with db.session() as session:
-        outbox.remember_dm(
-            session, workspace_id=workspace_id, user_id="U1", channel_id="D1", now=T0
-        )
-        outbox.remember_dm(
-            session, workspace_id=workspace_id, user_id="U1", channel_id="D9", now=T0
-        )
+        for channel in ("D1", "D9"):  # a DM's ID never changes: the first one stays
+            outbox.remember_dm(
+                session, workspace_id=workspace_id, user_id="U00000", channel_id=channel, now=T0
+            )
     with db.session() as session:
-        found = outbox.cached_dms(session, workspace_id=workspace_id, user_ids=["U1", "U2"])
-    assert found == {"U1": "D1"}
+        messages = outbox.claim(session, token="a#1", now=T0, lease=LEASE, limit=2)
+        assert outbox.cached_dms(session, messages=messages) == {messages[0].id: "D1"}
 
 
 # -- the shared budget ---------------------------------------------------------------------------

@@ -1,0 +1,103 @@
+"""`sopbot worker`: only the scheduler and the outbox dispatcher, for multi-process deployments."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import threading
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.cli.errors import UsageError
+from bot.cli.run_cmd import check_bot_token
+from bot.config import Settings
+from bot.jobs.dispatcher import DeliveryLimits
+
+log = logging.getLogger(__name__)
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the `worker` sub-command."""
+    worker = commands.add_parser(
+        "worker", help="send the outbox and run scheduled jobs, without serving Slack requests"
+    )
+    defaults = DeliveryLimits()
+    worker.add_argument(
+        "--per-minute",
+        type=_positive,
+        default=defaults.per_minute,
+        help="chat.postMessage budget per workspace, shared by every process (default: 50)",
+    )
+    worker.add_argument(
+        "--tier3-per-minute",
+        type=_positive,
+        default=defaults.tier3_per_minute,
+        help="budget for conversations.open/history and chat.update (default: 50)",
+    )
+    worker.add_argument(
+        "--lease",
+        type=_positive,
+        default=defaults.lease_seconds,
+        help="seconds a claimed message stays reserved to this process (default: 120)",
+    )
+    worker.set_defaults(handler=run_worker)
+
+
+def _positive(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if number <= 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number")
+    return number
+
+
+def run_worker(args: argparse.Namespace, settings: Settings) -> int:
+    """Send and schedule until SIGTERM or SIGINT, then stop after the message in flight."""
+    check_bot_token(settings)
+    from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
+    from bot.wiring import build_services
+
+    services = build_services(settings)
+    limits = DeliveryLimits(
+        per_minute=args.per_minute,
+        tier3_per_minute=args.tier3_per_minute,
+        lease_seconds=args.lease,
+    )
+    background = build_scheduler(services, jobs=STANDARD_JOBS, limits=limits)
+    _check_token_with_slack(background.dispatcher.client)
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    background.start()
+    log.info(
+        "sopbot worker %s sending at most %g messages a minute",
+        background.dispatcher.dispatcher_id,
+        args.per_minute,
+    )
+    # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
+    while not stop.wait(1.0):
+        pass
+    log.info("sopbot worker stopping")
+    background.stop()
+    services.database.dispose()
+    return 0
+
+
+def _check_token_with_slack(client: WebClient) -> None:
+    """Stop at once on a refused token, rather than failing every queued message with it."""
+    try:
+        client.auth_test()
+    except OSError as exc:
+        log.warning("cannot reach Slack (%s); starting anyway, messages wait in the outbox", exc)
+    except SlackApiError as exc:
+        if exc.response.status_code != 200:
+            log.warning("auth.test answered HTTP %s; starting anyway", exc.response.status_code)
+            return
+        raise UsageError(
+            f"Slack refused SLACK_BOT_TOKEN ({exc.response.get('error')}); copy it again from "
+            "your app's OAuth & Permissions page"
+        ) from None

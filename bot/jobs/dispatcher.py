@@ -1,0 +1,336 @@
+"""The outbox dispatcher: claims due messages, sends them within the shared budget, records why."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import os
+import random
+import socket
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from http.client import HTTPException
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.db import outbox
+from bot.db.models import utcnow
+from bot.db.outbox import POST, SENDING, UPDATE, OutboxMessage
+from bot.db.session import Database
+from bot.jobs import ratelimit
+from bot.jobs.ratelimit import Rate
+
+log = logging.getLogger(__name__)
+
+TRANSIENT = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "ratelimited", "request_timeout"}
+)
+# Slack can briefly deny a DM or channel it has just created; one more try settles it.
+SETTLING = frozenset({"channel_not_found", "user_not_in_channel"})
+
+
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """How fast and how persistently to send; the defaults follow Slack's published limits."""
+
+    per_minute: float = 50  # chat.postMessage per workspace, across every dispatcher
+    per_channel_per_second: float = 1.0
+    tier3_per_minute: float = 50  # conversations.open/.history/.replies, chat.update
+    burst: int = 1
+    max_attempts: int = 8
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    lease_seconds: float = 120.0
+    batch_size: int = 20
+    poll_interval: float = 1.0
+    max_wait: float = 5.0  # longest wait for a budget slot while holding a row
+    history_margin: float = 300.0  # look this far before the first attempt (clock skew)
+    history_pages: int = 5
+
+
+def is_transient(error: str, *, status: int, attempt: int) -> bool:
+    """Whether a failed call is worth retrying; anything else is permanent."""
+    if status == 429 or status >= 500 or error in TRANSIENT:
+        return True
+    return error in SETTLING and attempt < 2
+
+
+@dataclass
+class Attempt:
+    """One try at one row: what it may already have done at Slack."""
+
+    row: OutboxMessage
+    token: str
+    maybe_sent: bool
+    method: str = ""
+    posted: bool = False
+    dm: str | None = None
+
+
+@dataclass
+class Dispatcher:
+    """Sends outbox rows; any number may run at once, in any number of processes."""
+
+    database: Database
+    client: WebClient
+    clock: Callable[[], datetime] = utcnow
+    limits: DeliveryLimits = field(default_factory=DeliveryLimits)
+    dispatcher_id: str = ""
+    rng: random.Random = field(default_factory=random.Random)
+    sleep: Callable[[float], object] | None = None  # tests with a manual clock move it here
+
+    def __post_init__(self) -> None:
+        if self.client.retry_handlers:
+            raise ValueError("give the dispatcher a WebClient without retry handlers")
+        if self.limits.lease_seconds < 2 * (self.client.timeout or 0):
+            # A lease that can lapse mid-call lets a second dispatcher post the same row.
+            raise ValueError("lease_seconds must be at least twice the WebClient timeout")
+        host = socket.gethostname()[:40]
+        self.dispatcher_id = self.dispatcher_id or f"{host}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+        self._claims = itertools.count(1)
+        self._stop = threading.Event()
+        self._lease = timedelta(seconds=self.limits.lease_seconds)
+
+    def run_forever(self, stop_event: threading.Event) -> None:
+        """Send until `stop_event` is set; the current row finishes, the rest are released."""
+        self._stop = stop_event
+        log.info("outbox dispatcher %s started", self.dispatcher_id)
+        while not stop_event.is_set():
+            try:
+                handled = self.run_once(self.limits.batch_size)
+            except Exception:
+                # A database outage or a bug must not end the thread while the process lives on;
+                # the rows of this batch go back to the queue when their lease expires.
+                log.exception("outbox dispatcher %s: cycle failed; retrying", self.dispatcher_id)
+                handled = 0
+            if handled == 0:
+                stop_event.wait(self.limits.poll_interval)
+        log.info("outbox dispatcher %s stopped", self.dispatcher_id)
+
+    def run_once(self, max_rows: int | None = None) -> int:
+        """Claim one batch and work through it; return how many rows got an outcome."""
+        token = f"{self.dispatcher_id}#{next(self._claims)}"
+        with self.database.session() as session:
+            rows = outbox.claim(
+                session,
+                token=token,
+                now=self.clock(),
+                lease=self._lease,
+                limit=max_rows or self.limits.batch_size,
+            )
+            dms = outbox.cached_dms(session, messages=rows)
+        handled = 0
+        for index, row in enumerate(rows):
+            if self._stop.is_set():
+                self._release([r.id for r in rows[index:]], token, due=self.clock())
+                break
+            handled += self._process(Attempt(row, token, maybe_sent=False, dm=dms.get(row.id)))
+        return handled
+
+    # -- one row ----------------------------------------------------------------------------
+
+    def _process(self, attempt: Attempt) -> bool:
+        """Deliver one claimed row; False when it was handed back for later."""
+        row = attempt.row
+        # A row left `sending` by a crash, or whose last call got no clear answer, may be in Slack.
+        attempt.maybe_sent = row.kind == POST and (row.maybe_sent or row.state == SENDING)
+        with self.database.session() as session:
+            reservation = ratelimit.reserve(
+                session,
+                workspace_id=row.workspace_id,
+                rates=self._rates(attempt),
+                now=self.clock(),
+                max_wait=self.limits.max_wait,
+            )
+        if not reservation.granted or not self._wait_until(reservation.send_at):
+            self._release([row.id], attempt.token, due=max(reservation.send_at, self.clock()))
+            return False
+        with self.database.session() as session:
+            marked = outbox.mark_sending(
+                session, message=row, token=attempt.token, now=self.clock(), lease=self._lease
+            )
+        if not marked:
+            log.info("outbox %s: lease passed to another dispatcher", row.key)
+            return True
+        try:
+            self._deliver(attempt)
+        except SlackApiError as exc:
+            self._on_api_error(attempt, exc)
+        except (OSError, HTTPException) as exc:
+            self._on_transient(attempt, f"{attempt.method}: {type(exc).__name__}: {exc}")
+        return True
+
+    def _deliver(self, attempt: Attempt) -> None:
+        row = attempt.row
+        if row.kind == UPDATE:
+            attempt.method = "chat.update"
+            reply = self.client.chat_update(
+                channel=row.channel_id, ts=row.update_ts, text=row.text, blocks=row.blocks
+            )
+            self._on_sent(attempt, reply["channel"], reply["ts"])
+            return
+        channel = self._conversation(attempt)
+        if attempt.maybe_sent:
+            earlier = self._find_earlier(attempt, channel)
+            if earlier is not None:
+                log.info(
+                    "outbox %s: an earlier attempt landed (%s); not resending", row.key, earlier
+                )
+                self._on_sent(attempt, channel, earlier)
+                return
+            attempt.maybe_sent = False
+        attempt.method, attempt.posted, attempt.maybe_sent = "chat.postMessage", True, True
+        reply = self.client.chat_postMessage(
+            channel=channel,
+            text=row.text,
+            blocks=row.blocks,
+            thread_ts=row.thread_ts,
+            metadata={"event_type": outbox.METADATA_EVENT_TYPE, "event_payload": {"key": row.key}},
+        )
+        self._on_sent(attempt, reply["channel"], reply["ts"])
+
+    def _conversation(self, attempt: Attempt) -> str:
+        """The channel to post in: the row's channel, or the person's DM (opened once)."""
+        row = attempt.row
+        if row.channel_id is not None:
+            return row.channel_id
+        if attempt.dm is not None:
+            return attempt.dm
+        attempt.method = "conversations.open"
+        channel = self.client.conversations_open(users=row.user_id)["channel"]["id"]
+        with self.database.session() as session:
+            outbox.remember_dm(
+                session,
+                workspace_id=row.workspace_id,
+                user_id=str(row.user_id),
+                channel_id=channel,
+                now=self.clock(),
+            )
+        attempt.dm = channel
+        return channel
+
+    def _find_earlier(self, attempt: Attempt, channel: str) -> str | None:
+        """The ts of a message this row already posted, found by its metadata key."""
+        row = attempt.row
+        since = (row.first_attempt_at or self.clock()) - timedelta(
+            seconds=self.limits.history_margin
+        )
+        args = {"channel": channel, "oldest": f"{since.timestamp():.6f}", "limit": 200}
+        read = self.client.conversations_history
+        if row.thread_ts:  # thread replies are not in the channel's history
+            read, args["ts"] = self.client.conversations_replies, row.thread_ts
+        attempt.method = "conversations.replies" if row.thread_ts else "conversations.history"
+        cursor = None
+        for _ in range(self.limits.history_pages):
+            try:
+                page = read(include_all_metadata=True, cursor=cursor, **args)
+            except SlackApiError as exc:
+                error = exc.response.get("error") or ""
+                if is_transient(error, status=exc.response.status_code, attempt=2):
+                    raise
+                # Unreadable history (say, a public channel the bot never joined): losing the
+                # message would be worse than the rare duplicate after a crash.
+                log.warning("outbox %s: cannot check %s (%s); sending", row.key, channel, error)
+                return None
+            for message in page.get("messages", []):
+                metadata = message.get("metadata") or {}
+                payload = metadata.get("event_payload") or {}
+                if metadata.get("event_type") == outbox.METADATA_EVENT_TYPE and (
+                    payload.get("key") == row.key
+                ):
+                    return message["ts"]
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                break
+        return None
+
+    # -- outcomes ----------------------------------------------------------------------------
+
+    def _on_sent(self, attempt: Attempt, channel: str, ts: str) -> None:
+        with self.database.session() as session:
+            outbox.mark_sent(
+                session, message_id=attempt.row.id, channel=channel, ts=ts, now=self.clock()
+            )
+
+    def _on_api_error(self, attempt: Attempt, exc: SlackApiError) -> None:
+        status = exc.response.status_code
+        error = exc.response.get("error") or f"http_{status}"
+        if attempt.posted and status < 500:
+            attempt.maybe_sent = False  # Slack answered: the message was not posted
+        if status == 429:
+            self._on_rate_limited(attempt, exc)
+        elif is_transient(error, status=status, attempt=attempt.row.attempts + 1):
+            self._on_transient(attempt, f"{attempt.method}: {error}")
+        else:
+            self._on_permanent(attempt, f"{attempt.method}: {error}")
+
+    def _on_rate_limited(self, attempt: Attempt, exc: SlackApiError) -> None:
+        retry_after = float(exc.response.headers.get("Retry-After") or 1)
+        until = self.clock() + timedelta(seconds=retry_after)
+        log.info("%s rate limited for %.0fs", attempt.method, retry_after)
+        with self.database.session() as session:
+            ratelimit.block(
+                session, workspace_id=attempt.row.workspace_id, bucket=attempt.method, until=until
+            )
+        self._on_transient(attempt, f"{attempt.method}: ratelimited", not_before=until)
+
+    def _on_transient(self, attempt: Attempt, error: str, *, not_before: datetime | None = None):
+        row = attempt.row
+        tries = row.attempts + 1
+        if tries >= self.limits.max_attempts:
+            self._on_permanent(attempt, f"{error} (gave up after {tries} attempts)")
+            return
+        wait = ratelimit.backoff(
+            tries, base=self.limits.backoff_base, cap=self.limits.backoff_cap, rng=self.rng
+        )
+        retry_at = max(self.clock() + timedelta(seconds=wait), not_before or self.clock())
+        with self.database.session() as session:
+            outbox.mark_retry(
+                session,
+                message_id=row.id,
+                token=attempt.token,
+                error=error,
+                retry_at=retry_at,
+                maybe_sent=attempt.maybe_sent,
+            )
+
+    def _on_permanent(self, attempt: Attempt, error: str) -> None:
+        log.warning("outbox %s failed: %s", attempt.row.key, error)
+        with self.database.session() as session:
+            outbox.mark_failed(session, message_id=attempt.row.id, token=attempt.token, error=error)
+
+    # -- helpers -----------------------------------------------------------------------------
+
+    def _rates(self, attempt: Attempt) -> list[Rate]:
+        """The budgets the calls for this row draw on."""
+        row, limits = attempt.row, self.limits
+        if row.kind == UPDATE:
+            return [Rate.per_minute("chat.update", limits.tier3_per_minute)]
+        rates = [
+            Rate.per_minute("chat.postMessage", limits.per_minute, burst=limits.burst),
+            Rate(f"to:{row.channel_id or row.user_id}", 1.0 / limits.per_channel_per_second),
+        ]
+        if row.channel_id is None and attempt.dm is None:
+            rates.append(Rate.per_minute("conversations.open", limits.tier3_per_minute))
+        if attempt.maybe_sent:
+            history = "conversations.replies" if row.thread_ts else "conversations.history"
+            rates.append(Rate.per_minute(history, limits.tier3_per_minute))
+        return rates
+
+    def _wait_until(self, moment: datetime) -> bool:
+        """Wait for a reserved slot; False if asked to stop meanwhile."""
+        delay = (moment - self.clock()).total_seconds()
+        if delay > 0:
+            if self.sleep is not None:
+                self.sleep(delay)
+            elif self._stop.wait(delay):
+                return False
+        return not self._stop.is_set()
+
+    def _release(self, ids: list[int], token: str, *, due: datetime) -> None:
+        with self.database.session() as session:
+            outbox.release(session, message_ids=ids, token=token, due=due)

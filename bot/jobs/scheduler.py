@@ -1,0 +1,125 @@
+"""Background work of `sopbot run` and `sopbot worker`: the outbox dispatcher and timed jobs."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from bot.config import Settings
+from bot.jobs import ratelimit
+from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """`run(services)` on `trigger`. Every process runs it, so it must be idempotent."""
+
+    id: str
+    run: Callable[[Services], object]
+    trigger: BaseTrigger
+
+
+def prune_rate_limits(services: Services) -> None:
+    """Drop per-channel budgets nobody used for an hour."""
+    with services.database.session() as session:
+        ratelimit.prune(session, before=services.clock() - timedelta(hours=1))
+
+
+STANDARD_JOBS: tuple[JobSpec, ...] = (
+    JobSpec("prune-rate-limits", prune_rate_limits, IntervalTrigger(minutes=10)),
+)
+
+
+def slack_client(settings: Settings, *, limits: DeliveryLimits) -> WebClient:
+    """A WebClient for the dispatcher: no slack_sdk retries (it retries itself, safely)."""
+    # The lease must outlive any call, or a second dispatcher could take over mid-call.
+    timeout = max(1, min(30, int(limits.lease_seconds / 4)))
+    return WebClient(
+        token=settings.slack_bot_token,
+        base_url=settings.slack_api_url,
+        timeout=timeout,
+        retry_handlers=[],
+    )
+
+
+class Background:
+    """The scheduler and the dispatcher thread, started and stopped together."""
+
+    def __init__(self, scheduler: BackgroundScheduler, dispatcher: Dispatcher) -> None:
+        self.scheduler = scheduler
+        self.dispatcher = dispatcher
+        self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=dispatcher.run_forever, args=(self._stop,), name="outbox", daemon=True
+        )
+
+    def start(self) -> Background:
+        """Start the scheduler and the dispatcher; returns at once."""
+        self.scheduler.start()
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let the current send finish, hand unsent claimed rows back, stop the jobs."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=True)
+
+
+def build_scheduler(
+    services: Services,
+    *,
+    jobs: Sequence[JobSpec],
+    limits: DeliveryLimits | None = None,
+    client: WebClient | None = None,
+) -> Background:
+    """The dispatcher plus `jobs` on an APScheduler BackgroundScheduler (not yet started)."""
+    limits = limits or DeliveryLimits()
+    dispatcher = Dispatcher(
+        database=services.database,
+        client=client or slack_client(services.settings, limits=limits),
+        clock=services.clock,
+        limits=limits,
+    )
+    scheduler = BackgroundScheduler(timezone=UTC)
+    for job in jobs:
+        # One run at a time per process; runs missed while busy collapse into one.
+        scheduler.add_job(
+            job.run,
+            trigger=job.trigger,
+            args=(services,),
+            id=job.id,
+            max_instances=1,
+            coalesce=True,
+            replace_existing=True,
+        )
+    return Background(scheduler, dispatcher)
+
+
+@contextmanager
+def in_background(
+    services: Services, *, jobs: Sequence[JobSpec], enabled: bool = True
+) -> Iterator[Background | None]:
+    """Run the dispatcher and `jobs` while the block runs (`sopbot run` serves inside it)."""
+    if not enabled:
+        yield None
+        return
+    background = build_scheduler(services, jobs=jobs).start()
+    try:
+        yield background
+    finally:
+        background.stop()
