@@ -14,6 +14,12 @@ class Action(StrEnum):
     RESTART_ON_NEW = "run.restart_new"  # value: run ID
     STEP_FEEDBACK = "run.step_feedback"  # value: "<run_id>:<step_number>"
     START_OVER = "sop.start_over"  # value: SOP slug; ends the person's unfinished runs of it first
+    START_QUIZ = "training.start"  # value: assignment ID
+    WALK_THROUGH = "training.walk"  # value: SOP slug; starts a run in the person's DM
+    QUIZ_ANSWER = "training.answer"  # value: "<attempt>:<question>:<option as shown>"
+    QUIZ_CHOICES = "training.choices"  # checkboxes (several right answers); value: option as shown
+    QUIZ_SUBMIT = "training.submit"  # value: "<attempt>:<question>"; the boxes come in the state
+    QUIZ_RETRY = "training.retry"  # value: the failed attempt's ID
     FEEDBACK_SOP = "feedback.sop"  # external select in the feedback modal; value: SOP slug
     FEEDBACK_STEP = "feedback.step"  # static select; value: step number
     FEEDBACK_KIND = "feedback.kind"  # radio buttons; value: problem/suggestion/question/praise

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events
+from bot.slack.listeners import actions, commands, events, training
 from bot.slack.runner import Runner
 from bot.wiring import Services
 
@@ -12,3 +12,4 @@ def register(app: App, services: Services, runner: Runner) -> None:
     commands.register(app, services, runner)
     actions.register(app, services, runner)
     events.register(app, services, runner)
+    training.register(app, services, runner)

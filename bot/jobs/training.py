@@ -1,0 +1,157 @@
+"""Scheduled training work: assign every live SOP's audience (daily and at start-up), remind."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.frontmatter import EMAIL_RE
+from bot.db import sops as repo
+from bot.db.models import Revision, SopRecord
+from bot.services.audience import Resolver
+from bot.services.reminders import ReminderReport, send_reminders
+from bot.services.training import AssignResult, assign, latest_material_revision
+from bot.slack.app import build_client
+from bot.slack.directory import SlackDirectory
+from bot.slack.trainer import RENDERERS
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """A live SOP whose latest material revision needs its audience assigned."""
+
+    sop_id: int
+    revision_id: int
+    slug: str
+    audience: tuple[str, ...]
+    owner: str | None
+
+
+def _targets(services: Services, slugs: set[str] | None) -> list[Target]:
+    targets = []
+    with services.database.session() as session:
+        workspace = repo.default_workspace(session)
+        for record, current in repo.current_sops(session, workspace_id=workspace.id):
+            if slugs is not None and record.slug not in slugs:
+                continue
+            revision = latest_material_revision(session, sop_id=record.id)
+            if revision is None:
+                continue  # every revision so far was published as minor
+            # The current revision says who the audience is now, even when it only changed
+            # the front matter (not material): newcomers still learn the material revision.
+            targets.append(
+                Target(record.id, revision.id, record.slug, current.audience, current.owner)
+            )
+    return targets
+
+
+def assign_training(
+    services: Services, *, client: WebClient | None = None, slugs: set[str] | None = None
+) -> list[AssignResult]:
+    """Resolve each live SOP's audience and assign its latest material revision; idempotent."""
+    if client is None:
+        if not services.settings.slack_bot_token:
+            log.info("training not assigned: SLACK_BOT_TOKEN is not set")
+            return []
+        client = build_client(services)
+    resolver = Resolver(SlackDirectory(client))
+    results = []
+    for target in _targets(services, slugs):
+        # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
+        try:
+            audience = resolver.resolve(target.audience)
+            owner = resolver.person(target.owner) if target.owner else None
+        except SlackApiError as exc:
+            log.warning("training for %s not assigned: Slack said %s", target.slug, exc)
+            continue
+        with services.database.session() as session:
+            record = session.get(SopRecord, target.sop_id)
+            revision = session.get(Revision, target.revision_id)
+            assert record is not None and revision is not None
+            result = assign(
+                session,
+                record=record,
+                revision=revision,
+                audience=audience,
+                owner=owner,
+                now=services.clock(),
+                render=RENDERERS,
+            )
+        for problem in result.unresolved:
+            log.warning("%s v%s audience: %s", result.slug, result.revision, problem)
+        results.append(result)
+    return results
+
+
+class OwnerIds:
+    """An SOP owner (user ID or e-mail) as a user ID; e-mails are looked up once per pass."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._found: dict[str, str | None] = {}
+
+    def __call__(self, owner: str) -> str | None:
+        if not EMAIL_RE.match(owner):
+            return owner
+        if owner not in self._found:
+            self._found[owner] = self._lookup(owner)
+        return self._found[owner]
+
+    def _lookup(self, email: str) -> str | None:
+        if not self.services.settings.slack_bot_token:
+            return None
+        person = Resolver(SlackDirectory(build_client(self.services))).person(email)
+        return person.id if person is not None else None
+
+
+def remind_training(services: Services) -> ReminderReport:
+    """Queue due reminders, mark overdue assignments and tell owners; idempotent."""
+    interval = timedelta(seconds=services.settings.remind_after_seconds)
+    with services.database.session() as session:
+        # An e-mail owner is looked up inside this transaction, at most once per SOP a day.
+        return send_reminders(
+            session,
+            now=services.clock(),
+            interval=interval,
+            render=RENDERERS,
+            owner_id=OwnerIds(services),
+        )
+
+
+class AtStartThenEvery(BaseTrigger):
+    """Fires as soon as the scheduler starts, then every `interval`."""
+
+    def __init__(self, interval: timedelta) -> None:
+        self.interval = interval
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> Any:
+        return now if previous_fire_time is None else previous_fire_time + self.interval
+
+    def __str__(self) -> str:
+        return f"at start, then every {self.interval}"
+
+
+def assign_job(services: Services) -> None:
+    """The scheduled audience pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
+    assign_training(services)
+
+
+def remind_job(services: Services) -> None:
+    """The scheduled reminder pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
+    remind_training(services)
+
+
+# The audience pass runs when `sopbot run` / `worker` starts and then daily; reminders need
+# finer steps than the quiet-hours window, so every ten minutes.
+ASSIGN_TRIGGER = AtStartThenEvery(timedelta(days=1))
+REMIND_TRIGGER = IntervalTrigger(minutes=10)

@@ -1,0 +1,245 @@
+"""Training assignments: who must learn which revision, the invitation DMs, and supersession."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot.core.diff import RevisionDiff
+from bot.core.model import Sop
+from bot.db import outbox
+from bot.db.models import Revision, SopRecord
+from bot.db.training import (
+    ATTEMPT_CLOSED,
+    ATTEMPT_OPEN,
+    OPEN_STATUSES,
+    PENDING,
+    SUPERSEDED,
+    Assignment,
+    QuizAttempt,
+)
+from bot.services.audience import Audience, Person, Unresolved
+
+Message = dict[str, Any]  # {"text": ..., "blocks": [...]}, as the Slack layer renders it
+
+
+@dataclass(frozen=True)
+class Invitation:
+    """What the training DM says: the SOP, what changed, and the quiz to take."""
+
+    assignment_id: int
+    user_id: str
+    slug: str
+    title: str
+    revision: int
+    first: bool
+    changes: tuple[str, ...]
+    outcome: str  # Markdown
+    pass_mark: int
+
+
+@dataclass(frozen=True)
+class UnresolvedNotice:
+    """What the owner is told when audience entries named nobody."""
+
+    slug: str
+    title: str
+    revision: int
+    unresolved: tuple[Unresolved, ...]
+    trained: int
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """A nudge about a pending assignment (the first or the second)."""
+
+    assignment_id: int
+    user_id: str
+    slug: str
+    title: str
+    revision: int
+    number: int
+    overdue_at: datetime
+
+
+@dataclass(frozen=True)
+class OverdueNotice:
+    """What an SOP's owner is told about people whose training became overdue."""
+
+    slug: str
+    title: str
+    revision: int
+    people: tuple[tuple[str, datetime], ...]  # (user ID, assigned at)
+
+
+@dataclass(frozen=True)
+class Renderers:
+    """Message builders from the Slack layer, so this module stays free of Block Kit."""
+
+    invitation: Callable[[Invitation], Message]
+    unresolved: Callable[[UnresolvedNotice], Message]
+    reminder: Callable[[Reminder], Message]
+    overdue: Callable[[OverdueNotice], Message]
+
+
+@dataclass(frozen=True)
+class AssignResult:
+    """What one assignment pass did for one SOP revision."""
+
+    slug: str
+    revision: int
+    audience: int
+    created: int
+    superseded: int
+    unresolved: tuple[Unresolved, ...]
+    owner_told: bool | None  # None: nothing to tell; False: the owner could not be found
+
+
+def latest_material_revision(session: Session, *, sop_id: int) -> Revision | None:
+    """The newest revision of an SOP that requires retraining (the first always does)."""
+    return session.scalars(
+        select(Revision)
+        .where(Revision.sop_id == sop_id, Revision.material.is_(True))
+        .order_by(Revision.number.desc())
+        .limit(1)
+    ).first()
+
+
+def supersede_older(
+    session: Session, *, record: SopRecord, revision: Revision, now: datetime
+) -> int:
+    """Close every assignment of an older revision (open ones are not failed, just replaced)."""
+    older = select(Revision.id).where(
+        Revision.sop_id == record.id, Revision.number < revision.number
+    )
+    ids = list(
+        session.scalars(
+            select(Assignment.id).where(
+                Assignment.sop_id == record.id,
+                Assignment.revision_id.in_(older),
+                Assignment.status != SUPERSEDED,
+            )
+        )
+    )
+    if not ids:
+        return 0
+    session.execute(
+        update(Assignment)
+        .where(Assignment.id.in_(ids), Assignment.status != SUPERSEDED)
+        .values(status=SUPERSEDED, superseded_at=now, superseded_by_id=revision.id)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.assignment_id.in_(ids), QuizAttempt.status == ATTEMPT_OPEN)
+        .values(status=ATTEMPT_CLOSED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)
+
+
+def assign(
+    session: Session,
+    *,
+    record: SopRecord,
+    revision: Revision,
+    audience: Audience,
+    owner: Person | None,
+    now: datetime,
+    render: Renderers,
+) -> AssignResult:
+    """Give everyone in the audience who lacks one an assignment and queue its DM; idempotent."""
+    superseded = supersede_older(session, record=record, revision=revision, now=now)
+    sop = Sop.from_dict(revision.content)
+    existing = {
+        a.user_id: a
+        for a in session.scalars(select(Assignment).where(Assignment.revision_id == revision.id))
+    }
+    created = 0
+    for person in audience.people:
+        if person.id in existing:
+            if existing[person.id].status in OPEN_STATUSES and person.tz:
+                existing[person.id].tz = person.tz  # people move; reminders follow
+            continue
+        assignment_id = _insert(session, record=record, revision=revision, person=person, now=now)
+        if assignment_id is None:
+            continue  # another process assigned it a moment ago
+        created += 1
+        message = render.invitation(
+            Invitation(
+                assignment_id=assignment_id,
+                user_id=person.id,
+                slug=record.slug,
+                title=sop.title,
+                revision=revision.number,
+                first=revision.number == 1,
+                changes=tuple(RevisionDiff.from_dict(revision.diff).summary_lines()),
+                outcome=sop.outcome,
+                pass_mark=sop.pass_mark,
+            )
+        )
+        outbox.enqueue(
+            session,
+            key=f"training:{revision.id}:{person.id}",
+            workspace_id=record.workspace_id,
+            user_id=person.id,
+            now=now,
+            **message,
+        )
+    owner_told = None
+    if audience.unresolved:
+        owner_told = owner is not None
+        if owner is not None:
+            notice = UnresolvedNotice(
+                slug=record.slug,
+                title=sop.title,
+                revision=revision.number,
+                unresolved=audience.unresolved,
+                trained=len(audience.people),
+            )
+            outbox.enqueue(
+                session,
+                key=f"unresolved:{revision.id}",
+                workspace_id=record.workspace_id,
+                user_id=owner.id,
+                now=now,
+                **render.unresolved(notice),
+            )
+    return AssignResult(
+        slug=record.slug,
+        revision=revision.number,
+        audience=len(audience.people),
+        created=created,
+        superseded=superseded,
+        unresolved=audience.unresolved,
+        owner_told=owner_told,
+    )
+
+
+def _insert(
+    session: Session, *, record: SopRecord, revision: Revision, person: Person, now: datetime
+) -> int | None:
+    """Insert one assignment unless (revision, user) exists; its ID, or None if it existed."""
+    result = session.execute(
+        outbox.dialect_insert(session, Assignment)
+        .values(
+            workspace_id=record.workspace_id,
+            sop_id=record.id,
+            revision_id=revision.id,
+            user_id=person.id,
+            status=PENDING,
+            tz=person.tz,
+            assigned_at=now,
+            reminders_sent=0,
+            attempts=0,
+        )
+        .on_conflict_do_nothing(index_elements=["revision_id", "user_id"])
+        .returning(Assignment.id)
+    )
+    row = result.first()
+    return int(row[0]) if row is not None else None

@@ -1,0 +1,108 @@
+"""Shows training in Slack: stores each quiz press first, then updates the DM in place."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+
+from slack_sdk import WebClient
+
+from bot.services import quizzes
+from bot.services.quizzes import QuizView
+from bot.services.training import Renderers
+from bot.slack.blocks import training as blocks
+from bot.slack.blocks import training_lists as lists
+from bot.slack.runner import Respond, reply
+from bot.wiring import Services
+
+RENDERERS = Renderers(
+    invitation=blocks.invitation,
+    unresolved=lists.unresolved_notice,
+    reminder=blocks.reminder,
+    overdue=lists.overdue_notice,
+)
+
+Where = tuple[str, str]  # (channel, ts) of the message whose button was pressed
+
+
+def new_seed() -> int:
+    """An unguessable per-attempt shuffle seed (it is stored, never shown)."""
+    return secrets.randbelow(2**31)
+
+
+class Trainer:
+    """Carries out one quiz button for one person."""
+
+    def __init__(self, *, services: Services, client: WebClient) -> None:
+        self.services = services
+        self.client = client
+
+    def start(
+        self, *, assignment_id: int, user_id: str, respond: Respond, where: Where | None
+    ) -> None:
+        """Open the quiz (or resume it) in the pressed DM message, or in a new DM from Home."""
+        with self.services.database.session() as session:
+            view = quizzes.start_quiz(
+                session,
+                assignment_id=assignment_id,
+                user_id=user_id,
+                now=self.services.clock(),
+                seed=new_seed(),
+                message=where,
+            )
+        self._show(view, respond, where)
+
+    def answer(
+        self,
+        *,
+        attempt_id: int,
+        position: int,
+        chosen: Sequence[int],
+        user_id: str,
+        respond: Respond,
+        where: Where | None,
+    ) -> None:
+        """Record an answer; show right or wrong, then the next question or the result."""
+        with self.services.database.session() as session:
+            view = quizzes.answer_question(
+                session,
+                attempt_id=attempt_id,
+                position=position,
+                chosen=chosen,
+                user_id=user_id,
+                now=self.services.clock(),
+            )
+        self._show(view, respond, where)
+
+    def retry(
+        self, *, attempt_id: int, user_id: str, respond: Respond, where: Where | None
+    ) -> None:
+        """Start a new, reshuffled attempt after a fail."""
+        with self.services.database.session() as session:
+            view = quizzes.retry_quiz(
+                session,
+                attempt_id=attempt_id,
+                user_id=user_id,
+                now=self.services.clock(),
+                seed=new_seed(),
+            )
+        self._show(view, respond, where)
+
+    def _show(self, view: QuizView, respond: Respond, where: Where | None) -> None:
+        if view.verdict != "ok":
+            reply(respond, blocks.refusal(view))
+            return
+        message = blocks.quiz_message(view)
+        if where is not None:
+            self.client.chat_update(channel=where[0], ts=where[1], **message)
+            return
+        # Pressed on the Home tab: the quiz needs a message of its own to update, in the DM.
+        dm = self.client.conversations_open(users=view.user_id)["channel"]["id"]
+        posted = self.client.chat_postMessage(channel=dm, **message)
+        with self.services.database.session() as session:
+            quizzes.attach_message(
+                session,
+                assignment_id=view.assignment_id,
+                channel=posted["channel"],
+                ts=posted["ts"],
+            )
