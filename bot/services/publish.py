@@ -14,6 +14,7 @@ from bot.core.model import Sop, SopError
 from bot.core.parse import load_sops
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
+from bot.services.feedback_handling import link_feedback
 
 Status = Literal["new", "changed", "unchanged", "retired"]
 
@@ -87,6 +88,8 @@ def publish_directory(
             report.outcomes.append(
                 Outcome(slug=record.slug, title=record.title, status="retired", old_number=number)
             )
+    # Same transaction, whoever publishes: feedback on a changed step is marked, authors told.
+    link_feedback(session, outcomes=report.new_revisions, now=now)
     return report
 
 

@@ -92,6 +92,7 @@ class Runner:
             step_number=state.current_step,
             revision=state.revision,
             newer_revision=state.newer_revision,
+            feedback_button=True,
         )
         ts = None
         for message in messages:

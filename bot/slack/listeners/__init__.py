@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, training
+from bot.slack.listeners import actions, commands, events, feedback, training
 from bot.slack.runner import Runner
 from bot.wiring import Services
 
@@ -13,3 +13,4 @@ def register(app: App, services: Services, runner: Runner) -> None:
     actions.register(app, services, runner)
     events.register(app, services, runner)
     training.register(app, services, runner)
+    feedback.register(app, services, runner)

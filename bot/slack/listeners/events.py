@@ -11,6 +11,7 @@ from bot.services import runs
 from bot.services.lookup import relevant_sops
 from bot.slack.blocks.home import home_view
 from bot.slack.cards import run_card, sop_card
+from bot.slack.feedback_inbox import FeedbackInbox
 from bot.slack.listeners.training import home_section
 from bot.slack.runner import Runner
 from bot.wiring import Services
@@ -37,6 +38,9 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
     view = home_view(
         unfinished=[run_card(r) for r in unfinished],
         sops=[sop_card(e) for e in entries[:HOME_SOPS]],
-        sections=[home_section(services, user_id)],
+        sections=[
+            home_section(services, user_id),
+            *FeedbackInbox(services=services, client=client).home_sections(user_id),
+        ],
     )
     client.views_publish(user_id=user_id, view=view)

@@ -1,0 +1,96 @@
+"""`/feedback`, its form, the run's "Feedback on this step" button and the handling buttons."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+
+from bot.slack.blocks import feedback as blocks
+from bot.slack.feedback_desk import FeedbackDesk
+from bot.slack.feedback_inbox import FeedbackInbox
+from bot.slack.ids import Action, View
+from bot.slack.runner import Runner, reply
+from bot.wiring import Services
+
+HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
+STATUS_OF = {
+    Action.FEEDBACK_ACKNOWLEDGE: "acknowledged",
+    Action.FEEDBACK_RESOLVE: "resolved",
+    Action.FEEDBACK_WONT_FIX: "wont_fix",
+}
+
+
+def _number(value: str | None) -> int | None:
+    """A button value as a positive ID; anything forged or malformed is None."""
+    return int(value) if value and value.isdigit() and len(value) < 19 else None
+
+
+def register(app: App, services: Services, runner: Runner) -> None:
+    """Attach the feedback command, form, options and buttons."""
+    desk = FeedbackDesk(services=services, client=runner.client)
+    inbox = FeedbackInbox(services=services, client=runner.client)
+
+    @app.command("/feedback")
+    def feedback_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
+        ack()
+        text, user_id = command.get("text", "").strip(), command["user_id"]
+        first, _, rest = text.partition(" ")
+        if first.lower() in HELP_WORDS:
+            reply(respond, blocks.help_message())
+        elif first.lower() == "list":
+            inbox.listing(user_id=user_id, query=rest.strip(), respond=respond)
+        elif not text:
+            desk.open_form(trigger_id=command["trigger_id"], form=desk.form(user_id=user_id))
+        else:
+            desk.one_line(
+                text=text, user_id=user_id, trigger_id=command["trigger_id"], respond=respond
+            )
+
+    @app.options(Action.FEEDBACK_SOP)
+    def sop_options(ack: Ack, payload: dict[str, Any]) -> None:
+        ack(options=desk.sop_options(str(payload.get("value") or "")))
+
+    @app.action(Action.FEEDBACK_SOP)
+    def sop_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        slug = (action.get("selected_option") or {}).get("value")
+        if slug and body.get("view"):
+            desk.switch_sop(view=body["view"], slug=slug)
+
+    @app.view(View.FEEDBACK)
+    def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        # The ack carries the answer (errors under the fields, or thanks), so work comes first.
+        ack(**desk.submit(view=view, user_id=body["user"]["id"]))
+
+    @app.action(Action.STEP_FEEDBACK)
+    def from_run(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        ack()
+        run, _, step = str(action.get("value", "")).partition(":")
+        run_id, step_number = _number(run), _number(step)
+        if run_id is not None and step_number is not None:
+            desk.from_run(run_id=run_id, step=step_number, trigger_id=body["trigger_id"])
+
+    @app.action(Action.FEEDBACK_UNDO)
+    def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (feedback_id := _number(action.get("value"))) is not None:
+            desk.undo(feedback_id=feedback_id, user_id=body["user"]["id"], respond=respond)
+
+    @app.action(Action.FEEDBACK_ACKNOWLEDGE)
+    @app.action(Action.FEEDBACK_RESOLVE)
+    @app.action(Action.FEEDBACK_WONT_FIX)
+    def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (feedback_id := _number(action.get("value"))) is not None:
+            inbox.press(
+                feedback_id=feedback_id,
+                user_id=body["user"]["id"],
+                status=STATUS_OF[Action(action["action_id"])],
+                trigger_id=body["trigger_id"],
+                respond=respond,
+            )
+
+    @app.view(View.FEEDBACK_CLOSE)
+    def closed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        ack(**inbox.close(view=view, user_id=body["user"]["id"]))
