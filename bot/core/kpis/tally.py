@@ -1,0 +1,254 @@
+"""The additive part of the KPIs: runs and lookups counted per SOP, from raw records or rollups.
+
+Everything about a run is attributed to the day it started (a run from 23:50 to 00:20 is
+started and completed on the first day). A `Counts` holds only what adds up exactly:
+integers, per-query and per-step counters, the set of people, and the sorted lists that
+medians need (medians do not add up, sorted lists merge exactly). Open runs keep their
+start times so the 24-hour eligibility rule can be decided later, at the digest's `now`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
+
+from bot.core.kpis.records import LookupRecord, RunRecord
+from bot.core.kpis.windows import Window, local_day
+
+ELIGIBLE_AFTER = timedelta(hours=24)  # a younger open run is not yet a failure
+
+_SPACE = re.compile(r"\s+")
+
+
+def normalise_query(query: str) -> str:
+    """A search as counted among content gaps: lower case, runs of whitespace as one space."""
+    return _SPACE.sub(" ", query).strip().lower()
+
+
+@dataclass(frozen=True, slots=True)
+class Counts:
+    """Runs and lookups of one SOP (or of no SOP) over some days; add with `+`.
+
+    Canonical form (so equal data compares equal): every tuple is sorted.
+    """
+
+    lookups: int = 0
+    misses: tuple[tuple[str, int], ...] = ()  # (normalised query, searches) by query
+    runs_started: int = 0
+    runs_completed: int = 0
+    runs_abandoned: int = 0
+    open_started_at: tuple[datetime, ...] = ()  # runs still active: eligible once 24 h old
+    people: frozenset[str] = frozenset()  # who looked up or started a run
+    durations: tuple[float, ...] = ()  # seconds from start to finish of completed runs
+    step_seconds: tuple[tuple[int, tuple[float, ...]], ...] = ()  # step -> seconds per run
+    stops: tuple[tuple[int, int], ...] = ()  # step -> abandoned runs that stopped there
+    current_revision_runs: int = 0  # the rest of runs_started used an outdated revision
+
+    def eligible_runs(self, now: datetime) -> int:
+        """Runs that count for the completion rate at `now`: finished, or open over 24 hours."""
+        cutoff = now - ELIGIBLE_AFTER
+        old_open = sum(1 for started in self.open_started_at if started < cutoff)
+        return self.runs_completed + self.runs_abandoned + old_open
+
+    def completion_rate(self, now: datetime) -> float | None:
+        """Completed / eligible runs at `now`; None when no run is eligible."""
+        eligible = self.eligible_runs(now)
+        return self.runs_completed / eligible if eligible else None
+
+    def __add__(self, other: Counts) -> Counts:
+        return merge_counts((self, other))
+
+
+EMPTY = Counts()
+
+
+def merge_counts(parts: Iterable[Counts]) -> Counts:
+    """The sum of several Counts, sorting each merged list once."""
+    builder = _Builder()
+    for part in parts:
+        builder.absorb(part)
+    return builder.freeze()
+
+
+class _Builder:
+    """A mutable Counts while records stream in (one pass, no per-record sorting)."""
+
+    __slots__ = (
+        "lookups", "misses", "started", "completed", "abandoned", "open_started_at",
+        "people", "durations", "step_seconds", "stops", "current",
+    )  # fmt: skip
+
+    def __init__(self) -> None:
+        self.lookups = 0
+        self.misses: dict[str, int] = {}
+        self.started = self.completed = self.abandoned = self.current = 0
+        self.open_started_at: list[datetime] = []
+        self.people: set[str] = set()
+        self.durations: list[float] = []
+        self.step_seconds: dict[int, list[float]] = {}
+        self.stops: dict[int, int] = {}
+
+    def add_run(self, run: RunRecord) -> None:
+        self.started += 1
+        self.people.add(run.user)
+        if run.is_current_revision:
+            self.current += 1
+        status = run.status
+        if status == "completed":
+            self.completed += 1
+            if run.finished_at is not None:
+                self.durations.append((run.finished_at - run.started_at).total_seconds())
+        elif status == "abandoned":
+            self.abandoned += 1
+            step = run.stopped_at_step if run.stopped_at_step is not None else run.current_step
+            self.stops[step] = self.stops.get(step, 0) + 1
+        else:
+            self.open_started_at.append(run.started_at)
+            return
+        per_step = self.step_seconds
+        for step, seconds in run.step_seconds.items():
+            bucket = per_step.get(step)
+            if bucket is None:
+                per_step[step] = [seconds]
+            else:
+                bucket.append(seconds)
+
+    def add_lookup(self, lookup: LookupRecord) -> None:
+        self.lookups += 1
+        self.people.add(lookup.user)
+        if not lookup.hit:
+            query = normalise_query(lookup.query)
+            if query:
+                self.misses[query] = self.misses.get(query, 0) + 1
+
+    def absorb(self, c: Counts) -> None:
+        self.lookups += c.lookups
+        for query, n in c.misses:
+            self.misses[query] = self.misses.get(query, 0) + n
+        self.started += c.runs_started
+        self.completed += c.runs_completed
+        self.abandoned += c.runs_abandoned
+        self.current += c.current_revision_runs
+        self.open_started_at.extend(c.open_started_at)
+        self.people |= c.people
+        self.durations.extend(c.durations)
+        for step, seconds in c.step_seconds:
+            self.step_seconds.setdefault(step, []).extend(seconds)
+        for step, n in c.stops:
+            self.stops[step] = self.stops.get(step, 0) + n
+
+    def freeze(self) -> Counts:
+        return Counts(
+            lookups=self.lookups,
+            misses=tuple(sorted(self.misses.items())),
+            runs_started=self.started,
+            runs_completed=self.completed,
+            runs_abandoned=self.abandoned,
+            open_started_at=tuple(sorted(self.open_started_at)),
+            people=frozenset(self.people),
+            durations=tuple(sorted(self.durations)),
+            step_seconds=tuple(
+                (step, tuple(sorted(seconds)))
+                for step, seconds in sorted(self.step_seconds.items())
+            ),
+            stops=tuple(sorted(self.stops.items())),
+            current_revision_runs=self.current,
+        )
+
+
+@dataclass(frozen=True)
+class Tally:
+    """Counts per SOP slug for one window; key None holds lookups that led to no SOP."""
+
+    by_sop: Mapping[str | None, Counts] = field(default_factory=dict)
+
+    def of(self, sop: str | None) -> Counts:
+        """The counts of one SOP (empty if it had no activity)."""
+        return self.by_sop.get(sop, EMPTY)
+
+    def total(self) -> Counts:
+        """All SOPs and unattributed lookups together (people counted once)."""
+        return merge_counts(self.by_sop.values())
+
+    def __add__(self, other: Tally) -> Tally:
+        return _merge_tallies((self.by_sop.items(), other.by_sop.items()))
+
+
+def _merge_tallies(groups: Iterable[Iterable[tuple[str | None, Counts]]]) -> Tally:
+    parts: dict[str | None, list[Counts]] = {}
+    for group in groups:
+        for sop, counts in group:
+            parts.setdefault(sop, []).append(counts)
+    return Tally({sop: merge_counts(p) for sop, p in parts.items()})
+
+
+def tally(*, runs: Iterable[RunRecord], lookups: Iterable[LookupRecord], window: Window) -> Tally:
+    """Count the runs started and lookups made in `window`, per SOP, in one pass."""
+    start, end = window.start, window.end
+    builders: dict[str | None, _Builder] = {}
+    for run in runs:
+        if start <= run.started_at < end:
+            builder = builders.get(run.sop)
+            if builder is None:
+                builder = builders[run.sop] = _Builder()
+            builder.add_run(run)
+    for lookup in lookups:
+        if start <= lookup.at < end:
+            builder = builders.get(lookup.sop)
+            if builder is None:
+                builder = builders[lookup.sop] = _Builder()
+            builder.add_lookup(lookup)
+    return Tally({sop: b.freeze() for sop, b in builders.items()})
+
+
+@dataclass(frozen=True, slots=True)
+class DailyRollup:
+    """The counts of one SOP (None: lookups that led to no SOP) on one local day.
+
+    Built once the day is over; rebuild it while `counts.open_started_at` is not empty,
+    because an open run that later finishes changes the day's completion.
+    """
+
+    day: date
+    sop: str | None
+    counts: Counts
+
+
+def daily_rollups(
+    *, runs: Iterable[RunRecord], lookups: Iterable[LookupRecord], tz: tzinfo
+) -> list[DailyRollup]:
+    """One rollup per (local day in `tz`, SOP) that had activity, sorted by day then SOP."""
+    builders: dict[tuple[date, str | None], _Builder] = {}
+    for run in runs:
+        key = (local_day(run.started_at, tz), run.sop)
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = _Builder()
+        builder.add_run(run)
+    for lookup in lookups:
+        key = (local_day(lookup.at, tz), lookup.sop)
+        builder = builders.get(key)
+        if builder is None:
+            builder = builders[key] = _Builder()
+        builder.add_lookup(lookup)
+    keys = sorted(builders, key=lambda k: (k[0], k[1] is not None, k[1] or ""))
+    return [DailyRollup(day, sop, builders[(day, sop)].freeze()) for day, sop in keys]
+
+
+def combine(rollups: Iterable[DailyRollup]) -> Tally:
+    """The Tally of the days the given rollups cover (the caller picks the days).
+
+    `combine(rollups_of_closed_days) + tally(today's records)` equals the tally of all raw
+    records over the same window, when the rollups were built in the windows' time zone.
+    A (day, SOP) given twice (an old and a rebuilt rollup) would count twice: refused.
+    """
+    seen: set[tuple[date, str | None]] = set()
+    parts: list[tuple[str | None, Counts]] = []
+    for r in rollups:
+        if (r.day, r.sop) in seen:
+            raise ValueError(f"two rollups for {r.sop or 'no SOP'} on {r.day}: keep the newer")
+        seen.add((r.day, r.sop))
+        parts.append((r.sop, r.counts))
+    return _merge_tallies([parts])
