@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
-from bot.cli import db_cmd, feedback_cmd, outbox_cmd, run_cmd, sops_cmd, worker_cmd
+from bot.cli import db_cmd, feedback_cmd, outbox_cmd, run_cmd, sops_cmd, training_cmd, worker_cmd
 from bot.cli.errors import UsageError
 from bot.config import ConfigError, Settings
 
@@ -21,7 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (run_cmd, sops_cmd, db_cmd, outbox_cmd, worker_cmd, feedback_cmd):
+    for module in (run_cmd, sops_cmd, db_cmd, outbox_cmd, worker_cmd, feedback_cmd, training_cmd):
         module.register(commands)
     return parser
 

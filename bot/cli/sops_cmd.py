@@ -6,6 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bot.cli import training_cmd
 from bot.cli.errors import UsageError
 from bot.config import Settings
 from bot.core.model import Sop
@@ -79,6 +80,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings) -> int:
     for outcome in report.outcomes:
         print("\n".join(outcome.describe()))
     print(f"{len(report.new_revisions)} new revision(s)")
+    training_cmd.assign_after_publish(settings, database, report)
     return 0
 
 

@@ -94,31 +94,30 @@ def assign_training(
 
 
 class OwnerIds:
-    """An SOP owner (user ID or e-mail) as a user ID; e-mails are looked up once per pass."""
+    """An SOP owner (user ID or e-mail) as an active user's ID, asked of Slack once per pass."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._resolver: Resolver | None = None
         self._found: dict[str, str | None] = {}
 
     def __call__(self, owner: str) -> str | None:
-        if not EMAIL_RE.match(owner):
-            return owner
-        if owner not in self._found:
-            self._found[owner] = self._lookup(owner)
-        return self._found[owner]
-
-    def _lookup(self, email: str) -> str | None:
         if not self.services.settings.slack_bot_token:
-            return None
-        person = Resolver(SlackDirectory(build_client(self.services))).person(email)
-        return person.id if person is not None else None
+            return None if EMAIL_RE.match(owner) else owner  # nothing to check against
+        if owner not in self._found:
+            if self._resolver is None:
+                self._resolver = Resolver(SlackDirectory(build_client(self.services)))
+            person = self._resolver.person(owner)
+            self._found[owner] = person.id if person is not None else None
+        return self._found[owner]
 
 
 def remind_training(services: Services) -> ReminderReport:
     """Queue due reminders, mark overdue assignments and tell owners; idempotent."""
     interval = timedelta(seconds=services.settings.remind_after_seconds)
     with services.database.session() as session:
-        # An e-mail owner is looked up inside this transaction, at most once per SOP a day.
+        # Owners are checked with Slack inside this transaction, but only for SOPs with newly
+        # overdue people: at most once per SOP a day.
         return send_reminders(
             session,
             now=services.clock(),

@@ -226,7 +226,7 @@ REFUSALS = {
         "This training was replaced by a newer revision of the SOP; look for the newer "
         "message from me (or type `/sop training`)."
     ),
-    "stale": "That question was already answered; the quiz has moved on in its latest message.",
+    "stale": "That button is out of date: the quiz has moved on (see its latest message).",
 }
 
 
