@@ -20,9 +20,9 @@ __all__ = ["buttons", "text_of"]
 MANAGERS = OPS_MANAGERS
 
 
-def with_managers(bot: Bot, **settings: Any) -> Bot:
+def with_managers(bot: Bot, channel: str | None = MANAGERS, **settings: Any) -> Bot:
     """The bot with MANAGER_CHANNEL (and any other settings) as a deployment would set them."""
-    bot.services.settings = replace(bot.services.settings, manager_channel=MANAGERS, **settings)
+    bot.services.settings = replace(bot.services.settings, manager_channel=channel, **settings)
     return bot
 
 
