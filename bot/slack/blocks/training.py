@@ -26,6 +26,11 @@ def link_free(markdown: str, limit: int = OUTCOME_CHARS) -> str:
     return excerpt(text, limit) if text.strip() else ""
 
 
+def _plain(title: str) -> str:
+    """A title for a fallback `text` (Slack reads it as mrkdwn too, so it is escaped)."""
+    return truncate(escape(" ".join(title.split())), 200)
+
+
 def choices_block_id(attempt_id: int, position: int) -> str:
     """The block holding a several-answers question's checkboxes (read back on Submit)."""
     return f"quiz-c-{attempt_id}-{position}"
@@ -54,7 +59,7 @@ def invitation(invite: Invitation) -> dict[str, Any]:
         ),
         _start_buttons(invite.assignment_id, invite.slug, "training-start"),
     ]
-    text = f"Training: {invite.title} v{invite.revision}: what changed, and a short quiz"
+    text = f"Training: {_plain(invite.title)} v{invite.revision}: what changed, and a short quiz"
     return {"text": text, "blocks": blocks}
 
 
@@ -66,7 +71,7 @@ def reminder(note: Reminder) -> dict[str, Any]:
         f"It takes a few minutes; after {due} it counts as overdue."
     )
     return {
-        "text": f"Reminder: training on {note.title} v{note.revision} is waiting",
+        "text": f"Reminder: training on {_plain(note.title)} v{note.revision} is waiting",
         "blocks": [
             section(intro, block_id="reminder-intro"),
             _start_buttons(note.assignment_id, note.slug, "reminder-start"),
@@ -97,10 +102,10 @@ def quiz_message(view: QuizView) -> dict[str, Any]:
     if view.finished:
         blocks += _result(view)
         verdict = "passed" if view.passed else "not passed yet"
-        text = f"Training quiz on {view.title}: {view.score}%, {verdict}"
+        text = f"Training quiz on {_plain(view.title)}: {view.score}%, {verdict}"
     else:
         blocks += _question(view)
-        text = f"Training quiz on {view.title}: question {view.position + 1}"
+        text = f"Training quiz on {_plain(view.title)}: question {view.position + 1}"
     return {"text": text, "blocks": blocks}
 
 

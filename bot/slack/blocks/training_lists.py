@@ -18,6 +18,11 @@ MAX_PEOPLE = 60  # mentions per list; a longer one says how many more
 STATUS = {"pending": "pending", "overdue": "⚠️ overdue", "current": "✅ passed"}
 
 
+def _plain(title: str) -> str:
+    """A title for a fallback `text` (Slack reads it as mrkdwn too, so it is escaped)."""
+    return truncate(escape(" ".join(title.split())), 200)
+
+
 def day(moment: datetime | None) -> str:
     """`2026-12-03` (UTC): an audit date, the same for everyone who reads it."""
     return moment.date().isoformat() if moment else "-"
@@ -40,7 +45,7 @@ def unresolved_notice(notice: UnresolvedNotice) -> dict[str, Any]:
         f"Fix them in the SOP file ({code(notice.slug)}) and publish again."
     )
     return {
-        "text": f"{notice.title}: some audience entries named nobody",
+        "text": f"{_plain(notice.title)}: some audience entries named nobody",
         "blocks": [section(truncate(text, SECTION_TEXT), block_id="unresolved")],
     }
 
@@ -53,7 +58,7 @@ def overdue_notice(notice: OverdueNotice) -> dict[str, Any]:
         f"`/sop training {escape(notice.slug)}` shows everyone's state."
     )
     return {
-        "text": f"Training on {notice.title} is overdue for {len(notice.people)}",
+        "text": f"Training on {_plain(notice.title)} is overdue for {len(notice.people)}",
         "blocks": [section(truncate(text, SECTION_TEXT), block_id="overdue")],
     }
 
@@ -105,7 +110,7 @@ def sop_training(report: SopTraining) -> dict[str, Any]:
             section(truncate(f"*{label}* ({len(rows)}): {people}", SECTION_TEXT), block_id=key)
         )
     total = len(report.trained) + len(report.pending) + len(report.overdue)
-    text = f"Training on {report.title}: {len(report.trained)} of {total} trained"
+    text = f"Training on {_plain(report.title)}: {len(report.trained)} of {total} trained"
     return {"text": text, "blocks": blocks}
 
 
