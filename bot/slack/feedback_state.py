@@ -53,7 +53,7 @@ def draft_from(view: dict[str, Any]) -> Draft:
     pinned = meta.get("slug") == slug and isinstance(meta.get("rev"), int)
     revision = meta["rev"] if pinned else None
     step_value = _selected(_entry(view, step_block_id(slug, revision), Action.FEEDBACK_STEP))
-    step = int(step_value) if pinned and step_value and step_value.isdigit() else None
+    step = int(step_value) if step_value and step_value.isdigit() else None
     values = form_values(view)
     return Draft(
         slug=slug,

@@ -9,7 +9,7 @@ from typing import Any
 from bot.core.mrkdwn import escape
 from bot.services.feedback import FeedbackItem, Given, Renderers
 from bot.slack.blocks.kit import actions, bold, button, context, mention, section
-from bot.slack.blocks.limits import split_text, truncate
+from bot.slack.blocks.limits import MESSAGE_CHARS, block_chars, split_text, truncate
 from bot.slack.ids import Action
 
 KIND_LABELS = {
@@ -23,6 +23,7 @@ EXCERPT_CHARS = 200
 FALLBACK_CHARS = 300
 MAX_LISTED = 20
 HOME_LISTED = 10
+LIST_CHARS = MESSAGE_CHARS - 1500  # room for the heading and the "and N more" line
 USAGE = (
     "*Tell an SOP's owner what to fix*\n"
     "`/feedback` — open the feedback form\n"
@@ -68,10 +69,10 @@ def where(card: FeedbackItem) -> str:
     )
 
 
-def status_line(card: FeedbackItem) -> str:
+def status_line(card: FeedbackItem, *, reason_chars: int = 500) -> str:
     """Where the item stands, in words."""
     by = f" by {mention(card.handled_by)}" if card.handled_by else ""
-    reason = f": {excerpt(card.reason, 500)}" if card.reason else ""
+    reason = f": {excerpt(card.reason, reason_chars)}" if card.reason else ""
     line = {
         "open": "🟡 Open",
         "acknowledged": f"👀 Acknowledged{by}",
@@ -187,7 +188,7 @@ def _item(card: FeedbackItem, now: datetime, *, block_id: str, mine: bool = Fals
     when = age((now - card.created_at).total_seconds())
     facts = f"{kind_label(card.kind)} · {when} old"
     if mine or not card.is_open or card.addressed_in is not None:
-        facts += f" · {status_line(card)}"
+        facts += f" · {status_line(card, reason_chars=100)}"
     text = f"{where(card)}\n{facts}"
     if card.text.strip():
         text += f"\n> {excerpt(card.text)}"
@@ -197,11 +198,17 @@ def _item(card: FeedbackItem, now: datetime, *, block_id: str, mine: bool = Fals
 def _items(
     cards: Sequence[FeedbackItem], now: datetime, *, prefix: str, room: int, mine: bool = False
 ) -> list[dict]:
-    blocks = [
-        _item(card, now, block_id=f"{prefix}-{i}", mine=mine) for i, card in enumerate(cards[:room])
-    ]
-    if len(cards) > room:
-        more = f"…and {len(cards) - room} more. `sopbot feedback export` has them all."
+    """Up to `room` items within LIST_CHARS of text, then how many were left out."""
+    blocks: list[dict] = []
+    used = 0
+    for i, card in enumerate(cards[:room]):
+        block = _item(card, now, block_id=f"{prefix}-{i}", mine=mine)
+        used += block_chars(block)
+        if used > LIST_CHARS:
+            break
+        blocks.append(block)
+    if len(cards) > len(blocks):
+        more = f"…and {len(cards) - len(blocks)} more. `sopbot feedback export` has them all."
         blocks.append(context(more, block_id=f"{prefix}-more"))
     return blocks
 
