@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.slack import log_redaction
 from bot.slack.blocks import feedback as blocks
 from bot.slack.feedback_desk import FeedbackDesk
 from bot.slack.feedback_inbox import FeedbackInbox
@@ -28,6 +29,8 @@ def _number(value: str | None) -> int | None:
 
 def register(app: App, services: Services, runner: Runner) -> None:
     """Attach the feedback command, form, options and buttons."""
+    # Anonymous means no log line may tie a person to what they sent, whatever bolt logs.
+    log_redaction.install(app.logger)
     desk = FeedbackDesk(services=services, client=runner.client)
     inbox = FeedbackInbox(services=services, client=runner.client)
 
