@@ -25,7 +25,7 @@ from bot.db.training import (
     QuizAttempt,
 )
 
-Verdict = Literal["ok", "not_yours", "superseded", "stale", "missing", "done"]
+Verdict = Literal["ok", "not_yours", "superseded", "stale", "missing", "done", "empty"]
 
 
 @dataclass(frozen=True)
@@ -140,6 +140,10 @@ def answer_question(
     if refused is not None:
         return refused
     assert attempt is not None and assignment is not None
+    if attempt.status != ATTEMPT_OPEN or attempt.position != position:
+        return _view(session, assignment, attempt, verdict="stale")
+    if not chosen:  # Submit with no box ticked: say so rather than count it wrong
+        return _view(session, assignment, attempt, verdict="empty")
     # Only one transaction can move the attempt past this question: a double click, a Slack
     # retry or an old message's button finds the position already moved and changes nothing.
     moved = session.execute(

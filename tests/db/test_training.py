@@ -328,3 +328,15 @@ def test_passing_stops_reminders(db, sops_dir):
     answer_all(db, start(db, "U1"), "U1", right=True)
     assert remind(db, T0 + 5 * DAY) == remind(db, T0 + 9 * DAY)
     assert not [k for k in outbox_rows(db) if k.startswith(("reminder:", "overdue:"))]
+
+
+def test_submitting_no_answer_is_refused_and_keeps_the_question_open(db, sops_dir):
+    publish(db, sops_dir)
+    assign_refund(db, people("U1"))
+    view = start(db, "U1")
+    with db.session() as session:
+        empty = quizzes.answer_question(
+            session, attempt_id=view.attempt_id, position=0, chosen=[], user_id="U1", now=T0
+        )
+    assert (empty.verdict, empty.position) == ("empty", 0)
+    assert answer_all(db, view, "U1", right=True).passed

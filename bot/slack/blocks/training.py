@@ -232,6 +232,7 @@ REFUSALS = {
         "message from me (or type `/sop training`)."
     ),
     "stale": "That button is out of date: the quiz has moved on (see its latest message).",
+    "empty": "Tick at least one answer, then press Submit.",
 }
 
 
