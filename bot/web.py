@@ -16,12 +16,19 @@ StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
 
 
-def wsgi_app(app: App, database: Database) -> Callable[[dict, StartResponse], Iterable[bytes]]:
-    """Route POST /slack/events to bolt and GET /healthz to a database ping."""
+def wsgi_app(
+    app: App, database: Database, *, extra: Callable | None = None
+) -> Callable[[dict, StartResponse], Iterable[bytes]]:
+    """Route POST /slack/events to bolt and GET /healthz to a database ping.
+
+    `extra` (the playground's page and API) gets "/" and everything under "/play/".
+    """
     slack = SlackRequestHandler(app, path=EVENTS_PATH)
 
     def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
+        if extra is not None and (path == "/" or path.startswith("/play/")):
+            return extra(environ, start_response)
         if path == "/healthz":
             status, body = _health(database)
             start_response(status, [("Content-Type", "text/plain; charset=utf-8")])

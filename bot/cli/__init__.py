@@ -9,7 +9,16 @@ from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
-from bot.cli import db_cmd, feedback_cmd, outbox_cmd, run_cmd, sops_cmd, training_cmd, worker_cmd
+from bot.cli import (
+    db_cmd,
+    feedback_cmd,
+    outbox_cmd,
+    play_cmd,
+    run_cmd,
+    sops_cmd,
+    training_cmd,
+    worker_cmd,
+)
 from bot.cli.errors import UsageError
 from bot.config import ConfigError, Settings
 
@@ -21,7 +30,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log debug details")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for module in (run_cmd, sops_cmd, db_cmd, outbox_cmd, worker_cmd, feedback_cmd, training_cmd):
+    modules = (
+        run_cmd,
+        play_cmd,
+        sops_cmd,
+        db_cmd,
+        outbox_cmd,
+        worker_cmd,
+        feedback_cmd,
+        training_cmd,
+    )
+    for module in modules:
         module.register(commands)
     return parser
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.cli.errors import UsageError
 from bot.config import MANIFEST_HINT, Settings
-from bot.services.publish import publish_directory
+from bot.services.publish import PublishReport, publish_directory
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -48,27 +48,35 @@ def check_bot_token(settings: Settings) -> None:
         )
 
 
-def publish_on_start(services: Services) -> None:
+def publish_on_start(services: Services) -> PublishReport | None:
     """Publish SOPS_DIR so a restart after `git pull` serves the new SOPs; errors keep the old."""
     directory = services.settings.sops_dir
     if not directory.is_dir():
         log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
-        return
+        return None
     try:
         with services.database.session() as session:
             report = publish_directory(session, directory=directory, now=services.clock())
     except IntegrityError:
         log.info("another sopbot process published %s at the same moment", directory)
-        return
+        return None
     for error in report.errors:
         log.error("not published: %s", error)
     for outcome in report.new_revisions:
         log.info("published: %s", outcome.describe()[0].strip())
+    return report
 
 
 def run_bot(args: argparse.Namespace, settings: Settings) -> int:
-    """Start the bot and serve until interrupted."""
-    check_credentials(settings)
+    """Start the bot and serve until interrupted; without a bot token, start the playground."""
+    try:
+        check_credentials(settings)
+    except UsageError as exc:
+        if settings.slack_bot_token:
+            raise
+        from bot.cli.play_cmd import play_instead
+
+        return play_instead(settings, reason=str(exc))
     from bot.jobs.scheduler import STANDARD_JOBS, in_background
     from bot.slack.app import build_app
     from bot.web import HttpServer, wsgi_app

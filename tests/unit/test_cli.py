@@ -124,12 +124,3 @@ def test_dotenv_is_read_but_the_real_environment_wins(tmp_path):
     assert result.returncode == 2 and "DIGEST_TZ" in result.stderr
     result = run_sopbot("sops", "list", env={"DIGEST_TZ": "UTC"}, cwd=tmp_path)
     assert result.returncode == 2 and "PORT='nope'" in result.stderr
-
-
-def test_run_without_a_token_says_what_to_set_and_where(tmp_path):
-    result = run_sopbot("run", env={}, cwd=tmp_path)
-    assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1
-    assert "SLACK_BOT_TOKEN is not set" in lines[0]
-    assert "deploy/slack-app-manifest.yml" in lines[0]

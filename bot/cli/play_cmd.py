@@ -1,0 +1,63 @@
+"""`sopbot play`: the whole bot in a browser, against a simulated Slack on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from bot.cli.errors import UsageError
+from bot.config import Settings
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    """Add the `play` sub-command."""
+    play = commands.add_parser(
+        "play",
+        help="try the whole bot in a browser against a simulated Slack (no workspace needed)",
+    )
+    play.add_argument(
+        "--database-url",
+        help="keep the playground's data in this database (default: a fresh temporary SQLite "
+        "file, so a demo never touches DATABASE_URL)",
+    )
+    play.set_defaults(handler=run_play)
+
+
+def run_play(args: argparse.Namespace, settings: Settings) -> int:
+    return play(settings, database_url=args.database_url)
+
+
+def play_instead(settings: Settings, *, reason: str) -> int:
+    """`sopbot run` without Slack credentials: say so in one line, then start the playground."""
+    print(f"sopbot: {reason}; starting the playground instead", file=sys.stderr, flush=True)
+    return play(settings)
+
+
+def play(settings: Settings, *, database_url: str | None = None) -> int:
+    """Serve the playground on 127.0.0.1:PORT until SIGINT or SIGTERM."""
+    from bot.playground.wiring import Playground
+
+    with tempfile.TemporaryDirectory(prefix="sopbot-play-") as scratch:
+        url = database_url or f"sqlite:///{Path(scratch) / 'playground.db'}"
+        playground = Playground(settings, database_url=url)
+        try:
+            playground.start()
+        except OSError as exc:
+            playground.stop()
+            raise UsageError(
+                f"cannot serve the playground on 127.0.0.1:{settings.port} ({exc.strerror or exc});"
+                " set PORT to a free port"
+            ) from None
+        print(f"Playground: {playground.url}", flush=True)
+        stop = threading.Event()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+        # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
+        while not stop.wait(1.0):
+            pass
+        playground.stop()
+    return 0

@@ -1,0 +1,159 @@
+"""What a person does on the page, delivered to the bot exactly the way Slack would deliver it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from bot.playground.clock import next_time_of_day
+from bot.playground.render.text import unslack
+from bot.playground.state import people
+from bot.playground.wiring import Notice
+
+if TYPE_CHECKING:
+    from bot.playground.wiring import Playground
+
+# The app's slash commands, as deploy/slack-app-manifest.yml registers them with Slack.
+APP_COMMANDS = frozenset({"/sop", "/feedback"})
+MAX_ADVANCE = 30 * 86400
+
+
+class Refused(ValueError):
+    """Something Slack would not let the person do; the message says what and why."""
+
+
+def conversation(play: Playground, view: str) -> str:
+    """The channel a view posts to: one the person is in, or their DM with the app."""
+    ws = play.ws
+    if view == "app":
+        return ws.bot_im(play.user).id
+    channel = ws.channels.get(view)
+    if channel is None or play.user not in channel.members or channel.is_archived:
+        raise Refused("You can only post in conversations you are a member of.")
+    return channel.id
+
+
+def notice(play: Playground, channel: str, text: str, thread_ts: str | None = None) -> None:
+    """A line from Slack itself that only this person sees."""
+    with play.lock:
+        play.notices.append(Notice(channel, play.user, text, play.ws.next_ts(), thread_ts))
+    play.bump()
+
+
+def send(play: Playground, *, view: str, text: str, thread_ts: str | None = None) -> None:
+    """The composer: `/command …` goes to the app as a slash command, anything else is posted."""
+    text = text.strip()
+    if not text:
+        raise Refused("Type a message first.")
+    channel = conversation(play, view)
+    if not text.startswith("/"):
+        # Slack clients escape these three before sending, so typed text can never ping anyone.
+        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+        play.driver.post_as_user(play.user, channel, escaped, thread_ts=thread_ts or None)
+        return
+    command, _, rest = text.partition(" ")
+    if thread_ts:
+        notice(play, channel, f"{command} is not supported in threads. Sorry!", thread_ts)
+        return
+    if command not in APP_COMMANDS:
+        notice(
+            play,
+            channel,
+            f"{command} is not a valid command. In Slack, all messages that start with "
+            'the "/" character are interpreted as commands.',
+        )
+        return
+    response = play.driver.command(play.user, command, rest.strip(), channel=channel)
+    if response.status != 200:
+        notice(play, channel, f"{command} failed: the app answered HTTP {response.status}.")
+    elif response.problems:
+        notice(play, channel, f"{command} failed: Slack refused the app's answer.")
+
+
+def click(
+    play: Playground,
+    *,
+    source: str,
+    action_id: str,
+    block_id: str | None = None,
+    value: str | None = None,
+    values: dict | None = None,
+) -> None:
+    """A button press in a message, an ephemeral, the Home tab or a modal."""
+    response = play.driver.click(
+        play.user, source, action_id, value, block_id, values=values or None
+    )
+    _check(response.status)
+
+
+def select(
+    play: Playground,
+    *,
+    source: str,
+    action_id: str,
+    value: str | list[str],
+    block_id: str | None = None,
+    query: str = "",
+) -> None:
+    """A choice in a select menu, overflow menu, radio buttons or checkboxes."""
+    response = play.driver.select(
+        play.user, source, action_id, value, block_id=block_id, query=query
+    )
+    _check(response.status)
+
+
+def suggest(
+    play: Playground, *, source: str, action_id: str, block_id: str | None = None, query: str = ""
+) -> dict[str, list[dict[str, Any]]]:
+    """The options the app offers for what was typed into an external select."""
+    options = play.driver.suggest(play.user, source, action_id, query, block_id=block_id)
+    labelled = [
+        {"label": unslack(str((o.get("text") or {}).get("text", ""))), "option": o}
+        for o in options
+        if isinstance(o, dict)
+    ]
+    return {"options": labelled}
+
+
+def submit(play: Playground, *, view_id: str, values: dict | None = None) -> dict[str, str]:
+    """Submit the modal on top; says what Slack did with the app's answer."""
+    response = play.driver.submit_view(play.user, view_id, values or {})
+    if response.outcome == "rejected":
+        raise Refused("The app could not process that (Slack would say: We had some trouble).")
+    return {"outcome": response.outcome or ""}
+
+
+def close(play: Playground, *, view_id: str) -> None:
+    play.driver.close_view(play.user, view_id)
+
+
+def open_home(play: Playground) -> None:
+    """The person opens the app's Home tab; the app hears app_home_opened."""
+    _check(play.driver.app_home_opened(play.user).status)
+
+
+def switch_user(play: Playground, *, user: str) -> None:
+    if user not in {p["id"] for p in people(play)}:
+        raise Refused("Pick someone from the seeded team.")
+    with play.lock:
+        play.user = user
+    play.bump()
+
+
+def advance(play: Playground, *, seconds: float | None = None, to: str | None = None) -> dict:
+    """Move the clock forward, run the jobs now due and send the outbox, before answering."""
+    if to == "digest":
+        settings = play.settings
+        at = settings.digest_time
+        play.clock.advance_to(next_time_of_day(play.clock(), at.hour, at.minute, settings.zone))
+    elif seconds is not None and 0 < float(seconds) <= MAX_ADVANCE:
+        play.clock.advance(float(seconds))
+    else:
+        raise Refused("Advance by 1 second up to 30 days, or to the next digest.")
+    ran = play.ticker.tick()
+    play.bump()
+    return {"ran": ran, "now": play.clock().isoformat()}
+
+
+def _check(status: int) -> None:
+    if status != 200:
+        raise Refused(f"The app answered HTTP {status}; see the terminal for its log.")

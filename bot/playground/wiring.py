@@ -1,0 +1,155 @@
+"""Composition root of the playground: the real bot, a simulated workspace, one HTTP server."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from bot.cli.run_cmd import publish_on_start
+from bot.config import Settings
+from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
+from bot.jobs.training import assign_training
+from bot.playground.clock import PlayClock
+from bot.playground.ticker import PLAY_LIMITS, Ticker
+from bot.playground.watcher import SopWatcher
+from bot.services.publish import PublishReport
+from bot.slack.app import build_app
+from bot.slacksim import FakeSlack, SlackDriver, default_workspace, seed
+from bot.web import HttpServer, wsgi_app
+from bot.wiring import build_services
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A line from Slack itself (not the app), shown only to one person: "/x is not a command"."""
+
+    channel: str
+    user: str
+    text: str
+    ts: str
+    thread_ts: str | None = None
+
+
+def play_settings(settings: Settings, *, fake: FakeSlack, database_url: str) -> Settings:
+    """The bot's settings inside the playground: the fake's token and URL, the seeded team."""
+    return replace(
+        settings,
+        database_url=database_url,
+        slack_bot_token=fake.token,
+        slack_signing_secret=secrets.token_hex(16),  # only this process signs and checks
+        slack_app_token=None,
+        slack_api_url=fake.api_url,
+        manager_channel=seed.OPS_MANAGERS,
+        admins=frozenset({seed.SAM}),
+    )
+
+
+class Playground:
+    """The unchanged bot, served with its page over HTTP, against a simulated workspace."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        database_url: str,
+        host: str = "127.0.0.1",
+        port: int | None = None,
+        start: datetime | None = None,
+        watch: bool = True,
+        tick_interval: float = 0.5,
+    ) -> None:
+        self.clock = PlayClock(start)
+        self.fake = FakeSlack(default_workspace(clock=self.clock.time))
+        self.ws = self.fake.ws
+        self.user = seed.MARIA
+        self.notices: list[Notice] = []
+        self.generation = 0
+        self.lock = threading.RLock()
+        self._settings, self._database_url = settings, database_url
+        self._host, self._port = host, settings.port if port is None else port
+        self._watch, self._tick_interval = watch, tick_interval
+        self._stops: list[Callable[[], object]] = []
+        self._published = False
+
+    def start(self) -> Playground:
+        """Start the fake, the bot, its jobs and the watcher; serve on a background thread."""
+        from bot.playground.web import page_app
+
+        # Bound first, so a busy port is the one thing said, before anything else starts.
+        self.server = HttpServer(self._route, host=self._host, port=self._port, loop_timeout=0.2)
+        self._stops.append(self.server.stop)
+        self.fake.start()
+        self._stops.append(self.fake.stop)
+        self.settings = play_settings(
+            self._settings, fake=self.fake, database_url=self._database_url
+        )
+        self.services = build_services(self.settings, clock=self.clock)
+        self._stops.append(self.services.database.dispose)
+        self.watcher = SopWatcher(
+            directory=self.settings.sops_dir,
+            publish=self._publish,
+            clock=self.clock,
+            mark=lambda: len(self.fake.calls),
+            on_change=self.bump,
+        )
+        self.watcher.republish()
+        self.app = build_app(self.services)
+        self._stops.append(lambda: self.app.sopbot_executor.shutdown(wait=True))
+        self._wsgi = wsgi_app(self.app, self.services.database, extra=page_app(self))
+        self.driver = SlackDriver(
+            self.fake, f"{self.server.url}/slack/events", self.settings.slack_signing_secret or ""
+        )
+        background = build_scheduler(self.services, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
+        self.ticker = Ticker(background, self.clock, interval=self._tick_interval)
+        self.server.start()
+        self.ticker.start()
+        self._stops.append(self.ticker.stop)
+        if self._watch:
+            self.watcher.start()
+            self._stops.append(self.watcher.stop)
+        return self
+
+    def _route(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        return self._wsgi(environ, start_response)
+
+    def _publish(self) -> PublishReport | None:
+        """Publish SOPS_DIR as `sopbot run` does, then assign training as `sops publish` does."""
+        first = not self._published
+        self._published = True
+        report = publish_on_start(self.services)
+        material = {
+            o.slug for o in (report.new_revisions if report else []) if o.diff and o.diff.material
+        }
+        if material and not first:  # at start-up the scheduler's first training pass does it
+            assign_training(self.services, slugs=material)
+        return report
+
+    @property
+    def url(self) -> str:
+        """The page's address, ending in a slash."""
+        return f"{self.server.url}/"
+
+    def bump(self) -> None:
+        """Tell open pages that something outside the workspace changed (clock, publish, user)."""
+        with self.lock:
+            self.generation += 1
+        self.ws.notify()
+
+    def stop(self) -> None:
+        """Stop whatever was started, newest first (also after a start that failed half-way)."""
+        stops, self._stops = self._stops, []
+        # The server (always the first) goes first: no request arrives while the rest stops.
+        for stop in stops[:1] + stops[:0:-1]:
+            stop()
+
+    def __enter__(self) -> Playground:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,213 @@
+"""The playground through its JSON API, as the page uses it: the real bot, the simulated Slack."""
+
+# Fixtures are imported by name (tests/e2e/conftest.py belongs to other tests); pytest then
+# passes them in as parameters of the same name, which F811 would flag on every test.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+import html
+import re
+
+import pytest
+
+from bot.playground.wiring import Playground
+from bot.slack.ids import Action
+from bot.slacksim.model import UploadedFile
+from bot.slacksim.seed import MARIA, OPS_MANAGERS, SAM, SUPPORT
+from tests.e2e.playground_fixtures import (  # noqa: F401 - fixtures are used by name
+    PageClient,
+    page,
+    play,
+)
+from tests.e2e.test_runs import buttons
+
+REFUND = "support/refund-request.md"
+
+
+def shown_text(fragment: str) -> str:
+    """The words a person reads in an HTML fragment."""
+    return html.unescape(re.sub(r"<[^>]+>", " ", fragment))
+
+
+def step_with(play: Playground, parent_ts: str, number: int, action: str) -> dict:
+    """Step `number` of the run's thread once it offers `action`."""
+    return play.fake.wait_for(
+        lambda: next(
+            (
+                m
+                for m in play.fake.thread(SUPPORT, parent_ts)[1:]
+                if f"Step {number} of 7" in m["text"] and action in buttons(m)
+            ),
+            None,
+        ),
+        what=f"step {number} with {action}",
+    )
+
+
+def test_the_page_is_served_beside_the_bot_with_a_strict_policy(page: PageClient):
+    status, headers, body = page.request("/")
+    assert status == 200 and b'<script src="/play/static/play.js"' in body
+    assert "script-src 'self'" in headers["Content-Security-Policy"]
+    for asset in ("play.js", "play.css"):
+        assert page.request(f"/play/static/{asset}")[0] == 200
+    assert page.request("/play/static/../wiring.py")[0] == 404
+    assert page.request("/healthz")[2] == b"ok"
+    assert page.request("/slack/events", body={})[0] == 401  # still bolt, checking signatures
+
+
+def test_the_api_refuses_requests_a_foreign_page_could_make(play: Playground, page: PageClient):
+    before = len(play.fake.messages(SUPPORT))
+    send = {"view": SUPPORT, "text": "hi"}
+    assert page.request("/play/api/send", send, headers={"X-Playground": ""})[0] == 404
+    assert page.request("/play/api/send", send, headers={"Content-Type": "text/plain"})[0] == 415
+    assert page.request("/play/api/state", headers={"Host": "evil.test"})[0] == 403
+    assert page.refused("send", **send, extra=1).startswith("send:")
+    assert len(play.fake.messages(SUPPORT)) == before  # none of them posted anything
+
+
+def test_sop_refund_to_finish_in_a_thread(play: Playground, page: PageClient):
+    page.post("send", view=SUPPORT, text="/sop refund")
+    state = page.wait_state(
+        lambda s: "Handle a refund request" in s["main"], what="the run", view=SUPPORT
+    )
+    parent = play.fake.messages(SUPPORT)[-1]
+    assert 'class="app-badge">APP<' in state["main"] and "@Maria" in shown_text(state["main"])
+    for number in range(1, 8):
+        step = step_with(play, parent["ts"], number, Action.STEP_DONE)
+        label = "Finish" if number == 7 else "Done, next step"
+        thread = page.state(view=SUPPORT, thread=parent["ts"])["thread"]
+        assert f'data-source="{step["ts"]}"' in thread and f">{label}</button>" in thread
+        page.post(
+            "click",
+            source=step["ts"],
+            action_id=Action.STEP_DONE,
+            value=buttons(step)[Action.STEP_DONE],
+        )
+    state = page.wait_state(
+        lambda s: "Completed" in shown_text(s["main"]), what="the parent updated", view=SUPPORT
+    )
+    assert "(edited)" in state["main"]  # chat.update changed it in place
+    thread = page.wait_state(
+        lambda s: "Finished" in shown_text(s["thread"]),
+        what="the summary in the thread",
+        view=SUPPORT,
+        thread=parent["ts"],
+    )["thread"]
+    assert "replies</button>" not in thread  # the pane's parent has no reply link of its own
+
+
+def test_ephemerals_and_slacks_own_notices_show_only_to_their_person(page: PageClient):
+    page.post("send", view=SUPPORT, text="/sop")
+    page.post("send", view=SUPPORT, text="/nope")
+    maria = page.wait_state(
+        lambda s: "Find and follow an SOP" in s["main"] and "/nope is not a valid" in s["main"],
+        what="help and a notice",
+        view=SUPPORT,
+    )
+    assert maria["main"].count("Only visible to you") == 2
+    page.post("user", user=SAM)
+    sam = page.state(view=SUPPORT)
+    assert sam["me"]["id"] == SAM and "Only visible to you" not in sam["main"]
+    assert "Sam (manager)" in [p["label"] for p in sam["people"]]
+
+
+def test_plain_messages_are_posted_as_slack_clients_post_them(play: Playground, page: PageClient):
+    page.post("send", view=SUPPORT, text="<!channel> fish & <script>chips</script>")
+    posted = play.fake.messages(SUPPORT)[-1]
+    assert posted["user"] == MARIA
+    assert posted["text"] == "&lt;!channel&gt; fish &amp; &lt;script&gt;chips&lt;/script&gt;"
+    shown = page.state(view=SUPPORT)["main"]
+    assert "&lt;script&gt;chips" in shown and "<script>" not in shown
+    assert "@channel" not in shown_text(shown).replace("<!channel>", "")
+    assert "member of" in page.refused("send", view=OPS_MANAGERS, text="hi")
+
+
+def test_a_thread_reply_and_a_command_in_a_thread(play: Playground, page: PageClient):
+    page.post("send", view=SUPPORT, text="Anyone on the refund queue?")
+    parent = play.fake.messages(SUPPORT)[-1]
+    page.post("send", view=SUPPORT, text="On it", thread_ts=parent["ts"])
+    page.post("send", view=SUPPORT, text="/sop refund", thread_ts=parent["ts"])
+    thread = page.state(view=SUPPORT, thread=parent["ts"])["thread"]
+    assert "On it" in thread and "/sop is not supported in threads" in thread
+    assert "1 reply" in page.state(view=SUPPORT)["main"]
+
+
+def test_the_home_tab_is_the_one_the_bot_publishes(page: PageClient):
+    page.post("home")
+    state = page.wait_state(lambda s: "SOPs for you" in s["main"], what="Home", view="app")
+    assert 'data-source="V' in state["main"] and ">Start</button>" in state["main"]
+
+
+def test_advancing_the_clock_runs_the_due_jobs_and_sends_the_outbox(
+    play: Playground, page: PageClient
+):
+    play.fake.wait_for(lambda: "training-assign" in {j for _, j in play.ticker.ran}, what="start")
+    before = {j for _, j in play.ticker.ran}
+    answer = page.post("advance", seconds=3600)
+    assert "training-remind" in answer["ran"] and "training-remind" not in before
+    answer = page.post("advance", to="digest")
+    assert answer["now"].startswith("2026-12-01T09:00:00")  # 09:30 is past today's 09:00
+    assert "training-assign" in page.post("advance", seconds=86400)["ran"]
+    assert "advance" in page.refused("advance", seconds=-5).lower()
+    assert play.services.clock().isoformat().startswith("2026-12-02T09:00")
+
+
+def test_a_bot_upload_is_shown_as_an_image_and_only_images_display(
+    play: Playground, page: PageClient
+):
+    png = b"\x89PNG\r\n\x1a\n" + b"0" * 32
+    with play.ws.lock:
+        play.ws.files["F0SIMPNG01"] = UploadedFile("F0SIMPNG01", "kpis.png", len(png), "U", 1, png)
+        play.ws.files["F0SIMSVG01"] = UploadedFile("F0SIMSVG01", "x.svg", 3, "U", 1, b"<s>")
+    status, headers, body = page.request("/play/files/F0SIMPNG01")
+    assert (status, headers["Content-Type"], body) == (200, "image/png", png)
+    status, headers, _ = page.request("/play/files/F0SIMSVG01")
+    assert headers["Content-Type"] == "application/octet-stream"
+    assert headers["Content-Disposition"] == "attachment"
+    assert page.request("/play/files/F0NOPE")[0] == 404
+
+
+def test_saving_an_sop_republishes_it_with_errors_and_diff(play: Playground, page: PageClient):
+    sops = play.settings.sops_dir
+    broken = sops / "support" / "broken.md"
+    broken.write_text("---\ncolour: red\n---\n# Broken\n", encoding="utf-8")
+    state = page.wait_state(lambda s: s["publish"], what="the error banner", view="preview")
+    assert "support/broken.md:2: unknown front-matter key" in shown_text(state["publish"])
+    broken.unlink()
+    refund = sops / REFUND
+    refund.write_text(
+        refund.read_text().replace("### 1. Greet the customer", "### 1. Welcome the customer"),
+        encoding="utf-8",
+    )
+    state = page.wait_state(
+        lambda s: not s["publish"] and "v2" in s["main"], what="v2 published", view="preview"
+    )
+    preview = shown_text(state["main"])
+    assert "Handle a refund request (v2)" in preview and "Welcome the customer" in preview
+    assert "changed    refund-request v1 -> v2" in preview
+    assert "Step 1 of 7 · Welcome the customer" in preview and "Direct messages" in preview
+    assert "data-inert" in state["main"]
+
+
+def test_the_feedback_modal_shows_field_errors_then_closes(play: Playground, page: PageClient):
+    page.post("send", view=SUPPORT, text="/sop refund")
+    parent = play.fake.wait_for(lambda: play.fake.messages(SUPPORT), what="the run")[-1]
+    step = play.fake.wait_for(lambda: play.fake.thread(SUPPORT, parent["ts"])[1:], what="step 1")[
+        -1
+    ]
+    if Action.STEP_FEEDBACK not in buttons(step):
+        pytest.skip("the step messages have no feedback button yet (feedback is not built)")
+    value = buttons(step)[Action.STEP_FEEDBACK]
+    page.post("click", source=step["ts"], action_id=Action.STEP_FEEDBACK, value=value)
+    state = page.wait_state(lambda s: s["modal"], what="the modal", view=SUPPORT)
+    view_id = re.search(r'data-view-id="(V[^"]+)"', state["modal"])[1]
+    text_block = re.search(r'<textarea[^>]*data-block-id="([^"]+)"', state["modal"])[1]
+    page.post("submit", view_id=view_id, values={text_block: "   "})
+    state = page.state(view=SUPPORT)
+    assert 'class="in-error"' in state["modal"]
+    done = page.post("submit", view_id=view_id, values={text_block: "The template link is dead"})
+    assert done["outcome"] in ("updated", "closed", "cleared")
+    if done["outcome"] == "updated":
+        page.post("close", view_id=view_id)
+    assert page.state(view=SUPPORT)["modal"] is None
