@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 import bot.slack.trainer as trainer_module
 from bot.db.training import Assignment, QuizAnswer, QuizAttempt
 from bot.slack.ids import Action
-from bot.slacksim.seed import ANA, DEPLOYBOT, LEE, MARIA, PRIYA, SAM, SOPBOT, TOM
+from bot.slacksim.seed import ANA, DEPLOYBOT, LEE, MARIA, PRIYA, SAM, SOPBOT, SUPPORT, TOM
 from tests.e2e.conftest import Bot
 from tests.e2e.training_helpers import (
     REFUND_AUDIENCE,
@@ -61,6 +61,8 @@ def answers_stored(bot: Bot) -> int:
 
 def test_a_changed_sop_dms_every_audience_member_once_and_tells_the_owner(bot: Bot):
     refund_only(bot)
+    for member in (LEE, DEPLOYBOT):  # a deactivated person and another app's bot in #support
+        bot.fake.ws.join(SUPPORT, member)
     assign(bot)
     deliver(bot)
     edit_refund(bot, STEP_7, "First set the reason code")
