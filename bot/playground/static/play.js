@@ -89,7 +89,16 @@
     $("composer").hidden = !writable;
     $("text").placeholder = "Message " + (s.view === "app" ? "sopbot" : s.title);
     $("thread").hidden = !s.thread;
-    if (s.thread) setHtml("thread-inner", s.thread);
+    if (s.thread) {
+      // Like Slack: new replies scroll into view unless the person scrolled up to read.
+      const inner = $("thread-inner");
+      const atEnd = inner.scrollHeight - inner.scrollTop - inner.clientHeight < 40;
+      const opened = drawn.threadKey !== ui.thread;
+      drawn.threadKey = ui.thread;
+      if (setHtml("thread-inner", s.thread) && (atEnd || opened)) inner.scrollTop = inner.scrollHeight;
+    } else {
+      drawn.threadKey = "";
+    }
     $("overlay").hidden = !s.modal;
     setHtml("modal", s.modal || "");
   }

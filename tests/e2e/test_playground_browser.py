@@ -1,0 +1,158 @@
+"""The playground in a real headless Chromium: what a manager demos to the team, stage by stage.
+
+Screenshots of every stage go to artifacts/screenshots/ (kept out of git) as test artifacts.
+"""
+
+# Fixtures are imported by name (tests/e2e/conftest.py belongs to other tests); pytest then
+# passes them in as parameters of the same name, which F811 would flag on every test.
+# ruff: noqa: F811
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from bot.playground.wiring import Playground
+from tests.conftest import ROOT
+from tests.e2e import browser
+from tests.e2e.playground_fixtures import play  # noqa: F401 - fixtures are used by name
+
+SHOTS = ROOT / "artifacts" / "screenshots"
+pytestmark = pytest.mark.skipif(browser.missing() is not None, reason=str(browser.missing()))
+
+
+@pytest.fixture
+def tab(play: Playground, tmp_path: Path) -> Iterator[browser.Page]:
+    """A fresh Chromium profile on the playground's page."""
+    page = browser.Page(tmp_path / "chrome-profile")
+    try:
+        page.open(play.url)
+        yield page
+        assert page.errors() == [] or all("favicon" in e for e in page.errors())
+    finally:
+        page.close()
+
+
+def start_refund_run(tab: browser.Page) -> None:
+    tab.type("#text", "/sop refund")
+    tab.one("#main .m-replies", what="the run's reply count").click()
+    tab.wait_text("#thread", "Step 1 of 7")
+
+
+def test_maria_follows_the_refund_sop_to_finish_in_its_thread(tab: browser.Page):
+    tab.shot(SHOTS, "01-start")
+    assert "#support" in tab.text_of(".chan-title")
+    start_refund_run(tab)
+    assert "APP" in tab.text_of("#main .app-badge")
+    tab.shot(SHOTS, "02-run-started")
+    for number in range(1, 7):
+        tab.button("Done, next step", within="#thread").click()
+        tab.wait_text("#thread", f"Step {number + 1} of 7")
+    tab.button("Finish", within="#thread").click()
+    tab.wait_text("#thread", "Finished")
+    tab.wait_text("#main", "Completed")  # the parent, updated in place by chat.update
+    assert "(edited)" in tab.text_of("#main")
+    tab.shot(SHOTS, "03-run-finished")
+
+
+def test_stop_asks_first_as_slack_does(tab: browser.Page):
+    start_refund_run(tab)
+    tab.button("Stop", within="#thread").click()
+    tab.wait_text("#confirm-overlay", "Stop this run?")
+    tab.shot(SHOTS, "04-stop-confirm")
+    tab.button("Keep going", within="#confirm-overlay").click()
+    tab.wait(lambda: not tab.one("#confirm-overlay").is_displayed(), what="the dialog to close")
+    tab.button("Stop", within="#thread").click()
+    tab.button("Stop", within="#confirm-overlay").click()
+    tab.wait_text("#main", "Stopped at step 1")
+
+
+def test_feedback_modal_shows_the_apps_field_error_then_thanks(tab: browser.Page):
+    start_refund_run(tab)
+    buttons = [b.text for b in tab.css("#thread button")]
+    if "Feedback on this step" not in buttons:
+        pytest.skip("the step messages have no feedback button yet (feedback is not built)")
+    tab.button("Feedback on this step", within="#thread").click()
+    text = tab.one("#overlay .modal textarea", what="the feedback field")
+    text.send_keys("   ")
+    tab.button("Send", within="#overlay").click()
+    error = tab.one("#overlay .in-error", what="the field error")
+    assert "spaces" in error.text
+    tab.shot(SHOTS, "05-feedback-field-error")
+    text = tab.one("#overlay .modal textarea")
+    text.clear()
+    text.send_keys("The refund template link is dead <script>alert(1)</script>")
+    tab.button("Send", within="#overlay").click()
+    tab.wait_text("#overlay", "Thanks!")
+    assert "<script>alert(1)</script>" in tab.text_of("#overlay")  # shown as text, not run
+    tab.shot(SHOTS, "06-feedback-sent")
+    tab.one("#overlay .modal-x").click()
+    tab.wait(lambda: not tab.one("#overlay").is_displayed(), what="the modal to close")
+
+
+def test_sam_the_manager_sees_the_digest_when_the_clock_reaches_it(
+    play: Playground, tab: browser.Page
+):
+    tab.type("#text", "/sop")
+    tab.wait_text("#main", "Only visible to you")
+    tab.choose("#user", "Sam (manager)")
+    tab.wait(lambda: tab.side_item("ops-managers"), what="Sam's channels")
+    assert "Only visible to you" not in tab.text_of("#main")  # Maria's help was hers alone
+    tab.open_view("sopbot")
+    tab.wait_text("#main", "SOPs for you")  # the Home tab the bot published for Sam
+    tab.shot(SHOTS, "07-sam-home")
+    jobs = [job.id for job in play.ticker.jobs]
+    tab.open_view("ops-managers")
+    tab.one('[data-advance="digest"]').click()
+    tab.wait_text("#toast", "Clock moved")
+    tab.wait_text("#clock", "09:00")
+    if not any("digest" in job for job in jobs):
+        tab.shot(SHOTS, "08-ops-managers-no-digest-yet")
+        pytest.skip(f"no digest job is scheduled yet (STANDARD_JOBS: {', '.join(jobs)})")
+    tab.one("#main .m-file img, #main .b-image img", what="the digest chart")
+    tab.shot(SHOTS, "08-digest")
+
+
+def test_an_author_previews_every_step_and_sees_errors_on_save(play: Playground, tab: browser.Page):
+    tab.open_view("SOP preview")
+    tab.choose("[data-preview-pick]", "Handle a refund request (v1)")
+    tab.wait_text("#main", "Step 7 of 7")
+    assert "data-inert" in tab.one("#main .preview").get_attribute("outerHTML")
+    tab.shot(SHOTS, "09-preview")
+    sops = play.settings.sops_dir
+    (sops / "support" / "broken.md").write_text("---\ncolour: red\n---\n# B\n", encoding="utf-8")
+    tab.wait_text("#banner", "support/broken.md:2")
+    tab.shot(SHOTS, "10-preview-error")
+    (sops / "support" / "broken.md").unlink()
+    refund = sops / "support" / "refund-request.md"
+    source = refund.read_text(encoding="utf-8")
+    refund.write_text(source.replace("1. Greet the customer", "1. Welcome the customer"))
+    tab.wait_text("#main", "Handle a refund request (v2)")
+    tab.wait_text("#main", "Step 1 of 7 · Welcome the customer")
+    assert tab.text_of("#banner") == ""
+    tab.shot(SHOTS, "11-preview-v2")
+
+
+def test_hostile_sop_text_is_shown_never_run(play: Playground, tab: browser.Page):
+    evil = play.settings.sops_dir / "support" / "evil.md"
+    evil.write_text(
+        "---\nid: evil\n---\n# Evil <img src=x onerror=\"document.title='pwned'\">\n\n"
+        "## Steps\n### <script>document.title='pwned'</script>\n"
+        "Click [me](javascript:document.title='pwned') or <b onclick=x>this</b>.\n",
+        encoding="utf-8",
+    )
+    tab.open_view("SOP preview")
+    tab.wait(
+        lambda: any("Evil" in o.text for o in tab.css("[data-preview-pick] option")),
+        what="the evil SOP published",
+    )
+    tab.choose(
+        "[data-preview-pick]",
+        next(o.text for o in tab.css("[data-preview-pick] option") if "Evil" in o.text),
+    )
+    tab.wait_text("#main", "<script>document.title='pwned'</script>")
+    assert tab.driver.title == "sopbot playground"
+    assert not tab.css("#main script, #main [onerror], #main [onclick], #main a[href^=javascript]")
+    tab.shot(SHOTS, "12-hostile-text")
