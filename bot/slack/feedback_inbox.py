@@ -74,7 +74,7 @@ class FeedbackInbox:
             refused = "You can no longer handle this feedback. Nothing was changed."
             return {"response_action": "errors", "errors": {views.REASON_BLOCK: refused}}
         with self.services.database.session() as session:
-            handling.change_status(
+            done = handling.change_status(
                 session,
                 feedback_id=feedback_id,
                 status=status,
@@ -83,6 +83,11 @@ class FeedbackInbox:
                 render=RENDER,
                 now=self.services.clock(),
             )
+        if done.verdict == "stale" and done.item is not None:
+            # Someone else closed it while this form was open: say so rather than pretend.
+            now = done.item.status.replace("_", " ")
+            already = f"Someone already marked it {now}. Nothing was changed."
+            return {"response_action": "errors", "errors": {views.REASON_BLOCK: already}}
         return {}
 
     def _may_handle(self, user_id: str, item: FeedbackItem) -> bool:

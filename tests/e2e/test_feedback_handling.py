@@ -126,6 +126,22 @@ def test_status_changes_update_the_routed_messages_in_place_and_tell_the_author(
     assert "will not be acted on" in text_of(bot.fake.dms(MARIA)[-1])
 
 
+def test_closing_an_item_someone_else_closed_meanwhile_changes_nothing(bot: Bot):
+    with_managers(bot)
+    one_line(bot, MARIA, "refund 3 the approval link is dead")
+    deliver(bot)
+    bot.slack.click(SAM, bot.fake.dms(SAM)[0], Action.FEEDBACK_RESOLVE)
+    sams = bot.fake.wait_for(lambda: bot.fake.open_view(SAM), what="Sam's reason form")
+    bot.slack.click(ANA, bot.fake.messages(MANAGERS)[0], Action.FEEDBACK_WONT_FIX)
+    anas = bot.fake.wait_for(lambda: bot.fake.open_view(ANA), what="Ana's reason form")
+    assert bot.slack.submit_view(ANA, anas, {"fb-reason": "Out of scope"}).outcome == "closed"
+    late = bot.slack.submit_view(SAM, sams, {"fb-reason": "Fixed"})
+    assert late.outcome == "errors"
+    assert "already marked it wont fix" in bot.fake.view_errors(sams["id"])["fb-reason"]
+    [item] = stored(bot)
+    assert (item.status, item.status_reason, item.handled_by) == ("wont_fix", "Out of scope", ANA)
+
+
 def test_a_new_revision_that_changes_the_step_tells_the_author(bot: Bot):
     one_line(bot, MARIA, "refund 3 the approval link is dead")
     one_line(bot, PRIYA, "refund 5 we refund to closed cards too often")
