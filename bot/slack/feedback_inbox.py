@@ -141,6 +141,6 @@ class FeedbackInbox:
         """The Home tab's feedback: open items for managers and owners, and the person's own."""
         slugs = self._visible_slugs(user_id)
         with self.services.database.session() as session:
-            mine = lists.given_by(session, user_id=user_id)
+            mine = lists.given_by(session, user_id=user_id, limit=blocks.HOME_LISTED + 1)
             waiting = lists.open_items(session, slugs=slugs) if slugs is None or slugs else None
         return blocks.home_sections(mine=mine, open_items=waiting, now=self.services.clock())

@@ -210,7 +210,7 @@ def test_publishing_a_change_to_the_step_links_open_feedback_and_tells_its_autho
     assert len([k for k in outbox_rows(db) if ":addressed:" in k]) == 1
 
 
-def test_lists_and_the_csv_export(db, sops, tmp_path, monkeypatch):
+def test_lists_and_the_csv_export(db, sops, tmp_path, monkeypatch, capsys):
     submit(db, text='=HYPERLINK("http://evil")')
     submit(db, PRIYA, step=2, anonymous=True, now=T0 + timedelta(minutes=1))
     submit(db, slug="customer-inquiry", step=1, now=T0 + timedelta(minutes=2))
@@ -227,3 +227,7 @@ def test_lists_and_the_csv_export(db, sops, tmp_path, monkeypatch):
     assert rows[0]["text"] == '\'=HYPERLINK("http://evil")' and rows[0]["author"] == MARIA
     assert rows[1]["author"] == "" and rows[1]["anonymous"] == "yes"
     assert rows[2]["step_title"] == "Claim the inquiry within 5 minutes"
+    assert main(["feedback", "export"]) == 0
+    printed = capsys.readouterr()
+    assert list(csv.DictReader(printed.out.splitlines())) == rows
+    assert "exported 3 feedback item(s) to stdout" in printed.err

@@ -141,6 +141,8 @@ def test_lists_and_home_sections_fit_and_say_when_more_are_left_out():
     manager, mine = blocks.home_sections(mine=many[:2], open_items=many, now=NOW)
     assert len(manager) == 12 and len(mine) == 3
     assert "🟡 Open" in json.dumps(mine, ensure_ascii=False)
+    [older] = blocks.home_sections(mine=many[:11], open_items=None, now=NOW)
+    assert len(older) == 12 and "…and older ones." in json.dumps(older, ensure_ascii=False)
     [only_mine] = blocks.home_sections(mine=[], open_items=None, now=NOW)
     assert "None yet" in json.dumps(only_mine, ensure_ascii=False)
 

@@ -208,7 +208,12 @@ def _items(
             break
         blocks.append(block)
     if len(cards) > len(blocks):
-        more = f"…and {len(cards) - len(blocks)} more. `sopbot feedback export` has them all."
+        # A person's own list is fetched one past what fits, so its length is not a count.
+        more = (
+            "…and older ones."
+            if mine
+            else f"…and {len(cards) - len(blocks)} more. `sopbot feedback export` has them all."
+        )
         blocks.append(context(more, block_id=f"{prefix}-more"))
     return blocks
 
