@@ -293,6 +293,18 @@ def release(session: Session, *, message_ids: list[int], token: str, due: dateti
     return result.rowcount
 
 
+def superseded(session: Session, *, message: OutboxMessage) -> bool:
+    """Whether a later chat.update of the same message is queued or done, making this one stale."""
+    newer = select(OutboxMessage.id).where(
+        OutboxMessage.id > message.id,  # a primary-key range: only rows queued since
+        OutboxMessage.kind == UPDATE,
+        OutboxMessage.channel_id == message.channel_id,
+        OutboxMessage.update_ts == message.update_ts,
+        OutboxMessage.state != FAILED,
+    )
+    return session.scalar(newer.limit(1)) is not None
+
+
 def cached_dms(session: Session, *, messages: list[OutboxMessage]) -> dict[int, str]:
     """Message ID -> the DM channel already opened for its person."""
     people = {(m.workspace_id, m.user_id) for m in messages if m.user_id is not None}

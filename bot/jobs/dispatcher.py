@@ -8,6 +8,7 @@ import os
 import random
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,47 +17,18 @@ from http.client import HTTPException
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.db import outbox
 from bot.db.models import utcnow
 from bot.db.outbox import POST, SENDING, UPDATE, OutboxMessage
 from bot.db.session import Database
 from bot.jobs import ratelimit
-from bot.jobs.ratelimit import Rate
+from bot.jobs.ratelimit import DeliveryLimits, Rate, is_transient
 
 log = logging.getLogger(__name__)
 
-TRANSIENT = frozenset(
-    {"internal_error", "fatal_error", "service_unavailable", "ratelimited", "request_timeout"}
-)
-# Slack can briefly deny a DM or channel it has just created; one more try settles it.
-SETTLING = frozenset({"channel_not_found", "user_not_in_channel"})
-
-
-@dataclass(frozen=True)
-class DeliveryLimits:
-    """How fast and how persistently to send; the defaults follow Slack's published limits."""
-
-    per_minute: float = 50  # chat.postMessage per workspace, across every dispatcher
-    per_channel_per_second: float = 1.0
-    tier3_per_minute: float = 50  # conversations.open/.history/.replies, chat.update
-    burst: int = 1
-    max_attempts: int = 8
-    backoff_base: float = 2.0
-    backoff_cap: float = 300.0
-    lease_seconds: float = 120.0
-    batch_size: int = 20
-    poll_interval: float = 1.0
-    max_wait: float = 5.0  # longest wait for a budget slot while holding a row
-    history_margin: float = 300.0  # look this far before the first attempt (clock skew)
-    history_pages: int = 5
-
-
-def is_transient(error: str, *, status: int, attempt: int) -> bool:
-    """Whether a failed call is worth retrying; anything else is permanent."""
-    if status == 429 or status >= 500 or error in TRANSIENT:
-        return True
-    return error in SETTLING and attempt < 2
+__all__ = ["DeliveryLimits", "Dispatcher"]
 
 
 @dataclass
@@ -69,6 +41,7 @@ class Attempt:
     method: str = ""
     posted: bool = False
     dm: str | None = None
+    opened: bool = False  # conversations.open answered: cache the DM with the outcome
 
 
 @dataclass
@@ -81,14 +54,16 @@ class Dispatcher:
     limits: DeliveryLimits = field(default_factory=DeliveryLimits)
     dispatcher_id: str = ""
     rng: random.Random = field(default_factory=random.Random)
-    sleep: Callable[[float], object] | None = None  # tests with a manual clock move it here
+    sleep: Callable[[float], object] = time.sleep  # tests with a manual clock move it here
 
     def __post_init__(self) -> None:
         if self.client.retry_handlers:
             raise ValueError("give the dispatcher a WebClient without retry handlers")
-        if self.limits.lease_seconds < 2 * (self.client.timeout or 0):
-            # A lease that can lapse mid-call lets a second dispatcher post the same row.
-            raise ValueError("lease_seconds must be at least twice the WebClient timeout")
+        if (self.client.timeout or 0) > self.limits.call_timeout():
+            # A lease that lapses mid-call lets a second dispatcher post the same row.
+            raise ValueError(
+                f"WebClient timeout over {self.limits.call_timeout()}s outlasts the lease"
+            )
         host = socket.gethostname()[:40]
         self.dispatcher_id = self.dispatcher_id or f"{host}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
         self._claims = itertools.count(1)
@@ -126,36 +101,48 @@ class Dispatcher:
         handled = 0
         for index, row in enumerate(rows):
             if self._stop.is_set():
-                self._release([r.id for r in rows[index:]], token, due=self.clock())
+                with self.database.session() as session:
+                    ids = [r.id for r in rows[index:]]
+                    outbox.release(session, message_ids=ids, token=token, due=self.clock())
                 break
-            handled += self._process(Attempt(row, token, maybe_sent=False, dm=dms.get(row.id)))
+            # Left `sending` by a crash, or its last call got no clear answer: may be in Slack.
+            unsure = row.kind == POST and (row.maybe_sent or row.state == SENDING)
+            handled += self._process(Attempt(row, token, maybe_sent=unsure, dm=dms.get(row.id)))
         return handled
 
     # -- one row ----------------------------------------------------------------------------
 
     def _process(self, attempt: Attempt) -> bool:
-        """Deliver one claimed row; False when it was handed back for later."""
+        """Deliver one claimed row; False when it went back to the queue untried."""
         row = attempt.row
-        # A row left `sending` by a crash, or whose last call got no clear answer, may be in Slack.
-        attempt.maybe_sent = row.kind == POST and (row.maybe_sent or row.state == SENDING)
         with self.database.session() as session:
-            reservation = ratelimit.reserve(
+            now = self.clock()
+            if row.kind == UPDATE and outbox.superseded(session, message=row):
+                # A retry must not undo a newer edit that went out meanwhile.
+                log.info("outbox %s: a newer update of the message is queued; skipped", row.key)
+                ts, channel = str(row.update_ts), str(row.channel_id)
+                outbox.mark_sent(session, message_id=row.id, channel=channel, ts=ts, now=now)
+                return True
+            slot = ratelimit.reserve(
                 session,
                 workspace_id=row.workspace_id,
                 rates=self._rates(attempt),
-                now=self.clock(),
+                now=now,
                 max_wait=self.limits.max_wait,
             )
-        if not reservation.granted or not self._wait_until(reservation.send_at):
-            self._release([row.id], attempt.token, due=max(reservation.send_at, self.clock()))
-            return False
-        with self.database.session() as session:
+            if not slot.granted:  # over budget: due again when it has room
+                outbox.release(session, message_ids=[row.id], token=attempt.token, due=slot.send_at)
+                return False
+            # Committed before any call, so a crash from here on leaves a row that may be in Slack.
             marked = outbox.mark_sending(
-                session, message=row, token=attempt.token, now=self.clock(), lease=self._lease
+                session, message=row, token=attempt.token, now=now, lease=self._lease
             )
         if not marked:
             log.info("outbox %s: lease passed to another dispatcher", row.key)
-            return True
+            return False
+        delay = (slot.send_at - self.clock()).total_seconds()
+        if delay > 0:
+            self.sleep(delay)  # never cut short: the slot is what keeps us within the limit
         try:
             self._deliver(attempt)
         except SlackApiError as exc:
@@ -201,17 +188,9 @@ class Dispatcher:
         if attempt.dm is not None:
             return attempt.dm
         attempt.method = "conversations.open"
-        channel = self.client.conversations_open(users=row.user_id)["channel"]["id"]
-        with self.database.session() as session:
-            outbox.remember_dm(
-                session,
-                workspace_id=row.workspace_id,
-                user_id=str(row.user_id),
-                channel_id=channel,
-                now=self.clock(),
-            )
-        attempt.dm = channel
-        return channel
+        attempt.dm = self.client.conversations_open(users=row.user_id)["channel"]["id"]
+        attempt.opened = True
+        return attempt.dm
 
     def _find_earlier(self, attempt: Attempt, channel: str) -> str | None:
         """The ts of a message this row already posted, found by its metadata key."""
@@ -250,11 +229,26 @@ class Dispatcher:
 
     # -- outcomes ----------------------------------------------------------------------------
 
-    def _on_sent(self, attempt: Attempt, channel: str, ts: str) -> None:
+    def _record(self, attempt: Attempt, outcome: Callable[[Session], object]) -> None:
+        """Write an outcome, and a newly opened DM with it (one transaction fewer per person)."""
+        row = attempt.row
         with self.database.session() as session:
-            outbox.mark_sent(
-                session, message_id=attempt.row.id, channel=channel, ts=ts, now=self.clock()
-            )
+            if attempt.opened and attempt.dm is not None:
+                outbox.remember_dm(
+                    session,
+                    workspace_id=row.workspace_id,
+                    user_id=str(row.user_id),
+                    channel_id=attempt.dm,
+                    now=self.clock(),
+                )
+            outcome(session)
+
+    def _on_sent(self, attempt: Attempt, channel: str, ts: str) -> None:
+        now, message_id = self.clock(), attempt.row.id
+        self._record(
+            attempt,
+            lambda s: outbox.mark_sent(s, message_id=message_id, channel=channel, ts=ts, now=now),
+        )
 
     def _on_api_error(self, attempt: Attempt, exc: SlackApiError) -> None:
         status = exc.response.status_code
@@ -262,33 +256,36 @@ class Dispatcher:
         if attempt.posted and status < 500:
             attempt.maybe_sent = False  # Slack answered: the message was not posted
         if status == 429:
-            self._on_rate_limited(attempt, exc)
+            retry_after = float(exc.response.headers.get("Retry-After") or 1)
+            log.info("%s rate limited for %.0fs", attempt.method, retry_after)
+            until = self.clock() + timedelta(seconds=retry_after)
+            self._on_transient(attempt, f"{attempt.method}: ratelimited", blocked_until=until)
         elif is_transient(error, status=status, attempt=attempt.row.attempts + 1):
             self._on_transient(attempt, f"{attempt.method}: {error}")
         else:
             self._on_permanent(attempt, f"{attempt.method}: {error}")
 
-    def _on_rate_limited(self, attempt: Attempt, exc: SlackApiError) -> None:
-        retry_after = float(exc.response.headers.get("Retry-After") or 1)
-        until = self.clock() + timedelta(seconds=retry_after)
-        log.info("%s rate limited for %.0fs", attempt.method, retry_after)
-        with self.database.session() as session:
-            ratelimit.block(
-                session, workspace_id=attempt.row.workspace_id, bucket=attempt.method, until=until
-            )
-        self._on_transient(attempt, f"{attempt.method}: ratelimited", not_before=until)
-
-    def _on_transient(self, attempt: Attempt, error: str, *, not_before: datetime | None = None):
-        row = attempt.row
-        tries = row.attempts + 1
+    def _on_transient(
+        self, attempt: Attempt, error: str, *, blocked_until: datetime | None = None
+    ) -> None:
+        row, tries = attempt.row, attempt.row.attempts + 1
         if tries >= self.limits.max_attempts:
             self._on_permanent(attempt, f"{error} (gave up after {tries} attempts)")
             return
+        limits = self.limits
         wait = ratelimit.backoff(
-            tries, base=self.limits.backoff_base, cap=self.limits.backoff_cap, rng=self.rng
+            tries, base=limits.backoff_base, cap=limits.backoff_cap, rng=self.rng
         )
-        retry_at = max(self.clock() + timedelta(seconds=wait), not_before or self.clock())
-        with self.database.session() as session:
+        retry_at = max(self.clock() + timedelta(seconds=wait), blocked_until or self.clock())
+
+        def outcome(session: Session) -> None:
+            if blocked_until is not None:  # every dispatcher holds off this method
+                ratelimit.block(
+                    session,
+                    workspace_id=row.workspace_id,
+                    bucket=attempt.method,
+                    until=blocked_until,
+                )
             outbox.mark_retry(
                 session,
                 message_id=row.id,
@@ -298,10 +295,15 @@ class Dispatcher:
                 maybe_sent=attempt.maybe_sent,
             )
 
+        self._record(attempt, outcome)
+
     def _on_permanent(self, attempt: Attempt, error: str) -> None:
         log.warning("outbox %s failed: %s", attempt.row.key, error)
-        with self.database.session() as session:
-            outbox.mark_failed(session, message_id=attempt.row.id, token=attempt.token, error=error)
+        message_id, token = attempt.row.id, attempt.token
+        self._record(
+            attempt,
+            lambda s: outbox.mark_failed(s, message_id=message_id, token=token, error=error),
+        )
 
     # -- helpers -----------------------------------------------------------------------------
 
@@ -309,28 +311,16 @@ class Dispatcher:
         """The budgets the calls for this row draw on."""
         row, limits = attempt.row, self.limits
         if row.kind == UPDATE:
-            return [Rate.per_minute("chat.update", limits.tier3_per_minute)]
+            return [Rate.per_minute("chat.update", limits.tier3_per_minute, burst=limits.burst)]
         rates = [
             Rate.per_minute("chat.postMessage", limits.per_minute, burst=limits.burst),
             Rate(f"to:{row.channel_id or row.user_id}", 1.0 / limits.per_channel_per_second),
         ]
         if row.channel_id is None and attempt.dm is None:
-            rates.append(Rate.per_minute("conversations.open", limits.tier3_per_minute))
+            rates.append(
+                Rate.per_minute("conversations.open", limits.tier3_per_minute, burst=limits.burst)
+            )
         if attempt.maybe_sent:
             history = "conversations.replies" if row.thread_ts else "conversations.history"
-            rates.append(Rate.per_minute(history, limits.tier3_per_minute))
+            rates.append(Rate.per_minute(history, limits.tier3_per_minute, burst=limits.burst))
         return rates
-
-    def _wait_until(self, moment: datetime) -> bool:
-        """Wait for a reserved slot; False if asked to stop meanwhile."""
-        delay = (moment - self.clock()).total_seconds()
-        if delay > 0:
-            if self.sleep is not None:
-                self.sleep(delay)
-            elif self._stop.wait(delay):
-                return False
-        return not self._stop.is_set()
-
-    def _release(self, ids: list[int], token: str, *, due: datetime) -> None:
-        with self.database.session() as session:
-            outbox.release(session, message_ids=ids, token=token, due=due)

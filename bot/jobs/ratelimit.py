@@ -1,4 +1,4 @@
-"""The send budget every dispatcher shares, kept in the database so processes agree on it."""
+"""Sending limits every dispatcher shares (kept in the database) and the retry policy."""
 
 from __future__ import annotations
 
@@ -11,6 +11,43 @@ from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from bot.db.outbox import RateLimit, dialect_insert
+
+TRANSIENT = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "ratelimited", "request_timeout"}
+)
+# Slack can briefly deny a DM or channel it has just created; one more try settles it.
+SETTLING = frozenset({"channel_not_found", "user_not_in_channel"})
+
+
+@dataclass(frozen=True)
+class DeliveryLimits:
+    """How fast and how persistently to send; the defaults follow Slack's published limits."""
+
+    per_minute: float = 50  # chat.postMessage per workspace, across every dispatcher
+    per_channel_per_second: float = 1.0
+    tier3_per_minute: float = 50  # conversations.open/.history/.replies, chat.update
+    burst: int = 3  # per method: a late dispatcher may catch up by this many calls
+    max_attempts: int = 8
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    lease_seconds: float = 120.0
+    batch_size: int = 20
+    poll_interval: float = 1.0
+    max_wait: float = 5.0  # longest wait for a budget slot while holding a row
+    history_margin: float = 300.0  # look this far before the first attempt (clock skew)
+    history_pages: int = 5
+
+    def call_timeout(self) -> int:
+        """Seconds a Web API call may take so that all of a row's calls end within its lease."""
+        calls = 2 + self.history_pages  # conversations.open, history pages, the post
+        return max(1, int((self.lease_seconds - self.max_wait) / calls))
+
+
+def is_transient(error: str, *, status: int, attempt: int) -> bool:
+    """Whether a failed call is worth retrying; anything else is permanent."""
+    if status == 429 or status >= 500 or error in TRANSIENT:
+        return True
+    return error in SETTLING and attempt < 2
 
 
 @dataclass(frozen=True)

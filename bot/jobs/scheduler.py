@@ -46,12 +46,10 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
 
 def slack_client(settings: Settings, *, limits: DeliveryLimits) -> WebClient:
     """A WebClient for the dispatcher: no slack_sdk retries (it retries itself, safely)."""
-    # The lease must outlive any call, or a second dispatcher could take over mid-call.
-    timeout = max(1, min(30, int(limits.lease_seconds / 4)))
     return WebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
-        timeout=timeout,
+        timeout=min(30, limits.call_timeout()),
         retry_handlers=[],
     )
 

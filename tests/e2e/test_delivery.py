@@ -35,6 +35,7 @@ from tests.e2e.delivery_fixtures import (  # noqa: F401 - fixtures are used by n
     enqueue_dms,
     fake_slack,
     rows,
+    settled,
     start_dispatcher,
     wait_settled,
     workspace_of,
@@ -113,6 +114,39 @@ def test_channel_posts_thread_replies_and_updates_in_place(
     assert {r.key: r.state for r in rows(delivery_db)} == dict.fromkeys(
         ["route:1", "route:1:reply", "route:1:resolved"], SENT
     )
+
+
+def test_a_retried_update_never_undoes_a_newer_one(fake_slack, delivery_db):
+    workspace_id = workspace_of(delivery_db)
+    posted = fake_slack.client().chat_postMessage(channel=SUPPORT, text="open")
+    dispatcher = Dispatcher(database=delivery_db, client=client_for(fake_slack), limits=FAST)
+
+    def edit(version: int, text: str) -> None:
+        with delivery_db.session() as session:
+            outbox.enqueue_update(
+                session,
+                key=f"route:1:v{version}",
+                workspace_id=workspace_id,
+                channel_id=SUPPORT,
+                ts=posted["ts"],
+                text=text,
+                now=utcnow(),
+            )
+
+    edit(1, "acknowledged")
+    fake_slack.fail("chat.update", "internal_error")
+    assert dispatcher.run_once(10) == 1  # v1 failed and waits for its retry
+    edit(2, "resolved")
+    fake_slack.wait_for(
+        lambda: dispatcher.run_once(10) == 0 and settled(delivery_db), 30, what="both edits done"
+    )
+
+    assert fake_slack.messages("support")[-1]["text"] == "resolved"
+    assert [c.args["text"] for c in fake_slack.calls_to("chat.update")] == [
+        "acknowledged",  # failed; its retry found v2 queued and stood down
+        "resolved",
+    ]
+    assert {r.state for r in rows(delivery_db)} == {SENT}
 
 
 def test_chaos_429s_and_lost_replies_still_deliver_each_dm_exactly_once(

@@ -7,8 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.jobs.dispatcher import is_transient
-from bot.jobs.ratelimit import Rate, advance, backoff, earliest
+from bot.jobs.ratelimit import Rate, advance, backoff, earliest, is_transient
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 
