@@ -120,6 +120,11 @@ def page_state(
     """Everything the page draws for the current person; `gen` changes whenever any of it does."""
     ws = play.ws
     tab = tab or "home"
+    panel = ""
+    if view == "preview":  # reads the database, so not while holding the workspace's lock
+        with ws.lock:
+            names, zone = names_of(ws), ZoneInfo(ws.users[play.user].tz)
+        panel = preview.panel(play, slug, zone, names)
     with ws.lock, play.lock:
         gen = f"{ws.generation}.{play.generation}"
         me = ws.users[play.user]
@@ -143,9 +148,7 @@ def page_state(
         }
         channel_id = _channel_of(play, view)
         if view == "preview":
-            state.update(
-                title="SOP preview", topic="", main=preview.panel(play, slug, zone, ctx.names)
-            )
+            state.update(title="SOP preview", topic="", main=panel)
         elif view == "app" and tab == "home":
             home = play.fake.home(me.id)
             ctx_home = Context(

@@ -13,7 +13,6 @@ import pytest
 
 from bot.playground.wiring import Playground
 from bot.slack.ids import Action
-from bot.slacksim.model import UploadedFile
 from bot.slacksim.seed import MARIA, OPS_MANAGERS, SAM, SUPPORT
 from tests.e2e.playground_fixtures import (  # noqa: F401 - fixtures are used by name
     PageClient,
@@ -157,12 +156,21 @@ def test_a_bot_upload_is_shown_as_an_image_and_only_images_display(
     play: Playground, page: PageClient
 ):
     png = b"\x89PNG\r\n\x1a\n" + b"0" * 32
-    with play.ws.lock:
-        play.ws.files["F0SIMPNG01"] = UploadedFile("F0SIMPNG01", "kpis.png", len(png), "U", 1, png)
-        play.ws.files["F0SIMSVG01"] = UploadedFile("F0SIMSVG01", "x.svg", 3, "U", 1, b"<s>")
-    status, headers, body = page.request("/play/files/F0SIMPNG01")
+    # files_upload_v2, as the digest shares its chart: three calls against the fake Slack.
+    play.fake.client().files_upload_v2(
+        channel=OPS_MANAGERS, content=png, filename="kpis.png", title="KPIs this week"
+    )
+    play.fake.client().files_upload_v2(channel=OPS_MANAGERS, content=b"<svg/>", filename="x.svg")
+    page.post("user", user=SAM)
+    shown = page.wait_state(
+        lambda s: "/play/files/" in s["main"], what="the shared files", view=OPS_MANAGERS
+    )["main"]
+    image, other = re.findall(r'/play/files/(F\w+)"', shown)
+    assert f'<img src="/play/files/{image}" alt="KPIs this week">' in shown
+    assert f'<a href="/play/files/{other}" download>x.svg</a>' in shown
+    status, headers, body = page.request(f"/play/files/{image}")
     assert (status, headers["Content-Type"], body) == (200, "image/png", png)
-    status, headers, _ = page.request("/play/files/F0SIMSVG01")
+    status, headers, _ = page.request(f"/play/files/{other}")
     assert headers["Content-Type"] == "application/octet-stream"
     assert headers["Content-Disposition"] == "attachment"
     assert page.request("/play/files/F0NOPE")[0] == 404
@@ -186,8 +194,13 @@ def test_saving_an_sop_republishes_it_with_errors_and_diff(play: Playground, pag
     preview = shown_text(state["main"])
     assert "Handle a refund request (v2)" in preview and "Welcome the customer" in preview
     assert "changed    refund-request v1 -> v2" in preview
-    assert "Step 1 of 7 · Welcome the customer" in preview and "Direct messages" in preview
+    assert "Step 1 of 7 · Welcome the customer" in preview
     assert "data-inert" in state["main"]
+    # A material change: training is assigned at once and its DMs listed (the outbox sends them).
+    state = page.wait_state(
+        lambda s: "To Maria Schmidt" in shown_text(s["main"]), what="quiz DMs", view="preview"
+    )
+    assert "v2" in shown_text(state["main"].split("Direct messages since this publish")[1])
 
 
 def test_the_feedback_modal_shows_field_errors_then_closes(play: Playground, page: PageClient):

@@ -97,7 +97,8 @@ def _input(b: dict, ctx: Context) -> str:
     css = "b-input has-error" if error else "b-input"
     return (
         f'<div class="{css}"{attrs(block_id=block_id, optional="1" if optional else None)}>{label}'
-        f"{element(el, block_id, ctx, in_input=True)}{hint}{shown}</div>"
+        f"{element(el, block_id, ctx, in_input=True, dispatch=bool(b.get('dispatch_action')))}"
+        f"{hint}{shown}</div>"
     )
 
 

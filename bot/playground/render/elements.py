@@ -32,13 +32,18 @@ def _current(ctx: Context, block_id: Any, el: dict) -> dict:
     return entry if isinstance(entry, dict) else {}
 
 
-def element(el: Any, block_id: Any, ctx: Context, *, in_input: bool = False) -> str:
+def element(
+    el: Any, block_id: Any, ctx: Context, *, in_input: bool = False, dispatch: bool = False
+) -> str:
     """One interactive or display element; its data-* attributes tell the page what to send."""
+    # In an input block the value goes with the form; with `dispatch` (the block's
+    # dispatch_action) Slack also sends it at once, so the page does too.
     if not isinstance(el, dict):
         return ""
     kind = str(el.get("type"))
     data = attrs(kind=kind, action_id=el.get("action_id"), block_id=block_id)
     data += ' data-input="1"' if in_input else ""
+    data += ' data-dispatch="1"' if dispatch else ""
     data += "" if ctx.interactive else " disabled"
     if kind == "button":
         return _button(el, data, ctx.names)

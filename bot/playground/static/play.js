@@ -10,6 +10,7 @@
   let drawnKey = "";
   let clockBase = null;
   let busy = false;
+  let again = false;
 
   function key() {
     return [ui.view, ui.tab, ui.thread, ui.slug].join("|");
@@ -46,18 +47,26 @@
   }
 
   async function refresh() {
-    if (busy) return;
+    if (busy) {
+      again = true;  // the answer in flight may be for what the person just left
+      return;
+    }
     busy = true;
+    again = false;
+    const asked = key();
     try {
       const params = new URLSearchParams(ui);
-      if (drawnKey === key() && gen) params.set("gen", gen);
+      if (drawnKey === asked && gen) params.set("gen", gen);
       const response = await fetch("/play/api/state?" + params.toString());
       const state = await response.json();
-      if (!state.same) draw(state);
+      // Drawing an answer for a view the person has since left would take them back to it.
+      if (!state.same && asked === key()) draw(state);
+      else if (asked !== key()) again = true;
     } catch (err) {
       // The server is restarting or gone; the next poll tries again.
     } finally {
       busy = false;
+      if (again) setTimeout(refresh, 0);
     }
   }
 
@@ -231,7 +240,7 @@
         list.hidden = true;
         input.value = o.label;
         if (box.dataset.input) box.dataset.chosen = JSON.stringify(o.option);
-        else choose(box, o.option.value, input.value);
+        if (!box.dataset.input || box.dataset.dispatch) choose(box, o.option.value, input.value);
       };
       return item;
     }));
@@ -307,7 +316,8 @@
       return refresh();
     }
     const holder = el.closest("[data-kind]");
-    if (!holder || holder.dataset.input || el.closest("[data-inert]")) return;
+    if (!holder || el.closest("[data-inert]")) return;
+    if (holder.dataset.input && !holder.dataset.dispatch) return;  // sent with the form
     if (holder.matches("select") || holder.matches(".choices")) choose(holder, valueOf(holder));
   });
 
