@@ -352,6 +352,14 @@
     });
   }
 
+  // An image (a chart) that loads after its message was drawn keeps a list scrolled to its end.
+  document.addEventListener("load", (event) => {
+    const box = event.target.tagName === "IMG" && event.target.closest("#scroll, #thread-inner");
+    if (box && box.scrollHeight - box.scrollTop - box.clientHeight < event.target.height + 80) {
+      box.scrollTop = box.scrollHeight;
+    }
+  }, true);
+
   composer($("composer"), $("text"), () => null);
   composer($("thread-composer"), $("thread-text"), () => ui.thread);
   document.addEventListener("keydown", (event) => {
