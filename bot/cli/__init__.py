@@ -11,6 +11,7 @@ from dotenv import load_dotenv
 
 from bot.cli import (
     db_cmd,
+    digest_cmd,
     feedback_cmd,
     outbox_cmd,
     play_cmd,
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         worker_cmd,
         feedback_cmd,
         training_cmd,
+        digest_cmd,
     )
     for module in modules:
         module.register(commands)

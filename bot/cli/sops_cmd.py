@@ -6,7 +6,7 @@ import argparse
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bot.cli import training_cmd
+from bot.cli import digest_cmd, training_cmd
 from bot.cli.errors import UsageError
 from bot.config import Settings
 from bot.core.model import Sop
@@ -41,6 +41,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.add_argument("slug", help="the SOP's id")
     show.add_argument("--revision", type=int, help="revision number (default: current)")
     show.set_defaults(handler=show_sop)
+
+    digest_cmd.register_confirm(actions)
 
 
 def _directory(args: argparse.Namespace, settings: Settings) -> Path:

@@ -1,6 +1,7 @@
 """Imports every model module, so `Base.metadata` describes the whole schema."""
 
 from bot.db import (
+    digest,  # noqa: F401
     feedback,  # noqa: F401
     models,
     outbox,  # noqa: F401

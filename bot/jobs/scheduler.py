@@ -15,7 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.jobs import ratelimit, training
+from bot.jobs import digest, ratelimit, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.wiring import Services
 
@@ -41,6 +41,9 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("prune-rate-limits", prune_rate_limits, IntervalTrigger(minutes=10)),
     JobSpec("training-assign", training.assign_job, training.ASSIGN_TRIGGER),
     JobSpec("training-remind", training.remind_job, training.REMIND_TRIGGER),
+    JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),
+    JobSpec("kpi-rollup", digest.rollup_job, digest.ROLLUP_TRIGGER),
+    JobSpec("sop-review-nudges", digest.stale_job, digest.STALE_TRIGGER),
 )
 
 

@@ -30,6 +30,13 @@ class Action(StrEnum):
     FEEDBACK_RESOLVE = "feedback.resolve"  # value: feedback ID; opens the reason modal
     FEEDBACK_WONT_FIX = "feedback.wont_fix"  # value: feedback ID; opens the reason modal
     FEEDBACK_REASON = "feedback.reason"  # the optional reason in that modal
+    DIGEST_DETAILS = "digest.details"  # value: SOP slug; shows /sop kpis SOP ephemerally
+    REVIEW_CONFIRM = "sop.review_confirm"  # value: SOP slug; records a review, no new revision
+    DIGEST_CHANNEL = "digest.channel"  # conversations select in the /sop config modal
+    DIGEST_TIME = "digest.time"  # timepicker
+    DIGEST_TZ = "digest.tz"  # static select of time zones
+    DIGEST_WEEKDAYS = "digest.weekdays"  # checkboxes; value: 0 (Monday) to 6
+    DIGEST_OPTIONS = "digest.options"  # checkboxes; value: "skip_empty"
 
 
 class View(StrEnum):
@@ -37,3 +44,4 @@ class View(StrEnum):
 
     FEEDBACK = "feedback.give"  # the feedback form
     FEEDBACK_CLOSE = "feedback.close"  # resolve / won't fix with a reason
+    DIGEST_CONFIG = "digest.config"  # /sop config: the digest's channel, time, zone, days

@@ -2,7 +2,7 @@
 
 from slack_bolt import App
 
-from bot.slack.listeners import actions, commands, events, feedback, training
+from bot.slack.listeners import actions, commands, events, feedback, kpis, training
 from bot.slack.runner import Runner
 from bot.wiring import Services
 
@@ -14,3 +14,4 @@ def register(app: App, services: Services, runner: Runner) -> None:
     events.register(app, services, runner)
     training.register(app, services, runner)
     feedback.register(app, services, runner)
+    kpis.register(app, services, runner)

@@ -10,6 +10,7 @@ from bot.services import runs
 from bot.services.lookup import lookup, relevant_sops
 from bot.slack.blocks import lookup as blocks
 from bot.slack.cards import run_card, sop_card
+from bot.slack.listeners.kpis import config_command, kpis_command
 from bot.slack.listeners.training import training_command
 from bot.slack.runner import Runner, reply
 from bot.wiring import Services
@@ -36,6 +37,10 @@ def register(app: App, services: Services, runner: Runner) -> None:
             reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries]))
         elif text.lower().split(" ")[0] == "training":
             training_command(services, runner.client, text[9:], user_id, respond)
+        elif text.lower().split(" ")[0] == "kpis":
+            kpis_command(services, runner.client, text[5:], user_id, respond)
+        elif text.lower() == "config":
+            config_command(services, runner.client, user_id, command["trigger_id"], respond)
         elif len(text) > MAX_QUERY:
             reply(
                 respond,

@@ -12,6 +12,7 @@ from bot.services.lookup import relevant_sops
 from bot.slack.blocks.home import home_view
 from bot.slack.cards import run_card, sop_card
 from bot.slack.feedback_inbox import FeedbackInbox
+from bot.slack.listeners import kpis
 from bot.slack.listeners.training import home_section
 from bot.slack.runner import Runner
 from bot.wiring import Services
@@ -41,6 +42,7 @@ def publish_home(services: Services, client: WebClient, user_id: str) -> None:
         sections=[
             home_section(services, user_id),
             *FeedbackInbox(services=services, client=client).home_sections(user_id),
+            kpis.home_section(services, client, user_id),
         ],
     )
     client.views_publish(user_id=user_id, view=view)

@@ -1,0 +1,181 @@
+"""Scheduled digest work: the daily digest tick, the chart upload, rollups and review nudges.
+
+Every process runs these; each records what it did (a claimed digest row, a rollup marker,
+an outbox key), so running them twice anywhere changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from datetime import date, timedelta
+
+from apscheduler.triggers.interval import IntervalTrigger
+from slack_sdk import WebClient
+
+from bot.db import digest as store
+from bot.db.sops import default_workspace
+from bot.jobs.digest_chart import upload_charts
+from bot.jobs.training import AtStartThenEvery, OwnerIds
+from bot.services import chart, digest_config, kpi_rollups, sop_review
+from bot.services import digest as digests
+from bot.services.digest_config import DigestConfig
+from bot.slack.blocks.digest import digest_message
+from bot.slack.blocks.digest_views import stale_nudge
+from bot.wiring import Services
+
+log = logging.getLogger(__name__)
+
+WHO = f"{socket.gethostname()[:60]}:{os.getpid()}"
+
+
+def config_of(services: Services) -> tuple[int, DigestConfig]:
+    """The workspace and its digest configuration, read fresh (admins change it from Slack)."""
+    with services.database.session() as session:
+        workspace = default_workspace(session)
+        return workspace.id, digest_config.load(
+            session, settings=services.settings, workspace=workspace
+        )
+
+
+def roll_up(services: Services) -> kpi_rollups.RollupReport:
+    """Roll up every finished day that needs it, one short transaction per day."""
+    workspace_id, config = config_of(services)
+    zone = config.zone
+    with services.database.session() as session:
+        days = kpi_rollups.days_to_roll(
+            session, workspace_id=workspace_id, tz=zone, now=services.clock()
+        )
+    built, rows = [], 0
+    for day in days:
+        # One day per transaction: SQLite has a single writer, and requests must not wait long.
+        with services.database.session() as session:
+            written = kpi_rollups.roll_up_day(
+                session, workspace_id=workspace_id, tz=zone, day=day, now=services.clock()
+            )
+        if written is not None:
+            built.append(day)
+            rows += written
+    if built:
+        log.info("rolled up %d day(s) of KPIs (%d rows) in %s", len(built), rows, zone)
+    return kpi_rollups.RollupReport(tuple(built), rows)
+
+
+def send_digest(
+    services: Services,
+    *,
+    day: date,
+    force: bool = False,
+    skip_quiet: bool | None = None,
+) -> str:
+    """Claim `day`'s digest and queue it; says what happened: sent, taken, quiet or no channel."""
+    workspace_id, config = config_of(services)
+    if config.channel is None:
+        return "no-channel"
+    with services.database.session() as session:
+        if force:
+            store.release_digest(session, workspace_id=workspace_id, day=day)
+        elif store.digest_row(session, workspace_id=workspace_id, day=day) is not None:
+            return "taken"  # cheap check first: the numbers need not be computed again
+    roll_up(services)
+    now = services.clock()
+    with services.database.session() as session:
+        result = digests.report(
+            session, workspace_id=workspace_id, day=day, tz=config.zone, now=now
+        )
+    quiet = config.skip_empty if skip_quiet is None else skip_quiet
+    with services.database.session() as session:
+        if result.empty and quiet:
+            digests.skip(
+                session, workspace_id=workspace_id, day=day, tz=config.tz,
+                status=store.SKIPPED_EMPTY, now=now, by=WHO,
+            )  # fmt: skip
+            return "quiet"
+        claimed = digests.queue(
+            session,
+            workspace_id=workspace_id,
+            result=result,
+            channel=config.channel,
+            now=now,
+            by=WHO,
+            with_chart=chart.available(),
+            render=lambda d, with_chart: digest_message(d, with_chart=with_chart),
+        )
+    if claimed:
+        log.info("digest for %s queued for %s", day, config.channel)
+    return "sent" if claimed else "taken"
+
+
+def tick(services: Services, *, client: WebClient | None = None) -> list[str]:
+    """Send the digest once its time has come (within the grace after downtime); upload charts."""
+    workspace_id, config = config_of(services)
+    done = []
+    now = services.clock()
+    for posting_day in digest_config.posting_days(config, now):
+        due = config.due_at(posting_day)
+        day = posting_day - timedelta(days=1)
+        if now < due or posting_day.weekday() not in config.weekdays or config.channel is None:
+            continue
+        if now >= due + digests.GRACE:
+            with services.database.session() as session:
+                if store.digest_row(session, workspace_id=workspace_id, day=day) is None:
+                    skipped = digests.skip(
+                        session, workspace_id=workspace_id, day=day, tz=config.tz,
+                        status=store.SKIPPED_LATE, now=now, by=WHO,
+                    )  # fmt: skip
+                    if skipped:
+                        log.warning(
+                            "digest for %s not sent: it was due at %s and sopbot was not running"
+                            " within %s of that",
+                            day, due.isoformat(), digests.GRACE,
+                        )  # fmt: skip
+                        done.append(f"{day}:skipped")
+            continue
+        done.append(f"{day}:{send_digest(services, day=day)}")
+    upload_charts(services, client=client)
+    return done
+
+
+def nudge_stale(services: Services) -> int:
+    """DM each stale SOP's owner once per review period; return how many were queued."""
+    now = services.clock()
+    with services.database.session() as session:
+        workspace_id = default_workspace(session).id
+        items = sop_review.stale_sops(session, workspace_id=workspace_id, now=now)
+    owner_ids = OwnerIds(services)
+    queued = 0
+    for item in items:
+        # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
+        owner = owner_ids(item.owner) if item.owner else None
+        if owner is None:
+            log.info("%s is due for review but its owner is not a Slack user", item.slug)
+            continue
+        with services.database.session() as session:
+            queued += sop_review.nudge(
+                session, workspace_id=workspace_id, item=item, owner_id=owner, now=now,
+                render=stale_nudge,
+            )  # fmt: skip
+    return queued
+
+
+def tick_job(services: Services) -> None:
+    """The every-minute digest tick (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
+    tick(services)
+
+
+def rollup_job(services: Services) -> None:
+    """The rollup pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
+    roll_up(services)
+
+
+def stale_job(services: Services) -> None:
+    """The review-nudge pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
+    nudge_stale(services)
+
+
+# The tick fires at start-up too, so a digest missed by downtime goes out at once (within the
+# grace); rollups are cheap when there is nothing new, so hourly keeps yesterday ready early.
+TICK_TRIGGER = AtStartThenEvery(timedelta(minutes=1))
+ROLLUP_TRIGGER = AtStartThenEvery(timedelta(hours=1))
+STALE_TRIGGER = IntervalTrigger(hours=1)

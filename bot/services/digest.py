@@ -1,0 +1,215 @@
+"""The daily digest and on-demand KPIs: read the records, build the numbers, claim and queue.
+
+The digest posted on a local day reports on the day before (a whole day), with the 7 days
+ending then against the 7 before, and a 14-day chart series. Finished days come from the
+daily rollups; see bot/services/kpi_rollups.py for when they are exact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.core.kpis import (
+    AssignmentRecord,
+    Digest,
+    Kpis,
+    build_digest,
+    compute_kpis,
+    day_window,
+    local_day,
+    trailing_windows,
+)
+from bot.db import digest as store
+from bot.db import outbox
+from bot.services import kpi_records as records
+from bot.services import kpi_rollups
+
+TREND_DAYS = 7
+CHART_DAYS = 14
+GRACE = timedelta(hours=6)  # a digest missed by downtime is still sent this long after its time
+Message = dict[str, Any]  # {"text": ..., "blocks": [...]}, rendered by the Slack layer
+
+
+@dataclass(frozen=True)
+class ChartSeries:
+    """The 14 days the chart shows: runs started and completed, training coverage at day end."""
+
+    days: tuple[date, ...]
+    runs_started: tuple[int, ...]
+    runs_completed: tuple[int, ...]
+    coverage: tuple[float | None, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "days": [d.isoformat() for d in self.days],
+            "runs_started": list(self.runs_started),
+            "runs_completed": list(self.runs_completed),
+            "coverage": list(self.coverage),
+        }
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> ChartSeries:
+        return cls(
+            days=tuple(date.fromisoformat(x) for x in d["days"]),
+            runs_started=tuple(d["runs_started"]),
+            runs_completed=tuple(d["runs_completed"]),
+            coverage=tuple(d["coverage"]),
+        )
+
+
+@dataclass(frozen=True)
+class DigestReport:
+    """A day's digest, its chart series, and whether the day saw any activity at all."""
+
+    digest: Digest
+    chart: ChartSeries
+    empty: bool
+
+
+def coverage_at(assignments: list[AssignmentRecord], live: set[str], at: datetime) -> float | None:
+    """Training coverage over the live SOPs as it stood at `at` (their latest trained revision)."""
+    latest: dict[str, int] = {}
+    for a in assignments:
+        if a.sop in live and a.revision_published_at <= at and a.assigned_at <= at:
+            latest[a.sop] = max(latest.get(a.sop, 0), a.revision)
+    audience = passed = 0
+    for a in assignments:
+        if latest.get(a.sop) == a.revision and a.assigned_at <= at:
+            audience += 1
+            passed += a.passed_at is not None and a.passed_at <= at
+    return passed / audience if audience else None
+
+
+def report(
+    session: Session, *, workspace_id: int, day: date, tz: ZoneInfo, now: datetime
+) -> DigestReport:
+    """The digest of local `day` at `now`."""
+    first = day - timedelta(days=max(CHART_DAYS, 2 * TREND_DAYS) - 1)
+    rollups = kpi_rollups.daily(
+        session, workspace_id=workspace_id, tz=tz, first=first, last=day, now=now
+    )
+    sops = records.sop_infos(session, workspace_id=workspace_id)
+    assignments = records.assignment_records(session, workspace_id=workspace_id)
+    attempts = records.attempt_records(session, workspace_id=workspace_id)
+    feedback = records.feedback_records(session, workspace_id=workspace_id)
+    between = kpi_rollups.tally_between
+    digest = build_digest(
+        day=day,
+        tz=tz,
+        now=now,
+        sops=sops,
+        day_tally=between(rollups, day, day),
+        week_tally=between(rollups, day - timedelta(days=TREND_DAYS - 1), day),
+        previous_week_tally=between(
+            rollups, day - timedelta(days=2 * TREND_DAYS - 1), day - timedelta(days=TREND_DAYS)
+        ),
+        assignments=assignments,
+        attempts=attempts,
+        feedback=feedback,
+    )
+    days = tuple(day - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))
+    per_day = {d: between(rollups, d, d).total() for d in days}
+    live = {s.slug for s in sops}
+    chart = ChartSeries(
+        days=days,
+        runs_started=tuple(per_day[d].runs_started for d in days),
+        runs_completed=tuple(per_day[d].runs_completed for d in days),
+        coverage=tuple(
+            coverage_at(assignments, live, min(now, day_window(d, tz).end)) for d in days
+        ),
+    )
+    window = day_window(day, tz)
+    quiet = per_day[day].runs_started == 0 and per_day[day].lookups == 0
+    quiet = quiet and not any(a.started_at in window for a in attempts)
+    quiet = quiet and not any(f.created_at in window for f in feedback)
+    return DigestReport(digest, chart, quiet)
+
+
+def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: datetime) -> Kpis:
+    """The KPIs of the `days` local days ending today (so far), against the `days` before."""
+    today = local_day(now, tz)
+    window, previous = trailing_windows(today, tz, days)
+    rollups = kpi_rollups.daily(
+        session,
+        workspace_id=workspace_id,
+        tz=tz,
+        first=today - timedelta(days=2 * days - 1),
+        last=today,
+        now=now,
+    )
+    return compute_kpis(
+        window=window,
+        now=now,
+        tally=kpi_rollups.tally_between(rollups, today - timedelta(days=days - 1), today),
+        previous=kpi_rollups.tally_between(
+            rollups, today - timedelta(days=2 * days - 1), today - timedelta(days=days)
+        ),
+        sops=records.sop_infos(session, workspace_id=workspace_id),
+        assignments=records.assignment_records(session, workspace_id=workspace_id),
+        attempts=records.attempt_records(session, workspace_id=workspace_id),
+        feedback=records.feedback_records(session, workspace_id=workspace_id),
+    )
+
+
+def message_key(workspace_id: int, day: date) -> str:
+    """The outbox key of a day's digest message."""
+    return f"digest:{workspace_id}:{day.isoformat()}"
+
+
+def queue(
+    session: Session,
+    *,
+    workspace_id: int,
+    result: DigestReport,
+    channel: str,
+    now: datetime,
+    by: str,
+    with_chart: bool,
+    render: Callable[[Digest, bool], Message],
+) -> bool:
+    """Claim the day and queue its message in one transaction; False if it was claimed before."""
+    d = result.digest
+    key = message_key(workspace_id, d.day)
+    claimed = store.claim_digest(
+        session,
+        workspace_id=workspace_id,
+        day=d.day,
+        tz=d.tz,
+        status=store.QUEUED,
+        now=now,
+        by=by,
+        message_key=key,
+        channel_id=channel,
+        chart=result.chart.to_json() if with_chart else None,
+    )
+    if not claimed:
+        return False
+    message = render(d, with_chart)
+    queued = outbox.enqueue(
+        session, key=key, workspace_id=workspace_id, channel_id=channel, now=now, **message
+    )
+    if not queued:
+        # The key is taken by a digest sent earlier and then released with --force.
+        key = f"{key}:again:{now.timestamp():.0f}"
+        outbox.enqueue(
+            session, key=key, workspace_id=workspace_id, channel_id=channel, now=now, **message
+        )
+        row = store.digest_row(session, workspace_id=workspace_id, day=d.day)
+        assert row is not None
+        row.message_key = key
+    return True
+
+
+def skip(
+    session: Session, *, workspace_id: int, day: date, tz: str, status: str, now: datetime, by: str
+) -> bool:
+    """Claim the day without sending (too late after downtime, or a quiet day); False if taken."""
+    return store.claim_digest(
+        session, workspace_id=workspace_id, day=day, tz=tz, status=status, now=now, by=by
+    )

@@ -1,0 +1,93 @@
+"""Daily KPI rows for `sopbot kpis export`: one row per local day and SOP, plus the day's total."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session
+
+from bot.core.kpis import Counts, median, nearest_rank
+from bot.services import kpi_records as records
+from bot.services import kpi_rollups
+from bot.services.digest import coverage_at
+
+TOTAL = "*"  # the sop column of a day's total row
+CHUNK_DAYS = 31  # days read at a time, so a long export never holds every record at once
+EXPORT_COLUMNS = (
+    "day",
+    "sop",
+    "lookups",
+    "searches_not_found",
+    "runs_started",
+    "runs_completed",
+    "runs_abandoned",
+    "runs_open",
+    "eligible_runs",
+    "completion_rate",
+    "median_minutes",
+    "p90_minutes",
+    "people",
+    "outdated_revision_runs",
+    "training_coverage",
+)
+
+
+def _share(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+def _minutes(seconds: float | None) -> str:
+    return "" if seconds is None else f"{seconds / 60:.2f}"
+
+
+def _row(day: date, sop: str, c: Counts, now: datetime) -> dict[str, str]:
+    return {
+        "day": day.isoformat(),
+        "sop": sop,
+        "lookups": str(c.lookups),
+        "searches_not_found": str(sum(n for _, n in c.misses)),
+        "runs_started": str(c.runs_started),
+        "runs_completed": str(c.runs_completed),
+        "runs_abandoned": str(c.runs_abandoned),
+        "runs_open": str(len(c.open_started_at)),
+        "eligible_runs": str(c.eligible_runs(now)),
+        "completion_rate": _share(c.completion_rate(now)),
+        "median_minutes": _minutes(median(c.durations)),
+        "p90_minutes": _minutes(nearest_rank(c.durations, 90)),
+        "people": str(len(c.people)),
+        "outdated_revision_runs": str(c.runs_started - c.current_revision_runs),
+        "training_coverage": "",
+    }
+
+
+def export_rows(
+    session: Session, *, workspace_id: int, tz: ZoneInfo, since: date, until: date, now: datetime
+) -> Iterator[dict[str, str]]:
+    """Rows from `since` to `until` (inclusive), oldest first; SOPs by slug, then the total.
+
+    Lookups that led to no SOP appear only in the total. Training coverage (as of the day's
+    end) is given in the total row only: per SOP and day it would need the audience then.
+    """
+    assignments = records.assignment_records(session, workspace_id=workspace_id)
+    live = {s.slug for s in records.sop_infos(session, workspace_id=workspace_id)}
+    start = since
+    while start <= until:
+        end = min(until, start + timedelta(days=CHUNK_DAYS - 1))
+        rollups = kpi_rollups.daily(
+            session, workspace_id=workspace_id, tz=tz, first=start, last=end, now=now
+        )
+        by_day: dict[date, list] = {}
+        for r in rollups:
+            by_day.setdefault(r.day, []).append(r)
+        for offset in range((end - start).days + 1):
+            day = start + timedelta(days=offset)
+            tally = kpi_rollups.tally_between(by_day.get(day, []), day, day)
+            for slug in sorted(k for k in tally.by_sop if k is not None):
+                yield _row(day, slug, tally.of(slug), now)
+            total = _row(day, TOTAL, tally.total(), now)
+            end_of_day = min(now, kpi_rollups.span(day, day, tz).end)
+            total["training_coverage"] = _share(coverage_at(assignments, live, end_of_day))
+            yield total
+        start = end + timedelta(days=1)

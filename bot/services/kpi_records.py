@@ -1,0 +1,302 @@
+"""Database rows as the KPI maths' records (bot/core/kpis/records.py); docs/kpis.md has the rules.
+
+Choices the maths leaves to us:
+- A run's `step_seconds` sums its finished visits per step (Back and Continue make several).
+- `is_current_revision`: no newer revision of the SOP was published before the run ended
+  (before now, for an active run).
+- Training is about an SOP's latest *material* revision (a wording-only revision retrains
+  nobody), so `SopInfo.current_revision` is that revision's number and `audience_size` the
+  people assigned it: sopbot does not store the resolved audience, and everyone it resolved
+  got an assignment.
+- Only finished quiz attempts count (an attempt still being answered is not a failure);
+  answers are tied to the SOP's quiz question with the same text, else numbered by position.
+- Withdrawn feedback is left out; `resolved_at` is when it was resolved or declined.
+- People appear by user ID (sopbot keeps no names).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from collections import defaultdict
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core.kpis import (
+    AnswerRecord,
+    AssignmentRecord,
+    AttemptRecord,
+    FeedbackRecord,
+    LookupRecord,
+    RunRecord,
+    SopInfo,
+    Window,
+)
+from bot.core.model import Sop
+from bot.db import sops as repo
+from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
+from bot.db.models import Event, QuizQuestion, Revision, Run, RunVisit, SopRecord
+from bot.db.training import ATTEMPT_FAILED, ATTEMPT_PASSED, Assignment, QuizAnswer, QuizAttempt
+
+LOOKUP_KINDS = ("lookup", "lookup_miss")
+
+
+class RevisionTimes:
+    """When each revision of each SOP was published, to tell whether a run followed the latest."""
+
+    def __init__(self, session: Session) -> None:
+        found: dict[int, list[tuple[datetime, int]]] = defaultdict(list)
+        rows = session.execute(select(Revision.sop_id, Revision.published_at, Revision.number))
+        for sop_id, published_at, number in rows:
+            found[sop_id].append((published_at, number))
+        self._times = {k: sorted(v) for k, v in found.items()}
+
+    def newest_at(self, sop_id: int, at: datetime) -> int:
+        """The number of the SOP's newest revision published at or before `at` (0: none)."""
+        times = self._times.get(sop_id, [])
+        index = bisect_right(times, (at, 1 << 62))
+        return max((n for _, n in times[:index]), default=0)
+
+
+def _step_seconds(session: Session, *, workspace_id: int, window: Window) -> dict[int, dict]:
+    """Run ID -> step -> seconds on it, summed over finished visits, for runs started in window."""
+    rows = session.execute(
+        select(RunVisit.run_id, RunVisit.step_number, RunVisit.started_at, RunVisit.finished_at)
+        .join(Run, Run.id == RunVisit.run_id)
+        .where(
+            Run.workspace_id == workspace_id,
+            Run.started_at >= window.start,
+            Run.started_at < window.end,
+            RunVisit.finished_at.is_not(None),
+        )
+    )
+    per_run: dict[int, dict[int, float]] = defaultdict(dict)
+    for run_id, step, started, finished in rows:
+        steps = per_run[run_id]
+        steps[step] = steps.get(step, 0.0) + (finished - started).total_seconds()
+    return per_run
+
+
+def run_records(
+    session: Session,
+    *,
+    workspace_id: int,
+    window: Window,
+    now: datetime,
+    revisions: RevisionTimes | None = None,
+) -> list[RunRecord]:
+    """Every run started in `window`, with its time per step."""
+    revisions = revisions or RevisionTimes(session)
+    seconds = _step_seconds(session, workspace_id=workspace_id, window=window)
+    rows = session.execute(
+        select(
+            Run.id,
+            Run.sop_id,
+            SopRecord.slug,
+            Revision.number,
+            Run.user_id,
+            Run.started_at,
+            Run.finished_at,
+            Run.status,
+            Run.current_step,
+        )
+        .join(SopRecord, SopRecord.id == Run.sop_id)
+        .join(Revision, Revision.id == Run.revision_id)
+        .where(
+            Run.workspace_id == workspace_id,
+            Run.started_at >= window.start,
+            Run.started_at < window.end,
+        )
+    )
+    records = []
+    for run_id, sop_id, slug, number, user, started, finished, status, step in rows:
+        ended = finished or now
+        records.append(
+            RunRecord(
+                run_id=run_id,
+                sop=slug,
+                revision=number,
+                user=user,
+                started_at=started,
+                finished_at=finished,
+                status=status,
+                current_step=step,
+                step_seconds=seconds.get(run_id, {}),
+                stopped_at_step=step if status == "abandoned" else None,
+                is_current_revision=revisions.newest_at(sop_id, ended) <= number,
+            )
+        )
+    return records
+
+
+def lookup_records(session: Session, *, workspace_id: int, window: Window) -> list[LookupRecord]:
+    """Every `/sop` search made in `window`; `sop` is set when it started one SOP."""
+    rows = session.execute(
+        select(Event.at, Event.user_id, Event.kind, Event.data, SopRecord.slug)
+        .outerjoin(SopRecord, SopRecord.id == Event.sop_id)
+        .where(
+            Event.workspace_id == workspace_id,
+            Event.kind.in_(LOOKUP_KINDS),
+            Event.at >= window.start,
+            Event.at < window.end,
+        )
+    )
+    return [
+        LookupRecord(
+            at=at,
+            user=user or "",
+            query=str((data or {}).get("query", "")),
+            hit=kind == "lookup",
+            sop=slug,
+        )
+        for at, user, kind, data, slug in rows
+    ]
+
+
+def _material_revisions(session: Session) -> dict[int, tuple[int, int]]:
+    """SOP ID -> (revision ID, number) of its latest material revision."""
+    latest = (
+        select(Revision.sop_id, func.max(Revision.number).label("number"))
+        .where(Revision.material.is_(True))
+        .group_by(Revision.sop_id)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Revision.sop_id, Revision.id, Revision.number).join(
+            latest, (latest.c.sop_id == Revision.sop_id) & (latest.c.number == Revision.number)
+        )
+    )
+    return {sop_id: (revision_id, number) for sop_id, revision_id, number in rows}
+
+
+def sop_infos(session: Session, *, workspace_id: int) -> list[SopInfo]:
+    """Every live SOP as the KPIs see it (training on its latest material revision)."""
+    material = _material_revisions(session)
+    audience = dict(
+        session.execute(
+            select(Assignment.revision_id, func.count(func.distinct(Assignment.user_id)))
+            .where(Assignment.workspace_id == workspace_id)
+            .group_by(Assignment.revision_id)
+        ).all()
+    )
+    infos = []
+    for record in repo.list_sops(session, workspace_id=workspace_id):
+        revision = record.current_revision
+        if revision is None:
+            continue
+        sop = Sop.from_dict(revision.content)
+        trained_on = material.get(record.id, (revision.id, revision.number))
+        infos.append(
+            SopInfo(
+                slug=record.slug,
+                title=record.title,
+                tags=sop.tags,
+                review_every_days=sop.review_every_days,
+                last_revision_at=revision.published_at,
+                last_reviewed_at=record.last_reviewed_at,
+                audience_size=audience.get(trained_on[0], 0),
+                step_titles=tuple(s.title for s in sop.steps),
+                current_revision=trained_on[1],
+            )
+        )
+    return infos
+
+
+def assignment_records(session: Session, *, workspace_id: int) -> list[AssignmentRecord]:
+    """Every training assignment, with its revision's number and publication time."""
+    rows = session.execute(
+        select(
+            SopRecord.slug,
+            Revision.number,
+            Revision.published_at,
+            Assignment.user_id,
+            Assignment.assigned_at,
+            Assignment.status,
+            Assignment.passed_at,
+        )
+        .join(SopRecord, SopRecord.id == Assignment.sop_id)
+        .join(Revision, Revision.id == Assignment.revision_id)
+        .where(Assignment.workspace_id == workspace_id)
+    )
+    return [
+        AssignmentRecord(
+            sop=slug,
+            revision=number,
+            user=user,
+            user_name=user,
+            assigned_at=assigned_at,
+            status=status,
+            passed_at=passed_at,
+            revision_published_at=published_at,
+        )
+        for slug, number, published_at, user, assigned_at, status, passed_at in rows
+    ]
+
+
+def attempt_records(session: Session, *, workspace_id: int) -> list[AttemptRecord]:
+    """Every finished quiz attempt with its answers."""
+    numbers: dict[tuple[int, str], int] = {
+        (revision_id, text): number
+        for revision_id, text, number in session.execute(
+            select(QuizQuestion.revision_id, QuizQuestion.text, QuizQuestion.number)
+        )
+    }
+    answers: dict[int, list[tuple[int, bool]]] = defaultdict(list)
+    for attempt_id, position, correct in session.execute(
+        select(QuizAnswer.attempt_id, QuizAnswer.position, QuizAnswer.correct)
+    ):
+        answers[attempt_id].append((position, correct))
+    rows = session.execute(
+        select(QuizAttempt, Assignment.revision_id, Assignment.user_id, SopRecord.slug)
+        .join(Assignment, Assignment.id == QuizAttempt.assignment_id)
+        .join(SopRecord, SopRecord.id == Assignment.sop_id)
+        .where(
+            Assignment.workspace_id == workspace_id,
+            QuizAttempt.status.in_((ATTEMPT_PASSED, ATTEMPT_FAILED)),
+        )
+    )
+    revision_numbers = dict(session.execute(select(Revision.id, Revision.number)).all())
+    records = []
+    for attempt, revision_id, user, slug in rows:
+        asked = attempt.questions or []
+        given = []
+        for position, correct in sorted(answers.get(attempt.id, [])):
+            question = asked[position] if position < len(asked) else {}
+            number = numbers.get((revision_id, question.get("text", "")), position + 1)
+            given.append(AnswerRecord(number, question.get("step"), bool(correct)))
+        records.append(
+            AttemptRecord(
+                sop=slug,
+                revision=revision_numbers[revision_id],
+                user=user,
+                attempt_number=attempt.number,
+                started_at=attempt.started_at,
+                passed=attempt.status == ATTEMPT_PASSED,
+                answers=tuple(given),
+            )
+        )
+    return records
+
+
+def feedback_records(session: Session, *, workspace_id: int) -> list[FeedbackRecord]:
+    """Every feedback item but withdrawn ones."""
+    rows = session.execute(
+        select(Feedback, SopRecord.slug, Revision.number)
+        .join(SopRecord, SopRecord.id == Feedback.sop_id)
+        .join(Revision, Revision.id == Feedback.revision_id)
+        .where(Feedback.workspace_id == workspace_id, Feedback.status != WITHDRAWN)
+    )
+    return [
+        FeedbackRecord(
+            id=f.id,
+            sop=slug,
+            revision=number,
+            step=f.step_number,
+            kind=f.kind,
+            status=f.status,
+            created_at=f.created_at,
+            resolved_at=f.status_changed_at if f.status in (RESOLVED, WONT_FIX) else None,
+        )
+        for f, slug, number in rows
+    ]

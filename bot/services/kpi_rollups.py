@@ -1,0 +1,189 @@
+"""Daily KPI rollups: fold finished days into `kpi_rollups`, and read days back exactly.
+
+A finished day's runs and lookups never change, except that a run still open when its day
+was rolled up may finish later, and a newer revision may make an open run's revision
+outdated. So a day is rebuilt only while it had open runs and one of those things happened
+since it was built; every reader uses a day's rollups only when they are still exact, and
+raw records otherwise (today, days not rolled up yet, days gone stale).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from bot.core.kpis import (
+    DailyRollup,
+    Tally,
+    Window,
+    combine,
+    daily_rollups,
+    day_window,
+    local_day,
+)
+from bot.db import rollups as store
+from bot.db.digest import KpiRollupDay
+from bot.db.models import Event, Revision, Run, SopRecord
+from bot.services.kpi_records import RevisionTimes, lookup_records, run_records
+
+log = logging.getLogger(__name__)
+
+HORIZON_DAYS = 62  # the longest window read (/sop kpis 30d) and the 30 days before it
+
+
+@dataclass(frozen=True)
+class RollupReport:
+    """What one rollup pass did."""
+
+    built: tuple[date, ...]
+    rows: int
+
+
+def _days(first: date, last: date) -> list[date]:
+    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
+
+
+def span(first: date, last: date, tz: ZoneInfo) -> Window:
+    """From `first`'s local midnight to the midnight after `last`."""
+    return Window(day_window(first, tz).start, day_window(last, tz).end)
+
+
+def raw_rollups(
+    session: Session, *, workspace_id: int, tz: ZoneInfo, first: date, last: date, now: datetime
+) -> list[DailyRollup]:
+    """The days' rollups computed from the raw runs and lookups (nothing stored)."""
+    window = span(first, last, tz)
+    runs = run_records(session, workspace_id=workspace_id, window=window, now=now)
+    lookups = lookup_records(session, workspace_id=workspace_id, window=window)
+    return daily_rollups(runs=runs, lookups=lookups, tz=tz)
+
+
+def stale_days(
+    session: Session,
+    *,
+    workspace_id: int,
+    tz: ZoneInfo,
+    markers: dict[date, KpiRollupDay],
+) -> set[date]:
+    """Days whose stored rollups no longer match the raw records (an open run moved on)."""
+    watched = {day: m for day, m in markers.items() if m.open_runs != 0}
+    if not watched:
+        return set()
+    oldest = min(m.built_at for m in watched.values())
+    window = span(min(watched), max(watched), tz)
+    stale: set[date] = set()
+    finished = session.execute(
+        select(Run.started_at, Run.finished_at).where(
+            Run.workspace_id == workspace_id,
+            Run.started_at >= window.start,
+            Run.started_at < window.end,
+            Run.finished_at >= oldest,
+        )
+    )
+    for started, ended in finished:
+        day = local_day(started, tz)
+        if day in watched and ended >= watched[day].built_at:
+            stale.add(day)
+    published = session.scalar(
+        select(func.max(Revision.published_at))
+        .join(SopRecord, SopRecord.id == Revision.sop_id)
+        .where(SopRecord.workspace_id == workspace_id, Revision.published_at >= oldest)
+    )
+    if published is not None:
+        # A newer revision turns an open run's revision outdated; rare, so no finer check.
+        stale |= {day for day, m in watched.items() if m.built_at <= published}
+    return stale
+
+
+def daily(
+    session: Session,
+    *,
+    workspace_id: int,
+    tz: ZoneInfo,
+    first: date,
+    last: date,
+    now: datetime,
+) -> list[DailyRollup]:
+    """Rollups of every day from `first` to `last`: stored where exact, raw elsewhere."""
+    today = local_day(now, tz)
+    markers = store.rollup_days(
+        session, workspace_id=workspace_id, tz=str(tz), first=first, last=last
+    )
+    usable = {d: m for d, m in markers.items() if d < today and m.open_runs >= 0}
+    usable_days = set(usable) - stale_days(
+        session, workspace_id=workspace_id, tz=tz, markers=usable
+    )
+    found = store.read_rollups(
+        session, workspace_id=workspace_id, tz=str(tz), days=sorted(usable_days)
+    )
+    missing = [d for d in _days(first, last) if d not in usable_days]
+    # Consecutive missing days are read in one query (typically: today, or all on a new install).
+    start = None
+    for index, day in enumerate(missing):
+        start = start or day
+        following = missing[index + 1] if index + 1 < len(missing) else None
+        if following != day + timedelta(days=1):
+            found += raw_rollups(
+                session, workspace_id=workspace_id, tz=tz, first=start, last=day, now=now
+            )
+            start = None
+    return found
+
+
+def tally_between(rollups: list[DailyRollup], first: date, last: date) -> Tally:
+    """The Tally of the days from `first` to `last` among `rollups`."""
+    return combine(r for r in rollups if first <= r.day <= last)
+
+
+def first_activity(session: Session, *, workspace_id: int) -> datetime | None:
+    """When the first run or lookup happened."""
+    run = session.scalar(select(func.min(Run.started_at)).where(Run.workspace_id == workspace_id))
+    event = session.scalar(
+        select(func.min(Event.at)).where(
+            Event.workspace_id == workspace_id, Event.kind.in_(("lookup", "lookup_miss"))
+        )
+    )
+    return min((t for t in (run, event) if t is not None), default=None)
+
+
+def roll_up_day(
+    session: Session, *, workspace_id: int, tz: ZoneInfo, day: date, now: datetime
+) -> int | None:
+    """Build one finished day's rollups unless they are already exact; rows written or None."""
+    if day >= local_day(now, tz):
+        raise ValueError(f"{day} is not over yet in {tz}; only finished days are rolled up")
+    marker = store.lock_rollup_day(session, workspace_id=workspace_id, tz=str(tz), day=day)
+    if marker.open_runs >= 0 and not stale_days(
+        session, workspace_id=workspace_id, tz=tz, markers={day: marker}
+    ):
+        return None  # another process built it a moment ago, or nothing changed
+    window = day_window(day, tz)
+    revisions = RevisionTimes(session)
+    runs = run_records(
+        session, workspace_id=workspace_id, window=window, now=now, revisions=revisions
+    )
+    lookups = lookup_records(session, workspace_id=workspace_id, window=window)
+    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    return store.write_rollups(session, marker=marker, rollups=rollups, now=now)
+
+
+def days_to_roll(session: Session, *, workspace_id: int, tz: ZoneInfo, now: datetime) -> list[date]:
+    """Finished days within the horizon that have no rollups yet or whose rollups went stale."""
+    yesterday = local_day(now, tz) - timedelta(days=1)
+    began = first_activity(session, workspace_id=workspace_id)
+    if began is None:
+        return []
+    first = max(local_day(began, tz), yesterday - timedelta(days=HORIZON_DAYS - 1))
+    if first > yesterday:
+        return []
+    markers = store.rollup_days(
+        session, workspace_id=workspace_id, tz=str(tz), first=first, last=yesterday
+    )
+    built = {d: m for d, m in markers.items() if m.open_runs >= 0}
+    stale = stale_days(session, workspace_id=workspace_id, tz=tz, markers=built)
+    return [d for d in _days(first, yesterday) if d not in built or d in stale]

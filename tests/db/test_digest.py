@@ -1,0 +1,252 @@
+"""The digest on each database: rollups equal the raw records, a day is claimed once, reviews."""
+
+from __future__ import annotations
+
+import random
+import shutil
+import threading
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select, update
+
+from bot.config import Settings
+from bot.core.kpis import digest_from_records, digest_text, local_day
+from bot.db import digest as store
+from bot.db.models import Event, Run, RunVisit, SopRecord
+from bot.db.outbox import OutboxMessage
+from bot.db.session import Database
+from bot.db.sops import default_workspace
+from bot.jobs.digest import roll_up, send_digest
+from bot.services import digest as digests
+from bot.services import kpi_records, kpi_rollups, sop_review
+from bot.services.kpi_export import export_rows
+from bot.services.publish import publish_directory
+from bot.wiring import Services
+from tests.conftest import SAMPLE_SOPS
+
+BERLIN = ZoneInfo("Europe/Berlin")
+FIRST = date(2026, 3, 20)  # the data spans Berlin's 23-hour day, 2026-03-29
+NOW = datetime(2026, 4, 3, 10, 0, tzinfo=UTC)
+QUERIES = ("refund", "Refund  ", "gift card", "onboarding", "")
+
+
+def publish(db: Database, directory: Path, at: datetime) -> None:
+    with db.session() as session:
+        assert publish_directory(session, directory=directory, now=at).errors == []
+
+
+def make_data(db: Database, tmp_path: Path, *, runs: int = 400, seed: int = 7) -> int:
+    """Runs (some still open, some on an outdated revision) and lookups over 14 days."""
+    directory = tmp_path / "sops"
+    shutil.copytree(SAMPLE_SOPS, directory)
+    publish(db, directory, datetime(2026, 1, 1, tzinfo=UTC))
+    rng = random.Random(seed)
+    with db.session() as session:
+        workspace_id = default_workspace(session).id
+        sops = [(s.id, s.current_revision_id) for s in session.scalars(select(SopRecord))]
+        for n in range(runs):
+            sop_id, revision_id = rng.choice(sops)
+            started = datetime(2026, 3, 19, 23, tzinfo=UTC) + timedelta(
+                minutes=rng.randrange(14 * 24 * 60)
+            )
+            status = rng.choice(("completed", "completed", "abandoned", "active"))
+            steps = rng.randint(1, 5)
+            run = Run(workspace_id=workspace_id, sop_id=sop_id, revision_id=revision_id,
+                      user_id=f"U{rng.randrange(30):03d}", channel_id="C1", status=status,
+                      current_step=steps, started_at=started)  # fmt: skip
+            session.add(run)
+            session.flush()
+            at = started
+            for step in [*range(1, steps + 1), *([steps] if rng.random() < 0.3 else [])]:
+                ends = at + timedelta(seconds=rng.randrange(5, 1800))
+                done = status != "active" or step < steps
+                session.add(RunVisit(run_id=run.id, step_number=step, started_at=at,
+                                     finished_at=ends if done else None))  # fmt: skip
+                at = ends
+            run.finished_at = at if status != "active" else None
+            kind = rng.choice(("lookup", "lookup_miss"))
+            session.add(
+                Event(workspace_id=workspace_id, at=started - timedelta(seconds=n % 50),
+                      kind=kind, user_id=run.user_id,
+                      sop_id=sop_id if kind == "lookup" and n % 3 else None,
+                      data={"query": rng.choice(QUERIES)})
+            )  # fmt: skip
+    # A material change mid-way: runs of v1 that end later followed an outdated text.
+    refund = directory / "support" / "refund-request.md"
+    refund.write_text(refund.read_text().replace("Set the reason code", "Set a reason code"))
+    publish(db, directory, datetime(2026, 3, 27, 12, tzinfo=UTC))
+    return workspace_id
+
+
+def berlin(db: Database, now: datetime) -> Services:
+    return Services(settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: now)
+
+
+def by_key(rollups):
+    return sorted(rollups, key=lambda r: (r.day, r.sop or ""))
+
+
+def test_rollups_equal_the_raw_records_and_stay_exact_as_open_runs_finish(db, tmp_path):
+    workspace_id = make_data(db, tmp_path)
+    last = local_day(NOW, BERLIN)
+    services = Services(
+        settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: NOW
+    )
+
+    def both(now: datetime):
+        with db.session() as session:
+            raw = kpi_rollups.raw_rollups(session, workspace_id=workspace_id, tz=BERLIN,
+                                          first=FIRST, last=last, now=now)  # fmt: skip
+            mixed = kpi_rollups.daily(session, workspace_id=workspace_id, tz=BERLIN,
+                                      first=FIRST, last=last, now=now)  # fmt: skip
+        return by_key(raw), by_key(mixed)
+
+    report = roll_up(services)
+    assert FIRST in report.built and date(2026, 3, 29) in report.built and report.rows > 0
+    assert roll_up(services).built == ()  # nothing changed: nothing rebuilt
+    raw, mixed = both(NOW)
+    assert raw == mixed and len(raw) > 30
+    with db.session() as session:
+        stored = session.scalar(select(func.count(store.KpiRollup.id)))
+        assert stored == len([r for r in raw if r.day < last])
+
+    # An open run of the 23-hour day finishes: that day's rollups are stale until rebuilt.
+    later = NOW + timedelta(hours=2)
+    short_day = kpi_rollups.span(date(2026, 3, 29), date(2026, 3, 29), BERLIN)
+    assert short_day.duration == timedelta(hours=23)
+    with db.session() as session:
+        run = session.scalars(
+            select(Run).where(
+                Run.status == "active",
+                Run.started_at >= short_day.start,
+                Run.started_at < short_day.end,
+            )
+        ).first()
+        assert run is not None
+        finish = update(Run).where(Run.id == run.id).values(status="completed", finished_at=later)
+        session.execute(finish)
+    raw_later, mixed_later = both(later)
+    assert raw_later == mixed_later and raw_later != raw
+    services.clock = lambda: later
+    assert roll_up(services).built == (date(2026, 3, 29),)
+    assert both(later)[1] == raw_later
+
+
+def test_the_digest_from_rollups_is_the_digest_from_raw_records(db, tmp_path):
+    workspace_id = make_data(db, tmp_path)
+    services = Services(
+        settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: NOW
+    )
+    roll_up(services)
+    day = date(2026, 4, 2)
+    with db.session() as session:
+        result = digests.report(session, workspace_id=workspace_id, day=day, tz=BERLIN, now=NOW)
+        window = kpi_rollups.span(day - timedelta(days=13), day, BERLIN)
+        expected = digest_from_records(
+            day=day, tz=BERLIN, now=NOW,
+            sops=kpi_records.sop_infos(session, workspace_id=workspace_id),
+            runs=kpi_records.run_records(session, workspace_id=workspace_id, window=window,
+                                         now=NOW),
+            lookups=kpi_records.lookup_records(session, workspace_id=workspace_id,
+                                               window=window),
+        )  # fmt: skip
+    assert result.digest == expected
+    assert digest_text(result.digest) == digest_text(expected)
+    assert result.digest.week.total.adherence.outdated > 0
+    assert len(result.chart.days) == 14 and sum(result.chart.runs_started) > 0
+    assert result.empty is False
+    with db.session() as session:
+        rows = list(export_rows(session, workspace_id=workspace_id, tz=BERLIN,
+                                since=day - timedelta(days=6), until=day, now=NOW))  # fmt: skip
+    totals = [r for r in rows if r["sop"] == "*"]
+    assert len(totals) == 7
+    assert sum(int(r["runs_started"]) for r in totals) == expected.week.total.usage.runs_started
+
+
+@pytest.mark.parametrize("racers", [1, 4])
+def test_a_day_is_claimed_and_queued_once_however_many_schedulers_race(db, tmp_path, racers):
+    workspace_id = make_data(db, tmp_path, runs=60)
+    settings = Settings(database_url=db.url, manager_channel="C01OPSMGRS",
+                        digest_tz="Europe/Berlin")  # fmt: skip
+    replicas = [Database(db.url) for _ in range(racers)]
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def race(database: Database) -> None:
+        try:
+            services = Services(settings=settings, database=database, clock=lambda: NOW)
+            outcomes.append(send_digest(services, day=date(2026, 4, 2)))
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=race, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    for replica in replicas:
+        replica.dispose()
+    assert errors == []
+    assert sorted(outcomes) == ["sent"] + ["taken"] * (racers - 1)
+    with db.session() as session:
+        keys = session.scalars(select(OutboxMessage.key)).all()
+        assert keys == [f"digest:{workspace_id}:2026-04-02"]
+        row = store.digest_row(session, workspace_id=workspace_id, day=date(2026, 4, 2))
+        assert row.status == store.QUEUED and row.channel_id == "C01OPSMGRS"
+    services = Services(settings=settings, database=db, clock=lambda: NOW)
+    assert send_digest(services, day=date(2026, 4, 2)) == "taken"
+    assert send_digest(services, day=date(2026, 4, 2), force=True) == "sent"
+    with db.session() as session:
+        assert len(session.scalars(select(OutboxMessage.key)).all()) == 2
+
+
+def test_a_quiet_day_is_skipped_only_when_configured(db, tmp_path):
+    make_data(db, tmp_path, runs=10)
+    settings = Settings(database_url=db.url, manager_channel="C01OPSMGRS")
+    services = Services(settings=settings, database=db, clock=lambda: NOW)
+    assert send_digest(services, day=date(2025, 1, 1), skip_quiet=True) == "quiet"
+    assert send_digest(services, day=date(2025, 1, 2)) == "sent"  # not configured: sent
+
+
+def test_stale_sops_nudge_their_owner_once_per_review_period_until_confirmed(db, tmp_path):
+    workspace_id = make_data(db, tmp_path, runs=0)
+    render = lambda item: {"text": f"review {item.slug} ({item.period})"}  # noqa: E731
+    moments = [datetime(2026, 6, 27, tzinfo=UTC), datetime(2026, 6, 28, tzinfo=UTC),
+               datetime(2026, 9, 27, tzinfo=UTC)]  # fmt: skip
+    queued = []
+    for now in moments:
+        with db.session() as session:
+            items = sop_review.stale_sops(session, workspace_id=workspace_id, now=now)
+            sent = [
+                (i.slug, i.period)
+                for i in items
+                if sop_review.nudge(
+                    session,
+                    workspace_id=workspace_id,
+                    item=i,
+                    owner_id="U1",
+                    now=now,
+                    render=render,
+                )  # fmt: skip
+            ]
+            queued.append(sorted(sent))
+    # customer-inquiry (90 days) is stale since 2026-04-01; refund's v2 came on 2026-03-27.
+    assert queued[0] == [("customer-inquiry", 1), ("refund-request", 1)]
+    assert queued[1] == []
+    assert queued[2] == [("customer-inquiry", 2), ("new-hire-onboarding", 1),
+                         ("outsourced-work", 1), ("refund-request", 2)]  # fmt: skip
+    with db.session() as session:
+        record = session.scalars(select(SopRecord).where(SopRecord.slug == "refund-request")).one()
+        sop_review.confirm_review(session, record=record, user_id="U1", now=moments[2])
+    with db.session() as session:
+        later = moments[2] + timedelta(days=89)
+        found = sop_review.stale_sops(session, workspace_id=workspace_id, now=later)
+        slugs = [i.slug for i in found]
+        assert "refund-request" not in slugs and "customer-inquiry" in slugs
+        again = sop_review.stale_sops(session, workspace_id=workspace_id,
+                                      now=moments[2] + timedelta(days=91))  # fmt: skip
+        refund = next(i for i in again if i.slug == "refund-request")
+        assert (refund.reviewed, refund.period) == (True, 1)
