@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from bot.core.mrkdwn import escape
 from bot.playground.clock import next_time_of_day
 from bot.playground.render.text import unslack
 from bot.playground.state import people
@@ -48,10 +49,11 @@ def send(play: Playground, *, view: str, text: str, thread_ts: str | None = None
     channel = conversation(play, view)
     if not text.startswith("/"):
         # Slack clients escape these three before sending, so typed text can never ping anyone.
-        escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        play.driver.post_as_user(play.user, channel, escaped, thread_ts=thread_ts or None)
+        play.driver.post_as_user(play.user, channel, escape(text), thread_ts=thread_ts or None)
         return
     command, _, rest = text.partition(" ")
+    if command not in APP_COMMANDS:
+        command = escape(command)  # shown back in Slack's notice as text, never as markup
     if thread_ts:
         notice(play, channel, f"{command} is not supported in threads. Sorry!", thread_ts)
         return

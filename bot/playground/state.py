@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.playground import frames, preview
-from bot.playground.clock import next_time_of_day
 from bot.playground.frames import Row
 from bot.playground.render import Context, Names
 from bot.slacksim import seed
@@ -58,15 +57,22 @@ def visible(ws: Workspace, user_id: str) -> tuple[list[Channel], list[tuple[str,
 
 
 def message_row(ws: Workspace, message: Message) -> Row:
+    """A stored message with its author as Slack names them (an app by its bot's name)."""
     author_id = message.user or message.bot_id or ""
     person = ws.users.get(message.user or "")
+    body = api_message(ws, message)
     is_app = bool(message.bot_id) or bool(person and person.is_bot)
-    name = "sopbot" if is_app else (person.real_name if person else author_id)
+    if "bot_profile" in body:
+        name = body["bot_profile"]["name"]
+    elif person is not None:
+        name = person.display_name or person.real_name if person.is_bot else person.real_name
+    else:
+        name = author_id
     return Row(
         ts=message.ts,
         author_id=author_id,
         author=name,
-        body=api_message(ws, message),
+        body=body,
         is_app=is_app,
         edited=message.edited is not None,
         replies=len(message.reply_ts),
@@ -75,6 +81,7 @@ def message_row(ws: Workspace, message: Message) -> Row:
 
 
 def ephemeral_row(ws: Workspace, ephemeral: Ephemeral) -> Row:
+    """An ephemeral from the app, shown only to the person it was sent to."""
     return Row(
         ts=ephemeral.ts,
         author_id=ws.bot_user_id,
@@ -87,6 +94,7 @@ def ephemeral_row(ws: Workspace, ephemeral: Ephemeral) -> Row:
 
 
 def notice_row(notice: Notice) -> Row:
+    """A line from Slack itself, as Slackbot, shown only to its person."""
     body = {"text": notice.text}
     return Row(notice.ts, seed.SLACKBOT, "Slackbot", body, ephemeral=True)
 
@@ -142,7 +150,7 @@ def page_state(
             "sidebar": frames.sidebar(
                 channels=[(c.id, c.name, c.is_private) for c in channels], dms=dms, current=view
             ),
-            "clock": _clock(play, zone),
+            "clock": _clock(play),
             "modal": None,
             "thread": None,
         }
@@ -157,7 +165,7 @@ def page_state(
             state.update(title="sopbot", topic="", main=frames.home(home, ctx_home))
         else:
             channel = ws.channels.get(channel_id) if channel_id else None
-            title, topic = _heading(ws, channel, view)
+            title, topic = _heading(ws, channel, view, me.id)
             rows = _rows(play, channel_id, None) if channel_id else []
             empty = '<div class="empty">No messages yet. Try <code>/sop refund</code>.</div>'
             main = frames.message_list(rows, ctx, zone) if rows else empty
@@ -184,27 +192,22 @@ def _channel_of(play: Playground, view: str) -> str | None:
     return None if view == "preview" else view
 
 
-def _heading(ws: Workspace, channel: Channel | None, view: str) -> tuple[str, str]:
+def _heading(ws: Workspace, channel: Channel | None, view: str, me: str) -> tuple[str, str]:
+    """The conversation's title and topic as its header shows them to `me`."""
     if view == "app":
         return "sopbot", ""
     if channel is None:
         return "", ""
     if channel.is_im:
-        return ws.users[channel.im_user or ""].real_name, "Direct message"
+        other = next((m for m in channel.members if m != me), me)
+        return ws.users[other].real_name, "Direct message"
     return f"#{channel.name}", channel.purpose or channel.topic
 
 
-def _clock(play: Playground, zone: ZoneInfo) -> dict[str, Any]:
-    """The playground time in the viewer's zone and when the next digest is due."""
-    now = play.clock()
+def _clock(play: Playground) -> dict[str, Any]:
+    """The playground time (the page shows it ticking in the viewer's zone) and the digest time."""
     settings = play.settings
-    digest = next_time_of_day(
-        now, settings.digest_time.hour, settings.digest_time.minute, settings.zone
-    )
     return {
-        "epoch_ms": int(now.timestamp() * 1000),
-        "label": now.astimezone(zone).strftime("%a %-d %b, %H:%M"),
-        "zone": str(zone),
+        "epoch_ms": int(play.clock().timestamp() * 1000),
         "digest": f"{settings.digest_time.strftime('%H:%M')} {settings.digest_tz}",
-        "digest_in": int((digest - now).total_seconds()),
     }

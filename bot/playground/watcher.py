@@ -98,8 +98,10 @@ class SopWatcher:
             try:
                 self.poll()
             except Exception:
-                # A half-written file or a busy database must not stop the preview for good.
+                # A half-written file or a busy database must not stop the preview for good:
+                # forget what was seen, so the next poll tries again.
                 log.exception("playground: republishing %s failed", self.directory)
+                self._seen = {}
 
     def stop(self) -> None:
         self._stop.set()

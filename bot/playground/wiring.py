@@ -9,6 +9,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from slack_sdk.errors import SlackApiError
+
 from bot.cli.run_cmd import publish_on_start
 from bot.config import Settings
 from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
@@ -127,7 +129,10 @@ class Playground:
             o.slug for o in (report.new_revisions if report else []) if o.diff and o.diff.material
         }
         if material and not first:  # at start-up the scheduler's first training pass does it
-            assign_training(self.services, slugs=material)
+            try:
+                assign_training(self.services, slugs=material)
+            except (SlackApiError, OSError) as exc:
+                log.warning("training for %s not assigned now (%s)", ", ".join(material), exc)
         return report
 
     @property

@@ -10,10 +10,13 @@ import html
 import re
 
 import pytest
+import yaml
 
+from bot.playground.actions import APP_COMMANDS
 from bot.playground.wiring import Playground
 from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, OPS_MANAGERS, SAM, SUPPORT
+from tests.conftest import ROOT
 from tests.e2e.playground_fixtures import (  # noqa: F401 - fixtures are used by name
     PageClient,
     page,
@@ -98,9 +101,11 @@ def test_sop_refund_to_finish_in_a_thread(play: Playground, page: PageClient):
 
 def test_ephemerals_and_slacks_own_notices_show_only_to_their_person(page: PageClient):
     page.post("send", view=SUPPORT, text="/sop")
-    page.post("send", view=SUPPORT, text="/nope")
+    page.post("send", view=SUPPORT, text="/nope<@U01SAMLEAD>")
     maria = page.wait_state(
-        lambda s: "Find and follow an SOP" in s["main"] and "/nope is not a valid" in s["main"],
+        lambda s: (
+            "Find and follow an SOP" in s["main"] and "/nope&lt;@U01SAMLEAD&gt; is not" in s["main"]
+        ),
         what="help and a notice",
         view=SUPPORT,
     )
@@ -109,6 +114,12 @@ def test_ephemerals_and_slacks_own_notices_show_only_to_their_person(page: PageC
     sam = page.state(view=SUPPORT)
     assert sam["me"]["id"] == SAM and "Only visible to you" not in sam["main"]
     assert "Sam (manager)" in [p["label"] for p in sam["people"]]
+
+
+def test_the_commands_the_page_sends_to_the_app_are_the_manifests():
+    manifest = yaml.safe_load((ROOT / "deploy" / "slack-app-manifest.yml").read_text())
+    registered = {c["command"] for c in manifest["features"]["slash_commands"]}
+    assert registered == APP_COMMANDS
 
 
 def test_plain_messages_are_posted_as_slack_clients_post_them(play: Playground, page: PageClient):
