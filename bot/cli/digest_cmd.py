@@ -74,11 +74,11 @@ def run_digest(args: argparse.Namespace, settings: Settings) -> int:
     """Print the digest of a day, or claim and send it."""
     services = build_services(settings)
     try:
+        if args.force and not args.send:
+            raise UsageError("--force only goes with --send")
         day = args.date or _yesterday(services)
         if args.print:
             return _print(services, day)
-        if args.force and not args.send:
-            raise UsageError("--force only goes with --send")
         return _send(services, day, force=args.force)
     finally:
         services.database.dispose()

@@ -110,13 +110,20 @@ def send_digest(
 def tick(services: Services, *, client: WebClient | None = None) -> list[str]:
     """Send the digest once its time has come (within the grace after downtime); upload charts."""
     workspace_id, config = config_of(services)
-    done = []
+    done: list[str] = []
     now = services.clock()
+    if config.channel is None:
+        upload_charts(services, client=client)
+        return done
+    with services.database.session() as session:
+        installed = digests.installed_at(session, workspace_id=workspace_id)
     for posting_day in digest_config.posting_days(config, now):
         due = config.due_at(posting_day)
         day = posting_day - timedelta(days=1)
-        if now < due or posting_day.weekday() not in config.weekdays or config.channel is None:
+        if now < due or posting_day.weekday() not in config.weekdays:
             continue
+        if installed is None or installed > due:
+            continue  # nothing was published yet when it was due: not a missed digest
         if now >= due + digests.GRACE:
             with services.database.session() as session:
                 if store.digest_row(session, workspace_id=workspace_id, day=day) is None:

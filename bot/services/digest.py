@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.kpis import (
@@ -27,6 +28,7 @@ from bot.core.kpis import (
 )
 from bot.db import digest as store
 from bot.db import outbox
+from bot.db.models import Revision, SopRecord
 from bot.services import kpi_records as records
 from bot.services import kpi_rollups
 
@@ -154,6 +156,15 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         assignments=records.assignment_records(session, workspace_id=workspace_id),
         attempts=records.attempt_records(session, workspace_id=workspace_id),
         feedback=records.feedback_records(session, workspace_id=workspace_id),
+    )
+
+
+def installed_at(session: Session, *, workspace_id: int) -> datetime | None:
+    """When the first SOP was published: no digest before it was ever due, so none was missed."""
+    return session.scalar(
+        select(func.min(Revision.published_at))
+        .join(SopRecord, SopRecord.id == Revision.sop_id)
+        .where(SopRecord.workspace_id == workspace_id)
     )
 
 

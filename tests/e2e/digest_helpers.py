@@ -1,0 +1,101 @@
+"""Helpers for the digest end-to-end tests: a bot with digest settings, running its jobs."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.config import Settings
+from bot.jobs import digest as digest_jobs
+from bot.slack.app import build_app
+from bot.slack.authz import clear_cache
+from bot.slacksim import FakeSlack
+from bot.slacksim.seed import OPS_MANAGERS
+from bot.web import HttpServer, wsgi_app
+from bot.wiring import Services, build_services
+from tests.conftest import SAMPLE_SOPS
+from tests.e2e.conftest import SIGNING_SECRET, Bot, Clock, ReplayingDriver
+from tests.e2e.training_helpers import deliver, text_of
+
+MakeBot = Callable[..., Bot]
+
+
+@pytest.fixture
+def make_bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[MakeBot]:
+    """A factory for the real bot over HTTP whose clock starts at `start`.
+
+    The digest goes to #ops-managers at 09:00 Europe/Berlin unless told otherwise.
+    """
+    made: list[tuple[HttpServer, object, Services]] = []
+
+    def make(start: datetime, **changes: object) -> Bot:
+        clear_cache()  # who is a manager is cached per fake URL, and ports are reused
+        sops_dir = tmp_path / "sops"
+        shutil.copytree(SAMPLE_SOPS, sops_dir)
+        settings = Settings(
+            database_url=database_url,
+            sops_dir=sops_dir,
+            slack_bot_token=fake.token,
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=fake.api_url,
+            manager_channel=OPS_MANAGERS,
+            digest_tz="Europe/Berlin",
+        )
+        settings = replace(settings, **changes)
+        clock = Clock(start)
+        services = build_services(settings, clock=clock)
+        app = build_app(services)
+        server = HttpServer(
+            wsgi_app(app, services.database), host="127.0.0.1", port=0, loop_timeout=0.05
+        ).start()
+        made.append((server, app, services))
+        driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
+        bot = Bot(fake, driver, services, clock, sops_dir, server)
+        bot.publish()
+        return bot
+
+    yield make
+    for server, app, services in made:
+        server.stop()
+        app.sopbot_executor.shutdown(wait=True)  # type: ignore[attr-defined]
+        services.database.dispose()
+
+
+def set_clock(bot: Bot, moment: datetime) -> None:
+    """Move the bot's clock forward to `moment`."""
+    now = bot.clock()
+    assert moment >= now, "the clock only moves forward"
+    bot.clock.advance(seconds=(moment - now).total_seconds())
+
+
+def run_jobs(bot: Bot, services: Services | None = None) -> list[str]:
+    """One digest tick as the scheduler runs it, then the outbox, then the chart upload."""
+    services = services or bot.services
+    client = bot.fake.client()
+    done = digest_jobs.tick(services, client=client)
+    deliver(bot)
+    digest_jobs.tick(services, client=client)  # the chart goes up once the message is out
+    deliver(bot)
+    return done
+
+
+def digests_posted(bot: Bot) -> list[dict]:
+    """The digest messages in #ops-managers."""
+    return [m for m in bot.fake.messages(OPS_MANAGERS) if "Daily digest" in text_of(m)]
+
+
+def chart_replies(bot: Bot, digest: dict) -> list[dict]:
+    """Replies in the digest's thread that carry a file."""
+    return [m for m in bot.fake.thread(OPS_MANAGERS, digest["ts"])[1:] if m.get("files")]
+
+
+def latest_ephemeral(bot: Bot, user: str, seen: int) -> dict:
+    """The newest ephemeral for `user` once there are more than `seen`."""
+    return bot.fake.wait_for(
+        lambda: len(e := bot.fake.ephemerals(user)) > seen and e[-1], what="an answer"
+    )
