@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import signal
 import sys
 import tempfile
@@ -41,6 +42,9 @@ def play(settings: Settings, *, database_url: str | None = None) -> int:
     """Serve the playground on 127.0.0.1:PORT until SIGINT or SIGTERM."""
     from bot.playground.wiring import Playground
 
+    # The playground runs the scheduler's jobs itself and never starts APScheduler, whose
+    # "added tentatively" lines would only confuse.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="sopbot-play-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'playground.db'}"
         playground = Playground(settings, database_url=url)
