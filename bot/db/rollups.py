@@ -40,10 +40,9 @@ def counts_from_json(d: dict[str, Any]) -> Counts:
         runs_abandoned=d["runs_abandoned"],
         open_started_at=tuple(datetime.fromisoformat(t) for t in d["open_started_at"]),
         people=frozenset(d["people"]),
-        durations=tuple(float(x) for x in d["durations"]),
-        step_seconds=tuple(
-            (step, tuple(float(x) for x in seconds)) for step, seconds in d["step_seconds"]
-        ),
+        # JSON keeps a float a float (60.0 stays 60.0), so the lists are used as they come.
+        durations=tuple(d["durations"]),
+        step_seconds=tuple((step, tuple(seconds)) for step, seconds in d["step_seconds"]),
         stops=tuple((s, n) for s, n in d["stops"]),
         current_revision_runs=d["current_revision_runs"],
     )

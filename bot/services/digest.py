@@ -7,7 +7,8 @@ daily rollups; see bot/services/kpi_rollups.py for when they are exact.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from bisect import bisect_right
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -74,18 +75,36 @@ class DigestReport:
     empty: bool
 
 
-def coverage_at(assignments: list[AssignmentRecord], live: set[str], at: datetime) -> float | None:
-    """Training coverage over the live SOPs as it stood at `at` (their latest trained revision)."""
-    latest: dict[str, int] = {}
-    for a in assignments:
-        if a.sop in live and a.revision_published_at <= at and a.assigned_at <= at:
-            latest[a.sop] = max(latest.get(a.sop, 0), a.revision)
-    audience = passed = 0
-    for a in assignments:
-        if latest.get(a.sop) == a.revision and a.assigned_at <= at:
-            audience += 1
-            passed += a.passed_at is not None and a.passed_at <= at
-    return passed / audience if audience else None
+class CoverageHistory:
+    """Training coverage over the live SOPs as it stood at any moment.
+
+    At a moment, each SOP counts its latest revision that had people assigned by then: the
+    people assigned it by then are its audience, those who had passed it are trained.
+    """
+
+    def __init__(self, assignments: Iterable[AssignmentRecord], live: set[str]) -> None:
+        times: dict[tuple[str, int], tuple[list[datetime], list[datetime]]] = {}
+        for a in assignments:
+            if a.sop in live:
+                assigned, passed = times.setdefault((a.sop, a.revision), ([], []))
+                assigned.append(a.assigned_at)
+                if a.passed_at is not None:
+                    passed.append(a.passed_at)
+        self._by_sop: dict[str, list[tuple[int, list[datetime], list[datetime]]]] = {}
+        for (sop, revision), (assigned, passed) in sorted(times.items(), reverse=True):
+            self._by_sop.setdefault(sop, []).append((revision, sorted(assigned), sorted(passed)))
+
+    def at(self, moment: datetime) -> float | None:
+        """passed / audience at `moment`, weighted by audience as in the totals; None if none."""
+        audience = passed = 0
+        for revisions in self._by_sop.values():
+            for _, assigned, done in revisions:  # newest revision first
+                people = bisect_right(assigned, moment)
+                if people:
+                    audience += people
+                    passed += bisect_right(done, moment)
+                    break
+        return passed / audience if audience else None
 
 
 def report(
@@ -96,9 +115,10 @@ def report(
     rollups = kpi_rollups.daily(
         session, workspace_id=workspace_id, tz=tz, first=first, last=day, now=now
     )
+    week_start = day_window(day - timedelta(days=TREND_DAYS - 1), tz).start
     sops = records.sop_infos(session, workspace_id=workspace_id)
     assignments = records.assignment_records(session, workspace_id=workspace_id)
-    attempts = records.attempt_records(session, workspace_id=workspace_id)
+    attempts = records.attempt_records(session, workspace_id=workspace_id, since=week_start)
     feedback = records.feedback_records(session, workspace_id=workspace_id)
     between = kpi_rollups.tally_between
     digest = build_digest(
@@ -116,18 +136,23 @@ def report(
         feedback=feedback,
     )
     days = tuple(day - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))
-    per_day = {d: between(rollups, d, d).total() for d in days}
-    live = {s.slug for s in sops}
+    # Plain sums per day: merging whole Counts (people sets, sorted lists) is not needed here.
+    per_day = {d: [0, 0, 0] for d in days}  # runs started, runs completed, lookups
+    for r in rollups:
+        if r.day in per_day:
+            sums = per_day[r.day]
+            sums[0] += r.counts.runs_started
+            sums[1] += r.counts.runs_completed
+            sums[2] += r.counts.lookups
+    history = CoverageHistory(assignments, {s.slug for s in sops})
     chart = ChartSeries(
         days=days,
-        runs_started=tuple(per_day[d].runs_started for d in days),
-        runs_completed=tuple(per_day[d].runs_completed for d in days),
-        coverage=tuple(
-            coverage_at(assignments, live, min(now, day_window(d, tz).end)) for d in days
-        ),
+        runs_started=tuple(per_day[d][0] for d in days),
+        runs_completed=tuple(per_day[d][1] for d in days),
+        coverage=tuple(history.at(min(now, day_window(d, tz).end)) for d in days),
     )
     window = day_window(day, tz)
-    quiet = per_day[day].runs_started == 0 and per_day[day].lookups == 0
+    quiet = per_day[day][0] == 0 and per_day[day][2] == 0
     quiet = quiet and not any(a.started_at in window for a in attempts)
     quiet = quiet and not any(f.created_at in window for f in feedback)
     return DigestReport(digest, chart, quiet)
@@ -154,7 +179,9 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         ),
         sops=records.sop_infos(session, workspace_id=workspace_id),
         assignments=records.assignment_records(session, workspace_id=workspace_id),
-        attempts=records.attempt_records(session, workspace_id=workspace_id),
+        attempts=records.attempt_records(
+            session, workspace_id=workspace_id, since=window.start
+        ),
         feedback=records.feedback_records(session, workspace_id=workspace_id),
     )
 

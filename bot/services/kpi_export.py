@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from bot.core.kpis import Counts, median, nearest_rank
 from bot.services import kpi_records as records
 from bot.services import kpi_rollups
-from bot.services.digest import coverage_at
+from bot.services.digest import CoverageHistory
 
 TOTAL = "*"  # the sop column of a day's total row
 CHUNK_DAYS = 31  # days read at a time, so a long export never holds every record at once
@@ -72,6 +72,7 @@ def export_rows(
     """
     assignments = records.assignment_records(session, workspace_id=workspace_id)
     live = {s.slug for s in records.sop_infos(session, workspace_id=workspace_id)}
+    coverage = CoverageHistory(assignments, live)
     start = since
     while start <= until:
         end = min(until, start + timedelta(days=CHUNK_DAYS - 1))
@@ -88,6 +89,6 @@ def export_rows(
                 yield _row(day, slug, tally.of(slug), now)
             total = _row(day, TOTAL, tally.total(), now)
             end_of_day = min(now, kpi_rollups.span(day, day, tz).end)
-            total["training_coverage"] = _share(coverage_at(assignments, live, end_of_day))
+            total["training_coverage"] = _share(coverage.at(end_of_day))
             yield total
         start = end + timedelta(days=1)

@@ -8,8 +8,9 @@ Choices the maths leaves to us:
   nobody), so `SopInfo.current_revision` is that revision's number and `audience_size` the
   people assigned it: sopbot does not store the resolved audience, and everyone it resolved
   got an assignment.
-- Only finished quiz attempts count (an attempt still being answered is not a failure);
-  answers are tied to the SOP's quiz question with the same text, else numbered by position.
+- Only finished first attempts are read (quiz quality looks at nothing else; an attempt still
+  being answered is not a failure); answers are tied to the SOP's quiz question with the
+  same text, else numbered by position.
 - Withdrawn feedback is left out; `resolved_at` is when it was resolved or declined.
 - People appear by user ID (sopbot keeps no names).
 """
@@ -205,37 +206,50 @@ def sop_infos(session: Session, *, workspace_id: int) -> list[SopInfo]:
 
 def assignment_records(session: Session, *, workspace_id: int) -> list[AssignmentRecord]:
     """Every training assignment, with its revision's number and publication time."""
-    rows = session.execute(
+    # Plain rows on the connection and the small tables joined here: this is the biggest of
+    # the record sets the digest reads whole, and ORM row handling would double its cost.
+    revisions = {
+        revision_id: (number, published_at)
+        for revision_id, number, published_at in session.execute(
+            select(Revision.id, Revision.number, Revision.published_at)
+        )
+    }
+    slugs = dict(session.execute(select(SopRecord.id, SopRecord.slug)).all())
+    rows = session.connection().execute(
         select(
-            SopRecord.slug,
-            Revision.number,
-            Revision.published_at,
+            Assignment.sop_id,
+            Assignment.revision_id,
             Assignment.user_id,
             Assignment.assigned_at,
             Assignment.status,
             Assignment.passed_at,
-        )
-        .join(SopRecord, SopRecord.id == Assignment.sop_id)
-        .join(Revision, Revision.id == Assignment.revision_id)
-        .where(Assignment.workspace_id == workspace_id)
+        ).where(Assignment.workspace_id == workspace_id)
     )
-    return [
-        AssignmentRecord(
-            sop=slug,
-            revision=number,
-            user=user,
-            user_name=user,
-            assigned_at=assigned_at,
-            status=status,
-            passed_at=passed_at,
-            revision_published_at=published_at,
+    found = []
+    for sop_id, revision_id, user, assigned_at, status, passed_at in rows:
+        number, published_at = revisions[revision_id]
+        found.append(
+            AssignmentRecord(
+                slugs[sop_id], number, user, user, assigned_at, status, passed_at, published_at
+            )
         )
-        for slug, number, published_at, user, assigned_at, status, passed_at in rows
+    return found
+
+
+def attempt_records(
+    session: Session, *, workspace_id: int, since: datetime | None = None
+) -> list[AttemptRecord]:
+    """Finished first quiz attempts started at or after `since`, with their answers.
+
+    Quiz quality reads first attempts in its window only, so later ones are not loaded.
+    """
+    filters = [
+        Assignment.workspace_id == workspace_id,
+        QuizAttempt.number == 1,
+        QuizAttempt.status.in_((ATTEMPT_PASSED, ATTEMPT_FAILED)),
     ]
-
-
-def attempt_records(session: Session, *, workspace_id: int) -> list[AttemptRecord]:
-    """Every finished quiz attempt with its answers."""
+    if since is not None:
+        filters.append(QuizAttempt.started_at >= since)
     numbers: dict[tuple[int, str], int] = {
         (revision_id, text): number
         for revision_id, text, number in session.execute(
@@ -245,23 +259,32 @@ def attempt_records(session: Session, *, workspace_id: int) -> list[AttemptRecor
     answers: dict[int, list[tuple[int, bool]]] = defaultdict(list)
     for attempt_id, position, correct in session.execute(
         select(QuizAnswer.attempt_id, QuizAnswer.position, QuizAnswer.correct)
+        .join(QuizAttempt, QuizAttempt.id == QuizAnswer.attempt_id)
+        .join(Assignment, Assignment.id == QuizAttempt.assignment_id)
+        .where(*filters)
     ):
         answers[attempt_id].append((position, correct))
     rows = session.execute(
-        select(QuizAttempt, Assignment.revision_id, Assignment.user_id, SopRecord.slug)
+        select(
+            QuizAttempt.id,
+            QuizAttempt.number,
+            QuizAttempt.questions,
+            QuizAttempt.started_at,
+            QuizAttempt.status,
+            Assignment.revision_id,
+            Assignment.user_id,
+            SopRecord.slug,
+        )
         .join(Assignment, Assignment.id == QuizAttempt.assignment_id)
         .join(SopRecord, SopRecord.id == Assignment.sop_id)
-        .where(
-            Assignment.workspace_id == workspace_id,
-            QuizAttempt.status.in_((ATTEMPT_PASSED, ATTEMPT_FAILED)),
-        )
+        .where(*filters)
     )
     revision_numbers = dict(session.execute(select(Revision.id, Revision.number)).all())
     records = []
-    for attempt, revision_id, user, slug in rows:
-        asked = attempt.questions or []
+    for attempt_id, attempt_number, questions, started_at, status, revision_id, user, slug in rows:
+        asked = questions or []
         given = []
-        for position, correct in sorted(answers.get(attempt.id, [])):
+        for position, correct in sorted(answers.get(attempt_id, [])):
             question = asked[position] if position < len(asked) else {}
             number = numbers.get((revision_id, question.get("text", "")), position + 1)
             given.append(AnswerRecord(number, question.get("step"), bool(correct)))
@@ -270,9 +293,9 @@ def attempt_records(session: Session, *, workspace_id: int) -> list[AttemptRecor
                 sop=slug,
                 revision=revision_numbers[revision_id],
                 user=user,
-                attempt_number=attempt.number,
-                started_at=attempt.started_at,
-                passed=attempt.status == ATTEMPT_PASSED,
+                attempt_number=attempt_number,
+                started_at=started_at,
+                passed=status == ATTEMPT_PASSED,
                 answers=tuple(given),
             )
         )
