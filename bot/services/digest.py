@@ -179,9 +179,7 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         ),
         sops=records.sop_infos(session, workspace_id=workspace_id),
         assignments=records.assignment_records(session, workspace_id=workspace_id),
-        attempts=records.attempt_records(
-            session, workspace_id=workspace_id, since=window.start
-        ),
+        attempts=records.attempt_records(session, workspace_id=workspace_id, since=window.start),
         feedback=records.feedback_records(session, workspace_id=workspace_id),
     )
 
