@@ -113,7 +113,7 @@ class Dispatcher:
     # -- one row ----------------------------------------------------------------------------
 
     def _process(self, attempt: Attempt) -> bool:
-        """Deliver one claimed row; False when it went back to the queue untried."""
+        """Deliver one claimed row; False when it was not tried (over budget, or lease lost)."""
         row = attempt.row
         with self.database.session() as session:
             now = self.clock()
