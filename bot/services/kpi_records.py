@@ -34,8 +34,6 @@ from bot.core.kpis import (
     SopInfo,
     Window,
 )
-from bot.core.model import Sop
-from bot.db import sops as repo
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, QuizQuestion, Revision, Run, RunVisit, SopRecord
 from bot.db.training import ATTEMPT_FAILED, ATTEMPT_PASSED, Assignment, QuizAnswer, QuizAttempt
@@ -181,23 +179,35 @@ def sop_infos(session: Session, *, workspace_id: int) -> list[SopInfo]:
             .group_by(Assignment.revision_id)
         ).all()
     )
+    rows = session.execute(
+        select(
+            SopRecord.id,
+            SopRecord.slug,
+            SopRecord.title,
+            SopRecord.last_reviewed_at,
+            Revision.id,
+            Revision.number,
+            Revision.published_at,
+            Revision.content,
+        )
+        .join(Revision, Revision.id == SopRecord.current_revision_id)
+        .where(SopRecord.workspace_id == workspace_id, SopRecord.retired_at.is_(None))
+        .order_by(SopRecord.title)
+    )
     infos = []
-    for record in repo.list_sops(session, workspace_id=workspace_id):
-        revision = record.current_revision
-        if revision is None:
-            continue
-        sop = Sop.from_dict(revision.content)
-        trained_on = material.get(record.id, (revision.id, revision.number))
+    for sop_id, slug, title, reviewed, revision_id, number, published, content in rows:
+        # The stored content is Sop.to_dict(); only these fields are needed, so no full parse.
+        trained_on = material.get(sop_id, (revision_id, number))
         infos.append(
             SopInfo(
-                slug=record.slug,
-                title=record.title,
-                tags=sop.tags,
-                review_every_days=sop.review_every_days,
-                last_revision_at=revision.published_at,
-                last_reviewed_at=record.last_reviewed_at,
+                slug=slug,
+                title=title,
+                tags=tuple(content.get("tags", ())),
+                review_every_days=content.get("review_every_days"),
+                last_revision_at=published,
+                last_reviewed_at=reviewed,
                 audience_size=audience.get(trained_on[0], 0),
-                step_titles=tuple(s.title for s in sop.steps),
+                step_titles=tuple(s["title"] for s in content["steps"]),
                 current_revision=trained_on[1],
             )
         )
@@ -226,7 +236,7 @@ def assignment_records(session: Session, *, workspace_id: int) -> list[Assignmen
         ).where(Assignment.workspace_id == workspace_id)
     )
     found = []
-    for sop_id, revision_id, user, assigned_at, status, passed_at in rows:
+    for sop_id, revision_id, user, assigned_at, status, passed_at in rows.all():
         number, published_at = revisions[revision_id]
         found.append(
             AssignmentRecord(
