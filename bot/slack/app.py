@@ -14,7 +14,7 @@ from slack_sdk.webhook import WebhookClient
 
 from bot.db.events import claim_event
 from bot.slack import listeners
-from bot.slack.blocks.lookup import plain_notice
+from bot.slack.after_ack import AfterAck, Workers, error_notice
 from bot.slack.runner import Runner
 from bot.wiring import Services
 
@@ -63,15 +63,12 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
             (r.get("response_url") for r in body.get("response_urls", [])), None
         )
         if response_url:
-            message = plain_notice(
-                f"Something went wrong on our side (error {error_id}). "
-                "Please try again; if it keeps happening, tell your admin."
-            )
             WebhookClient(response_url).send_dict(
-                {**message, "response_type": "ephemeral", "replace_original": False}
+                {**error_notice(error_id), "response_type": "ephemeral", "replace_original": False}
             )
 
-    listeners.register(app, services, Runner(services=services, client=client))
+    after_ack = AfterAck()
+    listeners.register(app, services, Runner(services=services, client=client, later=after_ack))
     # Kept so a shutdown (and each test) can wait for work still running after its ack.
-    app.sopbot_executor = executor  # type: ignore[attr-defined]
+    app.sopbot_executor = Workers(executor, after_ack)  # type: ignore[attr-defined]
     return app

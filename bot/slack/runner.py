@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.mrkdwn import escape
 from bot.services import runs
 from bot.services.runs import Move, RunState
+from bot.slack.after_ack import AfterAck
 from bot.slack.blocks import lookup as lookup_blocks
 from bot.slack.blocks import runs as run_blocks
 from bot.wiring import Services
@@ -35,9 +36,16 @@ def reply(respond: Respond, message: dict, *, replace: bool = False) -> None:
 class Runner:
     """Carries out one run button or command for one person."""
 
-    def __init__(self, *, services: Services, client: WebClient) -> None:
+    def __init__(
+        self, *, services: Services, client: WebClient, later: AfterAck | None = None
+    ) -> None:
         self.services = services
         self.client = client
+        self._later = later or AfterAck()
+
+    def later(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
+        """Do `work` after the ack, off bolt's listener threads (see bot/slack/after_ack.py)."""
+        self._later.submit(work, *args, **kwargs)
 
     def start(self, *, slug: str, user_id: str, channel_id: str, respond: Respond) -> None:
         """Start a run of the SOP's current revision, in the channel or else in a DM."""

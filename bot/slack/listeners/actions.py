@@ -35,23 +35,14 @@ def register(app: App, services: Services, runner: Runner) -> None:
     @app.action(Action.START_OVER)
     def start(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        user_id, slug = body["user"]["id"], action.get("value", "")
-        if action["action_id"] == Action.START_OVER:
-            with services.database.session() as session:
-                stale = [r for r in unfinished_runs(session, user_id=user_id) if r.slug == slug]
-            for old in stale:
-                runner.stop(
-                    run_id=old.run_id, user_id=user_id, respond=respond, reason="started over"
-                )
-        if body["container"].get("is_ephemeral") and respond.response_url:
-            respond({"delete_original": True})
-        runner.start(slug=slug, user_id=user_id, channel_id=_channel(body), respond=respond)
+        runner.later(start_sop, services, runner, body, action, respond=respond)
 
     @app.action(Action.STEP_DONE)
     def done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (visit_id := _number(action.get("value"))) is not None:
-            runner.done(
+            runner.later(
+                runner.done,
                 visit_id=visit_id,
                 user_id=body["user"]["id"],
                 respond=respond,
@@ -62,7 +53,8 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def back(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (visit_id := _number(action.get("value"))) is not None:
-            runner.back(
+            runner.later(
+                runner.back,
                 visit_id=visit_id,
                 user_id=body["user"]["id"],
                 respond=respond,
@@ -73,7 +65,8 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def stop(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (run_id := _number(action.get("value"))) is not None:
-            runner.stop(
+            runner.later(
+                runner.stop,
                 run_id=run_id,
                 user_id=body["user"]["id"],
                 respond=respond,
@@ -84,10 +77,30 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (run_id := _number(action.get("value"))) is not None:
-            runner.resume(run_id=run_id, user_id=body["user"]["id"], respond=respond)
+            runner.later(runner.resume, run_id=run_id, user_id=body["user"]["id"], respond=respond)
 
     @app.action(Action.RESTART_ON_NEW)
     def restart(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (run_id := _number(action.get("value"))) is not None:
-            runner.restart(run_id=run_id, user_id=body["user"]["id"], respond=respond)
+            runner.later(runner.restart, run_id=run_id, user_id=body["user"]["id"], respond=respond)
+
+
+def start_sop(
+    services: Services,
+    runner: Runner,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    *,
+    respond: Respond,
+) -> None:
+    """Start (or, for Start over, restart) the SOP named by the button."""
+    user_id, slug = body["user"]["id"], action.get("value", "")
+    if action["action_id"] == Action.START_OVER:
+        with services.database.session() as session:
+            stale = [r for r in unfinished_runs(session, user_id=user_id) if r.slug == slug]
+        for old in stale:
+            runner.stop(run_id=old.run_id, user_id=user_id, respond=respond, reason="started over")
+    if body["container"].get("is_ephemeral") and respond.response_url:
+        respond({"delete_original": True})
+    runner.start(slug=slug, user_id=user_id, channel_id=_channel(body), respond=respond)

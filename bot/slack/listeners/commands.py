@@ -27,30 +27,38 @@ def register(app: App, services: Services, runner: Runner) -> None:
         # Ack first and answer through response_url: no database or Slack call can make
         # Slack's 3-second window close on the person typing.
         ack()
-        text = " ".join(command.get("text", "").split())
-        user_id, channel_id = command["user_id"], command["channel_id"]
-        if text.lower() in HELP_WORDS:
-            reply(respond, help_message(services, user_id, command.get("channel_name")))
-        elif text.lower() == "list":
-            with services.database.session() as session:
-                entries = services.catalog.snapshot(session).entries
-            reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries]))
-        elif text.lower().split(" ")[0] == "training":
-            training_command(services, runner.client, text[9:], user_id, respond)
-        elif text.lower().split(" ")[0] == "kpis":
-            kpis_command(services, runner.client, text[5:], user_id, respond)
-        elif text.lower() == "config":
-            config_command(services, runner.client, user_id, command["trigger_id"], respond)
-        elif len(text) > MAX_QUERY:
-            reply(
-                respond,
-                blocks.plain_notice(
-                    f"That query is {len(text):,} characters long. Try a few words, "
-                    "like /sop refund, or /sop list to see every SOP."
-                ),
-            )
-        else:
-            search(services, runner, text, user_id, channel_id, respond)
+        runner.later(answer_sop, services, runner, command, respond=respond)
+
+
+def answer_sop(
+    services: Services, runner: Runner, command: dict[str, Any], *, respond: Respond
+) -> None:
+    """Route `/sop TEXT` to help, list, training, kpis, config or a search."""
+    text = " ".join(command.get("text", "").split())
+    user_id, channel_id = command["user_id"], command["channel_id"]
+    word = text.lower().split(" ")[0]
+    if text.lower() in HELP_WORDS:
+        reply(respond, help_message(services, user_id, command.get("channel_name")))
+    elif text.lower() == "list":
+        with services.database.session() as session:
+            entries = services.catalog.snapshot(session).entries
+        reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries]))
+    elif word == "training":
+        training_command(services, runner.client, text[9:], user_id, respond)
+    elif word == "kpis":
+        kpis_command(services, runner.client, text[5:], user_id, respond)
+    elif text.lower() == "config":
+        config_command(services, runner.client, user_id, command["trigger_id"], respond)
+    elif len(text) > MAX_QUERY:
+        reply(
+            respond,
+            blocks.plain_notice(
+                f"That query is {len(text):,} characters long. Try a few words, "
+                "like /sop refund, or /sop list to see every SOP."
+            ),
+        )
+    else:
+        search(services, runner, text, user_id, channel_id, respond)
 
 
 def help_message(services: Services, user_id: str, channel_name: str | None) -> dict:
