@@ -30,8 +30,22 @@ def counts_to_json(c: Counts) -> dict[str, Any]:
     }
 
 
-def counts_from_json(d: dict[str, Any]) -> Counts:
-    """The Counts `counts_to_json` stored (already in canonical, sorted form)."""
+def counts_from_json(d: dict[str, Any], *, light: bool = False) -> Counts:
+    """The Counts `counts_to_json` stored (already in canonical, sorted form).
+
+    `light` leaves out the per-query, per-step and per-run lists: enough for a trend's
+    previous window, which needs only usage and completion.
+    """
+    if light:
+        return Counts(
+            lookups=d["lookups"],
+            runs_started=d["runs_started"],
+            runs_completed=d["runs_completed"],
+            runs_abandoned=d["runs_abandoned"],
+            open_started_at=tuple(datetime.fromisoformat(t) for t in d["open_started_at"]),
+            people=frozenset(d["people"]),
+            current_revision_runs=d["current_revision_runs"],
+        )
     return Counts(
         lookups=d["lookups"],
         misses=tuple((q, n) for q, n in d["misses"]),
@@ -62,9 +76,14 @@ def rollup_days(
 
 
 def read_rollups(
-    session: Session, *, workspace_id: int, tz: str, days: list[date]
+    session: Session,
+    *,
+    workspace_id: int,
+    tz: str,
+    days: list[date],
+    light_before: date | None = None,
 ) -> list[DailyRollup]:
-    """The stored rollups of `days`."""
+    """The stored rollups of `days`; light ones (see counts_from_json) before `light_before`."""
     if not days:
         return []
     query = select(KpiRollup.day, KpiRollup.sop, KpiRollup.counts).where(
@@ -74,8 +93,9 @@ def read_rollups(
         KpiRollup.day <= max(days),
     )
     wanted = set(days)
+    light = light_before or date.min
     return [
-        DailyRollup(day, sop or None, counts_from_json(counts))
+        DailyRollup(day, sop or None, counts_from_json(counts, light=day < light))
         for day, sop, counts in session.execute(query)
         if day in wanted
     ]

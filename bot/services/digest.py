@@ -113,7 +113,13 @@ def report(
     """The digest of local `day` at `now`."""
     first = day - timedelta(days=max(CHART_DAYS, 2 * TREND_DAYS) - 1)
     rollups = kpi_rollups.daily(
-        session, workspace_id=workspace_id, tz=tz, first=first, last=day, now=now
+        session,
+        workspace_id=workspace_id,
+        tz=tz,
+        first=first,
+        last=day,
+        now=now,
+        light_before=day - timedelta(days=TREND_DAYS - 1),
     )
     week_start = day_window(day - timedelta(days=TREND_DAYS - 1), tz).start
     sops = records.sop_infos(session, workspace_id=workspace_id)
@@ -169,6 +175,7 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         first=today - timedelta(days=2 * days - 1),
         last=today,
         now=now,
+        light_before=today - timedelta(days=days - 1),
     )
     return compute_kpis(
         window=window,

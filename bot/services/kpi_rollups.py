@@ -108,8 +108,13 @@ def daily(
     first: date,
     last: date,
     now: datetime,
+    light_before: date | None = None,
 ) -> list[DailyRollup]:
-    """Rollups of every day from `first` to `last`: stored where exact, raw elsewhere."""
+    """Rollups of every day from `first` to `last`: stored where exact, raw elsewhere.
+
+    Stored days before `light_before` come without their per-run lists (a trend's previous
+    window needs only usage and completion), which halves the work of reading them.
+    """
     today = local_day(now, tz)
     markers = store.rollup_days(
         session, workspace_id=workspace_id, tz=str(tz), first=first, last=last
@@ -119,7 +124,11 @@ def daily(
         session, workspace_id=workspace_id, tz=tz, markers=usable
     )
     found = store.read_rollups(
-        session, workspace_id=workspace_id, tz=str(tz), days=sorted(usable_days)
+        session,
+        workspace_id=workspace_id,
+        tz=str(tz),
+        days=sorted(usable_days),
+        light_before=light_before,
     )
     missing = [d for d in _days(first, last) if d not in usable_days]
     # Consecutive missing days are read in one query (typically: today, or all on a new install).
