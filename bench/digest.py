@@ -1,0 +1,302 @@
+"""How fast the daily digest is as the event log grows: from raw records versus from rollups.
+
+    .venv/bin/python bench/digest.py [--sizes 100000 1000000] [--people 2000] [--sops 300]
+                                     [--days 30] [--database-url postgresql+psycopg://...]
+
+For each size (events in the log) and each database (SQLite always; PostgreSQL too with
+--database-url), it publishes --sops synthetic SOPs, bulk-inserts runs with their step
+visits, their events (run_started, step_done, run_completed / run_abandoned) and /sop
+lookups (hits and misses) spread over the last --days days for --people people, plus
+training assignments, quiz attempts and feedback, and then times:
+
+- raw: yesterday's digest computed from the raw records (no rollups exist yet);
+- one day: rolling up one finished day;
+- all days: the first rollup pass over every finished day;
+- rollups: the same digest once the days are rolled up (the daily job's case);
+- /sop kpis 30d from rollups plus today's raw records.
+
+It checks that both digests are equal and prints one line per run and the raw/rollups ratio.
+A measurement, not a test: it exits 0 whatever it finds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import create_engine, func, select, text
+
+from bot.core.kpis import local_day
+from bot.db import migrate
+from bot.db.models import Event, Run, RunVisit, SopRecord
+from bot.db.session import Database
+from bot.db.sops import default_workspace
+from bot.db.training import Assignment, QuizAnswer, QuizAttempt
+from bot.services import digest as digests
+from bot.services import kpi_rollups
+from bot.services.publish import publish_directory
+
+TZ = ZoneInfo("Europe/Berlin")
+NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Berlin: digest time
+BATCH = 20_000
+CHUNK = 250_000  # events generated before they are written
+EVENTS_PER_RUN = 7.5  # ~1 start + ~4.5 steps done + 1 end, plus ~1 lookup
+WORDS = ("refund", "invoice", "onboard", "deploy", "incident", "vendor", "payroll", "access",
+         "laptop", "escalate", "audit", "backup", "contract", "shipping", "return")  # fmt: skip
+
+
+@contextmanager
+def fresh_database(url: str | None, workdir: Path) -> Iterator[str]:
+    """A SQLite file in `workdir`, or a throwaway schema on the PostgreSQL at `url`."""
+    if not url:
+        yield f"sqlite:///{workdir / f'digest-{uuid.uuid4().hex[:6]}.db'}"
+        return
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    try:
+        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def write_sops(directory: Path, count: int, rng: random.Random) -> None:
+    """`count` SOP files with 4-8 steps, a 2-question quiz and a 90-day review period."""
+    for n in range(count):
+        a, b = rng.sample(WORDS, 2)
+        steps = "\n".join(f"### Step {s} of {a}\nDo part {s}.\n" for s in range(rng.randint(4, 8)))
+        directory.joinpath(f"sop-{n:03d}.md").write_text(
+            f"---\nid: sop-{n:03d}\nowner: U{n:08d}\ntags: [{a}, {b}]\nreview_every: 90d\n---\n"
+            f"# {a.title()} {b} procedure {n}\n\n## Steps\n{steps}\n## Quiz\n"
+            "1. First? (step 1)\n   - [x] yes\n   - [ ] no\n"
+            "2. Second? (step 2)\n   - [ ] no\n   - [x] yes\n"
+        )
+
+
+def insert(database: Database, table, rows: list[dict]) -> None:
+    """Bulk insert in batches with executemany (one transaction per batch)."""
+    for start in range(0, len(rows), BATCH):
+        with database.engine.begin() as conn:
+            conn.execute(table.__table__.insert(), rows[start : start + BATCH])
+
+
+def populate(database: Database, *, events: int, people: int, sops: int, days: int) -> dict:
+    """Synthetic SOPs, runs, visits, events, training and feedback; counts of what was made."""
+    rng = random.Random(events)
+    with tempfile.TemporaryDirectory() as folder:
+        write_sops(Path(folder), sops, rng)
+        with database.session() as session:
+            report = publish_directory(
+                session, directory=Path(folder), now=NOW - timedelta(days=120)
+            )
+            assert not report.errors, report.errors[:3]
+    with database.session() as session:
+        workspace_id = default_workspace(session).id
+        catalog = [
+            (s.id, s.current_revision_id, len(s.current_revision.content["steps"]))
+            for s in session.scalars(select(SopRecord))
+        ]
+    users = [f"U{n:08d}" for n in range(people)]
+    runs, visits, log = [], [], []
+    run_id = visit_id = logged = 0
+    span = days * 86400
+
+    def flush() -> int:
+        # In chunks, so 5 million events never sit in memory at once; runs go first (FKs).
+        for row in log:
+            row.setdefault("step_number", None)
+        insert(database, Run, runs)
+        insert(database, RunVisit, visits)
+        insert(database, Event, log)
+        written = len(log)
+        runs.clear()
+        visits.clear()
+        log.clear()
+        return written
+
+    while logged + len(log) < events:
+        if len(log) >= CHUNK:
+            logged += flush()
+        sop_id, revision_id, steps = rng.choice(catalog)
+        user = rng.choice(users)
+        started = NOW - timedelta(seconds=rng.randrange(span))
+        roll = rng.random()
+        status = "completed" if roll < 0.7 else "abandoned" if roll < 0.92 else "active"
+        reached = steps if status == "completed" else rng.randint(1, steps)
+        run_id += 1
+        base = dict(workspace_id=workspace_id, user_id=user, sop_id=sop_id, revision_id=revision_id,
+                    run_id=run_id, data={})  # fmt: skip
+        kind = "lookup" if rng.random() < 0.8 else "lookup_miss"
+        query = " ".join(rng.sample(WORDS, 2)) if kind == "lookup_miss" else "x"
+        log.append(dict(base, at=started - timedelta(seconds=2), kind=kind, run_id=None,
+                        revision_id=None, sop_id=sop_id if kind == "lookup" else None,
+                        data={"query": query, "result": "start"}))  # fmt: skip
+        log.append(dict(base, at=started, kind="run_started", step_number=1))
+        at = started
+        for step in range(1, reached + 1):
+            took = timedelta(seconds=rng.lognormvariate(4.5, 0.8))
+            done = step < reached or status == "completed"
+            visit_id += 1
+            visits.append(dict(id=visit_id, run_id=run_id, step_number=step, started_at=at,
+                               finished_at=at + took if done or status == "abandoned" else None,
+                               outcome="done" if done else None))  # fmt: skip
+            at += took
+            if done:
+                log.append(dict(base, at=at, kind="step_done", step_number=step,
+                                data={"seconds": took.total_seconds()}))  # fmt: skip
+        if status != "active":
+            log.append(dict(base, at=at, kind=f"run_{status}", step_number=reached))
+        runs.append(dict(id=run_id, workspace_id=workspace_id, sop_id=sop_id,
+                         revision_id=revision_id, user_id=user, channel_id="C0BENCH",
+                         status=status, current_step=reached, started_at=started,
+                         finished_at=at if status != "active" else None))  # fmt: skip
+    logged += flush()
+    training = populate_training(database, workspace_id, catalog, users, rng)
+    return {"runs": run_id, "visits": visit_id, "events": logged, **training}
+
+
+def populate_training(database, workspace_id, catalog, users, rng) -> dict[str, int]:
+    """20-150 people assigned each SOP, 70% passed (one attempt, two answers each)."""
+    assignments, attempts, answers = [], [], []
+    for sop_id, revision_id, _ in catalog:
+        for user in rng.sample(users, rng.randint(20, 150)):
+            passed = rng.random() < 0.7
+            assigned = NOW - timedelta(days=100)
+            passed_at = assigned + timedelta(days=rng.randint(1, 20)) if passed else None
+            assignments.append(dict(id=len(assignments) + 1, workspace_id=workspace_id,
+                sop_id=sop_id, revision_id=revision_id, user_id=user,
+                status="current" if passed else "pending", assigned_at=assigned,
+                reminders_sent=0, attempts=1 if passed else 0, passed_at=passed_at))  # fmt: skip
+            if passed:
+                attempt_id = len(attempts) + 1
+                questions = [{"text": "First?", "options": ["yes", "no"], "correct": [0],
+                              "explanation": "", "step": 1},
+                             {"text": "Second?", "options": ["no", "yes"], "correct": [1],
+                              "explanation": "", "step": 2}]  # fmt: skip
+                attempts.append(dict(id=attempt_id, assignment_id=len(assignments), number=1,
+                    seed=1, questions=questions, position=2, correct=2, status="passed",
+                    score=100, started_at=assigned + timedelta(days=1)))  # fmt: skip
+                for position in (0, 1):
+                    answers.append(dict(attempt_id=attempt_id, position=position, chosen=[0],
+                                        correct=True, answered_at=assigned))  # fmt: skip
+    insert(database, Assignment, assignments)
+    insert(database, QuizAttempt, attempts)
+    insert(database, QuizAnswer, answers)
+    return {"assignments": len(assignments), "attempts": len(attempts)}
+
+
+def timed(function, *args, **kwargs):
+    started = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - started, result
+
+
+def best_of(runs: int, function) -> tuple[float, float, object]:
+    """The fastest of `runs` calls: (wall seconds, this process's CPU seconds, result)."""
+    best = None
+    for _ in range(runs):
+        cpu = time.process_time()
+        wall, result = timed(function)
+        cpu = time.process_time() - cpu
+        if best is None or wall < best[0]:
+            best = (wall, cpu, result)
+    assert best is not None
+    return best
+
+
+def measure(url: str, *, events: int, people: int, sops: int, days: int) -> dict:
+    """Populate a fresh database and time the digest both ways."""
+    database = Database(url)
+    migrate.upgrade(database.engine)
+    insert_s, made = timed(populate, database, events=events, people=people, sops=sops, days=days)
+    if database.dialect == "postgresql":
+        with database.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+    with database.session() as session:
+        workspace_id = default_workspace(session).id
+    yesterday = local_day(NOW, TZ) - timedelta(days=1)
+
+    def digest():
+        with database.session() as session:
+            return digests.report(session, workspace_id=workspace_id, day=yesterday, tz=TZ, now=NOW)
+
+    raw_s, raw_cpu, raw = best_of(3, digest)
+    with database.session() as session:
+        one_day_s, _ = timed(kpi_rollups.roll_up_day, session, workspace_id=workspace_id,
+                             tz=TZ, day=yesterday - timedelta(days=3), now=NOW)  # fmt: skip
+
+    def roll_all() -> int:
+        with database.session() as session:
+            days_left = kpi_rollups.days_to_roll(session, workspace_id=workspace_id, tz=TZ, now=NOW)
+        for day in days_left:
+            with database.session() as session:
+                kpi_rollups.roll_up_day(session, workspace_id=workspace_id, tz=TZ, day=day, now=NOW)
+        return len(days_left)
+
+    all_s, rolled = timed(roll_all)
+    rolled_s, rolled_cpu, rolled_up = best_of(3, digest)
+    assert rolled_up.digest == raw.digest, "the digest from rollups differs from the raw one"
+
+    def kpis_30d():
+        with database.session() as session:
+            return digests.kpis(session, workspace_id=workspace_id, tz=TZ, days=30, now=NOW)
+
+    kpis_s, _ = timed(kpis_30d)
+    with database.session() as session:
+        total_events = session.scalar(select(func.count(Event.id)))
+    database.dispose()
+    return dict(made, events=total_events, insert_s=insert_s, raw_s=raw_s, raw_cpu=raw_cpu,
+                one_day_s=one_day_s, all_s=all_s, rolled_days=rolled, rollups_s=rolled_s,
+                rollups_cpu=rolled_cpu, kpis_s=kpis_s)  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--people", type=int, default=2000)
+    parser.add_argument("--sops", type=int, default=300)
+    parser.add_argument("--days", type=int, default=30, help="history the events spread over")
+    parser.add_argument("--database-url", help="PostgreSQL server to measure as well")
+    args = parser.parse_args()
+    # SIGTERM ends the run through the `finally` blocks, so a PostgreSQL schema is dropped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
+    print(f"{args.people} people, {args.sops} SOPs, {args.days} days of history;"
+          f" {os.cpu_count()} CPUs, load average {load}")  # fmt: skip
+    print("seconds; digests are the best of 3 runs, wall time (CPU time of this process)")
+    header = ("db", "events", "runs", "insert", "raw digest", "roll 1 day", "roll all",
+              "digest (rollups)", "kpis 30d", "raw/rollups")  # fmt: skip
+    print(" | ".join(header))
+    with tempfile.TemporaryDirectory() as folder:
+        for size in args.sizes:
+            for server in [None, args.database_url] if args.database_url else [None]:
+                with fresh_database(server, Path(folder)) as url:
+                    r = measure(url, events=size, people=args.people, sops=args.sops,
+                                days=args.days)  # fmt: skip
+                name = "postgresql" if server else "sqlite"
+                line = (
+                    f"{name} | {r['events']:,} | {r['runs']:,} | {r['insert_s']:.1f}"
+                    f" | {r['raw_s']:.3f} ({r['raw_cpu']:.3f}) | {r['one_day_s']:.3f}"
+                    f" | {r['all_s']:.1f} ({r['rolled_days']} days)"
+                    f" | {r['rollups_s']:.3f} ({r['rollups_cpu']:.3f})"
+                    f" | {r['kpis_s']:.3f} | {r['raw_s'] / r['rollups_s']:.1f}x"
+                )
+                print(line, flush=True)
+
+
+if __name__ == "__main__":
+    main()
