@@ -37,6 +37,10 @@ def register(app: App, services: Services, runner: Runner) -> None:
     @app.command("/feedback")
     def feedback_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
+        runner.later(answer_feedback, command, respond=respond)
+
+    def answer_feedback(command: dict[str, Any], *, respond: Respond) -> None:
+        """Route `/feedback TEXT` to help, the list, the form or the one-line path."""
         text, user_id = command.get("text", "").strip(), command["user_id"]
         first, _, rest = text.partition(" ")
         if first.lower() in HELP_WORDS:
@@ -59,7 +63,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
         ack()
         slug = (action.get("selected_option") or {}).get("value")
         if slug and body.get("view"):
-            desk.switch_sop(view=body["view"], slug=slug)
+            runner.later(desk.switch_sop, view=body["view"], slug=slug)
 
     @app.view(View.FEEDBACK)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
@@ -72,13 +76,17 @@ def register(app: App, services: Services, runner: Runner) -> None:
         run, _, step = str(action.get("value", "")).partition(":")
         run_id, step_number = _number(run), _number(step)
         if run_id is not None and step_number is not None:
-            desk.from_run(run_id=run_id, step=step_number, trigger_id=body["trigger_id"])
+            runner.later(
+                desk.from_run, run_id=run_id, step=step_number, trigger_id=body["trigger_id"]
+            )
 
     @app.action(Action.FEEDBACK_UNDO)
     def undo(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (feedback_id := _number(action.get("value"))) is not None:
-            desk.undo(feedback_id=feedback_id, user_id=body["user"]["id"], respond=respond)
+            runner.later(
+                desk.undo, feedback_id=feedback_id, user_id=body["user"]["id"], respond=respond
+            )
 
     @app.action(Action.FEEDBACK_ACKNOWLEDGE)
     @app.action(Action.FEEDBACK_RESOLVE)
@@ -86,7 +94,8 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def handle(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (feedback_id := _number(action.get("value"))) is not None:
-            inbox.press(
+            runner.later(
+                inbox.press,
                 feedback_id=feedback_id,
                 user_id=body["user"]["id"],
                 status=STATUS_OF[Action(action["action_id"])],

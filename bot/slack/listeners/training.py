@@ -51,7 +51,8 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def start(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (ids := _ints(action.get("value"), 1)) is not None:
-            trainer.start(
+            runner.later(
+                trainer.start,
                 assignment_id=ids[0],
                 user_id=body["user"]["id"],
                 respond=respond,
@@ -63,7 +64,8 @@ def register(app: App, services: Services, runner: Runner) -> None:
         ack()
         if (ids := _ints(action.get("value"), 3)) is not None:
             attempt_id, position, option = ids
-            trainer.answer(
+            runner.later(
+                trainer.answer,
                 attempt_id=attempt_id,
                 position=position,
                 chosen=[option],
@@ -77,7 +79,8 @@ def register(app: App, services: Services, runner: Runner) -> None:
         ack()
         if (ids := _ints(action.get("value"), 2)) is not None:
             attempt_id, position = ids
-            trainer.answer(
+            runner.later(
+                trainer.answer,
                 attempt_id=attempt_id,
                 position=position,
                 chosen=_ticked(body, attempt_id, position),
@@ -94,15 +97,23 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def retry(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (ids := _ints(action.get("value"), 1)) is not None:
-            trainer.retry(
-                attempt_id=ids[0], user_id=body["user"]["id"], respond=respond, where=_where(body)
+            runner.later(
+                trainer.retry,
+                attempt_id=ids[0],
+                user_id=body["user"]["id"],
+                respond=respond,
+                where=_where(body),
             )
 
     @app.action(Action.WALK_THROUGH)
     def walk(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        runner.start(
-            slug=action.get("value", ""), user_id=body["user"]["id"], channel_id="", respond=respond
+        runner.later(
+            runner.start,
+            slug=action.get("value", ""),
+            user_id=body["user"]["id"],
+            channel_id="",
+            respond=respond,
         )
 
 
