@@ -22,7 +22,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from bot.db.models import Base, BigId, Revision, SopRecord, UtcDateTime
-from bot.db.outbox import PENDING, OutboxMessage, dialect_insert
+from bot.db.outbox import dialect_insert
 
 OPEN, ACKNOWLEDGED, RESOLVED, WONT_FIX, WITHDRAWN = (
     "open",
@@ -150,25 +150,3 @@ def routes_of(session: Session, *, feedback_id: int) -> list[FeedbackRoute]:
     """The messages an item was routed to, in routing order."""
     query = select(FeedbackRoute).where(FeedbackRoute.feedback_id == feedback_id)
     return list(session.scalars(query.order_by(FeedbackRoute.id)))
-
-
-def cancel_unsent(session: Session, *, keys: list[str]) -> set[str]:
-    """Delete outbox rows no dispatcher has tried yet; return the keys that were cancelled."""
-    if not keys:
-        return set()
-    # Never tried and not leased means it cannot be in Slack nor on its way there.
-    untried = select(OutboxMessage.key).where(
-        OutboxMessage.key.in_(keys),
-        OutboxMessage.state == PENDING,
-        OutboxMessage.attempts == 0,
-        OutboxMessage.lease_owner.is_(None),
-    )
-    cancelled = set(session.scalars(untried))
-    if cancelled:
-        session.execute(
-            delete(OutboxMessage)
-            .where(OutboxMessage.key.in_(cancelled), OutboxMessage.attempts == 0)
-            .where(OutboxMessage.lease_owner.is_(None))
-            .execution_options(synchronize_session=False)
-        )
-    return cancelled

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    delete,
     func,
     or_,
     select,
@@ -367,3 +368,25 @@ def requeue_failed(session: Session, *, now: datetime, key: str | None = None) -
         )
     )
     return result.rowcount
+
+
+def cancel_unsent(session: Session, *, keys: list[str]) -> set[str]:
+    """Delete outbox rows no dispatcher has tried yet; return the keys that were cancelled."""
+    if not keys:
+        return set()
+    # Never tried and not leased means it cannot be in Slack nor on its way there.
+    untried = select(OutboxMessage.key).where(
+        OutboxMessage.key.in_(keys),
+        OutboxMessage.state == PENDING,
+        OutboxMessage.attempts == 0,
+        OutboxMessage.lease_owner.is_(None),
+    )
+    cancelled = set(session.scalars(untried))
+    if cancelled:
+        session.execute(
+            delete(OutboxMessage)
+            .where(OutboxMessage.key.in_(cancelled), OutboxMessage.attempts == 0)
+            .where(OutboxMessage.lease_owner.is_(None))
+            .execution_options(synchronize_session=False)
+        )
+    return cancelled

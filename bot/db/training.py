@@ -6,8 +6,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from bot.db import outbox
 from bot.db.models import Base, Json, Revision, SopRecord, UtcDateTime
 
 PENDING, OVERDUE, CURRENT, SUPERSEDED = "pending", "overdue", "current", "superseded"
@@ -85,3 +86,17 @@ class QuizAnswer(Base):
     chosen: Mapped[list[int]] = mapped_column(Json)  # display indexes
     correct: Mapped[bool] = mapped_column(Boolean)
     answered_at: Mapped[datetime] = mapped_column(UtcDateTime)
+
+
+REMINDERS = 2  # after the first and second interval; the third makes it overdue
+
+
+def reminder_key(assignment_id: int, number: int) -> str:
+    """The outbox key of an assignment's reminder number `number`."""
+    return f"reminder:{assignment_id}:{number}"
+
+
+def cancel_reminders(session: Session, *, assignment_ids: list[int]) -> set[str]:
+    """Withdraw reminders still waiting (e.g. deferred to the morning) for closed assignments."""
+    keys = [reminder_key(a, n) for a in assignment_ids for n in range(1, REMINDERS + 1)]
+    return outbox.cancel_unsent(session, keys=keys)

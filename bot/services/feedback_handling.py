@@ -133,7 +133,7 @@ def withdraw(
         return Handled("stale", item)
     routes = repo.routes_of(session, feedback_id=fb.id)
     # Messages no dispatcher has tried are simply never sent; the others are updated.
-    cancelled = repo.cancel_unsent(session, keys=[route.key for route in routes])
+    cancelled = outbox.cancel_unsent(session, keys=[route.key for route in routes])
     _show_everywhere(session, fb, item, render=render, now=now, skip=cancelled)
     return Handled("ok", item)
 

@@ -23,6 +23,7 @@ from bot.db.training import (
     Assignment,
     QuizAnswer,
     QuizAttempt,
+    cancel_reminders,
 )
 
 Verdict = Literal["ok", "not_yours", "superseded", "stale", "missing", "done", "empty"]
@@ -239,6 +240,8 @@ def _finish(session: Session, assignment: Assignment, attempt: QuizAttempt, *, n
     assignment.score = percent
     if ok:
         assignment.status, assignment.passed_at = CURRENT, now
+        # A reminder deferred to the person's morning must not arrive after they passed.
+        cancel_reminders(session, assignment_ids=[assignment.id])
     session.add(
         Event(
             workspace_id=assignment.workspace_id,

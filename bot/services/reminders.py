@@ -14,10 +14,8 @@ from bot.core.model import Sop
 from bot.core.quiet_hours import next_allowed
 from bot.db import outbox
 from bot.db.models import SopRecord
-from bot.db.training import OVERDUE, PENDING, Assignment
+from bot.db.training import OVERDUE, PENDING, REMINDERS, Assignment, reminder_key
 from bot.services.training import OverdueNotice, Reminder, Renderers
-
-REMINDERS = 2  # after the first and second interval; the third makes it overdue
 
 
 @dataclass(frozen=True)
@@ -75,7 +73,7 @@ def send_reminders(
             )
             outbox.enqueue(
                 session,
-                key=f"reminder:{assignment.id}:{intervals}",
+                key=reminder_key(assignment.id, intervals),
                 workspace_id=assignment.workspace_id,
                 user_id=assignment.user_id,
                 now=now,

@@ -22,6 +22,7 @@ from bot.db.training import (
     SUPERSEDED,
     Assignment,
     QuizAttempt,
+    cancel_reminders,
 )
 from bot.services.audience import Audience, Person, Unresolved
 
@@ -134,6 +135,7 @@ def supersede_older(
         .values(status=SUPERSEDED, superseded_at=now, superseded_by_id=revision.id)
         .execution_options(synchronize_session=False)
     )
+    cancel_reminders(session, assignment_ids=ids)
     session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.assignment_id.in_(ids), QuizAttempt.status == ATTEMPT_OPEN)

@@ -122,3 +122,23 @@ def test_overdue_after_three_intervals_and_the_owner_gets_one_list_a_day(bot: Bo
     with bot.services.database.session() as session:
         statuses = {a.user_id: a.status for a in session.scalars(select(Assignment))}
     assert statuses == {MARIA: "current", SAM: "overdue", PRIYA: "overdue", JO: "overdue"}
+
+
+def test_a_reminder_deferred_to_the_morning_is_dropped_when_the_person_passes_first(bot: Bot):
+    refund_only(bot)
+    assign(bot)
+    deliver(bot)
+    ids = assignment_ids(bot)
+    (v1,) = refund_revision_ids(bot)
+    bot.clock.advance(days=2)  # Wednesday 09:00 UTC: 04:00 in New York, so Jo's waits
+    assert remind_training(bot.services).deferred == 1
+    sop = refund_sop(bot)
+    ts = invitation(bot, JO, v1)["ts"]
+    start_quiz(bot, JO, ts)
+    for _ in sop.quiz:
+        shown, _ = answer(bot, JO, ts, sop, right=True)
+    assert "Passed:" in text_of(shown)
+    bot.clock.advance(hours=5)  # 09:00 in New York: the deferred reminder would be due now
+    deliver(bot)
+    assert reminded(bot, ids)[JO] == 0
+    assert reminded(bot, ids)[MARIA] == 1
