@@ -96,7 +96,14 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
             log.info("sopbot connecting to Slack in Socket Mode")
-            SocketModeHandler(app, settings.slack_app_token).start()
+            try:
+                SocketModeHandler(app, settings.slack_app_token).start()
+            except SlackApiError as exc:
+                raise UsageError(
+                    f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); create an "
+                    "app-level token with the connections:write scope under Basic Information > "
+                    "App-Level Tokens (see deploy/slack-app-manifest.socket-mode.yml)"
+                ) from None
             return 0
         server = HttpServer(wsgi_app(app, services.database), host=args.host, port=settings.port)
         log.info("sopbot serving %s/slack/events", server.url)

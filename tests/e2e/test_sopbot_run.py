@@ -100,3 +100,32 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
     log = process.stderr.read()
     assert "published: new        refund-request v1" in log
     assert "Traceback" not in log
+
+
+def test_socket_mode_with_a_refused_app_token_is_one_line_exit_2(fake: FakeSlack, tmp_path: Path):
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DIGEST_"))},
+        "SLACK_BOT_TOKEN": fake.token,
+        "SLACK_APP_TOKEN": "xapp-1-A0SOPBOT01-1-refused",
+        "SLACK_API_URL": fake.api_url,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
+        "SOPS_DIR": str(SAMPLE_SOPS),
+        "PYTHONPATH": str(ROOT),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "run", "--no-worker"],
+        env=env,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert (
+        result.stderr.strip()
+        .splitlines()[-1]
+        .startswith("sopbot: Slack refused SLACK_APP_TOKEN (invalid_auth)")
+    )
+    # It got as far as asking Slack for a Socket Mode connection with that token.
+    assert [c.method for c in fake.calls_to("apps.connections.open")] == ["apps.connections.open"]
