@@ -167,13 +167,16 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def details(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         slug = str(action.get("value", ""))[:100]
-        kpis_command(services, runner.client, slug, body["user"]["id"], respond)
+        runner.later(
+            kpis_command, services, runner.client, slug, body["user"]["id"], respond=respond
+        )
 
     @app.action(Action.REVIEW_CONFIRM)
     def confirm(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         slug = str(action.get("value", ""))[:100]
-        confirm_review(services, runner.client, slug, body["user"]["id"], respond)
+        user_id = body["user"]["id"]
+        runner.later(confirm_review, services, runner.client, slug, user_id, respond=respond)
 
     @app.view(View.DIGEST_CONFIG)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
