@@ -73,11 +73,10 @@ def send_digest(
     workspace_id, config = config_of(services)
     if config.channel is None:
         return "no-channel"
-    with services.database.session() as session:
-        if force:
-            store.release_digest(session, workspace_id=workspace_id, day=day)
-        elif store.digest_row(session, workspace_id=workspace_id, day=day) is not None:
-            return "taken"  # cheap check first: the numbers need not be computed again
+    if not force:
+        with services.database.session() as session:
+            if store.digest_row(session, workspace_id=workspace_id, day=day) is not None:
+                return "taken"  # cheap check first: the numbers need not be computed again
     roll_up(services)
     now = services.clock()
     with services.database.session() as session:
@@ -86,6 +85,8 @@ def send_digest(
         )
     quiet = config.skip_empty if skip_quiet is None else skip_quiet
     with services.database.session() as session:
+        if force:  # released in the sending transaction, so no other process can slip in
+            store.release_digest(session, workspace_id=workspace_id, day=day)
         if result.empty and quiet:
             digests.skip(
                 session, workspace_id=workspace_id, day=day, tz=config.tz,
