@@ -1,4 +1,4 @@
-"""Digest claims (one per workspace and day), daily KPI rollups, and the digest's index."""
+"""Digest claims (one per workspace and day), daily KPI rollups, and the digest's indexes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.db.models import Base, BigId, Event, Json, UtcDateTime
+from bot.db.models import Base, BigId, Event, Json, Run, UtcDateTime
 from bot.db.outbox import dialect_insert
 
 # Digest row states: queued to the outbox, or deliberately not sent.
@@ -30,6 +30,8 @@ NO_SOP = ""  # the rollup key of lookups that led to no SOP (a NULL would defeat
 
 # The lookups of a day, per workspace: the rollup's and the raw digest's one event query.
 Index("ix_events_workspace_id_kind_at", Event.workspace_id, Event.kind, Event.at)
+# Runs finished since rollups were built or checked: what makes a rolled-up day stale.
+Index("ix_runs_finished_at", Run.finished_at)
 
 
 class Digest(Base):
@@ -81,7 +83,9 @@ class KpiRollup(Base):
     tz: Mapped[str] = mapped_column(String(64))
     day: Mapped[date] = mapped_column(Date)
     sop: Mapped[str] = mapped_column(String(100))
-    counts: Mapped[dict[str, Any]] = mapped_column(Json)
+    # The Counts in two parts, so a trend's previous week can skip parsing the bulky lists.
+    counts: Mapped[dict[str, Any]] = mapped_column(Json)  # totals, people, open runs
+    lists: Mapped[dict[str, Any]] = mapped_column(Json)  # misses, durations, step times, stops
 
 
 # -- digests -----------------------------------------------------------------------------------

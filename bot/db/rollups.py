@@ -2,63 +2,64 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.kpis import Counts, DailyRollup
 from bot.db.digest import NEVER, NO_SOP, KpiRollup, KpiRollupDay
 from bot.db.outbox import dialect_insert
 
+# `built_at` is set this long before the build: a run that read the clock just before and
+# committed just after the build still counts as "finished since", so the day is rebuilt.
+SETTLE = timedelta(minutes=5)
 
-def counts_to_json(c: Counts) -> dict[str, Any]:
-    """A Counts as JSON; floats and ISO datetimes round-trip exactly."""
-    return {
+
+def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A Counts as JSON: (totals, people and open runs; the per-query, per-step and per-run
+    lists). Floats and ISO datetimes round-trip exactly."""
+    totals = {
         "lookups": c.lookups,
-        "misses": [list(m) for m in c.misses],
         "runs_started": c.runs_started,
         "runs_completed": c.runs_completed,
         "runs_abandoned": c.runs_abandoned,
+        "current_revision_runs": c.current_revision_runs,
         "open_started_at": [t.isoformat() for t in c.open_started_at],
         "people": sorted(c.people),
+    }
+    lists = {
+        "misses": [list(m) for m in c.misses],
         "durations": list(c.durations),
         "step_seconds": [[step, list(seconds)] for step, seconds in c.step_seconds],
         "stops": [list(s) for s in c.stops],
-        "current_revision_runs": c.current_revision_runs,
     }
+    return totals, lists
 
 
-def counts_from_json(d: dict[str, Any], *, light: bool = False) -> Counts:
+def counts_from_json(totals: dict[str, Any], lists: dict[str, Any] | None = None) -> Counts:
     """The Counts `counts_to_json` stored (already in canonical, sorted form).
 
-    `light` leaves out the per-query, per-step and per-run lists: enough for a trend's
-    previous window, which needs only usage and completion.
+    Without `lists`, a light Counts: enough for a trend's previous window, which needs only
+    usage and completion.
     """
-    if light:
-        return Counts(
-            lookups=d["lookups"],
-            runs_started=d["runs_started"],
-            runs_completed=d["runs_completed"],
-            runs_abandoned=d["runs_abandoned"],
-            open_started_at=tuple(datetime.fromisoformat(t) for t in d["open_started_at"]),
-            people=frozenset(d["people"]),
-            current_revision_runs=d["current_revision_runs"],
-        )
+    lists = lists or {}
     return Counts(
-        lookups=d["lookups"],
-        misses=tuple((q, n) for q, n in d["misses"]),
-        runs_started=d["runs_started"],
-        runs_completed=d["runs_completed"],
-        runs_abandoned=d["runs_abandoned"],
-        open_started_at=tuple(datetime.fromisoformat(t) for t in d["open_started_at"]),
-        people=frozenset(d["people"]),
+        lookups=totals["lookups"],
+        misses=tuple((q, n) for q, n in lists.get("misses", ())),
+        runs_started=totals["runs_started"],
+        runs_completed=totals["runs_completed"],
+        runs_abandoned=totals["runs_abandoned"],
+        open_started_at=tuple(datetime.fromisoformat(t) for t in totals["open_started_at"]),
+        people=frozenset(totals["people"]),
         # JSON keeps a float a float (60.0 stays 60.0), so the lists are used as they come.
-        durations=tuple(d["durations"]),
-        step_seconds=tuple((step, tuple(seconds)) for step, seconds in d["step_seconds"]),
-        stops=tuple((s, n) for s, n in d["stops"]),
-        current_revision_runs=d["current_revision_runs"],
+        durations=tuple(lists.get("durations", ())),
+        step_seconds=tuple(
+            (step, tuple(seconds)) for step, seconds in lists.get("step_seconds", ())
+        ),
+        stops=tuple((s, n) for s, n in lists.get("stops", ())),
+        current_revision_runs=totals["current_revision_runs"],
     )
 
 
@@ -83,22 +84,30 @@ def read_rollups(
     days: list[date],
     light_before: date | None = None,
 ) -> list[DailyRollup]:
-    """The stored rollups of `days`; light ones (see counts_from_json) before `light_before`."""
-    if not days:
-        return []
-    query = select(KpiRollup.day, KpiRollup.sop, KpiRollup.counts).where(
-        KpiRollup.workspace_id == workspace_id,
-        KpiRollup.tz == tz,
-        KpiRollup.day >= min(days),
-        KpiRollup.day <= max(days),
-    )
-    wanted = set(days)
-    light = light_before or date.min
-    return [
-        DailyRollup(day, sop or None, counts_from_json(counts, light=day < light))
-        for day, sop, counts in session.execute(query)
-        if day in wanted
-    ]
+    """The stored rollups of `days`; light ones (see counts_from_json) before `light_before`.
+
+    Light days are read without their lists column: most of a rollup's bytes stay unparsed.
+    """
+    light_before = light_before or date.min
+    light = [d for d in days if d < light_before]
+    full = [d for d in days if d >= light_before]
+    found = []
+    for group, columns in ((light, ()), (full, (KpiRollup.lists,))):
+        if not group:
+            continue
+        query = select(KpiRollup.day, KpiRollup.sop, KpiRollup.counts, *columns).where(
+            KpiRollup.workspace_id == workspace_id,
+            KpiRollup.tz == tz,
+            KpiRollup.day >= min(group),
+            KpiRollup.day <= max(group),
+        )
+        wanted = set(group)
+        found += [
+            DailyRollup(row[0], row[1] or None, counts_from_json(*row[2:]))
+            for row in session.execute(query)
+            if row[0] in wanted
+        ]
+    return found
 
 
 def lock_rollup_day(session: Session, *, workspace_id: int, tz: str, day: date) -> KpiRollupDay:
@@ -142,13 +151,33 @@ def write_rollups(
             "tz": marker.tz,
             "day": marker.day,
             "sop": r.sop or NO_SOP,
-            "counts": counts_to_json(r.counts),
+            **dict(zip(("counts", "lists"), counts_to_json(r.counts), strict=True)),
         }
         for r in rollups
         if r.day == marker.day
     ]
     if rows:
         session.execute(KpiRollup.__table__.insert(), rows)
-    marker.built_at = now
+    marker.built_at = now - SETTLE
     marker.open_runs = sum(len(r.counts.open_started_at) for r in rollups if r.day == marker.day)
     return len(rows)
+
+
+def mark_checked(
+    session: Session, *, workspace_id: int, tz: str, days: list[date], now: datetime
+) -> None:
+    """Record that the days' rollups were found still exact at `now` (see SETTLE)."""
+    if not days:
+        return
+    at = now - SETTLE
+    session.execute(
+        update(KpiRollupDay)
+        .where(
+            KpiRollupDay.workspace_id == workspace_id,
+            KpiRollupDay.tz == tz,
+            KpiRollupDay.day.in_(days),
+            KpiRollupDay.built_at < at,
+        )
+        .values(built_at=at)
+        .execution_options(synchronize_session=False)
+    )

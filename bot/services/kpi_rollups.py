@@ -71,18 +71,16 @@ def stale_days(
     markers: dict[date, KpiRollupDay],
 ) -> set[date]:
     """Days whose stored rollups no longer match the raw records (an open run moved on)."""
-    watched = {day: m for day, m in markers.items() if m.open_runs != 0}
+    watched = {day: m for day, m in markers.items() if m.open_runs > 0}
     if not watched:
         return set()
     oldest = min(m.built_at for m in watched.values())
-    window = span(min(watched), max(watched), tz)
     stale: set[date] = set()
+    # Only runs finished since the oldest check (ix_runs_finished_at): the hourly job keeps
+    # that recent, so this reads the last hour's finishes, not every run of the days.
     finished = session.execute(
         select(Run.started_at, Run.finished_at).where(
-            Run.workspace_id == workspace_id,
-            Run.started_at >= window.start,
-            Run.started_at < window.end,
-            Run.finished_at >= oldest,
+            Run.workspace_id == workspace_id, Run.finished_at >= oldest
         )
     )
     for started, ended in finished:
@@ -182,7 +180,11 @@ def roll_up_day(
 
 
 def days_to_roll(session: Session, *, workspace_id: int, tz: ZoneInfo, now: datetime) -> list[date]:
-    """Finished days within the horizon that have no rollups yet or whose rollups went stale."""
+    """Finished days within the horizon that have no rollups yet or whose rollups went stale.
+
+    Days with open runs found still exact are marked checked, so the next staleness check
+    only has to look at runs finished after now.
+    """
     yesterday = local_day(now, tz) - timedelta(days=1)
     began = first_activity(session, workspace_id=workspace_id)
     if began is None:
@@ -195,4 +197,6 @@ def days_to_roll(session: Session, *, workspace_id: int, tz: ZoneInfo, now: date
     )
     built = {d: m for d, m in markers.items() if m.open_runs >= 0}
     stale = stale_days(session, workspace_id=workspace_id, tz=tz, markers=built)
+    checked = [d for d, m in built.items() if m.open_runs > 0 and d not in stale]
+    store.mark_checked(session, workspace_id=workspace_id, tz=str(tz), days=checked, now=now)
     return [d for d in _days(first, yesterday) if d not in built or d in stale]

@@ -1,4 +1,4 @@
-"""daily digest claims, KPI rollups and the index the digest's lookup query uses
+"""daily digest claims, KPI rollups and the indexes the digest's queries use
 
 Revision ID: 0006
 Revises: 0005
@@ -66,6 +66,7 @@ def upgrade() -> None:
         sa.Column("day", sa.Date(), nullable=False),
         sa.Column("sop", sa.String(100), nullable=False),
         sa.Column("counts", JSON, nullable=False),
+        sa.Column("lists", JSON, nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name="fk_kpi_rollups_workspace_id_workspaces"
         ),
@@ -75,9 +76,11 @@ def upgrade() -> None:
         ),
     )
     op.create_index("ix_events_workspace_id_kind_at", "events", ["workspace_id", "kind", "at"])
+    op.create_index("ix_runs_finished_at", "runs", ["finished_at"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_runs_finished_at", table_name="runs")
     op.drop_index("ix_events_workspace_id_kind_at", table_name="events")
     op.drop_table("kpi_rollups")
     op.drop_table("kpi_rollup_days")
