@@ -117,22 +117,36 @@ def test_rollups_equal_the_raw_records_and_stay_exact_as_open_runs_finish(db, tm
     later = NOW + timedelta(hours=2)
     short_day = kpi_rollups.span(date(2026, 3, 29), date(2026, 3, 29), BERLIN)
     assert short_day.duration == timedelta(hours=23)
-    with db.session() as session:
-        run = session.scalars(
-            select(Run).where(
-                Run.status == "active",
-                Run.started_at >= short_day.start,
-                Run.started_at < short_day.end,
-            )
-        ).first()
-        assert run is not None
-        finish = update(Run).where(Run.id == run.id).values(status="completed", finished_at=later)
-        session.execute(finish)
+    finish_open_run(db, short_day, at=later)
     raw_later, mixed_later = both(later)
     assert raw_later == mixed_later and raw_later != raw
     services.clock = lambda: later
     assert roll_up(services).built == (date(2026, 3, 29),)
     assert both(later)[1] == raw_later
+
+    # A finish committed just after a rollup pass, stamped by a clock read just before it.
+    last_pass = later + timedelta(hours=1)
+    services.clock = lambda: last_pass
+    # Its run finished within SETTLE before that build, so it is rebuilt once more, to be safe.
+    assert roll_up(services).built == (date(2026, 3, 29),)
+    assert roll_up(services).built == ()
+    finish_open_run(db, kpi_rollups.span(FIRST, FIRST, BERLIN), at=last_pass - timedelta(seconds=1))
+    raw_last, mixed_last = both(last_pass)
+    assert raw_last == mixed_last and raw_last != raw_later
+    assert roll_up(services).built == (FIRST,)
+
+
+def finish_open_run(db: Database, window, *, at: datetime) -> None:
+    """Complete one run started in `window` that is still open."""
+    with db.session() as session:
+        run = session.scalars(
+            select(Run).where(
+                Run.status == "active", Run.started_at >= window.start, Run.started_at < window.end
+            )
+        ).first()
+        assert run is not None
+        finish = update(Run).where(Run.id == run.id).values(status="completed", finished_at=at)
+        session.execute(finish)
 
 
 def test_the_digest_from_rollups_is_the_digest_from_raw_records(db, tmp_path):
