@@ -116,16 +116,24 @@ class Page:
 
     def open_view(self, label: str) -> None:
         """Click a sidebar entry and wait until the page shows it."""
-        self.wait(lambda: self.side_item(label), what=f"sidebar entry {label!r}").click()
+        self.wait(
+            lambda: (item := self.side_item(label)) is not None and (item.click() or True),
+            what=f"sidebar entry {label!r}",
+        )
         self.wait(
             lambda: "active" in (self.side_item(label).get_attribute("class") or ""),
             what=f"{label} to open",
         )
 
     def choose(self, selector: str, visible_text: str) -> None:
+        """Pick an option, again if the page redrew the select in between (a stale element)."""
         from selenium.webdriver.support.ui import Select
 
-        Select(self.one(selector)).select_by_visible_text(visible_text)
+        def pick() -> bool:
+            Select(self.one(selector)).select_by_visible_text(visible_text)
+            return True
+
+        self.wait(pick, what=f"{visible_text!r} in {selector}")
 
     def shot(self, folder: Path, name: str) -> Path:
         folder.mkdir(parents=True, exist_ok=True)
