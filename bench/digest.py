@@ -28,14 +28,12 @@ import signal
 import sys
 import tempfile
 import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import create_engine, func, select, text
+from common import fresh_database  # bench/ is the script's folder, so on sys.path
+from sqlalchemy import func, select, text
 
 from bot.core.kpis import local_day
 from bot.db import migrate
@@ -54,24 +52,6 @@ CHUNK = 250_000  # events generated before they are written
 EVENTS_PER_RUN = 7.5  # ~1 start + ~4.5 steps done + 1 end, plus ~1 lookup
 WORDS = ("refund", "invoice", "onboard", "deploy", "incident", "vendor", "payroll", "access",
          "laptop", "escalate", "audit", "backup", "contract", "shipping", "return")  # fmt: skip
-
-
-@contextmanager
-def fresh_database(url: str | None, workdir: Path) -> Iterator[str]:
-    """A SQLite file in `workdir`, or a throwaway schema on the PostgreSQL at `url`."""
-    if not url:
-        yield f"sqlite:///{workdir / f'digest-{uuid.uuid4().hex[:6]}.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def write_sops(directory: Path, count: int, rng: random.Random) -> None:
@@ -284,7 +264,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
         for size in args.sizes:
             for server in [None, args.database_url] if args.database_url else [None]:
-                with fresh_database(server, Path(folder)) as url:
+                with fresh_database(server, Path(folder), prefix="digest") as url:
                     r = measure(url, events=size, people=args.people, sops=args.sops,
                                 days=args.days)  # fmt: skip
                 name = "postgresql" if server else "sqlite"

@@ -22,13 +22,10 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from common import fresh_database  # bench/ is the script's folder, so on sys.path
 
 from bot.db import migrate, outbox
 from bot.db.models import utcnow
@@ -38,24 +35,6 @@ from bot.slacksim import DEFAULT_TOKEN, FakeSlack
 
 ROOT = Path(__file__).resolve().parent.parent
 TIER3 = ("conversations.open", "conversations.history", "conversations.replies", "chat.update")
-
-
-@contextmanager
-def fresh_database(url: str | None, workdir: Path) -> Iterator[str]:
-    """A SQLite file in `workdir`, or a throwaway schema on the PostgreSQL at `url`."""
-    if not url:
-        yield f"sqlite:///{workdir / f'fanout-{uuid.uuid4().hex[:6]}.db'}"
-        return
-    schema = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def enqueue_fanout(database: Database, fake: FakeSlack, members: list[str], warm: bool) -> float:
@@ -116,7 +95,7 @@ def run(args: argparse.Namespace, dispatchers: int, workdir: Path) -> None:
         chat_postMessage_per_channel_per_sec=1.0, per_minute=dict.fromkeys(TIER3, args.rate)
     )
     members = [fake.ws.add_user(name=f"member{i:05d}").id for i in range(args.members)]
-    with fresh_database(args.database_url, workdir) as url:
+    with fresh_database(args.database_url, workdir, prefix="fanout") as url:
         database = Database(url)
         migrate.upgrade(database.engine)
         enqueue_seconds = enqueue_fanout(database, fake, members, args.warm_dms)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import secrets
 import uuid
+from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, Any
 
 from bot.slacksim.model import Message
@@ -17,14 +18,15 @@ if TYPE_CHECKING:
 VERIFICATION_TOKEN = "sim-verification-token"
 
 
-class EventDelivery:
-    """The Events API half of SlackDriver."""
+class EventDelivery(ABC):
+    """The Events API half of SlackDriver; SlackDriver supplies the signed transport."""
 
     fake: FakeSlack
     ws: Workspace
 
+    @abstractmethod
     def send(self, body: str, content_type: str, headers: dict | None = None) -> DriverResponse:
-        raise NotImplementedError
+        """POST a signed body to the bot."""
 
     def event(
         self,
