@@ -56,10 +56,11 @@ def play(settings: Settings, *, database_url: str | None = None) -> int:
                 f"cannot serve the playground on 127.0.0.1:{settings.port} ({exc.strerror or exc});"
                 " set PORT to a free port"
             ) from None
-        print(f"Playground: {playground.url}", flush=True)
         stop = threading.Event()
+        # Handlers go in before the URL is printed: whoever reads that line may stop us at once.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+        print(f"Playground: {playground.url}", flush=True)
         # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
         while not stop.wait(1.0):
             pass

@@ -58,6 +58,22 @@ class UtcDateTime(TypeDecorator[datetime]):
             value = value.replace(tzinfo=UTC)
         return value
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        # The KPI queries load tens of thousands of these: one call per value instead of
+        # SQLAlchemy's chain of three (parse, decorator, process_result_value).
+        if dialect.name == "postgresql":
+            return None  # timestamptz values come back aware from psycopg
+        if dialect.name != "sqlite":
+            return super().result_processor(dialect, coltype)
+
+        def process(value: Any) -> datetime | None:
+            if value is None or isinstance(value, datetime):
+                return self.process_result_value(value, dialect)
+            # Stored as naive UTC text; parsing the zone is faster than datetime.replace().
+            return datetime.fromisoformat(value + "+00:00")
+
+        return process
+
 
 class Base(DeclarativeBase):
     """Declarative base with a naming convention so migrations name constraints stably."""

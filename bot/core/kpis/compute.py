@@ -25,7 +25,7 @@ from bot.core.kpis.measures import (
 from bot.core.kpis.records import AssignmentRecord, AttemptRecord, FeedbackRecord, SopInfo
 from bot.core.kpis.stats import median, nearest_rank, top
 from bot.core.kpis.tally import Counts, Tally
-from bot.core.kpis.training import coverage, quiz_quality, retrain_times
+from bot.core.kpis.training import Training, quiz_quality, training_by_sop
 from bot.core.kpis.windows import Window
 
 CONTENT_GAPS = 5  # most frequent searches that found nothing
@@ -185,17 +185,21 @@ def compute_kpis(
     assignments: Iterable[AssignmentRecord] = (),
     attempts: Iterable[AttemptRecord] = (),
     feedback: Iterable[FeedbackRecord] = (),
+    training: Mapping[str, Training] | None = None,
 ) -> Kpis:
     """Every KPI of `window` at `now`, per SOP and in total.
 
     `tally` holds the window's runs and lookups (from `tally()` or `combine()`), `previous`
     the window before it for the trend. SOPs are those in `sops` plus any with runs or
     lookups in the window (a retired SOP still shows its runs); training, feedback and
-    staleness of other SOPs are left out.
+    staleness of other SOPs are left out. `training` is `training_by_sop(sops, assignments)`,
+    given by callers that compute several windows.
     """
     info = {s.slug: s for s in sops}
     slugs = sorted(set(info) | {k for k in tally.by_sop if k is not None})
-    assigned, tried, said = _by_sop(assignments), _by_sop(attempts), _by_sop(feedback)
+    if training is None:
+        training = training_by_sop(sops, assignments)
+    tried, said = _by_sop(attempts), _by_sop(feedback)
     everything = tally.total()
     near = _misses_near(info, everything.misses)
     per_sop: dict[str, SopKpis] = {}
@@ -209,7 +213,8 @@ def compute_kpis(
         )
         notes, days, problems_by_step = feedback_stats(said.get(slug, []), window)
         resolve_days += days
-        cover = coverage(sop, assigned.get(slug, []))
+        trained = training.get(slug) or Training(Coverage(), ())
+        cover = trained.coverage
         stale = staleness(sop, now)
         completion = counts.completion_rate(now)
         previous_completion = before.completion_rate(now) if before is not None else None
@@ -244,7 +249,7 @@ def compute_kpis(
             quiz=quiz,
             feedback=notes,
             stale=stale,
-            retrain=retrain_times(sop, assigned.get(slug, [])),
+            retrain=trained.retrain,
             adherence=_adherence(counts),
             health=health,
         )

@@ -19,6 +19,7 @@ from bot.core.kpis.records import (
     SopInfo,
 )
 from bot.core.kpis.tally import Tally, tally
+from bot.core.kpis.training import training_by_sop
 from bot.core.kpis.windows import Window, day_window, trailing_windows
 
 TREND_DAYS = 7
@@ -89,7 +90,8 @@ def build_digest(
     feedback: Iterable[FeedbackRecord] = (),
 ) -> Digest:
     """The digest of `day` (local to `tz`) from tallies of the day, its week and the week before."""
-    assignments, attempts, feedback = tuple(assignments), tuple(attempts), tuple(feedback)
+    attempts, feedback = tuple(attempts), tuple(feedback)
+    training = training_by_sop(sops, assignments)
     week_window, _ = trailing_windows(day, tz, TREND_DAYS)
 
     def kpis(window: Window, tally: Tally, previous: Tally | None = None) -> Kpis:
@@ -99,9 +101,9 @@ def build_digest(
             tally=tally,
             previous=previous,
             sops=sops,
-            assignments=assignments,
             attempts=attempts,
             feedback=feedback,
+            training=training,
         )
 
     today = kpis(day_window(day, tz), day_tally)

@@ -66,6 +66,9 @@ EMPTY = Counts()
 
 def merge_counts(parts: Iterable[Counts]) -> Counts:
     """The sum of several Counts, sorting each merged list once."""
+    parts = tuple(parts)
+    if len(parts) == 1:
+        return parts[0]  # already canonical: a week's single-day SOPs need no copy
     builder = _Builder()
     for part in parts:
         builder.absorb(part)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from fractions import Fraction
 
@@ -13,6 +14,32 @@ from bot.core.kpis.stats import median
 from bot.core.kpis.windows import Window
 
 RETRAINED_SHARE = (4, 5)  # "hours until 80% of the audience passed", as a fraction
+
+
+@dataclass(frozen=True, slots=True)
+class Training:
+    """An SOP's training measures that no window changes: coverage now, and retrain times."""
+
+    coverage: Coverage
+    retrain: tuple[RetrainTime, ...]
+
+
+def training_by_sop(
+    sops: Iterable[SopInfo], assignments: Iterable[AssignmentRecord]
+) -> dict[str, Training]:
+    """Training of every SOP in `sops` or with assignments, by slug.
+
+    Worked out once per digest and shared by its windows: it is the costliest part of the
+    KPIs that does not grow with the event log.
+    """
+    info = {s.slug: s for s in sops}
+    assigned: dict[str, list[AssignmentRecord]] = {slug: [] for slug in info}
+    for a in assignments:
+        assigned.setdefault(a.sop, []).append(a)
+    return {
+        slug: Training(coverage(info.get(slug), items), retrain_times(info.get(slug), items))
+        for slug, items in assigned.items()
+    }
 
 
 def coverage(info: SopInfo | None, assignments: Sequence[AssignmentRecord]) -> Coverage:
