@@ -145,9 +145,13 @@ def switch_user(play: Playground, *, user: str) -> None:
 def advance(play: Playground, *, seconds: float | None = None, to: str | None = None) -> dict:
     """Move the clock forward, run the jobs now due and send the outbox, before answering."""
     if to == "digest":
-        settings = play.settings
-        at = settings.digest_time
-        play.clock.advance_to(next_time_of_day(play.clock(), at.hour, at.minute, settings.zone))
+        config = play.digest_config()
+        at, due = config.at, play.clock()
+        while True:  # the next digest time on a posting weekday: at most a week away
+            due = next_time_of_day(due, at.hour, at.minute, config.zone)
+            if due.astimezone(config.zone).weekday() in config.weekdays:
+                break
+        play.clock.advance_to(due)
     elif seconds is not None and 0 < float(seconds) <= MAX_ADVANCE:
         play.clock.advance(float(seconds))
     else:

@@ -206,8 +206,8 @@ def _heading(ws: Workspace, channel: Channel | None, view: str, me: str) -> tupl
 
 def _clock(play: Playground) -> dict[str, Any]:
     """The playground time (the page shows it ticking in the viewer's zone) and the digest time."""
-    settings = play.settings
+    config = play.digest_config()
     return {
         "epoch_ms": int(play.clock().timestamp() * 1000),
-        "digest": f"{settings.digest_time.strftime('%H:%M')} {settings.digest_tz}",
+        "digest": f"{config.at.strftime('%H:%M')} {config.tz}",
     }

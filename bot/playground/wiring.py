@@ -13,11 +13,14 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cli.run_cmd import publish_on_start
 from bot.config import Settings
+from bot.db.sops import default_workspace as default_sop_workspace
 from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
 from bot.jobs.training import assign_training
 from bot.playground.clock import PlayClock
 from bot.playground.ticker import PLAY_LIMITS, Ticker
 from bot.playground.watcher import SopWatcher
+from bot.services import digest_config
+from bot.services.digest_config import DigestConfig
 from bot.services.publish import PublishReport
 from bot.slack.app import build_app
 from bot.slacksim import FakeSlack, SlackDriver, default_workspace, seed
@@ -134,6 +137,12 @@ class Playground:
             except (SlackApiError, OSError) as exc:
                 log.warning("training for %s not assigned now (%s)", ", ".join(material), exc)
         return report
+
+    def digest_config(self) -> DigestConfig:
+        """The digest's time and zone as the bot uses them (`/sop config` wins over the env)."""
+        with self.services.database.session() as session:
+            workspace = default_sop_workspace(session)
+            return digest_config.load(session, settings=self.settings, workspace=workspace)
 
     @property
     def url(self) -> str:

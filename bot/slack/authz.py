@@ -46,6 +46,17 @@ def is_manager(
     return False
 
 
+def is_admin(client: WebClient, services: Services, user_id: str) -> bool:
+    """SOPBOT_ADMINS and the workspace's admins and owners."""
+    if user_id in services.settings.admins:
+        return True
+    try:
+        user = _cached(client, ("user", user_id), lambda: _user(client, user_id))
+    except SlackApiError:
+        return False
+    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
+
+
 def clear_cache() -> None:
     """Forget every cached answer (tests that change who is a manager call this)."""
     with _lock:

@@ -52,6 +52,17 @@ def test_kpis_are_for_managers_and_staff_get_a_friendly_refusal(make_bot):
     assert "No SOP clearly matches" in text_of(ask(bot, SAM, "kpis zebra crossing"))
 
 
+def test_help_shows_the_manager_and_admin_commands_only_to_those_who_may_use_them(make_bot):
+    bot = make_bot(MONDAY_0900)
+    staff = text_of(ask(bot, MARIA, "help", channel=SUPPORT))
+    assert "/sop training" in staff and "/sop kpis" not in staff and "/sop config" not in staff
+    manager = text_of(ask(bot, ANA, "help"))  # a member of MANAGER_CHANNEL
+    assert "/sop kpis [SOP] [7d|30d]" in manager and "/sop training SOP" in manager
+    assert "/sop config" not in manager
+    admin = text_of(ask(bot, SAM, ""))  # a workspace admin
+    assert "/sop kpis" in admin and "/sop config" in admin
+
+
 def test_the_digest_puts_attention_first_and_details_drill_down_for_managers(make_bot):
     bot = make_bot(MONDAY_0900)
     assign(bot)  # every audience is assigned and nobody has passed: coverage 0%

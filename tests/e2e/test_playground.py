@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import html
 import re
+from dataclasses import replace
+from datetime import time
 
 import pytest
 import yaml
 
+from bot.db.sops import default_workspace as default_sop_workspace
 from bot.playground.actions import APP_COMMANDS
 from bot.playground.wiring import Playground
+from bot.services import digest_config
 from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, OPS_MANAGERS, SAM, SUPPORT
 from tests.conftest import ROOT
@@ -162,6 +166,20 @@ def test_advancing_the_clock_runs_the_due_jobs_and_sends_the_outbox(
     assert "training-assign" in page.post("advance", seconds=86400)["ran"]
     assert "advance" in page.refused("advance", seconds=-5).lower()
     assert play.services.clock().isoformat().startswith("2026-12-02T09:02")
+
+
+def test_next_digest_follows_the_time_and_days_set_with_sop_config(
+    play: Playground, page: PageClient
+):
+    with play.services.database.session() as session:
+        workspace = default_sop_workspace(session)
+        current = digest_config.load(session, settings=play.settings, workspace=workspace)
+        wednesdays = replace(current, at=time(10, 30), tz="America/New_York", weekdays={2})
+        digest_config.save(session, workspace=workspace, config=wednesdays)
+    assert page.state()["clock"]["digest"] == "10:30 America/New_York"
+    # Tuesday 1 December 2026 08:31 UTC: the next Wednesday 10:30 in New York is 15:30 UTC.
+    answer = page.post("advance", to="digest")
+    assert answer["now"].startswith("2026-12-02T15:31")
 
 
 def test_a_bot_upload_is_shown_as_an_image_and_only_images_display(

@@ -78,6 +78,18 @@ def test_golden_help_message():
     assert all(cmd in usage for cmd in ("/sop QUERY", "/sop list", "/sop help", "/feedback"))
 
 
+def test_help_adds_the_manager_and_admin_commands_only_when_asked():
+    def usage(**roles: bool) -> str:
+        return valid(lookup.help_message(sops=[REFUND], unfinished=[], **roles))
+
+    staff, manager = usage(), usage(manager=True)
+    admin, both = usage(admin=True), usage(manager=True, admin=True)
+    assert "/sop training" in staff and "/sop kpis" not in staff and "/sop config" not in staff
+    assert "/sop kpis [SOP] [7d|30d]" in manager and "/sop config" not in manager
+    assert "/sop config" in admin and "/sop kpis" not in admin
+    assert "/sop kpis" in both and "/sop config" in both
+
+
 def test_help_shows_at_most_ten_sops_and_says_how_many_more():
     message = lookup.help_message(sops=many_sops(300), unfinished=[RUN] * 30)
     dump = valid(message)

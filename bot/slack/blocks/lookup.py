@@ -31,14 +31,28 @@ USAGE = (
     "*Find and follow an SOP*\n"
     "`/sop QUERY` — find an SOP (e.g. `/sop refund`) and follow it step by step\n"
     "`/sop list` — every SOP, by tag\n"
+    "`/sop training` — the quizzes waiting for you, and what you passed\n"
     "`/sop help` — this message\n"
     "`/feedback` — tell an SOP's owner what to fix"
 )
+MANAGER_USAGE = (
+    "*For managers and SOP owners*\n"
+    "`/sop kpis [SOP] [7d|30d]` — how the SOPs are doing (default: all, last 7 days)\n"
+    "`/sop training SOP` — who passed the SOP's quiz, who is pending or overdue"
+)
+ADMIN_USAGE = "`/sop config` — when and where the daily KPI digest is posted"
 
 
-def help_message(*, sops: list[SopCard], unfinished: list[RunCard]) -> dict:
-    """Usage, then the caller's unfinished runs, then up to 10 SOPs to start."""
+def help_message(
+    *, sops: list[SopCard], unfinished: list[RunCard], manager: bool = False, admin: bool = False
+) -> dict:
+    """Usage (with the manager and admin commands for them), the caller's unfinished runs,
+    then up to 10 SOPs to start."""
     blocks = [section(USAGE, block_id="help-usage")]
+    if manager or admin:
+        lines = [MANAGER_USAGE] if manager else ["*For admins*"]
+        lines += [ADMIN_USAGE] if admin else []
+        blocks.append(section("\n".join(lines), block_id="help-managers"))
     if unfinished:
         blocks.append(section("*Your unfinished runs*", block_id="help-runs"))
         blocks += listing(

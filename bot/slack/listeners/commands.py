@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
+from slack_sdk.errors import SlackApiError
 
 from bot.services import runs
 from bot.services.lookup import lookup, relevant_sops
+from bot.slack.authz import is_admin, is_manager
 from bot.slack.blocks import lookup as blocks
 from bot.slack.cards import run_card, sop_card
 from bot.slack.listeners.kpis import config_command, kpis_command
 from bot.slack.listeners.training import training_command
 from bot.slack.runner import Runner, reply
 from bot.wiring import Services
+
+log = logging.getLogger(__name__)
 
 MAX_QUERY = 300
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
@@ -38,7 +43,7 @@ def answer_sop(
     user_id, channel_id = command["user_id"], command["channel_id"]
     word = text.lower().split(" ")[0]
     if text.lower() in HELP_WORDS:
-        reply(respond, help_message(services, user_id, command.get("channel_name")))
+        reply(respond, help_message(services, runner, user_id, command.get("channel_name")))
     elif text.lower() == "list":
         with services.database.session() as session:
             entries = services.catalog.snapshot(session).entries
@@ -61,7 +66,9 @@ def answer_sop(
         search(services, runner, text, user_id, channel_id, respond)
 
 
-def help_message(services: Services, user_id: str, channel_name: str | None) -> dict:
+def help_message(
+    services: Services, runner: Runner, user_id: str, channel_name: str | None
+) -> dict:
     """Usage, the caller's unfinished runs, and the SOPs most relevant to them."""
     with services.database.session() as session:
         snapshot = services.catalog.snapshot(session)
@@ -70,8 +77,22 @@ def help_message(services: Services, user_id: str, channel_name: str | None) -> 
         )
         unfinished = runs.unfinished_runs(session, user_id=user_id)
     return blocks.help_message(
-        sops=[sop_card(e) for e in entries[:10]], unfinished=[run_card(r) for r in unfinished]
+        sops=[sop_card(e) for e in entries[:10]],
+        unfinished=[run_card(r) for r in unfinished],
+        **_roles(services, runner, user_id),
     )
+
+
+def _roles(services: Services, runner: Runner, user_id: str) -> dict[str, bool]:
+    """Whether the help shows the manager and admin commands; a Slack error hides them only."""
+    try:
+        return {
+            "manager": is_manager(runner.client, services, user_id),
+            "admin": is_admin(runner.client, services, user_id),
+        }
+    except SlackApiError as exc:
+        log.warning("could not tell whether %s is a manager: %s", user_id, exc)
+        return {"manager": False, "admin": False}
 
 
 def search(

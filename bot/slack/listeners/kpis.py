@@ -8,13 +8,12 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
-from slack_sdk.errors import SlackApiError
 
 from bot.core.search import clear_winner
 from bot.db.sops import default_workspace
 from bot.services import digest as digests
 from bot.services import digest_config, sop_review
-from bot.slack.authz import is_manager
+from bot.slack.authz import is_admin, is_manager
 from bot.slack.blocks import digest as blocks
 from bot.slack.blocks import digest_views as views
 from bot.slack.blocks.lookup import plain_notice
@@ -83,17 +82,6 @@ def kpis_answer(services: Services, *, slug: str | None, days: int) -> dict[str,
     if slug not in kpis.sops:
         return plain_notice(f"No numbers for {slug} yet.")
     return blocks.sop_kpis_message(kpis.sops[slug], days=days)
-
-
-def is_admin(client: WebClient, services: Services, user_id: str) -> bool:
-    """SOPBOT_ADMINS and the workspace's admins and owners."""
-    if user_id in services.settings.admins:
-        return True
-    try:
-        user = client.users_info(user=user_id)["user"]
-    except SlackApiError:
-        return False
-    return bool(user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
 
 
 def config_command(
