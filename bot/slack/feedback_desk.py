@@ -17,8 +17,8 @@ from bot.slack.blocks import feedback_views as views
 from bot.slack.blocks.feedback import NOTICES, RENDER
 from bot.slack.blocks.feedback_views import Form
 from bot.slack.blocks.lookup import plain_notice
-from bot.slack.feedback_people import SlackPeople
 from bot.slack.feedback_state import draft_from, field_errors, form_values
+from bot.slack.people import SlackPeople
 from bot.slack.runner import Respond, reply
 from bot.wiring import Services
 

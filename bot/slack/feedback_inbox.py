@@ -11,14 +11,14 @@ from bot.db.feedback import ACKNOWLEDGED
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
+from bot.services.authz import is_manager, may_handle, owns
 from bot.services.feedback import FeedbackItem
-from bot.services.feedback_authz import is_manager, may_handle, owns
 from bot.slack.blocks import feedback as blocks
 from bot.slack.blocks import feedback_views as views
 from bot.slack.blocks.feedback import NOTICES, RENDER
 from bot.slack.blocks.lookup import plain_notice
-from bot.slack.feedback_people import SlackPeople
 from bot.slack.ids import Action
+from bot.slack.people import SlackPeople
 from bot.slack.runner import Respond, reply
 from bot.wiring import Services
 

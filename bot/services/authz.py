@@ -1,8 +1,8 @@
-"""Who may handle feedback: SOPBOT_ADMINS, workspace admins and owners, the SOP's owner, and
-the members of MANAGER_CHANNEL.
+"""Who may do what in sopbot: one rule for training, feedback, KPIs and settings.
 
-Written for feedback because bot/services/authz.py (Training's `is_manager`) did not exist yet;
-the rule is the same, so the two can become one.
+Managers are SOPBOT_ADMINS, the workspace's admins and owners, and the members of
+MANAGER_CHANNEL; an SOP's owner may also manage that SOP. Admins (who may change the digest
+settings) are SOPBOT_ADMINS and the workspace's admins and owners.
 """
 
 from __future__ import annotations
@@ -37,18 +37,23 @@ def owns(people: People, *, user_id: str, owner: str | None) -> bool:
     return "@" in owner and people.active_user(owner) == user_id
 
 
+def is_admin(people: People, *, settings: Settings, user_id: str) -> bool:
+    """SOPBOT_ADMINS and workspace admins/owners."""
+    return user_id in settings.admins or people.is_workspace_admin(user_id)
+
+
 def is_manager(people: People, *, settings: Settings, user_id: str) -> bool:
-    """SOPBOT_ADMINS, workspace admins/owners and MANAGER_CHANNEL members (cheapest first)."""
-    if user_id in settings.admins:
-        return True
-    if people.is_workspace_admin(user_id):
+    """Admins and MANAGER_CHANNEL members (cheapest check first)."""
+    if is_admin(people, settings=settings, user_id=user_id):
         return True
     channel = settings.manager_channel
     return channel is not None and user_id in people.channel_members(channel)
 
 
 def may_handle(people: People, *, settings: Settings, user_id: str, owner: str | None) -> bool:
-    """Whether `user_id` may acknowledge, resolve or decline feedback on an SOP with `owner`."""
+    """Whether `user_id` may manage an SOP with `owner` (its KPIs, training, feedback)."""
+    if user_id in settings.admins:
+        return True
     return owns(people, user_id=user_id, owner=owner) or is_manager(
         people, settings=settings, user_id=user_id
     )
