@@ -87,6 +87,7 @@ def assign_after_publish(settings: Settings, database: Database, report: Publish
         print(
             f"training   {result.slug} v{result.revision}: {result.audience} people, "
             f"{result.created} newly assigned, {result.superseded} older superseded"
+            + (f", {result.withdrawn} withdrawn (left the audience)" if result.withdrawn else "")
         )
         for problem in result.unresolved:
             print(f"           unresolved {problem}")

@@ -12,6 +12,7 @@ from bot.db import outbox
 from bot.db.models import Base, Json, Revision, SopRecord, UtcDateTime
 
 PENDING, OVERDUE, CURRENT, SUPERSEDED = "pending", "overdue", "current", "superseded"
+WITHDRAWN = "withdrawn"  # the person left the audience before passing
 OPEN_STATUSES = (PENDING, OVERDUE)
 # Attempt states: answering, finished with a pass or a fail, or closed by a newer revision.
 ATTEMPT_OPEN, ATTEMPT_PASSED, ATTEMPT_FAILED, ATTEMPT_CLOSED = "open", "passed", "failed", "closed"
@@ -44,6 +45,7 @@ class Assignment(Base):
     passed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     superseded_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     dm_channel: Mapped[str | None] = mapped_column(String(32))
     dm_ts: Mapped[str | None] = mapped_column(String(32))
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -17,7 +17,12 @@ from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
 from bot.services.audience import Resolver
 from bot.services.reminders import ReminderReport, send_reminders
-from bot.services.training import AssignResult, assign, latest_material_revision
+from bot.services.training import (
+    AssignResult,
+    assign,
+    latest_material_revision,
+    withdraw_leavers,
+)
 from bot.slack.app import build_client
 from bot.slack.directory import SlackDirectory
 from bot.slack.trainer import RENDERERS
@@ -87,6 +92,10 @@ def assign_training(
                 now=services.clock(),
                 render=RENDERERS,
             )
+            withdrawn = withdraw_leavers(
+                session, revision=revision, audience=audience, now=services.clock()
+            )
+            result = replace(result, withdrawn=withdrawn)
         for problem in result.unresolved:
             log.warning("%s v%s audience: %s", result.slug, result.revision, problem)
         results.append(result)

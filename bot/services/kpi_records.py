@@ -33,6 +33,7 @@ from bot.core.kpis import (
 )
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Revision, Run, RunVisit, SopRecord
+from bot.db.training import WITHDRAWN as LEFT_AUDIENCE
 from bot.db.training import Assignment
 from bot.services.kpi_training_records import assignment_records, attempt_records
 
@@ -182,7 +183,7 @@ def sop_infos(session: Session, *, workspace_id: int) -> list[SopInfo]:
     audience = dict(
         session.execute(
             select(Assignment.revision_id, func.count(func.distinct(Assignment.user_id)))
-            .where(Assignment.workspace_id == workspace_id)
+            .where(Assignment.workspace_id == workspace_id, Assignment.status != LEFT_AUDIENCE)
             .group_by(Assignment.revision_id)
         ).all()
     )

@@ -13,7 +13,14 @@ from sqlalchemy.orm import Session
 
 from bot.core.kpis import AnswerRecord, AssignmentRecord, AttemptRecord
 from bot.db.models import QuizQuestion, Revision, SopRecord
-from bot.db.training import ATTEMPT_FAILED, ATTEMPT_PASSED, Assignment, QuizAnswer, QuizAttempt
+from bot.db.training import (
+    ATTEMPT_FAILED,
+    ATTEMPT_PASSED,
+    WITHDRAWN,
+    Assignment,
+    QuizAnswer,
+    QuizAttempt,
+)
 
 
 def assignment_records(session: Session, *, workspace_id: int) -> list[AssignmentRecord]:
@@ -35,7 +42,7 @@ def assignment_records(session: Session, *, workspace_id: int) -> list[Assignmen
             Assignment.assigned_at,
             Assignment.status,
             Assignment.passed_at,
-        ).where(Assignment.workspace_id == workspace_id)
+        ).where(Assignment.workspace_id == workspace_id, Assignment.status != WITHDRAWN)
     )
     found = []
     for sop_id, revision_id, user, assigned_at, status, passed_at in rows.all():

@@ -20,13 +20,14 @@ from bot.db.training import (
     ATTEMPT_PASSED,
     CURRENT,
     SUPERSEDED,
+    WITHDRAWN,
     Assignment,
     QuizAnswer,
     QuizAttempt,
     cancel_reminders,
 )
 
-Verdict = Literal["ok", "not_yours", "superseded", "stale", "missing", "done", "empty"]
+Verdict = Literal["ok", "not_yours", "superseded", "withdrawn", "stale", "missing", "done", "empty"]
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,8 @@ def _refusal(session: Session, assignment: Assignment | None, user_id: str) -> Q
         return QuizView("not_yours", user_id=assignment.user_id)
     if assignment.status == SUPERSEDED:
         return _view(session, assignment, None, verdict="superseded")
+    if assignment.status == WITHDRAWN:
+        return _view(session, assignment, None, verdict="withdrawn")
     return None
 
 

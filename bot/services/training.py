@@ -20,6 +20,7 @@ from bot.db.training import (
     OPEN_STATUSES,
     PENDING,
     SUPERSEDED,
+    WITHDRAWN,
     Assignment,
     QuizAttempt,
     cancel_reminders,
@@ -99,6 +100,7 @@ class AssignResult:
     superseded: int
     unresolved: tuple[Unresolved, ...]
     owner_told: bool | None  # None: nothing to tell; False: the owner could not be found
+    withdrawn: int = 0  # open assignments of people who left the audience
 
 
 def latest_material_revision(session: Session, *, sop_id: int) -> Revision | None:
@@ -164,13 +166,22 @@ def assign(
     }
     created = 0
     for person in audience.people:
+        key = f"training:{revision.id}:{person.id}"
         if person.id in existing:
-            if existing[person.id].status in OPEN_STATUSES and person.tz:
-                existing[person.id].tz = person.tz  # people move; reminders follow
-            continue
-        assignment_id = _insert(session, record=record, revision=revision, person=person, now=now)
-        if assignment_id is None:
-            continue  # another process assigned it a moment ago
+            assignment = existing[person.id]
+            if assignment.status in OPEN_STATUSES and person.tz:
+                assignment.tz = person.tz  # people move; reminders follow
+            if assignment.status != WITHDRAWN:
+                continue
+            _reopen(assignment, person, now)  # back in the audience: invited again
+            assignment_id = assignment.id
+            key = f"{key}:back:{now.timestamp():.0f}"
+        else:
+            assignment_id = _insert(
+                session, record=record, revision=revision, person=person, now=now
+            )
+            if assignment_id is None:
+                continue  # another process assigned it a moment ago
         created += 1
         message = render.invitation(
             Invitation(
@@ -187,7 +198,7 @@ def assign(
         )
         outbox.enqueue(
             session,
-            key=f"training:{revision.id}:{person.id}",
+            key=key,
             workspace_id=record.workspace_id,
             user_id=person.id,
             now=now,
@@ -221,6 +232,51 @@ def assign(
         unresolved=audience.unresolved,
         owner_told=owner_told,
     )
+
+
+def complete(audience: Audience) -> bool:
+    """Whether every channel and group in the audience was read: only then is someone missing
+    from it someone who left (a channel Slack could not find names nobody, not nobody left)."""
+    return not any(u.entry.startswith(("#", "@")) for u in audience.unresolved)
+
+
+def withdraw_leavers(
+    session: Session, *, revision: Revision, audience: Audience, now: datetime
+) -> int:
+    """Close the revision's open assignments of people no longer in `audience` (the whole of
+    it): no more reminders, and coverage counts only who is still there. Returns how many."""
+    if not complete(audience):
+        return 0
+    here = {person.id for person in audience.people}
+    leavers = list(
+        session.scalars(
+            select(Assignment).where(
+                Assignment.revision_id == revision.id, Assignment.status.in_(OPEN_STATUSES)
+            )
+        )
+    )
+    leavers = [a for a in leavers if a.user_id not in here]
+    ids = [a.id for a in leavers]
+    if not ids:
+        return 0
+    for a in leavers:
+        a.status, a.withdrawn_at = WITHDRAWN, now
+    cancel_reminders(session, assignment_ids=ids)
+    outbox.cancel_unsent(session, keys=[f"training:{revision.id}:{a.user_id}" for a in leavers])
+    session.execute(
+        update(QuizAttempt)
+        .where(QuizAttempt.assignment_id.in_(ids), QuizAttempt.status == ATTEMPT_OPEN)
+        .values(status=ATTEMPT_CLOSED, finished_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return len(ids)
+
+
+def _reopen(assignment: Assignment, person: Person, now: datetime) -> None:
+    """A withdrawn assignment for someone back in the audience: pending again, from now."""
+    assignment.status, assignment.withdrawn_at = PENDING, None
+    assignment.assigned_at, assignment.tz = now, person.tz or assignment.tz
+    assignment.reminders_sent, assignment.last_reminded_at, assignment.overdue_at = 0, None, None
 
 
 def _insert(

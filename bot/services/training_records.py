@@ -28,6 +28,7 @@ EXPORT_COLUMNS = (
     "passed_at",
     "superseded_at",
     "superseded_by_revision",
+    "withdrawn_at",
     "tz",
 )
 
@@ -50,6 +51,7 @@ class TrainingRow:
     passed_at: datetime | None
     superseded_at: datetime | None
     superseded_by_revision: int | None
+    withdrawn_at: datetime | None
     tz: str | None
 
     def as_csv(self) -> list[str]:
@@ -100,6 +102,7 @@ def _row(found: tuple) -> TrainingRow:
         passed_at=a.passed_at,
         superseded_at=a.superseded_at,
         superseded_by_revision=newer,
+        withdrawn_at=a.withdrawn_at,
         tz=a.tz,
     )
 

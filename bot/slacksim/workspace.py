@@ -186,6 +186,14 @@ class Workspace:
                 ch.members.append(user)
             self.notify()
 
+    def leave(self, channel: str, user: str) -> None:
+        """Take `user` out of a channel, as leaving it or being removed in Slack does."""
+        with self.lock:
+            ch = self.channels.get(channel) or self.channels[self.channel_id(channel)]
+            if user in ch.members:
+                ch.members.remove(user)
+            self.notify()
+
     def open_im(self, user_ids: list[str], *, id: str | None = None) -> Channel:
         """Create a DM (two members) or group DM (more) unless it exists."""
         with self.lock:

@@ -7,6 +7,8 @@ from sqlalchemy import func, select
 
 import bot.slack.trainer as trainer_module
 from bot.db.training import Assignment, QuizAnswer, QuizAttempt
+from bot.jobs.training import remind_training
+from bot.services import kpi_records
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, DEPLOYBOT, LEE, MARIA, PRIYA, SAM, SOPBOT, SUPPORT, TOM
 from tests.e2e.conftest import Bot
@@ -176,6 +178,54 @@ def test_a_fail_offers_review_and_a_reshuffled_retry(bot: Bot, seeds):
     assert "out of date" in text_of(refusal)
     with bot.services.database.session() as session:
         assert session.scalar(select(func.count(QuizAttempt.id))) == 2
+
+
+def test_leaving_the_audience_withdraws_open_training_and_coming_back_invites_again(bot: Bot):
+    refund_only(bot)
+    assign(bot)
+    deliver(bot)
+    (v1,) = refund_revision_ids(bot)
+    ts = invitation(bot, SAM, v1)["ts"]  # Sam is in the audience through #support only
+    start_quiz(bot, SAM, ts)
+    bot.fake.ws.leave(SUPPORT, SAM)
+    result = assign(bot)["refund-request"]
+    assert (result.audience, result.created, result.withdrawn) == (3, 0, 1)
+    assert assignment_of(bot, SAM, v1).status == "withdrawn"
+    with bot.services.database.session() as session:
+        attempt = session.scalars(select(QuizAttempt)).one()
+        assert attempt.status == "closed"
+        assert kpi_records.sop_infos(session, workspace_id=1)[0].audience_size == 3
+    press_any_answer(bot, SAM, message(bot, SAM, ts))
+    bot.fake.wait_for(
+        lambda: (
+            "no longer in this SOP's audience" in text_of((bot.fake.ephemerals(SAM) or [{}])[-1])
+        ),
+        what="the withdrawn refusal",
+    )
+    assert answers_stored(bot) == 0
+    bot.clock.advance(days=30)
+    assert remind_training(bot.services).overdue == 3  # Maria, Priya and Jo; not Sam
+    deliver(bot)
+    assert dms_keyed(bot, SAM, f"reminder:{assignment_of(bot, SAM, v1).id}:") == []
+    assert assign(bot)["refund-request"].withdrawn == 0  # already withdrawn: nothing twice
+
+    bot.fake.ws.join(SUPPORT, SAM)
+    back = assign(bot)["refund-request"]
+    assert (back.audience, back.created, back.withdrawn) == (4, 1, 0)
+    deliver(bot)
+    (again,) = dms_keyed(bot, SAM, f"training:{v1}:{SAM}:back:")
+    assert buttons(again)[Action.START_QUIZ] == str(assignment_of(bot, SAM, v1).id)
+    assert assignment_of(bot, SAM, v1).status == "pending"
+
+
+def test_an_audience_channel_slack_cannot_read_withdraws_nobody(bot: Bot):
+    refund_only(bot)
+    assign(bot)
+    deliver(bot)
+    bot.fake.ws.channels[SUPPORT].name = "support-renamed"
+    result = assign(bot)["refund-request"]
+    assert "#support" in [u.entry for u in result.unresolved]
+    assert result.withdrawn == 0  # Sam is missing only because #support could not be read
 
 
 def test_someone_elses_button_an_old_button_and_a_superseded_quiz_change_nothing(bot: Bot):

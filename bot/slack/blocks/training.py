@@ -231,6 +231,10 @@ REFUSALS = {
         "This training was replaced by a newer revision of the SOP; look for the newer "
         "message from me (or type `/sop training`)."
     ),
+    "withdrawn": (
+        "You are no longer in this SOP's audience, so this training was withdrawn. "
+        "If that is wrong, ask the SOP's owner."
+    ),
     "stale": "That button is out of date: the quiz has moved on (see its latest message).",
     "empty": "Tick at least one answer, then press Submit.",
 }
