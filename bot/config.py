@@ -34,6 +34,7 @@ class Settings:
     digest_tz: str = "UTC"
     admins: frozenset[str] = field(default_factory=frozenset)
     remind_after_seconds: int = 2 * 86400
+    outbox_per_minute: float = 50.0  # chat.postMessage budget per workspace, all processes
 
     @property
     def zone(self) -> ZoneInfo:
@@ -62,6 +63,7 @@ class Settings:
             digest_tz=_zone(get("DIGEST_TZ") or "UTC"),
             admins=_user_ids(get("SOPBOT_ADMINS") or ""),
             remind_after_seconds=parse_duration(get("REMIND_AFTER") or "2d", name="REMIND_AFTER"),
+            outbox_per_minute=_per_minute(get("OUTBOX_PER_MINUTE") or "50"),
         )
 
 
@@ -105,6 +107,19 @@ def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise ConfigError(f"PORT={value!r} is not a TCP port; use a number from 1 to 65535")
     return int(value)
+
+
+def _per_minute(value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        number = 0.0
+    if not 0 < number <= 6000:
+        raise ConfigError(
+            f"OUTBOX_PER_MINUTE={value!r} is not a rate; use messages a minute, e.g. 50 "
+            "(Slack allows about one a second per channel)"
+        )
+    return number
 
 
 def _channel(value: str | None) -> str | None:

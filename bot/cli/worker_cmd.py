@@ -27,8 +27,8 @@ def register(commands: argparse._SubParsersAction) -> None:
     worker.add_argument(
         "--per-minute",
         type=_positive,
-        default=defaults.per_minute,
-        help="chat.postMessage budget per workspace, shared by every process (default: 50)",
+        help="chat.postMessage budget per workspace, shared by every process (default: "
+        "OUTBOX_PER_MINUTE, else 50)",
     )
     worker.add_argument(
         "--tier3-per-minute",
@@ -63,7 +63,7 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
 
     services = build_services(settings)
     limits = DeliveryLimits(
-        per_minute=args.per_minute,
+        per_minute=args.per_minute or settings.outbox_per_minute,
         tier3_per_minute=args.tier3_per_minute,
         lease_seconds=args.lease,
     )
@@ -76,7 +76,7 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
     log.info(
         "sopbot worker %s sending at most %g messages a minute",
         background.dispatcher.dispatcher_id,
-        args.per_minute,
+        limits.per_minute,
     )
     # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
     while not stop.wait(1.0):

@@ -91,7 +91,7 @@ def build_scheduler(
     client: WebClient | None = None,
 ) -> Background:
     """The dispatcher plus `jobs` on an APScheduler BackgroundScheduler (not yet started)."""
-    limits = limits or DeliveryLimits()
+    limits = limits or DeliveryLimits(per_minute=services.settings.outbox_per_minute)
     dispatcher = Dispatcher(
         database=services.database,
         client=client or slack_client(services.settings, limits=limits),

@@ -17,6 +17,7 @@ def test_defaults_work_with_an_empty_environment():
     assert settings.digest_tz == "UTC"
     assert settings.admins == frozenset()
     assert settings.remind_after_seconds == 2 * 86400
+    assert settings.outbox_per_minute == 50
     assert settings.slack_bot_token is None
 
 
@@ -35,6 +36,7 @@ def test_values_are_parsed():
             "DIGEST_TZ": "Europe/Berlin",
             "SOPBOT_ADMINS": "U024BE7LH, W0ADMIN2",
             "REMIND_AFTER": "12h",
+            "OUTBOX_PER_MINUTE": "120",
         }
     )
     assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
@@ -43,6 +45,7 @@ def test_values_are_parsed():
     assert settings.zone.key == "Europe/Berlin"
     assert settings.admins == {"U024BE7LH", "W0ADMIN2"}
     assert settings.remind_after_seconds == 12 * 3600
+    assert settings.outbox_per_minute == 120
 
 
 @pytest.mark.parametrize(
@@ -61,6 +64,8 @@ def test_values_are_parsed():
         ("SLACK_APP_TOKEN", "xoxb-wrong", "SLACK_APP_TOKEN must start with 'xapp-'"),
         ("SLACK_SIGNING_SECRET", "not a secret!", "SLACK_SIGNING_SECRET"),
         ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL"),
+        ("OUTBOX_PER_MINUTE", "fast", "OUTBOX_PER_MINUTE='fast' is not a rate"),
+        ("OUTBOX_PER_MINUTE", "0", "OUTBOX_PER_MINUTE='0'"),
     ],
 )
 def test_bad_values_raise_one_line_naming_the_variable(name, value, fragment):

@@ -1,0 +1,27 @@
+"""OUTBOX_PER_MINUTE sets the delivery budget of `sopbot run` and is `sopbot worker`'s default."""
+
+from __future__ import annotations
+
+import argparse
+
+from bot.cli import worker_cmd
+from bot.config import Settings
+from bot.jobs.scheduler import build_scheduler
+from bot.wiring import Services
+
+
+class Database:
+    """build_scheduler only hands the database on; nothing here opens it."""
+
+
+def test_the_scheduler_sends_at_the_configured_rate():
+    settings = Settings(slack_bot_token="xoxb-1-2", outbox_per_minute=120)
+    background = build_scheduler(Services(settings=settings, database=Database()), jobs=[])
+    assert background.dispatcher.limits.per_minute == 120
+
+
+def test_the_worker_flag_wins_and_the_setting_is_its_default():
+    parser = argparse.ArgumentParser()
+    worker_cmd.register(parser.add_subparsers())
+    assert parser.parse_args(["worker"]).per_minute is None  # then OUTBOX_PER_MINUTE applies
+    assert parser.parse_args(["worker", "--per-minute", "30"]).per_minute == 30
