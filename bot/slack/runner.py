@@ -136,6 +136,23 @@ class Runner:
         if ts is not None:
             self.client.chat_update(channel=state.channel_id, ts=ts, **message)
 
+    def _close_pressed(
+        self,
+        move: Move,
+        respond: Respond,
+        message_ts: str | None,
+        closed: Callable[[RunState, int], dict],
+    ) -> RunState | None:
+        """Answer a press that changes nothing (None), or show the left step as `closed` says."""
+        if self._refuse(move, respond):
+            return None
+        state = move.run
+        assert state is not None and move.closed_step is not None
+        # The pressed message is the one to close; the stored ts may not be saved yet when
+        # someone clicks within milliseconds of the step appearing.
+        self._replace(state, message_ts or move.closed_ts, closed(state, move.closed_step))
+        return state
+
     def done(
         self, *, visit_id: int, user_id: str, respond: Respond, message_ts: str | None = None
     ) -> None:
@@ -144,22 +161,16 @@ class Runner:
             move = runs.complete_step(
                 session, visit_id=visit_id, user_id=user_id, now=self.services.clock()
             )
-        if self._refuse(move, respond):
-            return
-        state = move.run
-        assert state is not None and move.closed_step is not None
-        self._replace(
-            state,
-            # The pressed message is the one to mark done; the stored ts may not be saved yet
-            # when someone clicks within milliseconds of the step appearing.
-            message_ts or move.closed_ts,
-            run_blocks.step_done(
-                sop=state.sop,
-                step_number=move.closed_step,
-                user_id=user_id,
-                seconds=move.seconds_on_step,
+        state = self._close_pressed(
+            move,
+            respond,
+            message_ts,
+            lambda state, number: run_blocks.step_done(
+                sop=state.sop, step_number=number, user_id=user_id, seconds=move.seconds_on_step
             ),
         )
+        if state is None:
+            return
         if move.next_visit_id is not None:
             self._post_step(
                 state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
@@ -187,19 +198,16 @@ class Runner:
             move = runs.go_back(
                 session, visit_id=visit_id, user_id=user_id, now=self.services.clock()
             )
-        if self._refuse(move, respond):
-            return
-        state = move.run
-        assert state is not None and move.closed_step is not None
-        self._replace(
-            state,
-            message_ts or move.closed_ts,
-            run_blocks.step_closed(
-                sop=state.sop,
-                step_number=move.closed_step,
-                note=f"↩️ Went back to step {state.current_step}",
+        state = self._close_pressed(
+            move,
+            respond,
+            message_ts,
+            lambda state, number: run_blocks.step_closed(
+                sop=state.sop, step_number=number, note=f"↩️ Went back to step {state.current_step}"
             ),
         )
+        if state is None:
+            return
         self._post_step(
             state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
         )
