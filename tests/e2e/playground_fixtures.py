@@ -69,7 +69,7 @@ class PageClient:
             found.update(self.state(**query))
             return found if predicate(found) else None
 
-        return self.play.fake.wait_for(check, timeout=10, what=what)
+        return self.play.fake.wait_for(check, timeout=30, what=what)  # generous: CI is busy
 
 
 @pytest.fixture
