@@ -370,6 +370,25 @@ def requeue_failed(session: Session, *, now: datetime, key: str | None = None) -
     return result.rowcount
 
 
+def rewrite_unsent(
+    session: Session, *, key: str, text: str, blocks: list[dict[str, Any]] | None
+) -> bool:
+    """Replace the content of a message no dispatcher has tried yet; False if it may be on its
+    way (or sent), in which case it goes out as it was."""
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.key == key,
+            OutboxMessage.state == PENDING,
+            OutboxMessage.attempts == 0,
+            OutboxMessage.lease_owner.is_(None),
+        )
+        .values(text=text, blocks=blocks)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)
+
+
 def cancel_unsent(session: Session, *, keys: list[str]) -> set[str]:
     """Delete outbox rows no dispatcher has tried yet; return the keys that were cancelled."""
     if not keys:

@@ -158,12 +158,18 @@ def _show_everywhere(
     """Queue a chat.update of every routed message that reached Slack."""
     routes = repo.routes_of(session, feedback_id=fb.id)
     for route in routes:
-        sent = None if route.key in skip else outbox.sent_message(session, key=route.key)
+        if route.key in skip:
+            continue
+        message = render.routed(item, _note(route, routes))
+        sent = outbox.sent_message(session, key=route.key)
         if sent is None:
-            # Not delivered yet: its buttons answer with the current state when pressed.
+            # Still in the outbox: it goes out showing the current state. One already on its
+            # way shows the old one, and its buttons answer with the current state when pressed.
+            outbox.rewrite_unsent(
+                session, key=route.key, text=message["text"], blocks=message.get("blocks")
+            )
             continue
         channel, ts = sent
-        message = render.routed(item, _note(route, routes))
         outbox.enqueue_update(
             session,
             key=f"{route.key}:v{fb.version}",

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
+from sqlalchemy import update
+
 from bot.db.feedback import FeedbackRoute
+from bot.db.outbox import OutboxMessage
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, JO, MARIA, PRIYA, SAM, TOM
 from tests.e2e.conftest import Bot
@@ -124,6 +129,28 @@ def test_status_changes_update_the_routed_messages_in_place_and_tell_the_author(
     bot.fake.wait_for(lambda: status_of(bot) == "wont_fix", what="won't fix")
     deliver(bot)
     assert "will not be acted on" in text_of(bot.fake.dms(MARIA)[-1])
+
+
+def test_a_routed_copy_still_in_the_outbox_goes_out_showing_the_current_state(bot: Bot):
+    with_managers(bot)
+    one_line(bot, MARIA, "refund 3 the approval link is dead")
+    owner_key = "feedback:1:owner"
+    later = bot.clock() + timedelta(hours=1)  # Sam's copy waits (as behind a rate limit)
+    with bot.services.database.session() as session:
+        session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.key == owner_key)
+            .values(next_attempt_at=later)
+        )
+    deliver(bot)
+    assert bot.fake.dms(SAM) == []
+    bot.slack.click(ANA, bot.fake.messages(MANAGERS)[0], Action.FEEDBACK_ACKNOWLEDGE)
+    bot.fake.wait_for(lambda: status_of(bot) == "acknowledged", what="acknowledged")
+    bot.clock.advance(hours=1)
+    deliver(bot)
+    [owner_copy] = bot.fake.dms(SAM)
+    assert f"Acknowledged by <@{ANA}>" in text_of(owner_copy)
+    assert set(buttons(owner_copy)) == {Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX}
 
 
 def test_closing_an_item_someone_else_closed_meanwhile_changes_nothing(bot: Bot):
