@@ -54,9 +54,13 @@ def publish_on_start(services: Services) -> PublishReport | None:
     if not directory.is_dir():
         log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
         return None
+    from bot.slack.blocks.feedback import RENDER  # feedback copies a revision addressed
+
     try:
         with services.database.session() as session:
-            report = publish_directory(session, directory=directory, now=services.clock())
+            report = publish_directory(
+                session, directory=directory, now=services.clock(), feedback_render=RENDER
+            )
     except IntegrityError:
         log.info("another sopbot process published %s at the same moment", directory)
         return None

@@ -69,10 +69,16 @@ def check_sops(args: argparse.Namespace, settings: Settings) -> int:
 def publish_sops(args: argparse.Namespace, settings: Settings) -> int:
     """Publish the folder; print one line per SOP and the changed steps."""
     directory = _directory(args, settings)
+    from bot.slack.blocks import feedback as feedback_blocks  # copies a revision addressed
+
     database = open_database(settings)
     with database.session() as session:
         report = publish_directory(
-            session, directory=directory, now=datetime.now(UTC), minor=args.minor
+            session,
+            directory=directory,
+            now=datetime.now(UTC),
+            minor=args.minor,
+            feedback_render=feedback_blocks.RENDER,
         )
     for error in report.errors:
         print(error)

@@ -198,8 +198,15 @@ def counterpart(old: Sop, new: Sop, number: int) -> int | None:
     return pairs.get(number)
 
 
-def link_feedback(session: Session, *, outcomes: Sequence[Outcome], now: datetime) -> int:
-    """Mark open feedback whose step a new revision changed, moved or removed; tell authors."""
+def link_feedback(
+    session: Session,
+    *,
+    outcomes: Sequence[Outcome],
+    now: datetime,
+    render: Renderers | None = None,
+) -> int:
+    """Mark open feedback whose step a new revision changed, moved or removed; tell authors
+    (and, with `render`, update the owner's and managers' copies to say so)."""
     linked = 0
     for outcome in outcomes:
         if outcome.status != "changed" or outcome.diff is None or outcome.revision_id is None:
@@ -231,6 +238,10 @@ def link_feedback(session: Session, *, outcomes: Sequence[Outcome], now: datetim
                 continue
             fb.addressed_revision_id, fb.addressed_at = new.id, now
             linked += 1
+            if render is not None:
+                fb.version += 1  # a new key for the copies' update
+                session.flush()
+                _show_everywhere(session, fb, item_of(fb), render=render, now=now)
             if fb.author_id is not None:
                 _tell_author(session, fb, version=new.number, now=now)
     return linked

@@ -14,6 +14,7 @@ from bot.core.model import Sop, SopError
 from bot.core.parse import load_sops
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
+from bot.services.feedback import Renderers
 from bot.services.feedback_handling import link_feedback
 
 Status = Literal["new", "changed", "unchanged", "retired"]
@@ -64,9 +65,18 @@ class PublishReport:
 
 
 def publish_directory(
-    session: Session, *, directory: Path, now: datetime, minor: bool = False
+    session: Session,
+    *,
+    directory: Path,
+    now: datetime,
+    minor: bool = False,
+    feedback_render: Renderers | None = None,
 ) -> PublishReport:
-    """Validate every file, then store changed ones as revisions; any error stores nothing."""
+    """Validate every file, then store changed ones as revisions; any error stores nothing.
+
+    With `feedback_render`, the routed copies of feedback a new revision addressed are
+    updated to say so as well (the Slack layer's renderers; without them only authors hear).
+    """
     sops, errors = load_sops(directory)
     if errors:
         return PublishReport(errors=errors)
@@ -89,7 +99,7 @@ def publish_directory(
                 Outcome(slug=record.slug, title=record.title, status="retired", old_number=number)
             )
     # Same transaction, whoever publishes: feedback on a changed step is marked, authors told.
-    link_feedback(session, outcomes=report.new_revisions, now=now)
+    link_feedback(session, outcomes=report.new_revisions, now=now, render=feedback_render)
     return report
 
 

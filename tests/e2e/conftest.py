@@ -14,6 +14,7 @@ import pytest
 from bot.config import Settings
 from bot.services.publish import publish_directory
 from bot.slack.app import build_app
+from bot.slack.blocks.feedback import RENDER
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
@@ -71,7 +72,9 @@ class Bot:
     def publish(self) -> None:
         """Publish the SOP folder, as `sopbot sops publish` does."""
         with self.services.database.session() as session:
-            report = publish_directory(session, directory=self.sops_dir, now=self.clock())
+            report = publish_directory(
+                session, directory=self.sops_dir, now=self.clock(), feedback_render=RENDER
+            )
         assert report.errors == []
 
 

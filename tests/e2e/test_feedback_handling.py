@@ -180,6 +180,9 @@ def test_a_new_revision_that_changes_the_step_tells_the_author(bot: Bot):
     assert bot.fake.dms(PRIYA) == []
     maria, priya = stored(bot)
     assert maria.addressed_revision_id is not None and priya.addressed_revision_id is None
+    on_maria, on_priya = bot.fake.dms(SAM)  # the owner's copies, updated in place
+    assert "step changed in v2" in text_of(on_maria) and set(buttons(on_maria)) == HANDLING
+    assert "step changed" not in text_of(on_priya)
 
     # A step inserted before Priya's only shifts it; changing it later links her feedback.
     rewrite_sop(
