@@ -101,6 +101,7 @@ def test_the_result_shows_the_score_and_after_a_fail_what_to_review(passed, expe
     [
         ("not_yours", "sent to someone else"),
         ("superseded", "replaced by a newer revision"),
+        ("withdrawn", "no longer in this SOP's audience"),
         ("stale", "out of date"),
         ("missing", "no longer exists"),
         ("done", "already passed this training with 90%"),
@@ -113,7 +114,7 @@ def test_every_refusal_is_one_friendly_sentence(verdict, words):
 
 def test_owner_notes_reminders_and_lists_stay_within_limits():
     row = TrainingRow(1, "refund", EVIL, 2, "U1", "pending", T, 0, None, 0, None, None, None,
-                      None, "Europe/Berlin")  # fmt: skip
+                      None, None, "Europe/Berlin")  # fmt: skip
     many = tuple((f"U{i:08d}", T) for i in range(500))
     for message in (
         lists.unresolved_notice(
