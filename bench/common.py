@@ -1,7 +1,9 @@
-"""What the bench scripts share: a throwaway database to measure on."""
+"""What the bench scripts share: a throwaway database to measure on, and a speed check."""
 
 from __future__ import annotations
 
+import random
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,3 +28,22 @@ def fresh_database(url: str | None, workdir: Path, *, prefix: str) -> Iterator[s
         with admin.connect() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+def python_speed() -> float:
+    """Seconds this machine takes for a fixed pure-Python workload (best of 3; lower is faster).
+
+    Shared machines change speed by tens of percent from one hour to the next; printing this
+    beside the figures tells a slow hour from a slow change.
+    """
+    rng = random.Random(1)
+    numbers = [rng.random() for _ in range(200_000)]
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        counts: dict[int, int] = {}
+        for x in sorted(numbers):
+            key = int(x * 1000)
+            counts[key] = counts.get(key, 0) + 1
+        best = min(best, time.perf_counter() - started)
+    return best

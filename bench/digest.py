@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from common import fresh_database  # bench/ is the script's folder, so on sys.path
+from common import fresh_database, python_speed  # bench/ is the script's folder: on sys.path
 from sqlalchemy import func, select, text
 
 from bot.core.kpis import local_day
@@ -256,7 +256,8 @@ def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     load = ", ".join(f"{n:.1f}" for n in os.getloadavg())
     print(f"{args.people} people, {args.sops} SOPs, {args.days} days of history;"
-          f" {os.cpu_count()} CPUs, load average {load}")  # fmt: skip
+          f" {os.cpu_count()} CPUs, load average {load}; Python speed check {python_speed():.3f} s"
+          " (bench/common.py; lower is faster)")  # fmt: skip
     print("seconds; digests are the best of 3 runs, wall time (CPU time of this process)")
     header = ("db", "events", "runs", "insert", "raw digest", "roll 1 day", "roll all",
               "digest (rollups)", "kpis 30d", "raw/rollups")  # fmt: skip
@@ -276,6 +277,7 @@ def main() -> None:
                     f" | {r['kpis_s']:.3f} | {r['raw_s'] / r['rollups_s']:.1f}x"
                 )
                 print(line, flush=True)
+    print(f"Python speed check at the end: {python_speed():.3f} s")
 
 
 if __name__ == "__main__":

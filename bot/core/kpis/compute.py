@@ -185,20 +185,17 @@ def compute_kpis(
     assignments: Iterable[AssignmentRecord] = (),
     attempts: Iterable[AttemptRecord] = (),
     feedback: Iterable[FeedbackRecord] = (),
-    training: Mapping[str, Training] | None = None,
 ) -> Kpis:
     """Every KPI of `window` at `now`, per SOP and in total.
 
     `tally` holds the window's runs and lookups (from `tally()` or `combine()`), `previous`
     the window before it for the trend. SOPs are those in `sops` plus any with runs or
     lookups in the window (a retired SOP still shows its runs); training, feedback and
-    staleness of other SOPs are left out. `training` is `training_by_sop(sops, assignments)`,
-    given by callers that compute several windows.
+    staleness of other SOPs are left out.
     """
     info = {s.slug: s for s in sops}
     slugs = sorted(set(info) | {k for k in tally.by_sop if k is not None})
-    if training is None:
-        training = training_by_sop(sops, assignments)
+    training = training_by_sop(sops, assignments)
     tried, said = _by_sop(attempts), _by_sop(feedback)
     everything = tally.total()
     near = _misses_near(info, everything.misses)

@@ -19,8 +19,7 @@ from bot.core.kpis.records import (
     SopInfo,
 )
 from bot.core.kpis.tally import Tally, tally
-from bot.core.kpis.training import training_by_sop
-from bot.core.kpis.windows import Window, day_window, trailing_windows
+from bot.core.kpis.windows import day_window, trailing_windows
 
 TREND_DAYS = 7
 
@@ -49,7 +48,6 @@ class Digest:
     runs: int  # headline: runs started on the day
     completion: float | None  # headline: completion rate of the day's runs
     coverage: float | None  # headline: training coverage over all SOPs, as of now
-    today: Kpis  # the day
     week: Kpis  # the 7 days ending with the day, against the 7 before
     rows: tuple[SopKpis, ...]  # the week's KPIs per SOP, least healthy first
     attention: tuple[Reason, ...]
@@ -90,32 +88,26 @@ def build_digest(
     feedback: Iterable[FeedbackRecord] = (),
 ) -> Digest:
     """The digest of `day` (local to `tz`) from tallies of the day, its week and the week before."""
-    attempts, feedback = tuple(attempts), tuple(feedback)
-    training = training_by_sop(sops, assignments)
     week_window, _ = trailing_windows(day, tz, TREND_DAYS)
-
-    def kpis(window: Window, tally: Tally, previous: Tally | None = None) -> Kpis:
-        return compute_kpis(
-            window=window,
-            now=now,
-            tally=tally,
-            previous=previous,
-            sops=sops,
-            attempts=attempts,
-            feedback=feedback,
-            training=training,
-        )
-
-    today = kpis(day_window(day, tz), day_tally)
-    week = kpis(week_window, week_tally, previous_week_tally)
+    week = compute_kpis(
+        window=week_window,
+        now=now,
+        tally=week_tally,
+        previous=previous_week_tally,
+        sops=sops,
+        assignments=assignments,
+        attempts=attempts,
+        feedback=feedback,
+    )
+    # The day gives only the headline: its totals, not every KPI of every SOP.
+    today = day_tally.total()
     rows = tuple(sorted(week.sops.values(), key=lambda k: (k.health.score, k.slug)))
     return Digest(
         day=day,
         tz=str(tz),
-        runs=today.total.usage.runs_started,
-        completion=today.total.completion,
+        runs=today.runs_started,
+        completion=today.completion_rate(now),
         coverage=week.total.coverage.rate,
-        today=today,
         week=week,
         rows=rows,
         attention=tuple(attention(rows)),
