@@ -144,6 +144,26 @@ def test_each_rollup_is_the_tally_of_its_day(seed):
     assert sum(r.counts.lookups for r in rollups) == len(lookups)
 
 
+def test_the_headline_has_the_totals_counts_without_people_or_lists():
+    rng = random.Random(7)
+    runs, lookups = synthetic(rng, first=date(2026, 10, 20), days=3, runs=300, lookups=100)
+    window = day_window(date(2026, 10, 21), BERLIN)
+    t = tally(runs=runs, lookups=lookups, window=window)
+    total, headline = t.total(), t.headline()
+    assert headline == Counts(
+        lookups=total.lookups,
+        runs_started=total.runs_started,
+        runs_completed=total.runs_completed,
+        runs_abandoned=total.runs_abandoned,
+        open_started_at=total.open_started_at,
+        current_revision_runs=total.current_revision_runs,
+    )
+    assert total.runs_started > 0 and total.durations and not headline.durations
+    for hours in (1, 30):
+        now = window.end + timedelta(hours=hours)
+        assert headline.completion_rate(now) == total.completion_rate(now)
+
+
 def test_a_rollup_decides_the_24_hour_rule_when_it_is_read_not_when_built():
     start = datetime(2026, 3, 10, 20, tzinfo=UTC)
     open_run = RunRecord(1, "refund", 2, "U1", start, None, "active", 2, {}, None, True)

@@ -100,7 +100,7 @@ def build_digest(
         feedback=feedback,
     )
     # The day gives only the headline: its totals, not every KPI of every SOP.
-    today = day_tally.total()
+    today = day_tally.headline()
     rows = tuple(sorted(week.sops.values(), key=lambda k: (k.health.score, k.slug)))
     return Digest(
         day=day,

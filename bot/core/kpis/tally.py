@@ -175,6 +175,18 @@ class Tally:
         """All SOPs and unattributed lookups together (people counted once)."""
         return merge_counts(self.by_sop.values())
 
+    def headline(self) -> Counts:
+        """The totals of runs and lookups only (no people, no lists): cheap, for a headline."""
+        parts = self.by_sop.values()
+        return Counts(
+            lookups=sum(c.lookups for c in parts),
+            runs_started=sum(c.runs_started for c in parts),
+            runs_completed=sum(c.runs_completed for c in parts),
+            runs_abandoned=sum(c.runs_abandoned for c in parts),
+            open_started_at=tuple(sorted(t for c in parts for t in c.open_started_at)),
+            current_revision_runs=sum(c.current_revision_runs for c in parts),
+        )
+
     def __add__(self, other: Tally) -> Tally:
         return _merge_tallies((self.by_sop.items(), other.by_sop.items()))
 
