@@ -107,9 +107,15 @@ def _sop(play: Playground, record: SopRecord, sop: Sop, zone: ZoneInfo, names: N
 
 
 def _last_changed(play: Playground) -> str:
-    """The SOP the last save changed: what an author wants to see without picking it."""
-    last = play.watcher.last
-    return last.changed[0] if last and last.changed else ""
+    """The SOP the latest publish that changed one changed: what an author wants to see.
+
+    Not just the last publish: a save that changes nothing (or a second look at a file that
+    was still being written) must not switch the preview to another SOP.
+    """
+    for result in reversed(play.watcher.history):
+        if result.changed:
+            return result.changed[0]
+    return ""
 
 
 def _last_publish(play: Playground) -> str:
