@@ -171,11 +171,11 @@ def assign(
             assignment = existing[person.id]
             if assignment.status in OPEN_STATUSES and person.tz:
                 assignment.tz = person.tz  # people move; reminders follow
-            if assignment.status != WITHDRAWN:
+            left = assignment.withdrawn_at  # one invitation per return, whoever reopens it
+            if assignment.status != WITHDRAWN or not _reopen(session, assignment, person, now):
                 continue
-            _reopen(assignment, person, now)  # back in the audience: invited again
             assignment_id = assignment.id
-            key = f"{key}:back:{now.timestamp():.0f}"
+            key = f"{key}:back:{left.timestamp():.0f}" if left else f"{key}:back"
         else:
             assignment_id = _insert(
                 session, record=record, revision=revision, person=person, now=now
@@ -272,11 +272,27 @@ def withdraw_leavers(
     return len(ids)
 
 
-def _reopen(assignment: Assignment, person: Person, now: datetime) -> None:
-    """A withdrawn assignment for someone back in the audience: pending again, from now."""
-    assignment.status, assignment.withdrawn_at = PENDING, None
-    assignment.assigned_at, assignment.tz = now, person.tz or assignment.tz
-    assignment.reminders_sent, assignment.last_reminded_at, assignment.overdue_at = 0, None, None
+def _reopen(session: Session, assignment: Assignment, person: Person, now: datetime) -> bool:
+    """Someone back in the audience: their withdrawn assignment is pending again, from now.
+
+    Conditional, so two processes running the audience pass at once reopen it (and invite) once.
+    """
+    reopened = session.execute(
+        update(Assignment)
+        .where(Assignment.id == assignment.id, Assignment.status == WITHDRAWN)
+        .values(
+            status=PENDING,
+            withdrawn_at=None,
+            assigned_at=now,
+            tz=person.tz or assignment.tz,
+            reminders_sent=0,
+            last_reminded_at=None,
+            overdue_at=None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    session.refresh(assignment)
+    return bool(reopened)
 
 
 def _insert(

@@ -212,6 +212,7 @@ def test_leaving_the_audience_withdraws_open_training_and_coming_back_invites_ag
     bot.fake.ws.join(SUPPORT, SAM)
     back = assign(bot)["refund-request"]
     assert (back.audience, back.created, back.withdrawn) == (4, 1, 0)
+    assert assign(bot)["refund-request"].created == 0  # invited back once
     deliver(bot)
     (again,) = dms_keyed(bot, SAM, f"training:{v1}:{SAM}:back:")
     assert buttons(again)[Action.START_QUIZ] == str(assignment_of(bot, SAM, v1).id)
