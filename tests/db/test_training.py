@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bot.db import sops as repo
 from bot.db.outbox import OutboxMessage
@@ -17,7 +17,13 @@ from bot.services import quizzes
 from bot.services.audience import Audience, Person, Unresolved
 from bot.services.publish import publish_directory
 from bot.services.reminders import send_reminders
-from bot.services.training import Renderers, assign, latest_material_revision
+from bot.services.training import (
+    Renderers,
+    _reopen,
+    assign,
+    latest_material_revision,
+    withdraw_leavers,
+)
 from tests.conftest import SAMPLE_SOPS
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
@@ -340,3 +346,20 @@ def test_submitting_no_answer_is_refused_and_keeps_the_question_open(db, sops_di
         )
     assert (empty.verdict, empty.position) == ("empty", 0)
     assert answer_all(db, view, "U1", right=True).passed
+
+
+def test_a_withdrawn_assignment_is_reopened_once_when_two_passes_see_it(db, sops_dir):
+    publish(db, sops_dir)
+    assign_refund(db, people("U1", "U2"))
+    with db.session() as session:
+        revision = session.get(Assignment, assignment_of(db, "U2").id).revision
+        assert withdraw_leavers(session, revision=revision, audience=people("U1"), now=T0) == 1
+    later = T0 + DAY
+    with db.session() as session:
+        seen = session.get(Assignment, assignment_of(db, "U2").id)
+        assert seen.status == "withdrawn"
+        # Another pass reopened it after this one read it (PostgreSQL lets both read at once).
+        session.execute(update(Assignment).where(Assignment.id == seen.id).values(status="pending"))
+        assert _reopen(session, seen, Person("U2"), later) is False
+    result = assign_refund(db, people("U1", "U2"), at=later)
+    assert result.created == 0  # already back: nobody is invited twice
