@@ -106,11 +106,11 @@ def run_profiled_bot(out: str, argv: list[str]) -> None:
 
     class Snapshot:  # what pstats.Stats accepts; taken without disable() from another thread
         def __init__(self, profile: cProfile.Profile) -> None:
-            profile.snapshot_stats()
-            self.stats = profile.stats
+            self.profile = profile
 
         def create_stats(self) -> None:
-            pass
+            self.profile.snapshot_stats()
+            self.stats = self.profile.stats
 
     def dump(*_: object) -> None:
         pstats.Stats(*[Snapshot(p) for p in profiles]).dump_stats(out)

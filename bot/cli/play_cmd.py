@@ -62,7 +62,7 @@ def play(settings: Settings, *, database_url: str | None = None) -> int:
             signal.signal(signum, lambda *_: stop.set())
         print(f"Playground: {playground.url}", flush=True)
         # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
-        while not stop.wait(1.0):
-            pass
+        while not stop.is_set():
+            stop.wait(1.0)
         playground.stop()
     return 0

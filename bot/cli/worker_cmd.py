@@ -79,8 +79,8 @@ def run_worker(args: argparse.Namespace, settings: Settings) -> int:
         limits.per_minute,
     )
     # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
-    while not stop.wait(1.0):
-        pass
+    while not stop.is_set():
+        stop.wait(1.0)
     log.info("sopbot worker stopping")
     background.stop()
     services.database.dispose()

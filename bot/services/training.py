@@ -137,13 +137,7 @@ def supersede_older(
         .values(status=SUPERSEDED, superseded_at=now, superseded_by_id=revision.id)
         .execution_options(synchronize_session=False)
     )
-    cancel_reminders(session, assignment_ids=ids)
-    session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.assignment_id.in_(ids), QuizAttempt.status == ATTEMPT_OPEN)
-        .values(status=ATTEMPT_CLOSED, finished_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _stop_open_work(session, ids, now)
     return len(ids)
 
 
@@ -261,15 +255,20 @@ def withdraw_leavers(
         return 0
     for a in leavers:
         a.status, a.withdrawn_at = WITHDRAWN, now
-    cancel_reminders(session, assignment_ids=ids)
     outbox.cancel_unsent(session, keys=[f"training:{revision.id}:{a.user_id}" for a in leavers])
+    _stop_open_work(session, ids, now)
+    return len(ids)
+
+
+def _stop_open_work(session: Session, ids: list[int], now: datetime) -> None:
+    """For closed assignments: withdraw reminders still waiting and close any open quiz."""
+    cancel_reminders(session, assignment_ids=ids)
     session.execute(
         update(QuizAttempt)
         .where(QuizAttempt.assignment_id.in_(ids), QuizAttempt.status == ATTEMPT_OPEN)
         .values(status=ATTEMPT_CLOSED, finished_at=now)
         .execution_options(synchronize_session=False)
     )
-    return len(ids)
 
 
 def _reopen(session: Session, assignment: Assignment, person: Person, now: datetime) -> bool:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import shutil
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -84,27 +86,38 @@ def fake() -> Iterator[FakeSlack]:
         yield fake
 
 
-@pytest.fixture
-def bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Bot]:
-    sops_dir = tmp_path / "sops"
-    shutil.copytree(SAMPLE_SOPS, sops_dir)
-    settings = Settings(
+@contextmanager
+def running_bot(
+    fake: FakeSlack, database_url: str, sops_dir: Path, *, start: datetime, **settings: Any
+) -> Iterator[Bot]:
+    """The real bot over HTTP on a free port, the sample SOPs published; stopped after."""
+    shutil.copytree(SAMPLE_SOPS, sops_dir, dirs_exist_ok=True)
+    base = Settings(
         database_url=database_url,
         sops_dir=sops_dir,
         slack_bot_token=fake.token,
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake.api_url,
     )
-    clock = Clock(datetime(2026, 11, 30, 9, 0, tzinfo=UTC))
-    services = build_services(settings, clock=clock)
+    clock = Clock(start)
+    services = build_services(replace(base, **settings), clock=clock)
     app = build_app(services)
     server = HttpServer(
         wsgi_app(app, services.database), host="127.0.0.1", port=0, loop_timeout=0.05
     ).start()
     driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
     running = Bot(fake, driver, services, clock, sops_dir, server)
-    running.publish()
-    yield running
-    server.stop()
-    app.sopbot_executor.shutdown(wait=True)
-    services.database.dispose()
+    try:
+        running.publish()
+        yield running
+    finally:
+        server.stop()
+        app.sopbot_executor.shutdown(wait=True)
+        services.database.dispose()
+
+
+@pytest.fixture
+def bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Bot]:
+    start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+    with running_bot(fake, database_url, tmp_path / "sops", start=start) as running:
+        yield running

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from contextlib import ExitStack
 from datetime import datetime
 from pathlib import Path
 
 import pytest
 
-from bot.config import Settings
 from bot.jobs import digest as digest_jobs
-from bot.slack.app import build_app
 from bot.slack.authz import clear_cache
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import OPS_MANAGERS
-from bot.web import HttpServer, wsgi_app
-from bot.wiring import Services, build_services
-from tests.conftest import SAMPLE_SOPS
-from tests.e2e.conftest import SIGNING_SECRET, Bot, Clock, ReplayingDriver
+from bot.wiring import Services
+from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.training_helpers import deliver, text_of
 
 MakeBot = Callable[..., Bot]
@@ -31,39 +26,15 @@ def make_bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Mak
 
     The digest goes to #ops-managers at 09:00 Europe/Berlin unless told otherwise.
     """
-    made: list[tuple[HttpServer, object, Services]] = []
+    with ExitStack() as running:
 
-    def make(start: datetime, **changes: object) -> Bot:
-        clear_cache()  # who is a manager is cached per fake URL, and ports are reused
-        sops_dir = tmp_path / "sops"
-        shutil.copytree(SAMPLE_SOPS, sops_dir)
-        settings = Settings(
-            database_url=database_url,
-            sops_dir=sops_dir,
-            slack_bot_token=fake.token,
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=fake.api_url,
-            manager_channel=OPS_MANAGERS,
-            digest_tz="Europe/Berlin",
-        )
-        settings = replace(settings, **changes)
-        clock = Clock(start)
-        services = build_services(settings, clock=clock)
-        app = build_app(services)
-        server = HttpServer(
-            wsgi_app(app, services.database), host="127.0.0.1", port=0, loop_timeout=0.05
-        ).start()
-        made.append((server, app, services))
-        driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
-        bot = Bot(fake, driver, services, clock, sops_dir, server)
-        bot.publish()
-        return bot
+        def make(start: datetime, **changes: object) -> Bot:
+            clear_cache()  # who is a manager is cached per fake URL, and ports are reused
+            settings = {"manager_channel": OPS_MANAGERS, "digest_tz": "Europe/Berlin", **changes}
+            bot = running_bot(fake, database_url, tmp_path / "sops", start=start, **settings)
+            return running.enter_context(bot)
 
-    yield make
-    for server, app, services in made:
-        server.stop()
-        app.sopbot_executor.shutdown(wait=True)  # type: ignore[attr-defined]
-        services.database.dispose()
+        yield make
 
 
 def set_clock(bot: Bot, moment: datetime) -> None:
