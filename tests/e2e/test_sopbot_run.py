@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -34,12 +35,13 @@ def wait_healthy(url: str, process: subprocess.Popen) -> None:
     deadline = time.monotonic() + STARTUP_TIMEOUT
     while time.monotonic() < deadline:
         assert process.poll() is None, process.stderr.read()
-        try:
-            with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError):
-            pass
+        # Not listening yet is the expected answer while it starts.
+        with (
+            contextlib.suppress(urllib.error.URLError, ConnectionError),
+            urllib.request.urlopen(f"{url}/healthz", timeout=1) as response,
+        ):
+            if response.status == 200:
+                return
         time.sleep(0.1)  # polling a server that is starting; not a timing assumption
     raise TimeoutError("sopbot run did not become healthy")
 

@@ -47,7 +47,7 @@ class BoltServer:
 
         class Handler(BaseHTTPRequestHandler):
             def log_message(self, format: str, *args: object) -> None:
-                pass
+                """Silent: the tests read the fake's transcript, not an access log."""
 
             def do_POST(self) -> None:  # noqa: N802 - http.server naming
                 path, _, query = self.path.partition("?")
