@@ -11,13 +11,13 @@ import os
 import socket
 from datetime import date, timedelta
 
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.db import digest as store
 from bot.db.sops import default_workspace
 from bot.jobs.digest_chart import upload_charts
-from bot.jobs.training import AtStartThenEvery, OwnerIds
+from bot.jobs.training import OwnerIds
+from bot.jobs.triggers import Every
 from bot.services import chart, digest_config, kpi_rollups, sop_review
 from bot.services import digest as digests
 from bot.services.digest_config import DigestConfig
@@ -184,6 +184,6 @@ def stale_job(services: Services) -> None:
 
 # The tick fires at start-up too, so a digest missed by downtime goes out at once (within the
 # grace); rollups are cheap when there is nothing new, so hourly keeps yesterday ready early.
-TICK_TRIGGER = AtStartThenEvery(timedelta(minutes=1))
-ROLLUP_TRIGGER = AtStartThenEvery(timedelta(hours=1))
-STALE_TRIGGER = IntervalTrigger(hours=1)
+TICK_TRIGGER = Every(timedelta(minutes=1), at_start=True)
+ROLLUP_TRIGGER = Every(timedelta(hours=1), at_start=True)
+STALE_TRIGGER = Every(timedelta(hours=1))

@@ -11,12 +11,12 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.jobs import digest, ratelimit, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
+from bot.jobs.triggers import Every
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def prune_rate_limits(services: Services) -> None:
 
 
 STANDARD_JOBS: tuple[JobSpec, ...] = (
-    JobSpec("prune-rate-limits", prune_rate_limits, IntervalTrigger(minutes=10)),
+    JobSpec("prune-rate-limits", prune_rate_limits, Every(timedelta(minutes=10))),
     JobSpec("training-assign", training.assign_job, training.ASSIGN_TRIGGER),
     JobSpec("training-remind", training.remind_job, training.REMIND_TRIGGER),
     JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),

@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-from typing import Any
+from datetime import timedelta
 
-from apscheduler.triggers.base import BaseTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.frontmatter import EMAIL_RE
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
+from bot.jobs.triggers import Every
 from bot.services.audience import Resolver
 from bot.services.reminders import ReminderReport, send_reminders
 from bot.services.training import (
@@ -136,19 +134,6 @@ def remind_training(services: Services) -> ReminderReport:
         )
 
 
-class AtStartThenEvery(BaseTrigger):
-    """Fires as soon as the scheduler starts, then every `interval`."""
-
-    def __init__(self, interval: timedelta) -> None:
-        self.interval = interval
-
-    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> Any:
-        return now if previous_fire_time is None else previous_fire_time + self.interval
-
-    def __str__(self) -> str:
-        return f"at start, then every {self.interval}"
-
-
 def assign_job(services: Services) -> None:
     """The scheduled audience pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
     assign_training(services)
@@ -161,5 +146,5 @@ def remind_job(services: Services) -> None:
 
 # The audience pass runs when `sopbot run` / `worker` starts and then daily; reminders need
 # finer steps than the quiet-hours window, so every ten minutes.
-ASSIGN_TRIGGER = AtStartThenEvery(timedelta(days=1))
-REMIND_TRIGGER = IntervalTrigger(minutes=10)
+ASSIGN_TRIGGER = Every(timedelta(days=1), at_start=True)
+REMIND_TRIGGER = Every(timedelta(minutes=10))
