@@ -14,6 +14,9 @@ from bot.db.models import SopRecord
 from bot.db.session import Database
 from bot.services.catalog import Catalog
 
+Clock = Callable[[], datetime]
+"""What every time stamp and comparison asks: the wall clock, or a test's own."""
+
 
 def utc_now() -> datetime:
     """The wall clock (tests and the playground pass their own)."""
@@ -33,7 +36,7 @@ class Services:
 
     settings: Settings
     database: Database
-    clock: Callable[[], datetime] = utc_now
+    clock: Clock = utc_now
     catalog: Catalog = field(default_factory=Catalog)
 
     def live_sop(self, session: Session, slug: str) -> SopRecord | None:
@@ -42,6 +45,6 @@ class Services:
         return session.get(SopRecord, entry.record_id) if entry is not None else None
 
 
-def build_services(settings: Settings, *, clock: Callable[[], datetime] = utc_now) -> Services:
+def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
     """Open the database (migrating it) and assemble the services."""
     return Services(settings=settings, database=open_database(settings), clock=clock)

@@ -22,6 +22,7 @@ from bot.cli import (
 )
 from bot.cli.errors import UsageError
 from bot.config import ConfigError, Settings
+from bot.wiring import Clock, utc_now
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -47,8 +48,8 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Run `sopbot` with `argv`; return the exit code."""
+def main(argv: Sequence[str] | None = None, *, clock: Clock = utc_now) -> int:
+    """Run `sopbot` with `argv`, stamping times with `clock`; return the exit code."""
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.INFO,
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(".env", override=False)
     try:
         settings = Settings.from_env()
-        return int(args.handler(args, settings) or 0)
+        return int(args.handler(args, settings, clock) or 0)
     except (ConfigError, UsageError) as exc:
         print(f"sopbot: {exc}", file=sys.stderr)
         return 2

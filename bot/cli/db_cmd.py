@@ -7,6 +7,7 @@ import argparse
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.session import Database
+from bot.wiring import Clock
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -17,7 +18,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     upgrade.set_defaults(handler=upgrade_db)
 
 
-def upgrade_db(args: argparse.Namespace, settings: Settings) -> int:
+def upgrade_db(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Apply migrations and say what happened."""
     database = Database(settings.database_url)
     applied = migrate.upgrade(database.engine)

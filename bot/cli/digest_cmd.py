@@ -17,7 +17,7 @@ from bot.db.sops import default_workspace
 from bot.services import digest as digests
 from bot.services import sop_review
 from bot.services.kpi_export import EXPORT_COLUMNS, export_rows
-from bot.wiring import Services, build_services
+from bot.wiring import Clock, Services, build_services
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 DELIVERY_ROUNDS = 20
@@ -70,9 +70,9 @@ def _yesterday(services: Services) -> date:
     return local_day(services.clock(), config.zone) - timedelta(days=1)
 
 
-def run_digest(args: argparse.Namespace, settings: Settings) -> int:
+def run_digest(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print the digest of a day, or claim and send it."""
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     try:
         if args.force and not args.send:
             raise UsageError("--force only goes with --send")
@@ -144,13 +144,13 @@ def _cell(value: str) -> str:
     return "'" + value if value.startswith(FORMULA_START) else value
 
 
-def export_kpis(args: argparse.Namespace, settings: Settings) -> int:
+def export_kpis(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Write daily KPI rows as CSV to --output or stdout; the count goes to stderr."""
     from bot.jobs.digest import config_of
 
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"{args.output.parent} is not a folder; pick an existing one")
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     try:
         workspace_id, config = config_of(services)
         now = services.clock()
@@ -178,9 +178,9 @@ def export_kpis(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def confirm_sop(args: argparse.Namespace, settings: Settings) -> int:
+def confirm_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Record a review of the SOP now; it stops being stale for another review period."""
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     try:
         with services.database.session() as session:
             workspace = repo.default_workspace(session)

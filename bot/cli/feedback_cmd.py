@@ -11,7 +11,7 @@ from typing import Any, TextIO
 from bot.cli.errors import UsageError
 from bot.config import Settings
 from bot.services.feedback_lists import EXPORT_COLUMNS, export_rows
-from bot.wiring import open_database
+from bot.wiring import Clock, open_database
 
 # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -46,7 +46,7 @@ def write_csv(rows: Any, out: TextIO) -> int:
     return count
 
 
-def export_feedback(args: argparse.Namespace, settings: Settings) -> int:
+def export_feedback(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Write the CSV to --output or stdout; the count goes to stderr so stdout stays CSV."""
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"{args.output.parent} is not a folder; pick an existing one")

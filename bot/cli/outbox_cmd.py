@@ -6,6 +6,7 @@ import argparse
 
 from bot.config import Settings
 from bot.db import outbox
+from bot.wiring import Clock
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -19,11 +20,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     retry.set_defaults(handler=retry_failed)
 
 
-def show_outbox(args: argparse.Namespace, settings: Settings) -> int:
+def show_outbox(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print counts by state and the most recent failures."""
     from bot.wiring import build_services
 
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     with services.database.session() as session:
         counts = outbox.counts_by_state(session)
         failures = outbox.recent_failures(session, limit=args.limit)
@@ -37,11 +38,11 @@ def show_outbox(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def retry_failed(args: argparse.Namespace, settings: Settings) -> int:
+def retry_failed(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Re-queue failed messages; exit 1 when --key names no failed message."""
     from bot.wiring import build_services
 
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     with services.database.session() as session:
         count = outbox.requeue_failed(session, now=services.clock(), key=args.key)
     services.database.dispose()

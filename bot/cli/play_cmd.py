@@ -8,10 +8,12 @@ import signal
 import sys
 import tempfile
 import threading
+from datetime import datetime
 from pathlib import Path
 
 from bot.cli.errors import UsageError
 from bot.config import Settings
+from bot.wiring import Clock
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -28,18 +30,18 @@ def register(commands: argparse._SubParsersAction) -> None:
     play.set_defaults(handler=run_play)
 
 
-def run_play(args: argparse.Namespace, settings: Settings) -> int:
-    return play(settings, database_url=args.database_url)
+def run_play(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    return play(settings, database_url=args.database_url, start=clock())
 
 
-def play_instead(settings: Settings, *, reason: str) -> int:
+def play_instead(settings: Settings, *, reason: str, start: datetime) -> int:
     """`sopbot run` without Slack credentials: say so in one line, then start the playground."""
     print(f"sopbot: {reason}; starting the playground instead", file=sys.stderr, flush=True)
-    return play(settings)
+    return play(settings, start=start)
 
 
-def play(settings: Settings, *, database_url: str | None = None) -> int:
-    """Serve the playground on 127.0.0.1:PORT until SIGINT or SIGTERM."""
+def play(settings: Settings, *, start: datetime, database_url: str | None = None) -> int:
+    """Serve the playground on 127.0.0.1:PORT from `start` until SIGINT or SIGTERM."""
     from bot.playground.wiring import Playground
 
     # The playground runs the scheduler's jobs itself and never starts APScheduler, whose
@@ -47,7 +49,7 @@ def play(settings: Settings, *, database_url: str | None = None) -> int:
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="sopbot-play-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'playground.db'}"
-        playground = Playground(settings, database_url=url)
+        playground = Playground(settings, database_url=url, start=start)
         try:
             playground.start()
         except OSError as exc:

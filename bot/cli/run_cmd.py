@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from bot.cli.errors import UsageError
 from bot.config import MANIFEST_HINT, Settings
 from bot.services.publish import PublishReport, publish_directory
-from bot.wiring import Services
+from bot.wiring import Clock, Services
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ def publish_on_start(services: Services) -> PublishReport | None:
     return report
 
 
-def run_bot(args: argparse.Namespace, settings: Settings) -> int:
+def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Start the bot and serve until interrupted; without a bot token, start the playground."""
     try:
         check_credentials(settings)
@@ -80,13 +80,13 @@ def run_bot(args: argparse.Namespace, settings: Settings) -> int:
             raise
         from bot.cli.play_cmd import play_instead
 
-        return play_instead(settings, reason=str(exc))
+        return play_instead(settings, reason=str(exc), start=clock())
     from bot.jobs.scheduler import STANDARD_JOBS, in_background
     from bot.slack.app import build_app
     from bot.web import HttpServer, wsgi_app
     from bot.wiring import build_services
 
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     publish_on_start(services)
     try:
         app = build_app(services)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC, datetime
 from pathlib import Path
 
 from bot.cli import digest_cmd, training_cmd
@@ -14,7 +13,7 @@ from bot.core.parse import load_sops
 from bot.core.text import sop_as_text
 from bot.db import sops as repo
 from bot.services.publish import publish_directory
-from bot.wiring import open_database
+from bot.wiring import Clock, open_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -52,7 +51,7 @@ def _directory(args: argparse.Namespace, settings: Settings) -> Path:
     return directory
 
 
-def check_sops(args: argparse.Namespace, settings: Settings) -> int:
+def check_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print every error in every file; exit 1 if there is any."""
     directory = _directory(args, settings)
     sops, errors = load_sops(directory)
@@ -66,7 +65,7 @@ def check_sops(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def publish_sops(args: argparse.Namespace, settings: Settings) -> int:
+def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Publish the folder; print one line per SOP and the changed steps."""
     directory = _directory(args, settings)
     from bot.slack.blocks import feedback as feedback_blocks  # copies a revision addressed
@@ -76,7 +75,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings) -> int:
         report = publish_directory(
             session,
             directory=directory,
-            now=datetime.now(UTC),
+            now=clock(),
             minor=args.minor,
             feedback_render=feedback_blocks.RENDER,
         )
@@ -88,11 +87,11 @@ def publish_sops(args: argparse.Namespace, settings: Settings) -> int:
     for outcome in report.outcomes:
         print("\n".join(outcome.describe()))
     print(f"{len(report.new_revisions)} new revision(s)")
-    training_cmd.assign_after_publish(settings, database, report)
+    training_cmd.assign_after_publish(settings, database, report, clock=clock)
     return 0
 
 
-def list_sops(args: argparse.Namespace, settings: Settings) -> int:
+def list_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print one line per SOP: id, revision, title, state."""
     database = open_database(settings)
     with database.session() as session:
@@ -116,7 +115,7 @@ def list_sops(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
-def show_sop(args: argparse.Namespace, settings: Settings) -> int:
+def show_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print one SOP (current or a given revision) as text."""
     database = open_database(settings)
     with database.session() as session:

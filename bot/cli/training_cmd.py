@@ -14,7 +14,7 @@ from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.services.publish import PublishReport
 from bot.services.training_records import EXPORT_COLUMNS, export_rows
-from bot.wiring import Services, open_database
+from bot.wiring import Clock, Services, open_database
 
 # A cell starting with one of these is a formula to a spreadsheet; the quote keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -49,7 +49,7 @@ def write_csv(database: Database, out: TextIO) -> int:
     return count
 
 
-def export_training(args: argparse.Namespace, settings: Settings) -> int:
+def export_training(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print the records as CSV, or write them to --output."""
     database = open_database(settings)
     try:
@@ -64,7 +64,9 @@ def export_training(args: argparse.Namespace, settings: Settings) -> int:
         database.dispose()
 
 
-def assign_after_publish(settings: Settings, database: Database, report: PublishReport) -> None:
+def assign_after_publish(
+    settings: Settings, database: Database, report: PublishReport, *, clock: Clock
+) -> None:
     """Assign training for the material revisions just published, when Slack is reachable."""
     material = [o for o in report.new_revisions if o.diff is not None and o.diff.material]
     if not material:
@@ -77,7 +79,7 @@ def assign_after_publish(settings: Settings, database: Database, report: Publish
         return
     from bot.jobs.training import assign_training
 
-    services = Services(settings=settings, database=database)
+    services = Services(settings=settings, database=database, clock=clock)
     try:
         results = assign_training(services, slugs={o.slug for o in material})
     except (SlackApiError, OSError) as exc:

@@ -14,6 +14,7 @@ from bot.cli.errors import UsageError
 from bot.cli.run_cmd import check_bot_token
 from bot.config import Settings
 from bot.jobs.dispatcher import DeliveryLimits
+from bot.wiring import Clock
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,13 @@ def _positive(value: str) -> float:
     return number
 
 
-def run_worker(args: argparse.Namespace, settings: Settings) -> int:
+def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Send and schedule until SIGTERM or SIGINT, then stop after the message in flight."""
     check_bot_token(settings)
     from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
     from bot.wiring import build_services
 
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     limits = DeliveryLimits(
         per_minute=args.per_minute or settings.outbox_per_minute,
         tier3_per_minute=args.tier3_per_minute,

@@ -90,6 +90,7 @@ class Workspace(Base):
     slack_team_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     settings: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
+    # The one wall-clock stamp: when the install first ran, for people; no code reads it.
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -110,7 +111,7 @@ class SopRecord(Base):
     )
     retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     last_reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     current_revision: Mapped[Revision | None] = relationship(
         foreign_keys=[current_revision_id], post_update=True
@@ -131,7 +132,7 @@ class Revision(Base):
     source: Mapped[str] = mapped_column(Text)
     diff: Mapped[dict[str, Any]] = mapped_column(Json)
     material: Mapped[bool] = mapped_column(Boolean)
-    published_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    published_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
     sop: Mapped[SopRecord] = relationship(foreign_keys=[sop_id])
     steps: Mapped[list[StepRecord]] = relationship(

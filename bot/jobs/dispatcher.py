@@ -20,7 +20,6 @@ from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
 from bot.db import outbox
-from bot.db.models import utcnow
 from bot.db.outbox import POST, SENDING, UPDATE, OutboxMessage
 from bot.db.session import Database
 from bot.jobs import ratelimit
@@ -50,7 +49,7 @@ class Dispatcher:
 
     database: Database
     client: WebClient
-    clock: Callable[[], datetime] = utcnow
+    clock: Callable[[], datetime]
     limits: DeliveryLimits = field(default_factory=DeliveryLimits)
     dispatcher_id: str = ""
     rng: random.Random = field(default_factory=random.Random)

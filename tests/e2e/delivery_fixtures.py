@@ -109,6 +109,7 @@ def start_dispatcher(
     running: list[tuple[threading.Event, threading.Thread]] = []
 
     def start(database: Database, limits: DeliveryLimits = FAST, **kwargs) -> Dispatcher:
+        kwargs.setdefault("clock", utcnow)  # these tests stamp their rows with the wall clock
         dispatcher = Dispatcher(
             database=database, client=client_for(fake_slack), limits=limits, **kwargs
         )

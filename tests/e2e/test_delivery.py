@@ -119,7 +119,9 @@ def test_channel_posts_thread_replies_and_updates_in_place(
 def test_a_retried_update_never_undoes_a_newer_one(fake_slack, delivery_db):
     workspace_id = workspace_of(delivery_db)
     posted = fake_slack.client().chat_postMessage(channel=SUPPORT, text="open")
-    dispatcher = Dispatcher(database=delivery_db, client=client_for(fake_slack), limits=FAST)
+    dispatcher = Dispatcher(
+        database=delivery_db, client=client_for(fake_slack), clock=utcnow, limits=FAST
+    )
 
     def edit(version: int, text: str) -> None:
         with delivery_db.session() as session:
@@ -245,7 +247,9 @@ def test_a_crash_after_the_post_landed_is_not_sent_again(fake_slack, delivery_db
     )
     fake_slack.clear_calls()
 
-    dispatcher = Dispatcher(database=delivery_db, client=client_for(fake_slack), limits=FAST)
+    dispatcher = Dispatcher(
+        database=delivery_db, client=client_for(fake_slack), clock=utcnow, limits=FAST
+    )
     assert dispatcher.run_once(10) == 2
 
     assert len(fake_slack.dms(MARIA)) == 1 and len(fake_slack.dms(SAM)) == 1
@@ -263,7 +267,9 @@ def test_stopping_finishes_the_send_in_flight_and_hands_back_the_rest(
     people = add_people(fake_slack, 10)
     enqueue_dms(delivery_db, people)
     slow = replace(FAST, per_minute=60, batch_size=10)
-    dispatcher = Dispatcher(database=delivery_db, client=client_for(fake_slack), limits=slow)
+    dispatcher = Dispatcher(
+        database=delivery_db, client=client_for(fake_slack), clock=utcnow, limits=slow
+    )
     stop = threading.Event()
     thread = threading.Thread(target=dispatcher.run_forever, args=(stop,))
     thread.start()

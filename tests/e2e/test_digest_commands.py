@@ -175,25 +175,27 @@ def cli(make_bot, monkeypatch, tmp_path):
 
 def test_digest_print_send_and_force_from_the_command_line(cli, capsys):
     bot = cli
-    assert main(["digest", "--print", "--date", "2026-11-30"]) == 0
+    assert main(["digest", "--print", "--date", "2026-11-30"], clock=cli.clock) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("sopbot digest for Mon 30 Nov 2026 (Europe/Berlin)\n1 run,")
     assert digests_posted(bot) == []  # printing sends nothing
-    assert main(["digest", "--send", "--date", "2026-11-30"]) == 0
+    assert main(["digest", "--send", "--date", "2026-11-30"], clock=cli.clock) == 0
     assert "sent the digest for 2026-11-30" in capsys.readouterr().out
     (digest,) = digests_posted(bot)
     assert len(bot.fake.thread(OPS_MANAGERS, digest["ts"])) == 2  # the chart in its thread
-    assert main(["digest", "--send", "--date", "2026-11-30"]) == 1
+    assert main(["digest", "--send", "--date", "2026-11-30"], clock=cli.clock) == 1
     assert "already sent" in capsys.readouterr().out
-    assert main(["digest", "--send", "--date", "2026-11-30", "--force"]) == 0
+    assert main(["digest", "--send", "--date", "2026-11-30", "--force"], clock=cli.clock) == 0
     assert len(digests_posted(bot)) == 2
-    assert main(["digest", "--print", "--force"]) == 2  # --force goes with --send only
+    assert (
+        main(["digest", "--print", "--force"], clock=cli.clock) == 2
+    )  # --force goes with --send only
     assert "--force only goes with --send" in capsys.readouterr().err
 
 
 def test_kpis_export_and_sops_confirm_from_the_command_line(cli, capsys):
     since = ["kpis", "export", "--format", "csv", "--since", "2026-11-29", "--until", "2026-12-01"]
-    assert main(since) == 0
+    assert main(since, clock=cli.clock) == 0
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [(r["day"], r["sop"], r["runs_started"]) for r in rows] == [
         ("2026-11-29", "*", "0"),
@@ -202,9 +204,9 @@ def test_kpis_export_and_sops_confirm_from_the_command_line(cli, capsys):
         ("2026-12-01", "*", "0"),
     ]
     assert rows[1]["runs_open"] == "1" and rows[1]["lookups"] == "1"
-    assert main(["sops", "confirm", "refund-request"]) == 0
+    assert main(["sops", "confirm", "refund-request"], clock=cli.clock) == 0
     assert "refund-request: review recorded" in capsys.readouterr().out
-    assert main(["sops", "confirm", "no-such-sop"]) == 2
+    assert main(["sops", "confirm", "no-such-sop"], clock=cli.clock) == 2
     with cli.services.database.session() as session:
         record = session.scalars(select(SopRecord).where(SopRecord.slug == "refund-request")).one()
         assert record.last_reviewed_at is not None

@@ -136,14 +136,14 @@ def test_sops_publish_assigns_training_and_reports_the_unresolved(
     refund_only(bot)
     path = bot.sops_dir / REFUND
     path.write_text(path.read_text().replace("Set the reason code", "First set the reason code"))
-    assert main(["sops", "publish", str(bot.sops_dir)]) == 0
+    assert main(["sops", "publish", str(bot.sops_dir)], clock=bot.clock) == 0
     out = capsys.readouterr().out
     assert "`sopbot run` will assign training" in out  # no SLACK_BOT_TOKEN here
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", bot.fake.token)
     monkeypatch.setenv("SLACK_API_URL", bot.fake.api_url)
     path.write_text(path.read_text().replace("First set the reason code", "Set a reason code"))
-    assert main(["sops", "publish", str(bot.sops_dir)]) == 0
+    assert main(["sops", "publish", str(bot.sops_dir)], clock=bot.clock) == 0
     out = capsys.readouterr().out
     assert "training   refund-request v3: 4 people, 4 newly assigned, 0 older superseded" in out
     assert "unresolved U0G9QF9C6: no Slack user with that ID" in out
@@ -162,7 +162,10 @@ def test_training_export_writes_one_audit_row_per_person_and_revision(cli_env: B
     assign(bot)
 
     target = bot.sops_dir.parent / "training.csv"
-    assert main(["training", "export", "--format", "csv", "--output", str(target)]) == 0
+    assert (
+        main(["training", "export", "--format", "csv", "--output", str(target)], clock=bot.clock)
+        == 0
+    )
     assert "wrote 8 training record(s)" in capsys.readouterr().out
     rows = list(csv.DictReader(target.open(newline="")))
     assert [(r["revision"], r["status"]) for r in rows] == [("1", "superseded")] * 4 + [
@@ -172,7 +175,7 @@ def test_training_export_writes_one_audit_row_per_person_and_revision(cli_env: B
     assert (maria["score"], maria["attempts"], maria["superseded_by_revision"]) == ("100", "1", "2")
     assert maria["passed_at"].startswith("2026-11-30T09:00") and maria["tz"] == "Europe/Berlin"
 
-    assert main(["training", "export"]) == 0
+    assert main(["training", "export"], clock=bot.clock) == 0
     printed = capsys.readouterr().out.splitlines()
     assert printed[0].startswith("assignment_id,sop,title,revision,user_id,status")
     assert len(printed) == 9
