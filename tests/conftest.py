@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,9 @@ def db(database_url: str) -> Iterator[Database]:
     migrate.upgrade(database.engine)
     yield database
     database.dispose()
+
+
+def pytest_report_header() -> str | None:
+    """Say when the whole run lives at a faked date (scripts/test --at)."""
+    when = os.environ.get("SOPBOT_TEST_NOW")
+    return f"faked date: started at {when}, now {datetime.now(UTC).isoformat()}" if when else None
