@@ -17,6 +17,9 @@ from bot.db.session import Database
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_SOPS = ROOT / "sops"
 PG_URL = os.environ.get("TEST_DATABASE_URL", "")
+# For `sopbot` child processes: the checkout first, then whatever the run put there (a faked
+# date's sitecustomize under scripts/test --at), so children live at the same time as pytest.
+CHILD_PYTHONPATH = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
 
 
 def _pg_schema_url(base: str) -> Iterator[str]:

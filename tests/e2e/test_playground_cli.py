@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from tests.conftest import ROOT, SAMPLE_SOPS
+from tests.conftest import CHILD_PYTHONPATH, SAMPLE_SOPS
 from tests.e2e.test_sopbot_run import free_port
 
 STARTUP_TIMEOUT = 30
@@ -29,7 +29,7 @@ def sopbot(tmp_path: Path, *args: str, port: int) -> Iterator[tuple[subprocess.P
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_URL"))},
         "PORT": str(port),
         "SOPS_DIR": str(tmp_path / "sops"),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": CHILD_PYTHONPATH,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", *args],

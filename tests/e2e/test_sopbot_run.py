@@ -17,7 +17,7 @@ from pathlib import Path
 from bot.slack.ids import Action
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, SUPPORT
-from tests.conftest import ROOT, SAMPLE_SOPS
+from tests.conftest import CHILD_PYTHONPATH, SAMPLE_SOPS
 from tests.e2e.conftest import SIGNING_SECRET, ReplayingDriver
 from tests.e2e.test_runs import text_of
 
@@ -59,7 +59,7 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
         "PORT": str(port),
         "DATABASE_URL": database_url,
         "SOPS_DIR": str(tmp_path / "sops"),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": CHILD_PYTHONPATH,
     }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"],
@@ -112,7 +112,7 @@ def test_socket_mode_with_a_refused_app_token_is_one_line_exit_2(fake: FakeSlack
         "SLACK_API_URL": fake.api_url,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'bot.db'}",
         "SOPS_DIR": str(SAMPLE_SOPS),
-        "PYTHONPATH": str(ROOT),
+        "PYTHONPATH": CHILD_PYTHONPATH,
     }
     result = subprocess.run(
         [sys.executable, "-m", "bot", "run", "--no-worker"],
