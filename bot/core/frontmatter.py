@@ -10,7 +10,7 @@ from typing import Any
 
 import yaml
 
-from bot.core.model import RETRAIN_CHOICES, SopError
+from bot.core.model import RETRAIN_CHOICES, SopError, quoted
 
 KNOWN_KEYS: tuple[str, ...] = (
     "title",
@@ -58,6 +58,15 @@ def read_front_matter(
     def error(line: int, message: str) -> None:
         errors.append(SopError(path=path, line=line, message=message))
 
+    alias_line = _first_anchor_or_alias(yaml_text)
+    if alias_line is not None:
+        # Aliases let a few hundred bytes expand to gigabytes once built or quoted; an SOP's
+        # front matter never needs them.
+        error(
+            first_line + alias_line,
+            "front matter may not use YAML anchors or aliases (& and *); write each value out",
+        )
+        return fm, errors
     loader = yaml.SafeLoader(yaml_text)
     try:
         root = loader.get_single_node()
@@ -108,6 +117,17 @@ def read_front_matter(
 Problems = list[tuple[yaml.Node, str]]
 
 
+def _first_anchor_or_alias(yaml_text: str) -> int | None:
+    """The 0-based line of the first anchor or alias; None without (or on a YAML error)."""
+    try:
+        for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                return event.start_mark.line
+    except yaml.YAMLError:
+        return None
+    return None
+
+
 def _read_title(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
     if isinstance(value, (dict, list)):
         return [(node, "title must be one line of text, e.g. `title: Handle a refund request`")]
@@ -119,7 +139,11 @@ def _read_id(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
     text = str(value).strip() if isinstance(value, (str, int)) else ""
     if isinstance(value, bool) or not ID_RE.match(text):
         return [
-            (node, f"id {value!r} may use only lowercase a-z, 0-9 and -, e.g. `id: refund-request`")
+            (
+                node,
+                f"id {quoted(value)} may use only lowercase a-z, 0-9 and -, "
+                "e.g. `id: refund-request`",
+            )
         ]
     fm.id = text
     return []
@@ -128,7 +152,9 @@ def _read_id(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
 def _read_owner(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
     text = value.strip() if isinstance(value, str) else ""
     if not (USER_ID_RE.match(text) or EMAIL_RE.match(text)):
-        message = f"owner {value!r} must be a Slack user ID like U024BE7LH or an e-mail address"
+        message = (
+            f"owner {quoted(value)} must be a Slack user ID like U024BE7LH or an e-mail address"
+        )
         return [(node, message)]
     fm.owner = text
     return []
@@ -147,7 +173,7 @@ def _read_audience(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
                 audience.append(text)
         else:
             message = (
-                f"audience entry {entry!r} must be a #channel (lowercase), an @handle, "
+                f"audience entry {quoted(entry)} must be a #channel (lowercase), an @handle, "
                 "a user ID like U024BE7LH or an e-mail address"
             )
             problems.append((entry_node, message))
@@ -160,7 +186,9 @@ def _read_tags(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
     tags: list[str] = []
     for entry, entry_node in _as_list(value, node):
         if isinstance(entry, bool) or not isinstance(entry, (str, int)):
-            problems.append((entry_node, f"tag {entry!r} must be a word, e.g. tags: [support]"))
+            problems.append(
+                (entry_node, f"tag {quoted(entry)} must be a word, e.g. tags: [support]")
+            )
             continue
         tag = str(entry).strip().lower()
         if tag and tag not in tags:
@@ -173,7 +201,7 @@ def _read_review_every(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems
     match = REVIEW_EVERY_RE.match(value.strip()) if isinstance(value, str) else None
     if not match or int(match.group(1)) == 0:
         message = (
-            f"review_every {value!r} must be a number of days, weeks or months (of 30 days), "
+            f"review_every {quoted(value)} must be a number of days, weeks or months (of 30 days), "
             "e.g. 90d, 12w or 6m"
         )
         return [(node, message)]
@@ -183,7 +211,7 @@ def _read_review_every(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems
 
 def _read_pass_mark(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 100:
-        message = f"pass_mark {value!r} must be a whole percentage from 0 to 100, e.g. 80"
+        message = f"pass_mark {quoted(value)} must be a whole percentage from 0 to 100, e.g. 80"
         return [(node, message)]
     fm.pass_mark = value
     return []
@@ -192,7 +220,7 @@ def _read_pass_mark(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
 def _read_retrain(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
     text = value.strip().lower() if isinstance(value, str) else ""
     if text not in RETRAIN_CHOICES:
-        return [(node, f"retrain {value!r} must be one of: {', '.join(RETRAIN_CHOICES)}")]
+        return [(node, f"retrain {quoted(value)} must be one of: {', '.join(RETRAIN_CHOICES)}")]
     fm.retrain = text
     return []
 

@@ -3,12 +3,26 @@
 from __future__ import annotations
 
 import dataclasses
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Retrain = Literal["auto", "always", "never"]
 RETRAIN_CHOICES: tuple[str, ...] = ("auto", "always", "never")
 DEFAULT_PASS_MARK = 80
+
+
+# A hostile file can hold huge or deeply nested values: an error quotes a bounded preview.
+MAX_QUOTED = 80
+_PREVIEW = reprlib.Repr()  # keyword arguments need Python 3.12
+_PREVIEW.maxlevel, _PREVIEW.maxstring, _PREVIEW.maxother = 2, 60, 60
+_PREVIEW.maxdict = _PREVIEW.maxlist = _PREVIEW.maxtuple = _PREVIEW.maxset = 4
+
+
+def quoted(value: object) -> str:
+    """`value` as repr() would show it, cut to MAX_QUOTED characters for an error message."""
+    shown = _PREVIEW.repr(value)
+    return shown if len(shown) <= MAX_QUOTED else shown[: MAX_QUOTED - 1] + "…"
 
 
 @dataclass(frozen=True)

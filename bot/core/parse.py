@@ -12,7 +12,16 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from bot.core.frontmatter import ID_RE, FrontMatter, read_front_matter
-from bot.core.model import DEFAULT_PASS_MARK, Option, Question, Role, Sop, SopError, Step
+from bot.core.model import (
+    DEFAULT_PASS_MARK,
+    Option,
+    Question,
+    Role,
+    Sop,
+    SopError,
+    Step,
+    quoted,
+)
 
 SECTIONS = ("roles", "steps", "outcome", "quiz")
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -102,13 +111,13 @@ class _Parser:
         id_line = fm.key_lines.get("id", 1)
         if len(slug) > MAX_ID:
             self.error(
-                id_line, f"id {slug[:20]!r}… is {len(slug)} characters; use {MAX_ID} or fewer"
+                id_line, f"id {quoted(slug[:20])}… is {len(slug)} characters; use {MAX_ID} or fewer"
             )
             slug = ""
         if slug and fm.id is None and not ID_RE.match(slug):
             self.error(
                 1,
-                f"id {slug!r} (from the file name) may use only lowercase a-z, 0-9 and -; "
+                f"id {quoted(slug)} (from the file name) may use only lowercase a-z, 0-9 and -; "
                 "rename the file or set `id:` in front matter",
             )
             slug = ""
@@ -171,7 +180,7 @@ class _Parser:
             if not name:
                 continue
             if any(r.name.lower() == name.lower() for r in roles):
-                self.error(_line(item), f"role {name!r} is listed twice under ## Roles")
+                self.error(_line(item), f"role {quoted(name)} is listed twice under ## Roles")
                 continue
             roles.append(Role(name=name, description=" ".join(description.split())))
         return tuple(roles)
@@ -266,10 +275,10 @@ class _Parser:
         for role in roles:
             if role.name.lower() == written.lower():
                 return role.name, rest
-        known = ", ".join(r.name for r in roles) or "none"
+        known = quoted(", ".join(r.name for r in roles) or "none").strip("'\"")
         self.error(
             role_line,
-            f"role {written!r} is not listed under ## Roles (listed: {known}); "
+            f"role {quoted(written)} is not listed under ## Roles (listed: {known}); "
             "fix the name or add the role there",
         )
         return written, rest
@@ -388,7 +397,7 @@ def load_sops(directory: str | Path) -> tuple[list[Sop], list[SopError]]:
         sop, file_errors, slug, id_line = _parse(text, path=path, default_slug=file.stem)
         if slug is not None and slug in first_path_of:
             message = (
-                f"id {slug!r} is already used by {first_path_of[slug]}; "
+                f"id {quoted(slug)} is already used by {first_path_of[slug]}; "
                 "give this SOP a different `id:`"
             )
             file_errors = sorted([*file_errors, SopError(path, id_line, message)], key=_by_line)
