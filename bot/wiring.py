@@ -13,6 +13,7 @@ from bot.db import migrate
 from bot.db.models import SopRecord
 from bot.db.session import Database
 from bot.services.catalog import Catalog
+from bot.services.feedback_quota import process_secret
 
 
 def utc_now() -> datetime:
@@ -35,6 +36,12 @@ class Services:
     database: Database
     clock: Callable[[], datetime] = utc_now
     catalog: Catalog = field(default_factory=Catalog)
+    # Keys the feedback limiter; from the environment, never stored (see feedback_quota).
+    quota_secret: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.quota_secret:
+            self.quota_secret = process_secret(self.settings)
 
     def live_sop(self, session: Session, slug: str) -> SopRecord | None:
         """The published, not retired SOP with this slug, by way of the catalog."""
