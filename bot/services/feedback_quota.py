@@ -1,9 +1,11 @@
 """The hourly feedback limit, kept so that the database alone cannot tie anonymous items to anyone.
 
-Named items are counted from the feedback table, which names their author anyway. Anonymous ones
-are counted per clock hour under a keyed hash of the person; the key is derived for each hour from
-a secret the process has from its environment and the database never holds, and rows of ended
-hours are deleted. Nothing stored says when within the hour an item was counted.
+Named items are counted from the feedback table, which names their author anyway; counting them
+in the counters too would let a copy of the database match a counter to a person by their named
+items, and the remainder to the anonymous ones. Anonymous items are counted per clock hour under a
+keyed hash of the person; the key is derived for each hour from a secret the process has from its
+environment and the database never holds, and rows of ended hours are deleted. Nothing stored
+says when within the hour an item was counted.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
@@ -19,7 +21,6 @@ from bot.config import Settings
 from bot.db import feedback as repo
 
 RATE_LIMIT = 20
-WINDOW = timedelta(hours=1)
 _CONTEXT = "sopbot-feedback-quota:"
 
 
