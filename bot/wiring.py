@@ -30,7 +30,7 @@ def open_database(settings: Settings) -> Database:
 
 @dataclass
 class Services:
-    """What listeners and jobs need: settings, the database, the SOP catalog and a clock."""
+    """What listeners and jobs need: settings, the database, the SOP catalog, a clock, a key."""
 
     settings: Settings
     database: Database

@@ -234,7 +234,7 @@ def give(
     quota_secret: bytes,
     source_key: str | None = None,
 ) -> Given:
-    """Store feedback (no author when anonymous) and route it; the 21st in an hour is refused.
+    """Store feedback (no author when anonymous) and route it; the 21st in a clock hour is refused.
 
     `quota_secret` keys the limiter's hashes; it must not be stored (see feedback_quota).
     """
