@@ -13,6 +13,7 @@ from bot.db import migrate
 from bot.db.models import SopRecord
 from bot.db.session import Database
 from bot.services.catalog import Catalog
+from bot.services.feedback_quota import process_secret
 
 Clock = Callable[[], datetime]
 """What every time stamp and comparison asks: the wall clock, or a test's own."""
@@ -32,12 +33,18 @@ def open_database(settings: Settings) -> Database:
 
 @dataclass
 class Services:
-    """What listeners and jobs need: settings, the database, the SOP catalog and a clock."""
+    """What listeners and jobs need: settings, the database, the SOP catalog, a clock, a key."""
 
     settings: Settings
     database: Database
     clock: Clock = utc_now
     catalog: Catalog = field(default_factory=Catalog)
+    # Keys the feedback limiter; from the environment, never stored (see feedback_quota).
+    quota_secret: bytes = field(default=b"", repr=False)
+
+    def __post_init__(self) -> None:
+        if not self.quota_secret:
+            self.quota_secret = process_secret(self.settings)
 
     def live_sop(self, session: Session, slug: str) -> SopRecord | None:
         """The published, not retired SOP with this slug, by way of the catalog."""

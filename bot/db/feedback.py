@@ -1,10 +1,7 @@
-"""Feedback on a step: the items, where they were routed, the rate-limit quota and the salt."""
+"""Feedback on a step: the items, where they were routed and the anonymous rate-limit counters."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from datetime import datetime
 
 from sqlalchemy import (
@@ -21,7 +18,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
-from bot.db.models import Base, BigId, Revision, SopRecord, UtcDateTime
+from bot.db.models import Base, Revision, SopRecord, UtcDateTime
 from bot.db.outbox import dialect_insert
 
 OPEN, ACKNOWLEDGED, RESOLVED, WONT_FIX, WITHDRAWN = (
@@ -32,7 +29,6 @@ OPEN, ACKNOWLEDGED, RESOLVED, WONT_FIX, WITHDRAWN = (
     "withdrawn",
 )
 UNHANDLED = (OPEN, ACKNOWLEDGED)
-SALT_NAME = "feedback_rate_salt"
 
 
 class Feedback(Base):
@@ -84,44 +80,18 @@ class FeedbackRoute(Base):
 
 
 class FeedbackQuota(Base):
-    """One feedback item given by a keyed hash of its author, kept only for the hourly limit.
+    """How many anonymous items one unnamed person gave in one clock hour, for the limit.
 
-    Not linked to the feedback row, and deleted once older than the window.
+    The hash is keyed by a per-hour key the database does not hold (services/feedback_quota.py);
+    no exact time is kept, and rows of ended hours are deleted.
     """
 
     __tablename__ = "feedback_quota"
-    __table_args__ = (Index("ix_feedback_quota_author_hash_at", "author_hash", "at"),)
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    author_hash: Mapped[str] = mapped_column(String(64))
-    at: Mapped[datetime] = mapped_column(UtcDateTime, index=True)
-
-
-class InstallSecret(Base):
-    """A random secret generated once per install (e.g. the rate-limit HMAC key)."""
-
-    __tablename__ = "install_secrets"
-
-    name: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[str] = mapped_column(String(128))
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
-
-
-def install_secret(session: Session, *, name: str, now: datetime) -> str:
-    """The secret called `name`, created on first use; concurrent first uses agree on one."""
-    session.execute(
-        dialect_insert(session, InstallSecret)
-        .values(name=name, value=secrets.token_hex(32), created_at=now)
-        .on_conflict_do_nothing(index_elements=["name"])
-    )
-    return session.scalars(select(InstallSecret.value).where(InstallSecret.name == name)).one()
-
-
-def author_hash(session: Session, *, workspace_id: int, user_id: str, now: datetime) -> str:
-    """HMAC-SHA256 of the person under the install's salt: counts them without naming them."""
-    salt = install_secret(session, name=SALT_NAME, now=now)
-    message = f"{workspace_id}:{user_id}".encode()
-    return hmac.new(bytes.fromhex(salt), message, hashlib.sha256).hexdigest()
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime, primary_key=True, index=True)
+    author_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    items: Mapped[int] = mapped_column(Integer)
 
 
 def lock_author(session: Session, *, author: str) -> None:
@@ -131,19 +101,47 @@ def lock_author(session: Session, *, author: str) -> None:
         session.execute(select(func.pg_advisory_xact_lock(key)))
 
 
-def count_recent(session: Session, *, author: str, since: datetime) -> int:
-    """How many items this hashed author gave since `since`."""
+def named_count(session: Session, *, workspace_id: int, user_id: str, since: datetime) -> int:
+    """How many items this person gave under their name since `since` (withdrawn ones too)."""
     return session.scalar(
         select(func.count())
-        .select_from(FeedbackQuota)
-        .where(FeedbackQuota.author_hash == author, FeedbackQuota.at >= since)
+        .select_from(Feedback)
+        .where(
+            Feedback.workspace_id == workspace_id,
+            Feedback.author_id == user_id,
+            Feedback.created_at >= since,
+        )
     )
 
 
-def spend_quota(session: Session, *, author: str, now: datetime, forget_before: datetime) -> None:
-    """Count one item for `author` and forget every entry older than the window."""
-    session.execute(delete(FeedbackQuota).where(FeedbackQuota.at < forget_before))
-    session.add(FeedbackQuota(author_hash=author, at=now))
+def anonymous_count(session: Session, *, workspace_id: int, start: datetime, author: str) -> int:
+    """How many anonymous items the hashed author gave in the hour from `start`."""
+    found = session.scalar(
+        select(FeedbackQuota.items).where(
+            FeedbackQuota.workspace_id == workspace_id,
+            FeedbackQuota.window_start == start,
+            FeedbackQuota.author_hash == author,
+        )
+    )
+    return found or 0
+
+
+def count_anonymous(session: Session, *, workspace_id: int, start: datetime, author: str) -> None:
+    """Add one to the hashed author's counter for the hour, atomically across processes."""
+    session.execute(
+        dialect_insert(session, FeedbackQuota)
+        .values(workspace_id=workspace_id, window_start=start, author_hash=author, items=1)
+        .on_conflict_do_update(
+            index_elements=["workspace_id", "window_start", "author_hash"],
+            set_={"items": FeedbackQuota.items + 1},
+        )
+    )
+
+
+def forget_quota_before(session: Session, *, start: datetime) -> int:
+    """Delete the counters of hours that began before `start`; returns how many went."""
+    result = session.execute(delete(FeedbackQuota).where(FeedbackQuota.window_start < start))
+    return result.rowcount
 
 
 def routes_of(session: Session, *, feedback_id: int) -> list[FeedbackRoute]:

@@ -11,12 +11,14 @@ from datetime import UTC, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from bot.config import Settings
 from bot.jobs import digest, ratelimit, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.jobs.triggers import Every
+from bot.services import feedback_quota
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,18 @@ def prune_rate_limits(services: Services) -> None:
         ratelimit.prune(session, before=services.clock() - timedelta(hours=1))
 
 
+def forget_feedback_quota(services: Services) -> None:
+    """Delete the feedback limiter's counters of ended hours, feedback or not."""
+    with services.database.session() as session:
+        feedback_quota.forget_ended(session, now=services.clock())
+
+
+# On the hour, so an ended hour's counters go at once; every five minutes in case one was missed.
+FORGET_QUOTA_TRIGGER = CronTrigger(minute="*/5", timezone=UTC)
+
 STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("prune-rate-limits", prune_rate_limits, Every(timedelta(minutes=10))),
+    JobSpec("forget-feedback-quota", forget_feedback_quota, FORGET_QUOTA_TRIGGER),
     JobSpec("training-assign", training.assign_job, training.ASSIGN_TRIGGER),
     JobSpec("training-remind", training.remind_job, training.REMIND_TRIGGER),
     JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),

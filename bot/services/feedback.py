@@ -19,18 +19,18 @@ from bot.db import outbox
 from bot.db import sops as sop_repo
 from bot.db.feedback import OPEN, Feedback, FeedbackRoute
 from bot.db.models import Event, Revision
+from bot.services import feedback_quota as quota
 from bot.services.catalog import Entry, Snapshot
+from bot.services.feedback_quota import RATE_LIMIT
 
 log = logging.getLogger(__name__)
 
 KINDS = ("problem", "suggestion", "question", "praise")
 MAX_TEXT = 3000
-RATE_LIMIT = 20
-RATE_WINDOW = timedelta(hours=1)
 UNDO_WINDOW = timedelta(minutes=10)
 LIMIT_MESSAGE = (
-    f"That's {RATE_LIMIT} pieces of feedback from you within an hour, the most sopbot takes. "
-    "Thank you for caring! Please try again a little later, or gather the rest into one note."
+    f"That's {RATE_LIMIT} pieces of feedback from you this hour, the most sopbot takes. "
+    "Thank you for caring! Please try again next hour, or gather the rest into one note."
 )
 Message = dict[str, Any]  # {"text": ..., "blocks": [...]}, as the Slack layer renders it
 
@@ -231,9 +231,13 @@ def give(
     routing: Routing,
     render: Renderers,
     now: datetime,
+    quota_secret: bytes,
     source_key: str | None = None,
 ) -> Given:
-    """Store feedback (no author when anonymous) and route it; the 21st in an hour is refused."""
+    """Store feedback (no author when anonymous) and route it; the 21st in a clock hour is refused.
+
+    `quota_secret` keys the limiter's hashes; it must not be stored (see feedback_quota).
+    """
     found = target(session, slug=draft.slug, revision=draft.revision)
     if problems := check(draft, found):
         return Given("invalid", problems=problems)
@@ -242,12 +246,16 @@ def give(
         earlier = session.scalars(select(Feedback).where(Feedback.source_key == source_key))
         if (done := earlier.first()) is not None:
             return Given("duplicate", item_of(done))
-    # Counted by a keyed hash so that the limit holds for anonymous feedback too.
-    author = repo.author_hash(session, workspace_id=found.workspace_id, user_id=user_id, now=now)
-    repo.lock_author(session, author=author)
-    if repo.count_recent(session, author=author, since=now - RATE_WINDOW) >= RATE_LIMIT:
+    admitted = quota.admit(
+        session,
+        secret=quota_secret,
+        workspace_id=found.workspace_id,
+        user_id=user_id,
+        anonymous=draft.anonymous,
+        now=now,
+    )
+    if not admitted:
         return Given("limited", problems={"text": LIMIT_MESSAGE})
-    repo.spend_quota(session, author=author, now=now, forget_before=now - RATE_WINDOW)
     fb = Feedback(
         workspace_id=found.workspace_id,
         sop_id=found.record_id,

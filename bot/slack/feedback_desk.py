@@ -108,6 +108,7 @@ class FeedbackDesk:
                 routing=self.routing,
                 render=RENDER,
                 now=self.services.clock(),
+                quota_secret=self.services.quota_secret,
                 source_key=source_key,
             )
 

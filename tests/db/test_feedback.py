@@ -1,64 +1,25 @@
-"""Feedback storage, the hourly limit, handling and auto-linking, on SQLite and PostgreSQL."""
+"""Feedback storage, routing, handling and auto-linking, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import csv
-import shutil
-from datetime import UTC, datetime, timedelta
-from pathlib import Path
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select, update
 
 from bot.cli import main
 from bot.db import outbox
-from bot.db.feedback import Feedback, FeedbackQuota, FeedbackRoute, author_hash
+from bot.db.feedback import Feedback, FeedbackRoute
 from bot.db.outbox import OutboxMessage
 from bot.db.session import Database
 from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
-from bot.services.feedback import RATE_LIMIT, Draft, Renderers, Routing, give
+from bot.services.feedback import Routing
 from bot.services.publish import publish_directory
-from tests.conftest import SAMPLE_SOPS
+from tests.db.feedback_helpers import MARIA, PRIYA, RENDER, SAM, T0, sops, submit
 
-T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
-MARIA, PRIYA, SAM = "U01MARIA01", "U01PRIYA01", "U01SAMLEAD"
-ROUTING = Routing(manager_channel="C01OPSMGRS")
-RENDER = Renderers(
-    routed=lambda item, note: {"text": f"routed #{item.feedback_id} {item.status} {note}".strip()},
-    status_update=lambda item: {"text": f"now {item.status}"},
-)
-
-
-@pytest.fixture
-def sops(db: Database, tmp_path: Path) -> Path:
-    """The sample SOPs, published as v1."""
-    folder = tmp_path / "sops"
-    shutil.copytree(SAMPLE_SOPS, folder)
-    with db.session() as session:
-        assert publish_directory(session, directory=folder, now=T0).errors == []
-    return folder
-
-
-def submit(db: Database, user: str = MARIA, *, step: int = 3, now: datetime = T0, **kw):
-    draft = Draft(
-        slug=kw.pop("slug", "refund-request"),
-        step=step,
-        kind=kw.pop("kind", "problem"),
-        text=kw.pop("text", "the approval link is dead"),
-        anonymous=kw.pop("anonymous", False),
-    )
-    with db.session() as session:
-        return give(
-            session,
-            draft=draft,
-            user_id=user,
-            owner_id=kw.pop("owner_id", SAM),
-            routing=kw.pop("routing", ROUTING),
-            render=RENDER,
-            now=now,
-            **kw,
-        )
+__all__ = ["sops"]  # a fixture
 
 
 def outbox_rows(db: Database) -> dict[str, OutboxMessage]:
@@ -96,24 +57,6 @@ def test_invalid_drafts_and_resubmissions_store_nothing_new(db, sops):
     assert submit(db, source_key="view:V1").verdict == "duplicate"
     with db.session() as session:
         assert len(session.scalars(select(Feedback)).all()) == 1
-
-
-def test_anonymous_feedback_keeps_no_author_and_the_hourly_limit_still_counts_it(db, sops):
-    for n in range(RATE_LIMIT):
-        assert submit(db, anonymous=n % 2 == 0, now=T0 + timedelta(minutes=n)).verdict == "ok"
-    assert submit(db, anonymous=True, now=T0 + timedelta(minutes=30)).verdict == "limited"
-    assert submit(db, PRIYA, now=T0 + timedelta(minutes=30)).verdict == "ok"
-    # The first item leaves the window after an hour; its quota row is then forgotten.
-    assert submit(db, now=T0 + timedelta(hours=1, seconds=1)).verdict == "ok"
-    with db.session() as session:
-        anonymous = session.scalars(select(Feedback).where(Feedback.anonymous)).all()
-        assert anonymous and all(fb.author_id is None for fb in anonymous)
-        hashes = session.scalars(select(FeedbackQuota.author_hash)).all()
-        assert len(hashes) == RATE_LIMIT + 1  # 20 of Maria's (one forgotten), Priya's
-        assert all(MARIA not in h and PRIYA not in h for h in hashes)
-        maria = author_hash(session, workspace_id=1, user_id=MARIA, now=T0)
-        assert maria == author_hash(session, workspace_id=1, user_id=MARIA, now=T0)
-        assert maria != author_hash(session, workspace_id=1, user_id=PRIYA, now=T0)
 
 
 def test_status_changes_once_update_sent_messages_and_tell_the_author(db, sops):
