@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
+import shutil
 import signal
 import sys
 import tempfile
 import threading
 from datetime import datetime
+from importlib import resources
 from pathlib import Path
 
 from bot.cli.errors import UsageError
 from bot.config import Settings
 from bot.wiring import Clock
+
+# pyproject.toml maps the top-level sops/ folder to this package, so a wheel has the samples too.
+SAMPLE_SOPS_PACKAGE = "bot._sample_sops"
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -49,6 +55,9 @@ def play(settings: Settings, *, start: datetime, database_url: str | None = None
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory(prefix="sopbot-play-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'playground.db'}"
+        sops_dir = settings.sops_dir
+        if not sops_dir.is_dir():  # e.g. installed from a wheel, started in an empty folder
+            settings = dataclasses.replace(settings, sops_dir=copy_sample_sops(Path(scratch)))
         playground = Playground(settings, database_url=url, start=start)
         try:
             playground.start()
@@ -62,9 +71,25 @@ def play(settings: Settings, *, start: datetime, database_url: str | None = None
         # Handlers go in before the URL is printed: whoever reads that line may stop us at once.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
+        if settings.sops_dir != sops_dir:
+            print(
+                f"sopbot: {sops_dir} is not a folder; the playground uses a copy of the sample "
+                f"SOPs in {settings.sops_dir}",
+                file=sys.stderr,
+                flush=True,
+            )
         print(f"Playground: {playground.url}", flush=True)
         # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
         while not stop.is_set():
             stop.wait(1.0)
         playground.stop()
     return 0
+
+
+def copy_sample_sops(scratch: Path) -> Path:
+    """Copy the sample SOPs shipped with sopbot into `scratch`/sops, where a demo may edit them."""
+    samples = resources.files(SAMPLE_SOPS_PACKAGE)
+    assert isinstance(samples, Path), samples  # pip installs packages as files, never zipped
+    copy = scratch / "sops"
+    shutil.copytree(samples, copy, ignore=shutil.ignore_patterns("*.py", "__pycache__"))
+    return copy

@@ -1,7 +1,8 @@
-"""Apply the Alembic migration chain in `migrations/` to a database."""
+"""Apply the Alembic migration chain in `migrations/` (package bot._migrations) to a database."""
 
 from __future__ import annotations
 
+from importlib import resources
 from pathlib import Path
 
 from alembic import command
@@ -10,19 +11,32 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
 
-MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+# pyproject.toml maps the top-level migrations/ folder to this package, so one copy serves a
+# checkout (editable install) and a wheel alike.
+MIGRATIONS_PACKAGE = "bot._migrations"
 # Any constant works; it only has to be the same in every sopbot process.
 _PG_MIGRATION_LOCK = 0x50B07
 
 
+def migrations_dir() -> Path:
+    """The folder holding env.py and versions/, wherever sopbot is installed."""
+    try:
+        root = resources.files(MIGRATIONS_PACKAGE)
+    except ModuleNotFoundError:
+        root = None
+    # Alembic lists versions/ with os.listdir, so it needs a real folder (not a zip).
+    if not isinstance(root, Path) or not (root / "env.py").is_file():
+        raise RuntimeError(
+            f"migrations not found (package {MIGRATIONS_PACKAGE}); reinstall sopbot "
+            "(in a checkout: pip install -e .)"
+        )
+    return root
+
+
 def alembic_config() -> Config:
     """An Alembic config pointing at the project's migration scripts."""
-    if not MIGRATIONS_DIR.is_dir():
-        raise RuntimeError(
-            f"migrations not found at {MIGRATIONS_DIR}; install with pip install -e ."
-        )
     config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("script_location", str(migrations_dir()))
     return config
 
 

@@ -1,0 +1,1 @@
+"""The Alembic migration chain; installed as the package bot._migrations."""

@@ -1,0 +1,1 @@
+"""Sample SOPs; installed as the package bot._sample_sops so `sopbot play` has SOPs anywhere."""
