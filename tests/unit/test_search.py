@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import random
-import time
 
 import pytest
 
 from bot.core.model import Sop, Step
-from bot.core.search import Hit, SearchIndex, clear_winner, closest_titles, search
+from bot.core.search import (
+    MAX_QUERY_WORDS,
+    Hit,
+    SearchIndex,
+    clear_winner,
+    closest_titles,
+    search,
+)
 
 
 def make_sop(slug: str, title: str, steps: list[tuple[str, str]], tags: tuple[str, ...] = ()):
@@ -192,18 +198,17 @@ def test_garbage_returns_nothing(index, query):
     assert index.search(query) == []
 
 
-def test_long_pasted_text_is_cut_to_its_first_words_and_stays_fast(index):
-    text = "please help with a refund request " + "lorem ipsum dolor sit amet " * 1000
+def test_long_pasted_text_is_cut_to_its_first_words(index):
+    head = "please help with a refund request for a customer order lorem ipsum dolor sit"
+    assert len(set(head.split())) > MAX_QUERY_WORDS
+    text = head + " lorem ipsum dolor sit amet adipiscing elit" * 1000
 
-    started = time.perf_counter()
     hits = index.search(text)
-    elapsed = time.perf_counter() - started
-
-    # Every query word counts, so the pasted noise weakens the match but cannot
-    # make search slow: only the first MAX_QUERY_WORDS words are looked up.
+    # Every query word counts, so the pasted noise weakens the match but cannot make search
+    # slow: only the first MAX_QUERY_WORDS words are looked up (how fast: bench/, not here).
+    assert hits == index.search(head)
     assert hits[0].slug == "refund-request"
     assert clear_winner(hits) == hits[0]
-    assert elapsed < 0.05
 
 
 def test_every_query_word_counts(index):
@@ -277,25 +282,9 @@ def _big_library(count: int = 300, steps: int = 10) -> list[Sop]:
     ] + SOPS
 
 
-def _best_time(action, repeat: int = 3) -> float:
-    timings = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        timings.append(time.perf_counter() - started)
-    return min(timings)
-
-
 @pytest.mark.parametrize("query", ["refund", "refnud", "request refund", "customer reset pasword"])
-def test_searching_300_sops_of_10_steps_is_fast(query):
-    library = _big_library()
-    index = SearchIndex(library)
-
-    assert index.search(query)
-    assert _best_time(lambda: index.search(query)) < 0.05
-
-
-def test_building_the_index_and_searching_once_is_fast():
-    library = _big_library()
-
-    assert _best_time(lambda: search("refnud", library)) < 0.25
+def test_a_300_sop_library_still_finds_the_right_sop(query):
+    # Speed is measured by bench/ (never asserted here: a busy machine must not fail tests).
+    hits = SearchIndex(_big_library()).search(query)
+    assert hits and hits[0].slug in {"refund-request", "password-reset"}
+    assert search(query, _big_library())[0].slug == hits[0].slug
