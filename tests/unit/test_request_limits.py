@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.slack.request_limits import Throttle
+from bot.services.feedback import MAX_LINE
+from bot.slack.request_limits import MAX_COMMAND_TEXT, Throttle
 
 
 class Ticks:
@@ -45,3 +46,7 @@ def test_forgetting_a_busy_person_at_the_cap_only_ever_lets_them_start_afresh():
     assert not throttle.allow("U1")  # still remembered: U2 came after, U1 is the newest
     throttle.allow("U3")  # U2 is the longest unseen and goes
     assert throttle.tracked == 2 and not throttle.allow("U1")
+
+
+def test_every_command_the_slack_layer_lets_through_fits_the_feedback_parser():
+    assert MAX_COMMAND_TEXT <= MAX_LINE
