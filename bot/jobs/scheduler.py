@@ -14,7 +14,7 @@ from apscheduler.triggers.base import BaseTrigger
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.jobs import digest, ratelimit, training
+from bot.jobs import digest, ratelimit, retention, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.jobs.triggers import Every
 from bot.wiring import Services
@@ -44,6 +44,8 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),
     JobSpec("kpi-rollup", digest.rollup_job, digest.ROLLUP_TRIGGER),
     JobSpec("sop-review-nudges", digest.stale_job, digest.STALE_TRIGGER),
+    JobSpec("prune-event-claims", retention.prune_claims_job, retention.CLAIMS_TRIGGER),
+    JobSpec("retention", retention.retention_job, retention.RETENTION_TRIGGER),
 )
 
 
