@@ -50,20 +50,16 @@ class Throttle:
         max_people: int = MAX_PEOPLE,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.rate, self.burst, self.max_people, self.clock = (
-            per_minute / 60,
-            burst,
-            max_people,
-            clock,
-        )
+        self.rate = per_minute / 60  # tokens a second
+        self.burst, self.max_people, self.clock = burst, max_people, clock
         self._lock = threading.Lock()
         # person -> (tokens, when counted); least recently seen first.
         self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
     def allow(self, person: str) -> bool:
         """Take a token from `person`'s bucket; False when it is empty (nothing is taken)."""
-        now = self.clock()
         with self._lock:
+            now = self.clock()  # under the lock: each bucket and the order only move forward
             tokens, then = self._buckets.pop(person, (self.burst, now))
             self._forget_idle(now)
             tokens = min(self.burst, tokens + (now - then) * self.rate)
@@ -101,7 +97,7 @@ def guard(throttle: Throttle, *, later: AfterAck) -> Callable[..., BoltResponse 
         if kind is None or person is None:
             return next()
         if not throttle.allow(person):
-            log.info("%s refused: over the pace limit", kind)
+            log.debug("%s refused: over the pace limit", kind)  # a flood must not flood the log
             return _refuse(kind, TOO_FAST, respond, later)
         length = len(body.get("text") or "") if kind == "command" else 0
         if length > MAX_COMMAND_TEXT:
