@@ -11,6 +11,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
+# /sop kpis 30d compares with the 30 days before: raw records must outlive 62 days, with room.
+MIN_RETENTION_DAYS = 90
 MANIFEST_HINT = "create the Slack app from deploy/slack-app-manifest.yml"
 
 
@@ -35,6 +37,7 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     remind_after_seconds: int = 2 * 86400
     outbox_per_minute: float = 50.0  # chat.postMessage budget per workspace, all processes
+    retention_days: int = 400  # search text, who ran what: anonymised after this many days
 
     @property
     def zone(self) -> ZoneInfo:
@@ -64,6 +67,7 @@ class Settings:
             admins=_user_ids(get("SOPBOT_ADMINS") or ""),
             remind_after_seconds=parse_duration(get("REMIND_AFTER") or "2d", name="REMIND_AFTER"),
             outbox_per_minute=_per_minute(get("OUTBOX_PER_MINUTE") or "50"),
+            retention_days=_retention(get("RETENTION_DAYS") or "400"),
         )
 
 
@@ -120,6 +124,15 @@ def _per_minute(value: str) -> float:
             "(Slack allows about one a second per channel)"
         )
     return number
+
+
+def _retention(value: str) -> int:
+    if not value.isdigit() or int(value) < MIN_RETENTION_DAYS:
+        raise ConfigError(
+            f"RETENTION_DAYS={value!r} is not a number of days of at least {MIN_RETENTION_DAYS}"
+            " (the KPIs compare the last 30 days with the 30 before); the default is 400"
+        )
+    return int(value)
 
 
 def _channel(value: str | None) -> str | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -21,3 +22,13 @@ def claim_event(session: Session, *, event_id: str, now: datetime) -> bool:
         .returning(ProcessedEvent.event_id)
     )
     return result.scalar() is not None
+
+
+def prune_claims(session: Session, *, before: datetime) -> int:
+    """Forget event IDs received before `before`; return how many went."""
+    result = session.execute(
+        delete(ProcessedEvent)
+        .where(ProcessedEvent.received_at < before)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount

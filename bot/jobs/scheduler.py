@@ -15,7 +15,7 @@ from apscheduler.triggers.cron import CronTrigger
 from slack_sdk import WebClient
 
 from bot.config import Settings
-from bot.jobs import digest, ratelimit, training
+from bot.jobs import digest, ratelimit, retention, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.jobs.triggers import Every
 from bot.services import feedback_quota
@@ -56,6 +56,8 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),
     JobSpec("kpi-rollup", digest.rollup_job, digest.ROLLUP_TRIGGER),
     JobSpec("sop-review-nudges", digest.stale_job, digest.STALE_TRIGGER),
+    JobSpec("prune-event-claims", retention.prune_claims_job, retention.CLAIMS_TRIGGER),
+    JobSpec("retention", retention.retention_job, retention.RETENTION_TRIGGER),
 )
 
 

@@ -34,7 +34,11 @@ LIMIT_MESSAGE = (
 )
 Message = dict[str, Any]  # {"text": ..., "blocks": [...]}, as the Slack layer renders it
 
-_LINE = re.compile(r"^(?P<query>.+?)\s+(?P<step>\d{1,4})(?:\s+(?P<text>.*))?$", re.DOTALL)
+MAX_LINE = 4_000  # the Slack layer refuses longer commands before they get here
+# A step is the first whole word of 1-4 digits after the SOP's words. Found by scanning once:
+# `(?P<query>.+?)\s+(?P<step>\d{1,4})`, the obvious pattern, backtracks over every run of
+# spaces once per start position, quadratic in a long run of them.
+_STEP = re.compile(r"(?<=\s)\d{1,4}(?!\S)")
 _KIND_PREFIX = re.compile(rf"^({'|'.join(KINDS)})\s*:\s*", re.IGNORECASE)
 
 
@@ -129,15 +133,17 @@ class Given:
 
 def parse_line(text: str) -> Line:
     """Split `refund 3 the link is dead` into SOP query, step and text (kind from a prefix)."""
+    if len(text) > MAX_LINE:
+        raise ValueError(f"a feedback line is at most {MAX_LINE} characters, not {len(text)}")
     text = text.strip()
-    match = _LINE.match(text)
+    match = _STEP.search(text)
     if match is None:
         return Line(query=text, step=None, text="", kind="problem")
-    body = (match["text"] or "").strip()
+    body = text[match.end() :].strip()
     kind = "problem"
     if prefix := _KIND_PREFIX.match(body):
         kind, body = prefix[1].lower(), body[prefix.end() :]
-    return Line(query=match["query"].strip(), step=int(match["step"]), text=body, kind=kind)
+    return Line(query=text[: match.start()].strip(), step=int(match[0]), text=body, kind=kind)
 
 
 def resolve_sop(snapshot: Snapshot, query: str) -> tuple[Entry | None, tuple[Entry, ...]]:

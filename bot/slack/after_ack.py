@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -14,6 +15,11 @@ log = logging.getLogger(__name__)
 # Measured with bench/ack_latency.py: when the work shared bolt's listener threads, a burst of
 # slow work left new requests waiting for a free thread just to ack (p50 1.5 s at 100 req/s).
 WORK_THREADS = 32
+# Work waiting for a thread, beyond the ones running. At a few hundred milliseconds a piece,
+# 32 threads get through 200 in a few seconds; a longer queue would only make people wait
+# longer than trying again would, while every waiting request holds its body in memory.
+QUEUE_LIMIT = 200
+BUSY = "sopbot is busy right now, try again in a minute."
 
 
 def error_notice(error_id: str) -> dict:
@@ -24,15 +30,33 @@ def error_notice(error_id: str) -> dict:
     )
 
 
-class AfterAck:
-    """A pool for listener work; failures are logged once with an ID and told to the person."""
+def _tell(respond: Any, message: dict) -> None:
+    """Answer through the request's response_url, ephemerally, when it has one."""
+    if respond is not None and getattr(respond, "response_url", None):
+        respond({**message, "response_type": "ephemeral", "replace_original": False})
 
-    def __init__(self, threads: int = WORK_THREADS) -> None:
+
+class AfterAck:
+    """A bounded pool for listener work; failures are logged once with an ID and told to the
+    person, and work that finds the queue full is refused with a short note."""
+
+    def __init__(self, threads: int = WORK_THREADS, queue: int = QUEUE_LIMIT) -> None:
         self._pool = ThreadPoolExecutor(threads, thread_name_prefix="work")
+        # ThreadPoolExecutor's own queue has no bound; this counts running plus waiting work.
+        self._slots = threading.BoundedSemaphore(threads + queue)
 
     def submit(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Run `work(*args, **kwargs)` soon; a `respond` keyword also receives error notices."""
-        self._pool.submit(self._run, work, args, kwargs)
+        if not self._slots.acquire(blocking=False):
+            log.warning("after-ack queue full; refused %s", getattr(work, "__qualname__", work))
+            _tell(kwargs.get("respond"), plain_notice(BUSY))
+            return
+        try:
+            future = self._pool.submit(self._run, work, args, kwargs)
+        except BaseException:
+            self._slots.release()
+            raise
+        future.add_done_callback(lambda _: self._slots.release())
 
     @staticmethod
     def _run(work: Callable[..., Any], args: tuple, kwargs: dict) -> None:
@@ -41,15 +65,7 @@ class AfterAck:
         except Exception:
             error_id = uuid.uuid4().hex[:8]
             log.exception("error %s in %s", error_id, getattr(work, "__qualname__", work))
-            respond = kwargs.get("respond")
-            if respond is not None and getattr(respond, "response_url", None):
-                respond(
-                    {
-                        **error_notice(error_id),
-                        "response_type": "ephemeral",
-                        "replace_original": False,
-                    }
-                )
+            _tell(kwargs.get("respond"), error_notice(error_id))
 
 
 class Workers:

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.db.events import claim_event
-from bot.slack import listeners
+from bot.slack import listeners, request_limits
 from bot.slack.after_ack import AfterAck, Workers, error_notice
 from bot.slack.runner import Runner
 from bot.wiring import Services
@@ -32,7 +32,12 @@ def build_client(services: Services) -> WebClient:
     return client
 
 
-def build_app(services: Services, *, client: WebClient | None = None) -> App:
+def build_app(
+    services: Services,
+    *,
+    client: WebClient | None = None,
+    throttle: request_limits.Throttle | None = None,
+) -> App:
     """The whole Slack app, ready to be served over HTTP or Socket Mode."""
     client = client or build_client(services)
     executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
@@ -68,6 +73,7 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
             )
 
     after_ack = AfterAck()
+    app.middleware(request_limits.guard(throttle or request_limits.Throttle(), later=after_ack))
     listeners.register(app, services, Runner(services=services, client=client, later=after_ack))
     # Kept so a shutdown (and each test) can wait for work still running after its ack.
     app.sopbot_executor = Workers(executor, after_ack)  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -20,9 +21,13 @@ NOT_FOUND = frozenset(
     {"user_not_found", "users_not_found", "channel_not_found", "not_in_channel", "user_not_visible"}
 )
 TTL_SECONDS = 60.0  # long enough to spare Slack during a burst, short enough to notice changes
+# Answers kept at most: a person or a channel each. A workspace busier than this within a
+# minute asks Slack a little more often instead of growing the process without end.
+MAX_ENTRIES = 5_000
 
 _lock = threading.Lock()
-_cache: dict[tuple[str, ...], tuple[float, Any]] = {}
+# Oldest first: every answer lives TTL_SECONDS, so insertion order is also expiry order.
+_cache: OrderedDict[tuple[str, ...], tuple[float, Any]] = OrderedDict()
 
 
 def clear_cache() -> None:
@@ -34,20 +39,25 @@ def clear_cache() -> None:
 class SlackPeople:
     """Implements bot.services.authz.People over the Web API; answers are shared for a minute."""
 
-    def __init__(self, client: WebClient) -> None:
+    def __init__(self, client: WebClient, *, clock: Callable[[], float] = time.monotonic) -> None:
         self.client = client
+        self.clock = clock
 
     def _cached(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
         # Keyed by API URL and token as well, so two workspaces (or two fakes) never mix.
         full = (self.client.base_url, self.client.token or "", *key)
-        now = time.monotonic()
+        now = self.clock()
         with _lock:
             hit = _cache.get(full)
             if hit is not None and hit[0] > now:
                 return hit[1]
         value = load()  # errors are not cached: the next request asks Slack again
         with _lock:
+            now = self.clock()  # read under the lock, so later entries never expire sooner
+            _cache.pop(full, None)
             _cache[full] = (now + TTL_SECONDS, value)
+            while len(_cache) > MAX_ENTRIES or next(iter(_cache.values()))[0] <= now:
+                _cache.popitem(last=False)
         return value
 
     def _user(self, ref: str) -> dict[str, Any] | None:

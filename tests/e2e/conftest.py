@@ -17,6 +17,7 @@ from bot.config import Settings
 from bot.services.publish import publish_directory
 from bot.slack.app import build_app
 from bot.slack.blocks.feedback import RENDER
+from bot.slack.request_limits import Throttle
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
@@ -88,7 +89,13 @@ def fake() -> Iterator[FakeSlack]:
 
 @contextmanager
 def running_bot(
-    fake: FakeSlack, database_url: str, sops_dir: Path, *, start: datetime, **settings: Any
+    fake: FakeSlack,
+    database_url: str,
+    sops_dir: Path,
+    *,
+    start: datetime,
+    throttle: Throttle | None = None,
+    **settings: Any,
 ) -> Iterator[Bot]:
     """The real bot over HTTP on a free port, the sample SOPs published; stopped after."""
     shutil.copytree(SAMPLE_SOPS, sops_dir, dirs_exist_ok=True)
@@ -101,7 +108,7 @@ def running_bot(
     )
     clock = Clock(start)
     services = build_services(replace(base, **settings), clock=clock)
-    app = build_app(services)
+    app = build_app(services, throttle=throttle)
     server = HttpServer(
         wsgi_app(app, services.database), host="127.0.0.1", port=0, loop_timeout=0.05
     ).start()

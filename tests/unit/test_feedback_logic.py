@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
 from bot.core.model import Sop, Step
-from bot.services.feedback import Draft, Target, check, parse_line
+from bot.services.feedback import MAX_LINE, Draft, Target, check, parse_line
 from bot.services.feedback_handling import counterpart
 
 TARGET = Target(
@@ -38,6 +41,43 @@ TARGET = Target(
 def test_parse_line(line, query, step, text, kind):
     parsed = parse_line(line)
     assert (parsed.query, parsed.step, parsed.text, parsed.kind) == (query, step, text, kind)
+
+
+def test_a_line_over_the_limit_is_refused_before_any_parsing():
+    with pytest.raises(ValueError, match="at most"):
+        parse_line("refund 3 " + "x" * 1_000_000)
+    with pytest.raises(ValueError, match="at most"):
+        parse_line("a" + " " * (MAX_LINE + 1))
+
+
+def parts(line: str) -> tuple[str, int | None, str]:
+    parsed = parse_line(line)
+    return parsed.query, parsed.step, parsed.text
+
+
+def test_long_runs_of_spaces_parse_as_short_ones_do():
+    room = MAX_LINE - 20
+    assert parts("refund 3 " + " " * room + "x") == ("refund", 3, "x")
+    assert parts("refund" + " " * room + "3 x") == ("refund", 3, "x")
+    assert parts("a" + " " * room + "b") == ("a" + " " * room + "b", None, "")
+    assert parse_line("refund" + " " * room + "12345 x").step is None
+
+
+# The one-liner's first pattern: right, but quadratic in a run of spaces (see parse_line).
+BACKTRACKING = re.compile(r"^(?P<query>.+?)\s+(?P<step>\d{1,4})(?:\s+(?P<text>.*))?$", re.DOTALL)
+
+
+def test_parse_line_reads_short_lines_exactly_as_the_backtracking_pattern_did():
+    rng = random.Random(20261130)
+    for _ in range(5_000):
+        line = "".join(rng.choice("ab 1239\n\t:٣") for _ in range(rng.randint(0, 14)))
+        match = BACKTRACKING.match(line.strip())
+        parsed = parse_line(line)
+        if match is None:
+            assert (parsed.query, parsed.step) == (line.strip(), None), repr(line)
+        else:
+            expected = (match["query"].strip(), int(match["step"]), (match["text"] or "").strip())
+            assert (parsed.query, parsed.step, parsed.text) == expected, repr(line)
 
 
 @pytest.mark.parametrize(
