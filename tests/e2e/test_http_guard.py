@@ -40,7 +40,8 @@ def submission_body(bot: Bot, response_url: str) -> bytes:
         "type": "view_submission",
         "team": {"id": bot.fake.ws.team_id},
         "user": {"id": bot.fake.ws.user_id(MARIA)},
-        "view": {"id": "V1", "callback_id": "nope", "state": {"values": {}}},
+        "api_app_id": bot.fake.ws.app_id,
+        "view": {"id": "V1", "type": "modal", "callback_id": "nope", "state": {"values": {}}},
         "response_urls": [{"response_url": response_url}],
         "note": MARKER,
     }
