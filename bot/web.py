@@ -11,19 +11,22 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 from sqlalchemy import text
 
 from bot.db.session import Database
+from bot.threads import HTTP_THREADS
+from bot.web_guard import MAX_BODY, signed_only
 
 StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
+TEXT = [("Content-Type", "text/plain; charset=utf-8")]
 
 
 def wsgi_app(
-    app: App, database: Database, *, extra: Callable | None = None
+    app: App, database: Database, *, signing_secret: str, extra: Callable | None = None
 ) -> Callable[[dict, StartResponse], Iterable[bytes]]:
-    """Route POST /slack/events to bolt and GET /healthz to a database ping.
+    """Route POST /slack/events through the signature guard to bolt, GET /healthz to a ping.
 
     `extra` (the playground's page and API) gets "/" and everything under "/play/".
     """
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+    slack = signed_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret=signing_secret)
 
     def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
@@ -31,9 +34,12 @@ def wsgi_app(
             return extra(environ, start_response)
         if path == "/healthz":
             status, body = _health(database)
-            start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+            start_response(status, TEXT)
             return [body]
-        return slack(environ, start_response)
+        if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
+            return slack(environ, start_response)
+        start_response("404 Not Found", TEXT)
+        return [b"not found"]
 
     return application
 
@@ -56,19 +62,32 @@ class HttpServer:
         *,
         host: str,
         port: int,
-        threads: int = 16,
+        threads: int = HTTP_THREADS,
         loop_timeout: float = 1.0,
     ) -> None:
         from waitress.server import create_server
 
-        # loop_timeout bounds how long stop() waits for the accept loop to notice.
         self._server = create_server(
             application,
             host=host,
             port=port,
             threads=threads,
             ident="sopbot",
+            # Bounds how long stop() waits for the accept loop to notice.
             asyncore_loop_timeout=loop_timeout,
+            # waitress answers 413 itself past this, before buffering (its default is 1 GiB).
+            max_request_body_size=MAX_BODY,
+            # Slack's headers are a few hundred bytes; the default allows 256 kB per request.
+            max_request_header_size=16 * 1024,
+            # Open connections (not threads: a half-sent request holds no thread). Past the
+            # limit waitress stops accepting, so at 100 (its default) a hundred stalled clients
+            # locked out /healthz; 500 stays well under select()'s 1024 descriptors.
+            connection_limit=500,
+            # A connection quiet this long is closed (default 120 s). Slack sends a whole
+            # request at once and wants an answer within 3 s; 15 s spares slow networks.
+            channel_timeout=15,
+            # How often quiet connections are looked for and closed (default 30 s).
+            cleanup_interval=5,
         )
         self.host, self.port = host, self._server.effective_port
         self._thread: threading.Thread | None = None

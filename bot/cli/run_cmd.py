@@ -109,7 +109,10 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                     "App-Level Tokens (see deploy/slack-app-manifest.socket-mode.yml)"
                 ) from None
             return 0
-        server = HttpServer(wsgi_app(app, services.database), host=args.host, port=settings.port)
+        # check_credentials made sure HTTP mode has a signing secret.
+        secret = settings.slack_signing_secret or ""
+        application = wsgi_app(app, services.database, signing_secret=secret)
+        server = HttpServer(application, host=args.host, port=settings.port)
         log.info("sopbot serving %s/slack/events", server.url)
         server.serve_forever()
     return 0

@@ -7,11 +7,24 @@ from contextlib import contextmanager
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.threads import DATABASE_CONNECTIONS
+
 SQLITE_BUSY_TIMEOUT_MS = 30_000
+# Connections kept open between bursts; the rest up to one per thread open when needed.
+POOL_KEPT = 10
+# Short waits, so a dead database fails a request while the person can still be told so
+# (Slack gives 3 seconds) instead of hanging a thread. libpq's connect timeout is 2 s at least.
+POOL_TIMEOUT_SECONDS = 2
+CONNECT_TIMEOUT_SECONDS = 2
+# SQLSTATE classes of a database out of reach: connection exception, insufficient resources
+# (too many connections), operator intervention (shutting down). Client-side failures have none.
+UNREACHABLE_SQLSTATES = ("08", "53", "57P")
+# SQLite's busy, locked, I/O error, disk full and cannot open; not "no such table", a bug.
+UNREACHABLE_SQLITE_CODES = frozenset({5, 6, 10, 13, 14})
 
 
 def _json_dumps(value: Any) -> str:
@@ -23,15 +36,40 @@ def _json_dumps(value: Any) -> str:
 JSON_CODEC = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
 
 
+# One connection per thread that may use the database (bot/threads.py), and a short wait.
+POOL = {
+    "pool_size": POOL_KEPT,
+    "max_overflow": DATABASE_CONNECTIONS - POOL_KEPT,
+    "pool_timeout": POOL_TIMEOUT_SECONDS,
+}
+
+
+def is_unavailable(error: BaseException) -> bool:
+    """Whether `error` means the database cannot be reached now, rather than a bad query."""
+    if isinstance(error, exc.TimeoutError):  # no pooled connection came free in time
+        return True
+    if not isinstance(error, exc.OperationalError):
+        return False
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return code & 0xFF in UNREACHABLE_SQLITE_CODES  # extended codes keep the primary in 8 bits
+    state = getattr(error.orig, "sqlstate", None)
+    return state is None or state.startswith(UNREACHABLE_SQLSTATES)
+
+
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and immediate writes."""
     parsed = make_url(url)
+    kwargs = {**POOL, **JSON_CODEC, **kwargs}
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **JSON_CODEC, **kwargs)
+        # A connect_timeout in DATABASE_URL wins (connect_args would override the URL's).
+        timeout = "connect_timeout" not in parsed.query
+        connect = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if timeout else {}
+        return create_engine(url, pool_pre_ping=True, connect_args=connect, **kwargs)
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
-        **JSON_CODEC,
+        **kwargs,
     )
 
     @event.listens_for(engine, "connect")

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
+from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
@@ -19,6 +20,7 @@ from bot.jobs import digest, ratelimit, retention, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.jobs.triggers import Every
 from bot.services import feedback_quota
+from bot.threads import JOB_THREADS
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -112,7 +114,10 @@ def build_scheduler(
         clock=services.clock,
         limits=limits,
     )
-    scheduler = BackgroundScheduler(timezone=UTC)
+    # Its pool counts towards the database connections (bot/threads.py).
+    scheduler = BackgroundScheduler(
+        timezone=UTC, executors={"default": ThreadPoolExecutor(JOB_THREADS)}
+    )
     for job in jobs:
         # One run at a time per process; runs missed while busy collapse into one.
         scheduler.add_job(

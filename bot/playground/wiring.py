@@ -106,7 +106,12 @@ class Playground:
         self.watcher.republish()
         self.app = build_app(self.services)
         self._stops.append(lambda: self.app.sopbot_executor.shutdown(wait=True))
-        self._wsgi = wsgi_app(self.app, self.services.database, extra=page_app(self))
+        self._wsgi = wsgi_app(
+            self.app,
+            self.services.database,
+            signing_secret=self.settings.slack_signing_secret or "",
+            extra=page_app(self),
+        )
         self.driver = SlackDriver(
             self.fake, f"{self.server.url}/slack/events", self.settings.slack_signing_secret or ""
         )

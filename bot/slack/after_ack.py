@@ -9,12 +9,12 @@ from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
+from bot.db.session import is_unavailable
 from bot.slack.blocks.lookup import plain_notice
+from bot.slack.unavailable import database_notice
+from bot.threads import WORK_THREADS
 
 log = logging.getLogger(__name__)
-# Measured with bench/ack_latency.py: when the work shared bolt's listener threads, a burst of
-# slow work left new requests waiting for a free thread just to ack (p50 1.5 s at 100 req/s).
-WORK_THREADS = 32
 # Work waiting for a thread, beyond the ones running. At a few hundred milliseconds a piece,
 # 32 threads get through 200 in a few seconds; a longer queue would only make people wait
 # longer than trying again would, while every waiting request holds its body in memory.
@@ -60,12 +60,19 @@ class AfterAck:
 
     @staticmethod
     def _run(work: Callable[..., Any], args: tuple, kwargs: dict) -> None:
+        name = getattr(work, "__qualname__", work)
         try:
             work(*args, **kwargs)
-        except Exception:
-            error_id = uuid.uuid4().hex[:8]
-            log.exception("error %s in %s", error_id, getattr(work, "__qualname__", work))
-            _tell(kwargs.get("respond"), error_notice(error_id))
+        except Exception as error:
+            if is_unavailable(error):
+                # Not a bug of ours, and one line is enough while it lasts: no traceback.
+                log.warning("database unavailable (%s) in %s", type(error).__name__, name)
+                notice = database_notice()
+            else:
+                error_id = uuid.uuid4().hex[:8]
+                log.exception("error %s in %s", error_id, name)
+                notice = error_notice(error_id)
+            _tell(kwargs.get("respond"), notice)
 
 
 class Workers:

@@ -7,21 +7,21 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from slack_bolt import App, BoltResponse
+from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
-from slack_sdk.webhook import WebhookClient
 
 from bot.db.events import claim_event
+from bot.db.session import is_unavailable
 from bot.slack import listeners, request_limits
 from bot.slack.after_ack import AfterAck, Workers, error_notice
+from bot.slack.response_urls import Responder
 from bot.slack.runner import Runner
+from bot.slack.unavailable import database_notice
+from bot.threads import LISTENER_THREADS
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
-# Listeners ack at once and then talk to Slack and the database; more workers than bolt's
-# default five keep a burst of slow calls from delaying the next request's ack.
-LISTENER_THREADS = 32
 
 
 def build_client(services: Services) -> WebClient:
@@ -49,6 +49,20 @@ def build_app(
         token_verification_enabled=True,
     )
 
+    api_url = services.settings.slack_api_url
+    after_ack = AfterAck()
+
+    @app.middleware
+    def answer_only_slack(context: BoltContext, next: Any) -> BoltResponse | None:
+        """Listeners' `respond` posts only to Slack's response URLs, with a short timeout."""
+        context["respond"] = Responder(
+            response_url=context.response_url, api_url=api_url, proxy=client.proxy, ssl=client.ssl
+        )
+        return next()
+
+    # Before anything touches the database: a flood is refused at the door.
+    app.middleware(request_limits.guard(throttle or request_limits.Throttle(), later=after_ack))
+
     @app.middleware
     def skip_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
         """Slack retries events it thinks were missed; a retry may reach another process."""
@@ -60,20 +74,28 @@ def build_app(
         return next()
 
     @app.error
-    def on_error(error: Exception, body: dict[str, Any]) -> None:
-        """Log once with an ID; tell the person something went wrong, quoting the ID."""
-        error_id = uuid.uuid4().hex[:8]
-        log.error("error %s handling %s", error_id, body.get("type"), exc_info=error)
-        response_url = body.get("response_url") or next(
-            (r.get("response_url") for r in body.get("response_urls", [])), None
-        )
-        if response_url:
-            WebhookClient(response_url).send_dict(
-                {**error_notice(error_id), "response_type": "ephemeral", "replace_original": False}
+    def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
+        """Log once with an ID; tell the person something went wrong, quoting the ID.
+
+        Bodies reach bolt only once verified (bot/web_guard.py; Socket Mode's come over the
+        authenticated connection), and the answer goes only to a Slack response URL.
+        """
+        if is_unavailable(error):
+            log.warning(
+                "database unavailable (%s) handling %s", type(error).__name__, body.get("type")
+            )
+            notice = database_notice()
+        else:
+            error_id = uuid.uuid4().hex[:8]
+            log.error("error %s handling %s", error_id, body.get("type"), exc_info=error)
+            notice = error_notice(error_id)
+        respond = Responder(response_url=context.response_url, api_url=api_url)
+        if respond.response_url:
+            # Posted from the after-ack pool: never on the thread that answers Slack.
+            after_ack.submit(
+                respond, {**notice, "response_type": "ephemeral", "replace_original": False}
             )
 
-    after_ack = AfterAck()
-    app.middleware(request_limits.guard(throttle or request_limits.Throttle(), later=after_ack))
     listeners.register(app, services, Runner(services=services, client=client, later=after_ack))
     # Kept so a shutdown (and each test) can wait for work still running after its ack.
     app.sopbot_executor = Workers(executor, after_ack)  # type: ignore[attr-defined]

@@ -20,6 +20,8 @@ from bot.wiring import Services
 log = logging.getLogger(__name__)
 Respond = Callable[..., Any]
 
+# Calls made before an ack share Slack's 3 seconds with the database.
+ACK_PATH_TIMEOUT_SECONDS = 2
 # Slack refuses the channel itself: the run moves to a DM instead of failing.
 FALLBACK_ERRORS = frozenset(
     {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
@@ -41,6 +43,16 @@ class Runner:
     ) -> None:
         self.services = services
         self.client = client
+        # For the few listeners that answer in their ack (modal submissions): no waiting out a
+        # 429's Retry-After, no retry after a connection error, a short timeout.
+        self.ack_client = WebClient(
+            token=client.token,
+            base_url=client.base_url,
+            timeout=ACK_PATH_TIMEOUT_SECONDS,
+            proxy=client.proxy,
+            ssl=client.ssl,
+            retry_handlers=[],
+        )
         self._later = later or AfterAck()
 
     def later(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:

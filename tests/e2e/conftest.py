@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_bolt import App
 
 from bot.config import Settings
 from bot.services.publish import publish_directory
@@ -71,6 +72,7 @@ class Bot:
     clock: Clock
     sops_dir: Path
     server: HttpServer
+    app: App
 
     def publish(self) -> None:
         """Publish the SOP folder, as `sopbot sops publish` does."""
@@ -110,10 +112,13 @@ def running_bot(
     services = build_services(replace(base, **settings), clock=clock)
     app = build_app(services, throttle=throttle)
     server = HttpServer(
-        wsgi_app(app, services.database), host="127.0.0.1", port=0, loop_timeout=0.05
+        wsgi_app(app, services.database, signing_secret=SIGNING_SECRET),
+        host="127.0.0.1",
+        port=0,
+        loop_timeout=0.05,
     ).start()
     driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
-    running = Bot(fake, driver, services, clock, sops_dir, server)
+    running = Bot(fake, driver, services, clock, sops_dir, server, app)
     try:
         running.publish()
         yield running

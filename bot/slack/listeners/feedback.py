@@ -12,6 +12,7 @@ from bot.slack.feedback_desk import FeedbackDesk
 from bot.slack.feedback_inbox import FeedbackInbox
 from bot.slack.ids import Action, View
 from bot.slack.runner import Runner, reply
+from bot.slack.unavailable import modal_answer
 from bot.wiring import Services
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
@@ -33,6 +34,9 @@ def register(app: App, services: Services, runner: Runner) -> None:
     log_redaction.install(app.logger)
     desk = FeedbackDesk(services=services, client=runner.client)
     inbox = FeedbackInbox(services=services, client=runner.client)
+    # Modal submissions answer in their ack: their Slack calls must fail fast, not retry.
+    ack_desk = FeedbackDesk(services=services, client=runner.ack_client)
+    ack_inbox = FeedbackInbox(services=services, client=runner.ack_client)
 
     @app.command("/feedback")
     def feedback_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
@@ -68,7 +72,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
     @app.view(View.FEEDBACK)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         # The ack carries the answer (errors under the fields, or thanks), so work comes first.
-        ack(**desk.submit(view=view, user_id=body["user"]["id"]))
+        ack(**modal_answer(view, lambda: ack_desk.submit(view=view, user_id=body["user"]["id"])))
 
     @app.action(Action.STEP_FEEDBACK)
     def from_run(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
@@ -105,4 +109,4 @@ def register(app: App, services: Services, runner: Runner) -> None:
 
     @app.view(View.FEEDBACK_CLOSE)
     def closed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack(**inbox.close(view=view, user_id=body["user"]["id"]))
+        ack(**modal_answer(view, lambda: ack_inbox.close(view=view, user_id=body["user"]["id"])))

@@ -19,6 +19,7 @@ from bot.slack.blocks import digest_views as views
 from bot.slack.blocks.lookup import plain_notice
 from bot.slack.ids import Action, View
 from bot.slack.runner import Runner, reply
+from bot.slack.unavailable import modal_answer
 from bot.wiring import Services
 
 log = logging.getLogger(__name__)
@@ -168,4 +169,5 @@ def register(app: App, services: Services, runner: Runner) -> None:
 
     @app.view(View.DIGEST_CONFIG)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
-        ack(**save_config(services, runner.client, view, body["user"]["id"]))
+        user_id = body["user"]["id"]
+        ack(**modal_answer(view, lambda: save_config(services, runner.ack_client, view, user_id)))

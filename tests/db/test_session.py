@@ -1,0 +1,81 @@
+"""The engine: a connection for every thread, short waits, and telling an outage from a bug."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from contextlib import ExitStack
+from pathlib import Path
+
+import pytest
+from sqlalchemy import exc, text
+
+from bot.db.session import Database, is_unavailable
+from bot.threads import DATABASE_CONNECTIONS
+
+
+@pytest.fixture
+def sqlite(tmp_path: Path) -> Iterator[Database]:
+    # SQLite only: holding ~90 connections on the shared PostgreSQL server would starve others.
+    database = Database(f"sqlite:///{tmp_path / 'pool.db'}")
+    yield database
+    database.dispose()
+
+
+def test_every_thread_gets_a_connection_and_one_more_waits_only_briefly(sqlite: Database):
+    with ExitStack() as held:
+        for _ in range(DATABASE_CONNECTIONS):
+            held.enter_context(sqlite.engine.connect())
+        with pytest.raises(exc.TimeoutError) as waited:
+            sqlite.engine.connect()
+    assert is_unavailable(waited.value)
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_a_refused_postgresql_connection_is_an_outage():
+    database = Database(f"postgresql+psycopg://sopbot@127.0.0.1:{free_port()}/sopbot")
+    with pytest.raises(exc.OperationalError) as failed, database.session() as session:
+        session.execute(text("SELECT 1"))
+    assert is_unavailable(failed.value)
+
+
+def test_an_unanswered_postgresql_connection_gives_up_after_the_connect_timeout():
+    failures: list[BaseException] = []
+
+    def connect(database: Database) -> None:
+        try:
+            database.engine.connect()
+        except exc.OperationalError as error:
+            failures.append(error)
+
+    # Listening, never accepting: the connection waits in the backlog as if the host were gone.
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        database = Database(f"postgresql+psycopg://sopbot@127.0.0.1:{port}/sopbot")
+        attempt = threading.Thread(target=connect, args=(database,), daemon=True)
+        attempt.start()
+        # A deadline, not a measurement: without a connect timeout libpq waits 130 s.
+        attempt.join(timeout=10)
+    assert not attempt.is_alive(), "still connecting after 10 s"
+    [failed] = failures
+    assert is_unavailable(failed) and "timeout" in str(failed).lower()
+
+
+def test_an_unopenable_sqlite_file_is_an_outage(tmp_path: Path):
+    database = Database(f"sqlite:///{tmp_path / 'missing-folder' / 'x.db'}")
+    with pytest.raises(exc.OperationalError) as failed, database.engine.connect():
+        pass
+    assert is_unavailable(failed.value)
+
+
+def test_a_bad_query_is_a_bug_not_an_outage(db: Database):
+    with pytest.raises(exc.DBAPIError) as failed, db.session() as session:
+        session.execute(text("SELECT * FROM no_such_table"))
+    assert not is_unavailable(failed.value)
