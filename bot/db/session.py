@@ -27,10 +27,11 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and immediate writes."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **JSON_CODEC, **kwargs)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True, **JSON_CODEC, **kwargs)
     engine = create_engine(
         url,
         connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000, "check_same_thread": False},
+        hide_parameters=True,
         **JSON_CODEC,
     )
 
