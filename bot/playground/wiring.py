@@ -70,7 +70,12 @@ class Playground:
         tick_interval: float = 0.5,
     ) -> None:
         self.clock = PlayClock(start)
-        self.fake = FakeSlack(default_workspace(clock=self.clock.time))
+        # A token of its own each run: a page elsewhere cannot know it (the tests' fake's is public).
+        self.fake = FakeSlack(
+            default_workspace(clock=self.clock.time),
+            token=f"xoxb-play-{secrets.token_hex(16)}",
+            loopback_only=True,
+        )
         self.ws = self.fake.ws
         self.user = seed.MARIA
         self.notices: list[Notice] = []
