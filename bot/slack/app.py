@@ -15,6 +15,7 @@ from slack_sdk.webhook import WebhookClient
 from bot.db.events import claim_event
 from bot.slack import listeners
 from bot.slack.after_ack import AfterAck, Workers, error_notice
+from bot.slack.outgoing import GuardedWebClient
 from bot.slack.runner import Runner
 from bot.wiring import Services
 
@@ -27,7 +28,7 @@ LISTENER_THREADS = 32
 def build_client(services: Services) -> WebClient:
     """A Web API client for SLACK_API_URL that waits out HTTP 429s."""
     settings = services.settings
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client = GuardedWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
