@@ -16,6 +16,8 @@ from pathlib import Path
 
 from bot.cli.errors import UsageError
 from bot.config import Settings
+from bot.db import served
+from bot.db.session import Database
 from bot.wiring import Clock
 
 # pyproject.toml maps the top-level sops/ folder to this package, so a wheel has the samples too.
@@ -53,6 +55,8 @@ def play(settings: Settings, *, start: datetime, database_url: str | None = None
     # The playground runs the scheduler's jobs itself and never starts APScheduler, whose
     # "added tentatively" lines would only confuse.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    if database_url:
+        check_playground_database(database_url)
     with tempfile.TemporaryDirectory(prefix="sopbot-play-") as scratch:
         url = database_url or f"sqlite:///{Path(scratch) / 'playground.db'}"
         sops_dir = settings.sops_dir
@@ -84,6 +88,31 @@ def play(settings: Settings, *, start: datetime, database_url: str | None = None
             stop.wait(1.0)
         playground.stop()
     return 0
+
+
+def check_playground_database(url: str) -> None:
+    """Refuse a database that served a real Slack, or that the playground did not make."""
+    database = Database(url)
+    try:
+        found = served.marks(database.engine)
+    finally:
+        database.dispose()
+    if found is None:
+        return
+    # The playground sends the outbox to its simulated Slack and publishes its SOPs: in a real
+    # database, people would never get their messages and the demo's data would mix with theirs.
+    fresh = "leave out --database-url, or give it a new, empty database"
+    if served.REAL_SLACK in found:
+        raise UsageError(
+            f"--database-url has served a real Slack workspace (sopbot run or sopbot worker, "
+            f"since {found[served.REAL_SLACK][:10]}); the playground would send its messages "
+            f"to the simulated Slack: {fresh}"
+        )
+    if served.PLAYGROUND not in found:
+        raise UsageError(
+            "--database-url holds data the playground did not make (sopbot run, sops publish, "
+            f"or a playground older than this check), perhaps messages for a real Slack: {fresh}"
+        )
 
 
 def copy_sample_sops(scratch: Path) -> Path:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from bot.cli.errors import UsageError
 from bot.config import MANIFEST_HINT, Settings
+from bot.db import served
 from bot.services.publish import PublishReport, publish_directory
 from bot.wiring import Clock, Services
 
@@ -71,6 +72,12 @@ def publish_on_start(services: Services) -> PublishReport | None:
     return report
 
 
+def mark_real_slack(services: Services) -> None:
+    """Record that this database serves a real Slack, so `sopbot play` refuses it."""
+    with services.database.session() as session:
+        served.mark(session, what=served.REAL_SLACK, now=services.clock())
+
+
 def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Start the bot and serve until interrupted; without a bot token, start the playground."""
     try:
@@ -95,6 +102,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
             "OAuth & Permissions page"
         ) from None
+    mark_real_slack(services)
     with in_background(services, jobs=STANDARD_JOBS, enabled=not args.no_worker):
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler

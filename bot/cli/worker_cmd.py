@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cli.errors import UsageError
-from bot.cli.run_cmd import check_bot_token
+from bot.cli.run_cmd import check_bot_token, mark_real_slack
 from bot.config import Settings
 from bot.jobs.dispatcher import DeliveryLimits
 from bot.wiring import Clock
@@ -70,6 +70,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     )
     background = build_scheduler(services, jobs=STANDARD_JOBS, limits=limits)
     _check_token_with_slack(background.dispatcher.client)
+    mark_real_slack(services)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())

@@ -60,7 +60,8 @@ def is_unavailable(error: BaseException) -> bool:
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, foreign keys, a busy timeout and immediate writes."""
     parsed = make_url(url)
-    kwargs = {**POOL, **JSON_CODEC, **kwargs}
+    # hide_parameters: a database error must not log feedback text, user IDs or secrets.
+    kwargs = {**POOL, **JSON_CODEC, "hide_parameters": True, **kwargs}
     if parsed.get_backend_name() != "sqlite":
         # A connect_timeout in DATABASE_URL wins (connect_args would override the URL's).
         timeout = "connect_timeout" not in parsed.query

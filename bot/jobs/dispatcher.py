@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.client import HTTPException
+from typing import Any
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -24,6 +25,7 @@ from bot.db.outbox import POST, SENDING, UPDATE, OutboxMessage
 from bot.db.session import Database
 from bot.jobs import ratelimit
 from bot.jobs.ratelimit import DeliveryLimits, Rate, is_transient
+from bot.slack.outgoing import refusal
 
 log = logging.getLogger(__name__)
 
@@ -114,6 +116,10 @@ class Dispatcher:
     def _process(self, attempt: Attempt) -> bool:
         """Deliver one claimed row; False when it was not tried (over budget, or lease lost)."""
         row = attempt.row
+        refused = refusal("chat.update" if row.kind == UPDATE else "chat.postMessage", _args(row))
+        if refused is not None:  # never sent, never retried: the row says why
+            self._on_permanent(attempt, f"refused by sopbot: {refused}")
+            return True
         with self.database.session() as session:
             now = self.clock()
             if row.kind == UPDATE and outbox.superseded(session, message=row):
@@ -154,9 +160,7 @@ class Dispatcher:
         row = attempt.row
         if row.kind == UPDATE:
             attempt.method = "chat.update"
-            reply = self.client.chat_update(
-                channel=row.channel_id, ts=row.update_ts, text=row.text, blocks=row.blocks
-            )
+            reply = self.client.chat_update(channel=row.channel_id, ts=row.update_ts, **_args(row))
             self._on_sent(attempt, reply["channel"], reply["ts"])
             return
         channel = self._conversation(attempt)
@@ -172,8 +176,7 @@ class Dispatcher:
         attempt.method, attempt.posted, attempt.maybe_sent = "chat.postMessage", True, True
         reply = self.client.chat_postMessage(
             channel=channel,
-            text=row.text,
-            blocks=row.blocks,
+            **_args(row),
             thread_ts=row.thread_ts,
             metadata={"event_type": outbox.METADATA_EVENT_TYPE, "event_payload": {"key": row.key}},
         )
@@ -323,3 +326,8 @@ class Dispatcher:
             history = "conversations.replies" if row.thread_ts else "conversations.history"
             rates.append(Rate.per_minute(history, limits.tier3_per_minute, burst=limits.burst))
         return rates
+
+
+def _args(row: OutboxMessage) -> dict[str, Any]:
+    """What a row sends: the same for the guard and for Slack."""
+    return {"text": row.text, "blocks": row.blocks}

@@ -20,6 +20,7 @@ from bot.jobs import digest, ratelimit, retention, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.jobs.triggers import Every
 from bot.services import feedback_quota
+from bot.slack.outgoing import GuardedWebClient
 from bot.threads import JOB_THREADS
 from bot.wiring import Services
 
@@ -65,7 +66,7 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
 
 def slack_client(settings: Settings, *, limits: DeliveryLimits) -> WebClient:
     """A WebClient for the dispatcher: no slack_sdk retries (it retries itself, safely)."""
-    return WebClient(
+    return GuardedWebClient(
         token=settings.slack_bot_token,
         base_url=settings.slack_api_url,
         timeout=min(30, limits.call_timeout()),

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs
 
 from bot.playground import actions
 from bot.playground.state import page_state
+from bot.slacksim.loopback import is_loopback
 from bot.slacksim.payloads import NotShown
 
 if TYPE_CHECKING:
@@ -23,7 +24,6 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).parent / "static"
 ASSETS = {"play.css": "text/css", "play.js": "text/javascript"}
 IMAGES = {".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".gif": "image/gif"}
-LOOPBACK = frozenset({"127.0.0.1", "localhost", "[::1]"})
 MAX_BODY = 256 * 1024
 # Defence in depth: even if some text slipped through unescaped, no inline script could run.
 SECURITY_HEADERS = [
@@ -56,8 +56,7 @@ def page_app(play: Playground) -> Callable[[dict, Callable], Iterable[bytes]]:
     """GET / (the page), /play/static/*, /play/files/*, /play/api/state; POST /play/api/*."""
 
     def application(environ: dict, start_response: Callable) -> Iterable[bytes]:
-        host = environ.get("HTTP_HOST", "").rsplit(":", 1)[0]
-        if host not in LOOPBACK:  # a web page elsewhere, re-pointed at 127.0.0.1 by its DNS
+        if not is_loopback(environ.get("HTTP_HOST"), environ.get("HTTP_ORIGIN")):
             return _reply(start_response, "403 Forbidden", b"loopback only", "text/plain")
         path, method = environ.get("PATH_INFO", ""), environ.get("REQUEST_METHOD", "GET")
         try:

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.cli.run_cmd import publish_on_start
 from bot.config import Settings
+from bot.db import served
 from bot.db.sops import default_workspace as default_sop_workspace
 from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
 from bot.jobs.training import assign_training
@@ -70,7 +71,12 @@ class Playground:
         tick_interval: float = 0.5,
     ) -> None:
         self.clock = PlayClock(start)
-        self.fake = FakeSlack(default_workspace(clock=self.clock.time))
+        # A token of its own each run, which no page elsewhere can know (the tests' one is public).
+        self.fake = FakeSlack(
+            default_workspace(clock=self.clock.time),
+            token=f"xoxb-play-{secrets.token_hex(16)}",
+            loopback_only=True,
+        )
         self.ws = self.fake.ws
         self.user = seed.MARIA
         self.notices: list[Notice] = []
@@ -96,6 +102,8 @@ class Playground:
         )
         self.services = build_services(self.settings, clock=self.clock)
         self._stops.append(self.services.database.dispose)
+        with self.services.database.session() as session:  # `sopbot play` may use it again
+            served.mark(session, what=served.PLAYGROUND, now=self.clock())
         self.watcher = SopWatcher(
             directory=self.settings.sops_dir,
             publish=self._publish,

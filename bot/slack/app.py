@@ -15,6 +15,7 @@ from bot.db.events import claim_event
 from bot.db.session import is_unavailable
 from bot.slack import listeners, request_limits
 from bot.slack.after_ack import AfterAck, Workers, error_notice
+from bot.slack.outgoing import GuardedWebClient
 from bot.slack.response_urls import Responder
 from bot.slack.runner import Runner
 from bot.slack.unavailable import database_notice
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 def build_client(services: Services) -> WebClient:
     """A Web API client for SLACK_API_URL that waits out HTTP 429s."""
     settings = services.settings
-    client = WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    client = GuardedWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 

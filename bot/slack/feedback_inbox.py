@@ -13,6 +13,7 @@ from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
 from bot.services.authz import is_manager, may_handle, owns
 from bot.services.feedback import FeedbackItem
+from bot.slack import outgoing
 from bot.slack.blocks import feedback as blocks
 from bot.slack.blocks import feedback_views as views
 from bot.slack.blocks.feedback import NOTICES, RENDER
@@ -98,7 +99,9 @@ class FeedbackInbox:
     def _stale(self, item: FeedbackItem, respond: Respond) -> None:
         # The pressed message may have been delivered after the change: show it as it is now.
         if getattr(respond, "response_url", None):
-            respond({**blocks.routed_message(item), "replace_original": True})
+            current = blocks.routed_message(item)
+            outgoing.check("response_url", current)
+            respond({**current, "replace_original": True})
         reply(respond, blocks.already(item))
 
     def listing(self, *, user_id: str, query: str, respond: Respond) -> None:

@@ -12,6 +12,7 @@ from slack_sdk.errors import SlackApiError
 from bot.core.mrkdwn import escape
 from bot.services import runs
 from bot.services.runs import Move, RunState
+from bot.slack import outgoing
 from bot.slack.after_ack import AfterAck
 from bot.slack.blocks import lookup as lookup_blocks
 from bot.slack.blocks import runs as run_blocks
@@ -32,6 +33,7 @@ def reply(respond: Respond, message: dict, *, replace: bool = False) -> None:
     """Answer the person who acted, ephemerally, through the request's response_url."""
     if getattr(respond, "response_url", None) is None:
         return  # App Home buttons come without one; the run's own messages say enough there.
+    outgoing.check("response_url", message)  # a response_url is not a WebClient call
     respond({**message, "response_type": "ephemeral", "replace_original": replace})
 
 
@@ -45,7 +47,7 @@ class Runner:
         self.client = client
         # For the few listeners that answer in their ack (modal submissions): no waiting out a
         # 429's Retry-After, no retry after a connection error, a short timeout.
-        self.ack_client = WebClient(
+        self.ack_client = outgoing.GuardedWebClient(
             token=client.token,
             base_url=client.base_url,
             timeout=ACK_PATH_TIMEOUT_SECONDS,

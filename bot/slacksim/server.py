@@ -18,6 +18,7 @@ from bot.slacksim.api_common import ApiRequest, Handler, SlackError
 from bot.slacksim.clock import Clock
 from bot.slacksim.faults import Faults
 from bot.slacksim.interactions import issue_response_url, issue_trigger, post_to_response_url
+from bot.slacksim.loopback import is_loopback
 from bot.slacksim.seed import default_workspace
 from bot.slacksim.transcript import Call, TranscriptQueries
 from bot.slacksim.workspace import Workspace
@@ -71,11 +72,14 @@ class FakeSlack(TranscriptQueries):
         clock: Clock | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
+        loopback_only: bool = False,
     ) -> None:
         self.ws = workspace or default_workspace()
         if clock is not None:
             self.ws.clock = clock
         self.token = token
+        # Served to a browser's machine (the playground): refuse requests a web page could make.
+        self.loopback_only = loopback_only
         self.calls: list[Call] = []
         self.faults = Faults(lambda: self.ws.clock())
         self._address = (host, port)
@@ -286,7 +290,11 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        if path.startswith("/api/"):
+        if fake.loopback_only and not is_loopback(
+            self.headers.get("Host"), self.headers.get("Origin")
+        ):
+            reply = Reply(403, b"loopback only", {"Content-Type": "text/plain"})
+        elif path.startswith("/api/"):
             reply = fake.handle_api(path.removeprefix("/api/"), self.headers, query, body)
         elif path.startswith("/upload/v1/"):
             reply = fake.handle_upload(path.removeprefix("/upload/v1/"), body)

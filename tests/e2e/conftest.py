@@ -18,6 +18,7 @@ from bot.config import Settings
 from bot.services.publish import publish_directory
 from bot.slack.app import build_app
 from bot.slack.blocks.feedback import RENDER
+from bot.slack.blocks.limits import check_verbatim
 from bot.slack.request_limits import Throttle
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import DriverResponse, SlackDriver
@@ -87,6 +88,10 @@ class Bot:
 def fake() -> Iterator[FakeSlack]:
     with FakeSlack() as fake:
         yield fake
+    # Whatever a test made the bot send: mrkdwn from SOP or people's text is always verbatim.
+    for call in fake.calls:
+        if call.method.startswith(("chat.", "views.", "response_url")):
+            check_verbatim(call.args, call.method)
 
 
 @contextmanager

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import update
 
 from bot.cli import main
-from bot.db import migrate, outbox
+from bot.db import migrate, outbox, served
 from bot.db.models import utcnow
 from bot.db.outbox import FAILED, SENT, OutboxMessage
 from bot.db.session import Database
@@ -402,6 +402,7 @@ def test_a_worker_killed_mid_fan_out_and_restarted_delivers_each_dm_once(
 
     assert set(dm_counts(fake_slack, people).values()) == {1}
     assert {r.state for r in rows(delivery_db)} == {SENT}
+    assert served.REAL_SLACK in served.marks(delivery_db.engine)  # `sopbot play` refuses it
 
 
 def test_worker_needs_a_bot_token(tmp_path, monkeypatch, capsys):

@@ -7,7 +7,11 @@
 from __future__ import annotations
 
 import html
+import json
 import re
+import urllib.error
+import urllib.parse
+import urllib.request
 from dataclasses import replace
 from datetime import time
 
@@ -18,6 +22,7 @@ from bot.playground.actions import APP_COMMANDS
 from bot.playground.wiring import Playground
 from bot.services import digest_config
 from bot.slack.ids import Action
+from bot.slacksim import DEFAULT_TOKEN
 from bot.slacksim.seed import MARIA, OPS_MANAGERS, SAM, SUPPORT
 from tests.conftest import ROOT
 from tests.e2e.playground_fixtures import (  # noqa: F401 - fixtures are used by name
@@ -69,6 +74,34 @@ def test_the_api_refuses_requests_a_foreign_page_could_make(play: Playground, pa
     assert page.request("/play/api/state", headers={"Host": "evil.test"})[0] == 403
     assert page.refused("send", **send, extra=1).startswith("send:")
     assert len(play.fake.messages(SUPPORT)) == before  # none of them posted anything
+
+
+def test_the_simulated_web_api_takes_only_this_runs_token_from_this_machine(play: Playground):
+    def post(token: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+        body = urllib.parse.urlencode({"channel": SUPPORT, "text": "<!here> hi"}).encode()
+        sent = {"Authorization": f"Bearer {token}", **(headers or {})}
+        request = urllib.request.Request(f"{play.fake.api_url}chat.postMessage", body, sent)
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+
+    before = len(play.fake.messages(SUPPORT))
+    assert play.fake.token != DEFAULT_TOKEN and len(play.fake.token) >= 32
+    assert json.loads(post(DEFAULT_TOKEN)[1])["error"] == "invalid_auth"
+    # A page elsewhere, by DNS rebinding (its own Host) or cross-site (its own Origin).
+    assert post(play.fake.token, {"Host": "evil.example"})[0] == 403
+    assert post(play.fake.token, {"Origin": "https://evil.example"})[0] == 403
+    assert post(play.fake.token, {"Origin": "null"})[0] == 403
+    assert len(play.fake.messages(SUPPORT)) == before  # none of them posted anything
+    assert post(play.fake.token, {"Origin": "http://localhost:3000"})[0] == 200  # this machine
+    assert len(play.fake.messages(SUPPORT)) == before + 1
+
+
+def test_the_page_refuses_a_foreign_origin(page: PageClient):
+    assert page.request("/play/api/state", headers={"Origin": "https://evil.example"})[0] == 403
+    assert page.request("/play/api/state", headers={"Origin": page.base})[0] == 200
 
 
 def test_sop_refund_to_finish_in_a_thread(play: Playground, page: PageClient):

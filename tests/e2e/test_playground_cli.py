@@ -77,16 +77,17 @@ def test_run_without_a_token_says_so_in_one_line_and_starts_the_playground(tmp_p
     assert not (tmp_path / "sopbot.db").exists()  # a demo never writes the real database
 
 
-def test_play_keeps_its_data_where_asked(tmp_path: Path):
-    port = free_port()
+def test_play_keeps_its_data_where_asked_and_takes_it_again(tmp_path: Path):
     database = tmp_path / "demo.db"
-    with sopbot(tmp_path, "play", "--database-url", f"sqlite:///{database}", port=port) as (
-        process,
-        lines,
-    ):
-        assert first_line(lines, process) == f"Playground: http://127.0.0.1:{port}/"
-    assert process.returncode == 0
-    assert database.exists()
+    for _ in range(2):  # the second time, on the database the first one made
+        port = free_port()
+        with sopbot(tmp_path, "play", "--database-url", f"sqlite:///{database}", port=port) as (
+            process,
+            lines,
+        ):
+            assert first_line(lines, process) == f"Playground: http://127.0.0.1:{port}/"
+        assert process.returncode == 0
+        assert database.exists()
 
 
 def test_play_on_a_busy_port_says_which_setting_to_change(tmp_path: Path):

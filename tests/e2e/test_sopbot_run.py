@@ -14,11 +14,14 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from bot.cli import main
+from bot.playground.wiring import Playground
 from bot.slack.ids import Action
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, SUPPORT
 from tests.conftest import CHILD_PYTHONPATH, SAMPLE_SOPS
 from tests.e2e.conftest import SIGNING_SECRET, ReplayingDriver
+from tests.e2e.playground_fixtures import START
 from tests.e2e.test_runs import text_of
 
 STARTUP_TIMEOUT = 30
@@ -46,11 +49,11 @@ def wait_healthy(url: str, process: subprocess.Popen) -> None:
     raise TimeoutError("sopbot run did not become healthy")
 
 
-def test_sopbot_run_serves_a_whole_run_from_its_environment(
-    fake: FakeSlack, database_url: str, tmp_path: Path
-):
+def start_sopbot_run(
+    fake: FakeSlack, database_url: str, tmp_path: Path, port: int
+) -> subprocess.Popen:
+    """`python -m bot run` on `port`, configured by its environment, with a copy of the samples."""
     shutil.copytree(SAMPLE_SOPS, tmp_path / "sops")
-    port = free_port()
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DIGEST_"))},
         "SLACK_BOT_TOKEN": fake.token,
@@ -61,7 +64,7 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
         "SOPS_DIR": str(tmp_path / "sops"),
         "PYTHONPATH": CHILD_PYTHONPATH,
     }
-    process = subprocess.Popen(
+    return subprocess.Popen(
         [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"],
         env=env,
         cwd=tmp_path,
@@ -69,6 +72,22 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.send_signal(signal.SIGINT)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def test_sopbot_run_serves_a_whole_run_from_its_environment(
+    fake: FakeSlack, database_url: str, tmp_path: Path
+):
+    port = free_port()
+    process = start_sopbot_run(fake, database_url, tmp_path, port)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_healthy(url, process)
@@ -93,15 +112,34 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
             lambda: "Completed" in text_of(fake.messages(SUPPORT)[-1]), what="the run completed"
         )
     finally:
-        process.send_signal(signal.SIGINT)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
     log = process.stderr.read()
     assert "published: new        refund-request v1" in log
     assert "Traceback" not in log
+
+
+def test_play_refuses_a_database_that_sopbot_run_has_served(
+    fake: FakeSlack, database_url: str, tmp_path: Path, monkeypatch, capsys
+):
+    # The playground would send this database's outbox (messages for real people) to its
+    # simulated Slack, and publish its own SOPs and runs into it.
+    port = free_port()
+    process = start_sopbot_run(fake, database_url, tmp_path, port)
+    try:
+        wait_healthy(f"http://127.0.0.1:{port}", process)
+    finally:
+        stop(process)
+    monkeypatch.chdir(tmp_path)
+
+    def serve_forever(self: Playground) -> Playground:
+        raise AssertionError("the playground started on a database sopbot run has served")
+
+    monkeypatch.setattr(Playground, "start", serve_forever)  # fail, rather than serve and hang
+    played = main(["play", "--database-url", database_url], clock=lambda: START)
+    said = capsys.readouterr().err.strip().splitlines()
+    assert played == 2
+    assert len(said) == 1 and "--database-url has served a real Slack workspace" in said[0]
+    assert said[0].endswith("leave out --database-url, or give it a new, empty database")
 
 
 def test_socket_mode_with_a_refused_app_token_is_one_line_exit_2(fake: FakeSlack, tmp_path: Path):

@@ -8,6 +8,7 @@ from slack_sdk.models.blocks import Block
 
 from bot.slack.blocks.cards import RunCard, SopCard
 from bot.slack.blocks.home import home_view
+from bot.slack.blocks.kit import mrkdwn
 from bot.slack.blocks.limits import check_view
 from bot.slack.ids import Action
 
@@ -60,11 +61,8 @@ def test_300_sops_and_many_runs_stay_within_100_blocks():
 
 
 def test_extra_sections_fit_or_are_left_out_whole():
-    extra = [{"type": "section", "block_id": "training-0", "text": {"type": "mrkdwn", "text": "x"}}]
-    big = [
-        {"type": "section", "block_id": f"big-{i}", "text": {"type": "mrkdwn", "text": "y"}}
-        for i in range(90)
-    ]
+    extra = [{"type": "section", "block_id": "training-0", "text": mrkdwn("x")}]
+    big = [{"type": "section", "block_id": f"big-{i}", "text": mrkdwn("y")} for i in range(90)]
     view = home_view(unfinished=[RUN], sops=[REFUND], sections=[extra, big, []])
     valid(view)
     ids = [b["block_id"] for b in view["blocks"]]

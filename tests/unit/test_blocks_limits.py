@@ -10,16 +10,18 @@ from bot.slack.blocks.limits import (
     ELLIPSIS,
     block_chars,
     check_message,
+    check_verbatim,
     check_view,
     chunk_messages,
     excerpt,
     split_text,
     truncate,
 )
+from bot.slack.outgoing import guard_outgoing, guard_view
 
 
 def section(text: str, block_id: str | None = None) -> dict:
-    block = {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+    block = {"type": "section", "text": {"type": "mrkdwn", "text": text, "verbatim": True}}
     if block_id is not None:
         block["block_id"] = block_id
     return block
@@ -248,3 +250,88 @@ def test_check_view_limits_home_tabs_to_100_blocks():
         check_view({"type": "home", "blocks": [section("x", f"b{i}") for i in range(101)]})
     with pytest.raises(ValueError):
         check_view({"type": "modal", "blocks": []})  # no title
+
+
+# guard_outgoing (bot/slack/outgoing.py): what may never reach Slack
+
+PINGS = [
+    "<!here>",
+    "<!channel>",
+    "<!everyone>",
+    "<!HERE|here>",
+    "<!subteam^S0123|@ops>",
+    "<!group>",
+]
+
+
+def checkboxes(label: str) -> dict:
+    """An input block: check_message does not look inside one, the guard does."""
+    option = {"text": {"type": "mrkdwn", "text": label, "verbatim": True}, "value": "0"}
+    element = {"type": "checkboxes", "action_id": "c", "options": [option]}
+    label_text = {"type": "plain_text", "text": "L"}
+    return {"type": "input", "block_id": "i", "label": label_text, "element": element}
+
+
+@pytest.mark.parametrize("ping", PINGS)
+def test_the_guard_refuses_a_broadcast_ping_wherever_it_is_shown(ping: str):
+    secret = f"Refund for Mrs Jones {ping}"
+    for message in (
+        {"text": secret},
+        {"text": "t", "blocks": [section(secret, "a")]},
+        {
+            "text": "t",
+            "blocks": [{"type": "context", "elements": [{"type": "mrkdwn", "text": secret}]}],
+        },
+        {"text": "t", "blocks": [checkboxes(secret)]},
+    ):
+        reason = guard_outgoing(message)
+        assert reason is not None and "ping" in reason
+        assert "Jones" not in reason  # a reason is logged: it never quotes the message
+    assert guard_view({"type": "home", "blocks": [section(secret, "a")]}) is not None
+
+
+def test_the_guard_lets_deliberate_mentions_of_one_person_and_escaped_text_through():
+    text = "<@U123ABC> started this in <#G0PRIVATE>; &lt;!here&gt; is only text"
+    assert guard_outgoing({"text": text, "blocks": [section(text, "a")]}) is None
+    assert guard_outgoing({"text": "Hi <@W0ENTERPRISE>"}) is None
+
+
+def test_the_guard_refuses_link_names_and_what_slack_would_refuse_but_not_our_margins():
+    assert "link_names" in guard_outgoing({"text": "hi @here", "link_names": True})
+    assert "link_names" in guard_outgoing({"text": "hi @here", "parse": "full"})
+    assert "51 blocks" in guard_outgoing(
+        {"text": "t", "blocks": [section("x", f"b{i}") for i in range(51)]}
+    )
+    assert guard_outgoing({"text": ""}) == "message has no fallback text"
+    unknown = guard_outgoing({"text": "call <tel:+1555|me> about Mrs Jones"})
+    assert unknown is not None and "control sequence" in unknown and "Jones" not in unknown
+    assert guard_outgoing({"text": "t", "blocks": [{"type": "header"}]}) == (
+        "malformed blocks (KeyError)"
+    )
+    # Longer than our own limits, well within Slack's: sent.
+    assert guard_outgoing({"text": "x" * 5000}) is None
+    long_blocks = [section("y" * 2900, f"b{i}") for i in range(4)]
+    assert guard_outgoing({"text": "t", "blocks": long_blocks}) is None
+
+
+def test_our_rules_want_every_mrkdwn_object_verbatim_wherever_it_is():
+    loose = {"type": "mrkdwn", "text": "see #general and https://example.com"}
+    field = {"type": "section", "fields": [loose]}
+    context = {"type": "context", "elements": [loose]}
+    option = checkboxes("x")
+    option["element"]["options"][0]["text"] = loose
+    for block in (section("fine", "a") | {"text": loose}, field, context, option):
+        with pytest.raises(ValueError, match="without verbatim"):
+            check_message({"text": "t", "blocks": [block]})
+        with pytest.raises(ValueError, match="without verbatim"):
+            check_view({"type": "home", "blocks": [block]})
+        # Slack itself accepts it, so the last check before sending lets it through.
+        assert guard_outgoing({"text": "t", "blocks": [block]}) is None
+    check_verbatim({"type": "plain_text", "text": "no mrkdwn here"}, "x")
+
+
+def test_a_plain_at_here_is_refused_only_where_slack_might_parse_it():
+    at_here = {"type": "mrkdwn", "text": "ask @here first"}
+    assert guard_outgoing({"text": "t", "blocks": [section("x", "a") | {"text": at_here}]})
+    verbatim = section("ask @here first", "a")
+    assert guard_outgoing({"text": "ask @here first", "blocks": [verbatim]}) is None

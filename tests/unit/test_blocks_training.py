@@ -68,6 +68,14 @@ def test_a_single_answer_question_has_one_choose_button_per_option_with_opaque_v
     assert "Question 1 of 2" in message["blocks"][1]["text"]["text"]
 
 
+def test_checkbox_options_from_sop_text_are_verbatim_so_slack_links_nothing():
+    hostile = Asked("Which?", ("see #general", "mail ops@example.com", "@here"), (0, 1), "", 2)
+    message = blocks.quiz_message(view(questions=(SINGLE, hostile), position=1))
+    options = message["blocks"][-2]["element"]["options"]
+    assert [o["text"]["type"] for o in options] == ["mrkdwn"] * 3
+    assert all(o["text"]["verbatim"] is True for o in options)
+
+
 def test_a_several_answers_question_uses_checkboxes_and_submit_and_lists_long_options():
     answered = Answered(SINGLE, (0,), False)
     message = blocks.quiz_message(view(position=1, answered=answered, results=(False,)))

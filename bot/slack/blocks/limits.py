@@ -33,9 +33,10 @@ VIEW_TEXT = 24
 ELLIPSIS = "…"
 
 _ENTITY = re.compile(r"&(?:[A-Za-z]+|#\d+);")
-# The only control sequences the bot writes on purpose: user and channel mentions and links.
+# The only control sequences the bot writes on purpose: user and channel mentions and links
+# (a channel ID starts with C, G for an older private one, or D for a DM).
 _ALLOWED_ANGLE = re.compile(
-    r"<(?:@[UW][A-Z0-9]+|#C[A-Z0-9]+(?:\|[^<>]*)?|(?:https?://|mailto:)[^<>]*)>"
+    r"<(?:@[UW][A-Z0-9]+|#[CGD][A-Z0-9]+(?:\|[^<>]*)?|(?:https?://|mailto:)[^<>]*)>"
 )
 
 
@@ -212,22 +213,28 @@ def chunk_messages(
     return [{"text": text, "blocks": chunk} for chunk in messages]
 
 
-def check_message(msg: dict) -> None:
-    """Raise ValueError if a message breaks any Slack limit or carries an unexpected mention."""
+def check_message(msg: dict, *, ours: bool = True) -> None:
+    """Raise ValueError if a message breaks any Slack limit or carries an unexpected mention.
+
+    `ours=False` leaves out our own rules, which Slack itself would not enforce: stricter sizes
+    (fallback text, total block text) and mrkdwn that is always verbatim.
+    """
     text = msg.get("text")
     if not isinstance(text, str) or not text.strip():
         raise ValueError("message has no fallback text")
-    if len(text) > FALLBACK_TEXT:
+    if ours and len(text) > FALLBACK_TEXT:
         raise ValueError(f"fallback text is {len(text)} characters (max {FALLBACK_TEXT})")
     _check_mentions(text, "fallback text")
-    blocks = msg.get("blocks", [])
+    blocks = msg.get("blocks") or []
     _check_blocks(blocks, MAX_BLOCKS)
-    if (chars := block_chars(blocks)) > MESSAGE_CHARS:
+    if ours and (chars := block_chars(blocks)) > MESSAGE_CHARS:
         raise ValueError(f"blocks hold {chars} characters of text (max {MESSAGE_CHARS})")
+    if ours:
+        check_verbatim(blocks, "blocks")
 
 
-def check_view(view: dict) -> None:
-    """Raise ValueError if a Home tab or modal breaks any Slack limit."""
+def check_view(view: dict, *, ours: bool = True) -> None:
+    """Raise ValueError if a Home tab or modal breaks any Slack limit (or, with `ours`, ours)."""
     if view.get("type") not in ("home", "modal"):
         raise ValueError(f"unknown view type {view.get('type')!r}")
     _check_blocks(view.get("blocks", []), MAX_VIEW_BLOCKS)
@@ -241,6 +248,8 @@ def check_view(view: dict) -> None:
     _check_length(view.get("callback_id"), ID_LENGTH, "callback_id")
     if (size := len(json.dumps(view).encode())) > VIEW_BYTES:
         raise ValueError(f"view is {size} bytes (Slack fails view_too_large)")
+    if ours:
+        check_verbatim(view, "view")
 
 
 def _check_blocks(blocks: list[dict], max_blocks: int) -> None:
@@ -290,7 +299,12 @@ def _check_block(block: dict, where: str) -> None:
         if not 1 <= len(elements) <= ACTIONS_ELEMENTS:
             raise ValueError(f"{where}: {len(elements)} elements (1 to {ACTIONS_ELEMENTS})")
         _check_elements(elements, where)
-    elif kind not in ("divider", "image", "rich_text", "input", "file", "video", "markdown"):
+    elif kind == "input":
+        if not isinstance(block.get("label"), dict) or not isinstance(block.get("element"), dict):
+            raise ValueError(f"{where}: an input needs a label and an element")
+        _check_text(block["label"], 2000, f"{where} label", plain=True)
+        _check_elements([block["element"]], where)
+    elif kind not in ("divider", "image", "rich_text", "file", "video", "markdown"):
         raise ValueError(f"{where}: unknown block type")
 
 
@@ -317,6 +331,21 @@ def _check_elements(elements: list[dict], where: str) -> None:
             _check_length(option.get("value"), OPTION_VALUE, f"{where} option value")
 
 
+def check_verbatim(value: Any, where: str) -> None:
+    """Raise ValueError unless every mrkdwn text object in `value` says `verbatim: true`.
+
+    Without it Slack turns names in SOP and feedback text into links and parses some mentions.
+    """
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            check_verbatim(item, f"{where}[{index}]")
+    elif isinstance(value, dict):
+        if value.get("type") == "mrkdwn" and value.get("verbatim") is not True:
+            raise ValueError(f"{where}: mrkdwn without verbatim: true")
+        for key, item in value.items():
+            check_verbatim(item, f"{where}.{key}")
+
+
 def _check_text(obj: dict, limit: int, where: str, *, plain: bool = False) -> None:
     if obj.get("type") not in (("plain_text",) if plain else ("plain_text", "mrkdwn")):
         raise ValueError(f"{where}: text type {obj.get('type')!r} not allowed here")
@@ -335,5 +364,5 @@ def _check_length(value: str | None, limit: int, where: str) -> None:
 def _check_mentions(text: str, where: str) -> None:
     # Escaped text has no raw "<"; any left must be one the bot wrote on purpose.
     stray = _ALLOWED_ANGLE.sub("", text)
-    if "<" in stray:
-        raise ValueError(f"{where}: unexpected control sequence in {text[:80]!r}")
+    if "<" in stray:  # never quoted: the reason may be logged, and the text may be anyone's
+        raise ValueError(f"{where}: unexpected control sequence")

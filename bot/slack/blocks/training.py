@@ -9,7 +9,16 @@ from bot.core.mrkdwn import escape, to_mrkdwn
 from bot.core.quiz import Asked
 from bot.services.quizzes import Answered, QuizView
 from bot.services.training import Invitation, Reminder
-from bot.slack.blocks.kit import actions, bold, button, context, header, one_line, section
+from bot.slack.blocks.kit import (
+    actions,
+    bold,
+    button,
+    context,
+    header,
+    mrkdwn,
+    one_line,
+    section,
+)
 from bot.slack.blocks.limits import OPTION_TEXT, excerpt, truncate
 from bot.slack.ids import Action
 
@@ -164,7 +173,7 @@ def _question(view: QuizView) -> list[dict[str, Any]]:
                 "action_id": str(Action.QUIZ_CHOICES),
                 "options": [
                     {
-                        "text": {"type": "mrkdwn", "text": truncate(label, OPTION_TEXT)},
+                        "text": mrkdwn(truncate(label, OPTION_TEXT)),
                         "value": str(i),
                     }
                     for i, label in enumerate(labels)

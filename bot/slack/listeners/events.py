@@ -24,10 +24,11 @@ def register(app: App, services: Services, runner: Runner) -> None:
     """Attach `app_home_opened`."""
 
     @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any], client: WebClient) -> None:
+    def home_opened(event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
-        publish_home(services, client, event["user"])
+        # runner.client, not bolt's per-request client: only ours checks what it sends.
+        publish_home(services, runner.client, event["user"])
 
 
 def publish_home(services: Services, client: WebClient, user_id: str) -> None:

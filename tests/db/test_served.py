@@ -1,0 +1,62 @@
+"""What a database has served, and which ones `sopbot play --database-url` takes."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.cli.errors import UsageError
+from bot.cli.play_cmd import check_playground_database
+from bot.db import served
+from bot.db.session import Database
+from bot.db.sops import default_workspace
+
+T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
+
+
+def mark(db: Database, what: str, now: datetime = T0) -> None:
+    with db.session() as session:
+        served.mark(session, what=what, now=now)
+
+
+def test_a_mark_is_kept_from_the_first_time_beside_the_other_settings(db: Database):
+    with db.session() as session:
+        default_workspace(session).settings = {"digest": {"channel": "C1"}}
+    mark(db, served.REAL_SLACK)
+    mark(db, served.REAL_SLACK, T0 + timedelta(days=3))
+    assert served.marks(db.engine) == {served.REAL_SLACK: T0.isoformat()}
+    with db.session() as session:
+        assert default_workspace(session).settings["digest"] == {"channel": "C1"}
+
+
+def test_play_takes_an_empty_database_or_one_it_made(database_url: str, db: Database):
+    check_playground_database(database_url)  # migrated, but nothing in it yet
+    mark(db, served.PLAYGROUND)
+    check_playground_database(database_url)
+
+
+def test_play_refuses_a_database_that_served_a_real_slack_even_after_playing(
+    database_url: str, db: Database
+):
+    mark(db, served.PLAYGROUND)
+    mark(db, served.REAL_SLACK)
+    with pytest.raises(UsageError, match="has served a real Slack workspace .* since 2026-11-30"):
+        check_playground_database(database_url)
+
+
+def test_play_refuses_data_it_did_not_make(database_url: str, db: Database):
+    # E.g. `sops publish` with a real token, or a `sopbot run` from before the mark existed.
+    with db.session() as session:
+        default_workspace(session)
+    with pytest.raises(UsageError, match="holds data the playground did not make"):
+        check_playground_database(database_url)
+
+
+def test_a_database_without_tables_is_fresh(database_url: str):
+    database = Database(database_url)
+    try:
+        assert served.marks(database.engine) is None
+    finally:
+        database.dispose()
+    check_playground_database(database_url)
