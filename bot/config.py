@@ -8,10 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 MANIFEST_HINT = "create the Slack app from deploy/slack-app-manifest.yml"
+ExternalPeople = Literal["deny", "listed", "allow"]
+EXTERNAL_PEOPLE: tuple[ExternalPeople, ...] = ("deny", "listed", "allow")
 
 
 class ConfigError(ValueError):
@@ -35,6 +38,7 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     remind_after_seconds: int = 2 * 86400
     outbox_per_minute: float = 50.0  # chat.postMessage budget per workspace, all processes
+    external_people: ExternalPeople = "listed"  # guests, other organisations (services/access)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -64,6 +68,7 @@ class Settings:
             admins=_user_ids(get("SOPBOT_ADMINS") or ""),
             remind_after_seconds=parse_duration(get("REMIND_AFTER") or "2d", name="REMIND_AFTER"),
             outbox_per_minute=_per_minute(get("OUTBOX_PER_MINUTE") or "50"),
+            external_people=_external_people(get("EXTERNAL_PEOPLE") or "listed"),
         )
 
 
@@ -120,6 +125,16 @@ def _per_minute(value: str) -> float:
             "(Slack allows about one a second per channel)"
         )
     return number
+
+
+def _external_people(value: str) -> ExternalPeople:
+    for policy in EXTERNAL_PEOPLE:
+        if value.lower() == policy:
+            return policy
+    raise ConfigError(
+        f"EXTERNAL_PEOPLE={value!r} is not a policy; use deny, listed or allow "
+        "(what guests and people from other organisations may see)"
+    )
 
 
 def _channel(value: str | None) -> str | None:

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 from slack_sdk.webhook import WebhookClient
 
 from bot.db.events import claim_event
-from bot.slack import listeners
+from bot.slack import gates, listeners
 from bot.slack.after_ack import AfterAck, Workers, error_notice
 from bot.slack.runner import Runner
 from bot.wiring import Services
@@ -43,6 +43,9 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
         # auth.test at start-up turns a wrong token into a clear error before serving.
         token_verification_enabled=True,
     )
+    after_ack = AfterAck()
+    # First: nothing may act on another workspace's request or (under deny) an outsider's.
+    gates.install(app, services, client=client, later=after_ack)
 
     @app.middleware
     def skip_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
@@ -67,7 +70,6 @@ def build_app(services: Services, *, client: WebClient | None = None) -> App:
                 {**error_notice(error_id), "response_type": "ephemeral", "replace_original": False}
             )
 
-    after_ack = AfterAck()
     listeners.register(app, services, Runner(services=services, client=client, later=after_ack))
     # Kept so a shutdown (and each test) can wait for work still running after its ack.
     app.sopbot_executor = Workers(executor, after_ack)  # type: ignore[attr-defined]

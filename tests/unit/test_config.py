@@ -18,6 +18,7 @@ def test_defaults_work_with_an_empty_environment():
     assert settings.admins == frozenset()
     assert settings.remind_after_seconds == 2 * 86400
     assert settings.outbox_per_minute == 50
+    assert settings.external_people == "listed"
     assert settings.slack_bot_token is None
 
 
@@ -37,6 +38,7 @@ def test_values_are_parsed():
             "SOPBOT_ADMINS": "U024BE7LH, W0ADMIN2",
             "REMIND_AFTER": "12h",
             "OUTBOX_PER_MINUTE": "120",
+            "EXTERNAL_PEOPLE": "Deny",
         }
     )
     assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
@@ -46,6 +48,7 @@ def test_values_are_parsed():
     assert settings.admins == {"U024BE7LH", "W0ADMIN2"}
     assert settings.remind_after_seconds == 12 * 3600
     assert settings.outbox_per_minute == 120
+    assert settings.external_people == "deny"
 
 
 @pytest.mark.parametrize(
@@ -66,6 +69,7 @@ def test_values_are_parsed():
         ("SLACK_API_URL", "slack.com/api", "SLACK_API_URL"),
         ("OUTBOX_PER_MINUTE", "fast", "OUTBOX_PER_MINUTE='fast' is not a rate"),
         ("OUTBOX_PER_MINUTE", "0", "OUTBOX_PER_MINUTE='0'"),
+        ("EXTERNAL_PEOPLE", "guests", "EXTERNAL_PEOPLE='guests' is not a policy"),
     ],
 )
 def test_bad_values_raise_one_line_naming_the_variable(name, value, fragment):
