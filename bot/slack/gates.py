@@ -75,14 +75,11 @@ def install(app: App, services: Services, *, client: WebClient, later: AfterAck)
             return BoltResponse(status=200, body={"options": []})
         return BoltResponse(status=200, body="")
 
-    if services.settings.external_people != "deny":
-        return
-
     @app.middleware
     def members_only(body: dict[str, Any], context: BoltContext, next: Next) -> Any:
         """EXTERNAL_PEOPLE=deny: one polite line for guests and other organisations."""
         caller = caller_of(body)
-        if caller is None:
+        if access.policy != "deny" or caller is None:
             return next()
         viewer = access.viewer(caller)
         if not access.refused(viewer):
