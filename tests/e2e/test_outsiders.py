@@ -14,7 +14,7 @@ from sqlalchemy import select
 from bot.db.models import Event, ProcessedEvent, Run
 from bot.slack.ids import Action
 from bot.slacksim import payloads
-from bot.slacksim.seed import ACME_SHARED, CONTRACTORS, EVE, GINA, MARIA, SUPPORT
+from bot.slacksim.seed import ACME_SHARED, CONTRACTORS, EVE, GINA, MARIA, SAM, SUPPORT
 from tests.e2e.conftest import Bot
 from tests.e2e.feedback_helpers import open_form, rewrite_sop, stored
 from tests.e2e.outsider_helpers import (
@@ -256,8 +256,10 @@ def test_a_request_installed_in_another_workspace_is_refused_with_nothing_done(b
 def test_an_event_from_another_workspace_is_ignored(bot: Bot):
     with bot.slack.from_workspace(OTHER_WORKSPACE):
         assert bot.slack.app_home_opened(MARIA).status == 200
-    assert bot.slack.app_home_opened(MARIA).status == 200
-    bot.fake.wait_for(lambda: bot.fake.home(MARIA), what="the Home tab")
-    assert len(bot.fake.calls_to("views.publish")) == 1
+    # Not even claimed as seen: refused before anything else looked at it.
     with bot.services.database.session() as session:
-        assert len(session.scalars(select(ProcessedEvent)).all()) == 1
+        assert session.scalars(select(ProcessedEvent)).all() == []
+    assert bot.slack.app_home_opened(SAM).status == 200
+    bot.fake.wait_for(lambda: bot.fake.home(SAM), what="Sam's Home tab")
+    assert bot.fake.home(MARIA) is None
+    assert [c.args["user_id"] for c in bot.fake.calls_to("views.publish")] == [SAM]
