@@ -8,12 +8,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import time
 from pathlib import Path
+from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # /sop kpis 30d compares with the 30 days before: raw records must outlive 62 days, with room.
 MIN_RETENTION_DAYS = 90
 MANIFEST_HINT = "create the Slack app from deploy/slack-app-manifest.yml"
+ExternalPeople = Literal["deny", "listed", "allow"]
+EXTERNAL_PEOPLE: tuple[ExternalPeople, ...] = ("deny", "listed", "allow")
 
 
 class ConfigError(ValueError):
@@ -38,6 +41,7 @@ class Settings:
     remind_after_seconds: int = 2 * 86400
     outbox_per_minute: float = 50.0  # chat.postMessage budget per workspace, all processes
     retention_days: int = 400  # search text, who ran what: anonymised after this many days
+    external_people: ExternalPeople = "listed"  # guests, other organisations (services/access)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -68,6 +72,7 @@ class Settings:
             remind_after_seconds=parse_duration(get("REMIND_AFTER") or "2d", name="REMIND_AFTER"),
             outbox_per_minute=_per_minute(get("OUTBOX_PER_MINUTE") or "50"),
             retention_days=_retention(get("RETENTION_DAYS") or "400"),
+            external_people=_external_people(get("EXTERNAL_PEOPLE") or "listed"),
         )
 
 
@@ -133,6 +138,16 @@ def _retention(value: str) -> int:
             " (the KPIs compare the last 30 days with the 30 before); the default is 400"
         )
     return int(value)
+
+
+def _external_people(value: str) -> ExternalPeople:
+    for policy in EXTERNAL_PEOPLE:
+        if value.lower() == policy:
+            return policy
+    raise ConfigError(
+        f"EXTERNAL_PEOPLE={value!r} is not a policy; use deny, listed or allow "
+        "(what guests and people from other organisations may see)"
+    )
 
 
 def _channel(value: str | None) -> str | None:

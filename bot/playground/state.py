@@ -34,6 +34,10 @@ def people(play: Playground) -> list[dict[str, str]]:
             continue
         manager = user.id in play.settings.admins or "manager" in user.title.lower()
         role = "manager" if manager else "staff"
+        if user.is_restricted or user.is_ultra_restricted:
+            role = "guest"
+        elif user.home(play.ws.team_id) != play.ws.team_id:
+            role = "other organisation"  # in a Slack Connect channel
         found.append({"id": user.id, "label": f"{user.display_name or user.real_name} ({role})"})
     return found
 

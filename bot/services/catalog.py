@@ -36,6 +36,12 @@ class Snapshot:
         """The live SOP with this slug."""
         return next((e for e in self.entries if e.slug == slug), None)
 
+    def restricted(self, entries: tuple[Entry, ...]) -> Snapshot:
+        """The same snapshot with only these entries, searched on their own."""
+        if entries == self.entries:
+            return self
+        return Snapshot(self.workspace_id, entries, SearchIndex([e.sop for e in entries]))
+
 
 class Catalog:
     """Serves a Snapshot, rebuilding it only when the published SOPs changed."""

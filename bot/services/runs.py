@@ -133,6 +133,23 @@ def get_run(session: Session, *, run_id: int) -> RunState | None:
     return _state(session, run) if run is not None else None
 
 
+def slug_of_run(session: Session, *, run_id: int) -> str | None:
+    """The slug of the SOP a run follows; None when there is no such run."""
+    return session.scalar(
+        select(SopRecord.slug).join(Run, Run.sop_id == SopRecord.id).where(Run.id == run_id)
+    )
+
+
+def slug_of_visit(session: Session, *, visit_id: int) -> str | None:
+    """The slug of the SOP whose run a step visit belongs to; None when there is no such visit."""
+    return session.scalar(
+        select(SopRecord.slug)
+        .join(Run, Run.sop_id == SopRecord.id)
+        .join(RunVisit, RunVisit.run_id == Run.id)
+        .where(RunVisit.id == visit_id)
+    )
+
+
 def unfinished_runs(session: Session, *, user_id: str, limit: int = 10) -> list[RunState]:
     """The user's active runs, newest first."""
     runs = session.scalars(

@@ -13,7 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.db.events import claim_event
 from bot.db.session import is_unavailable
-from bot.slack import listeners, request_limits
+from bot.slack import gates, listeners, request_limits
 from bot.slack.after_ack import AfterAck, Workers, error_notice
 from bot.slack.outgoing import GuardedWebClient
 from bot.slack.response_urls import Responder
@@ -49,9 +49,11 @@ def build_app(
         # auth.test at start-up turns a wrong token into a clear error before serving.
         token_verification_enabled=True,
     )
+    after_ack = AfterAck()
+    # First: nothing may act on another workspace's request or (under deny) an outsider's.
+    gates.install(app, services, client=client, later=after_ack)
 
     api_url = services.settings.slack_api_url
-    after_ack = AfterAck()
 
     @app.middleware
     def answer_only_slack(context: BoltContext, next: Any) -> BoltResponse | None:

@@ -10,8 +10,11 @@ from slack_sdk.errors import SlackApiError
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
+from bot.services.access import Viewer
 from bot.services.feedback import Draft, Given, Routing
 from bot.services.runs import get_run
+from bot.slack.access import Access, Caller
+from bot.slack.blocks import access as access_blocks
 from bot.slack.blocks import feedback as blocks
 from bot.slack.blocks import feedback_views as views
 from bot.slack.blocks.feedback import NOTICES, RENDER
@@ -29,9 +32,10 @@ UNDO_MINUTES = int(giving.UNDO_WINDOW.total_seconds() // 60)
 class FeedbackDesk:
     """Where people give feedback: one method per command, form or button."""
 
-    def __init__(self, *, services: Services, client: WebClient) -> None:
+    def __init__(self, *, services: Services, client: WebClient, access: Access) -> None:
         self.services = services
         self.client = client
+        self.access = access
 
     @property
     def routing(self) -> Routing:
@@ -39,12 +43,15 @@ class FeedbackDesk:
         settings = self.services.settings
         return Routing(manager_channel=settings.manager_channel, admins=settings.admins)
 
-    def form(self, *, user_id: str | None = None, slug: str | None = None, **values: Any) -> Form:
-        """The form for `slug` (default: the SOP of the caller's latest run), with `values`."""
+    def form(self, *, viewer: Viewer | None = None, slug: str | None = None, **values: Any) -> Form:
+        """The form for `slug` (default: the SOP of the viewer's latest run), with `values`."""
         revision = values.pop("revision", None)
         with self.services.database.session() as session:
-            if slug is None and user_id is not None:
-                slug = lists.last_run_slug(session, user_id=user_id)
+            if slug is None and viewer is not None:
+                slug = lists.last_run_slug(session, user_id=viewer.user_id)
+        if slug and viewer is not None and not self.access.may_open(viewer, slug):
+            slug = None  # an SOP the person may no longer see is not offered
+        with self.services.database.session() as session:
             found = giving.target(session, slug=slug, revision=revision) if slug else None
         if found is None:
             return Form(**values)
@@ -60,10 +67,9 @@ class FeedbackDesk:
         """Show the form (the trigger must be at most 3 seconds old)."""
         self.client.views_open(trigger_id=trigger_id, view=views.feedback_form(form))
 
-    def sop_options(self, query: str) -> list[dict]:
+    def sop_options(self, query: str, *, caller: Caller) -> list[dict]:
         """The SOPs offered as the person types: search hits and title matches, else all A-Z."""
-        with self.services.database.session() as session:
-            snapshot = self.services.catalog.snapshot(session)
+        snapshot = self.access.snapshot(self.access.viewer(caller))
         entries = sorted(snapshot.entries, key=lambda e: e.sop.title.casefold())
         if typed := query.strip().casefold():
             hits = [snapshot.get(h.slug) for h in snapshot.index.search(query, limit=20)]
@@ -71,9 +77,12 @@ class FeedbackDesk:
             entries = list(dict.fromkeys([*(e for e in hits if e is not None), *named]))
         return [views.sop_option(e.slug, e.sop.title) for e in entries[:MAX_OPTIONS]]
 
-    def switch_sop(self, *, view: dict[str, Any], slug: str) -> None:
+    def switch_sop(self, *, view: dict[str, Any], slug: str, caller: Caller) -> None:
         """Show the steps of the newly chosen SOP, keeping what was typed."""
-        form = self.form(slug=slug, **form_values(view))
+        if self.access.may_open(self.access.viewer(caller), slug):
+            form = self.form(slug=slug, **form_values(view))
+        else:  # a forged choice: the form without an SOP
+            form = Form(**form_values(view), note=access_blocks.NONE_TO_OPEN)
         try:
             self.client.views_update(
                 view_id=view["id"], hash=view.get("hash"), view=views.feedback_form(form)
@@ -83,15 +92,18 @@ class FeedbackDesk:
             if exc.response.get("error") != "hash_conflict":
                 raise
 
-    def submit(self, *, view: dict[str, Any], user_id: str) -> dict[str, Any]:
+    def submit(self, *, view: dict[str, Any], caller: Caller) -> dict[str, Any]:
         """The ack for a submitted form: errors under the fields, or the thanks view."""
-        given = self._give(draft_from(view), user_id=user_id, source_key=f"view:{view.get('id')}")
+        viewer = self.access.viewer(caller)
+        given = self._give(draft_from(view), viewer=viewer, source_key=f"view:{view.get('id')}")
         if given.item is None:
             return {"response_action": "errors", "errors": field_errors(view, given.problems)}
         recipient = blocks.recipients(given, manager_channel=self.routing.manager_channel)
         return {"response_action": "update", "view": views.thanks(given.item, recipient=recipient)}
 
-    def _give(self, draft: Draft, *, user_id: str, source_key: str | None = None) -> Given:
+    def _give(self, draft: Draft, *, viewer: Viewer, source_key: str | None = None) -> Given:
+        if draft.slug and not self.access.may_open(viewer, draft.slug):
+            return Given("invalid", problems={"sop": access_blocks.NONE_TO_OPEN})
         with self.services.database.session() as session:
             found = giving.target(session, slug=draft.slug, revision=draft.revision)
         if problems := giving.check(draft, found):
@@ -103,7 +115,7 @@ class FeedbackDesk:
             return giving.give(
                 session,
                 draft=draft,
-                user_id=user_id,
+                user_id=viewer.user_id,
                 owner_id=owner_id,
                 routing=self.routing,
                 render=RENDER,
@@ -112,17 +124,16 @@ class FeedbackDesk:
                 source_key=source_key,
             )
 
-    def one_line(self, *, text: str, user_id: str, trigger_id: str, respond: Respond) -> None:
+    def one_line(self, *, text: str, viewer: Viewer, trigger_id: str, respond: Respond) -> None:
         """`/feedback SOP STEP TEXT`: record it and offer Undo, or open the form to finish it."""
         line = giving.parse_line(text)
-        with self.services.database.session() as session:
-            snapshot = self.services.catalog.snapshot(session)
+        snapshot = self.access.snapshot(viewer)
         entry, candidates = giving.resolve_sop(snapshot, line.query)
         steps = len(entry.sop.steps) if entry else 0
         in_range = line.step is not None and 1 <= line.step <= steps
         if entry and in_range and line.text.strip():
             draft = Draft(entry.slug, line.step, line.kind, line.text, revision=entry.revision)
-            given = self._give(draft, user_id=user_id)
+            given = self._give(draft, viewer=viewer)
             if given.item is None:
                 reply(respond, plain_notice(" ".join(given.problems.values())))
                 return
@@ -136,6 +147,8 @@ class FeedbackDesk:
         if entry is None and candidates:
             titles = ", ".join(e.sop.title for e in candidates[:3])
             why = f"“{line.query}” could be {titles}. Which one?"
+        elif entry is None and not self.access.sees_all(viewer):
+            why = f"No SOP you can open matches “{line.query}”. Pick one below."
         elif entry is None:
             why = f"No SOP matches “{line.query}”. Pick one below."
         elif not in_range:
@@ -152,11 +165,16 @@ class FeedbackDesk:
         )
         self.open_form(trigger_id=trigger_id, form=form)
 
-    def from_run(self, *, run_id: int, step: int, trigger_id: str) -> None:
+    def from_run(
+        self, *, run_id: int, step: int, trigger_id: str, caller: Caller, respond: Respond
+    ) -> None:
         """Feedback on this step (a run's button): the form for its SOP, revision and step."""
         with self.services.database.session() as session:
             run = get_run(session, run_id=run_id)
         if run is None:
+            return
+        if not self.access.may_open(self.access.viewer(caller), run.slug):
+            reply(respond, access_blocks.none_to_open())
             return
         form = self.form(slug=run.slug, revision=run.revision, step=step)
         if form.slug is None:

@@ -1,4 +1,4 @@
-"""The Slack look-ups permissions and feedback routing need, cached for a minute."""
+"""Slack look-ups for permissions, feedback routing and the outsider policy, cached a minute."""
 
 from __future__ import annotations
 
@@ -73,6 +73,10 @@ class SlackPeople:
 
         return self._cached(("user", ref), load)
 
+    def user(self, user_id: str) -> dict[str, Any] | None:
+        """users.info's `user` (None when Slack knows no such user); other errors are raised."""
+        return self._user(user_id) if USER_ID.match(user_id) else None
+
     def active_user(self, ref: str) -> str | None:
         """A user ID or e-mail -> the user ID of an active, human member; None otherwise."""
         if "@" not in ref and not USER_ID.match(ref):
@@ -97,6 +101,44 @@ class SlackPeople:
     def channel_members(self, channel_id: str) -> frozenset[str]:
         """Members of a channel, every page; empty when sopbot cannot see it."""
         return self._cached(("members", channel_id), lambda: self._members(channel_id))
+
+    def channel_id(self, name: str) -> str | None:
+        """The ID of the channel called `name` (public, or private with sopbot in it)."""
+        return self._cached(("channel-ids",), self._channel_ids).get(name)
+
+    def group_members(self, handle: str) -> frozenset[str]:
+        """Members of the user group with this handle; empty when there is none."""
+        groups = self._cached(("group-ids",), self._group_ids)
+        group_id = groups.get(handle)
+        if group_id is None:
+            return frozenset()
+        return self._cached(("group", group_id), lambda: self._group_users(group_id))
+
+    def _channel_ids(self) -> dict[str, str]:
+        ids: dict[str, str] = {}
+        cursor = None
+        while True:
+            page = self.client.conversations_list(
+                types="public_channel,private_channel",
+                exclude_archived=True,
+                cursor=cursor,
+                limit=200,
+            )
+            ids.update((c["name"], c["id"]) for c in page.get("channels", []))
+            cursor = (page.get("response_metadata") or {}).get("next_cursor")
+            if not cursor:
+                return ids
+
+    def _group_ids(self) -> dict[str, str]:
+        return {g["handle"]: g["id"] for g in self.client.usergroups_list().get("usergroups", [])}
+
+    def _group_users(self, group_id: str) -> frozenset[str]:
+        try:
+            return frozenset(self.client.usergroups_users_list(usergroup=group_id)["users"])
+        except SlackApiError as exc:
+            if exc.response.get("error") not in {*NOT_FOUND, "no_such_subteam"}:
+                raise
+            return frozenset()
 
     def _members(self, channel_id: str) -> frozenset[str]:
         members: set[str] = set()

@@ -13,7 +13,9 @@ from bot.core.mrkdwn import escape
 from bot.services import runs
 from bot.services.runs import Move, RunState
 from bot.slack import outgoing
+from bot.slack.access import Access, Caller
 from bot.slack.after_ack import AfterAck
+from bot.slack.blocks import access as access_blocks
 from bot.slack.blocks import lookup as lookup_blocks
 from bot.slack.blocks import runs as run_blocks
 from bot.wiring import Services
@@ -55,15 +57,42 @@ class Runner:
             ssl=client.ssl,
             retry_handlers=[],
         )
+        self.access = Access(services=services, client=client)
         self._later = later or AfterAck()
 
     def later(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Do `work` after the ack, off bolt's listener threads (see bot/slack/after_ack.py)."""
         self._later.submit(work, *args, **kwargs)
 
-    def start(self, *, slug: str, user_id: str, channel_id: str, respond: Respond) -> None:
+    def allowed(
+        self,
+        caller: Caller,
+        respond: Respond,
+        *,
+        run_id: int | None = None,
+        visit_id: int | None = None,
+    ) -> bool:
+        """Whether the person may still see the run's SOP; says no if not (values can be forged)."""
+        viewer = self.access.viewer(caller)
+        if self.access.sees_all(viewer):
+            return True
+        with self.services.database.session() as session:
+            if visit_id is not None:
+                slug = runs.slug_of_visit(session, visit_id=visit_id)
+            else:
+                slug = runs.slug_of_run(session, run_id=run_id or 0)
+        # No such run: the move itself says so, without naming anything.
+        if slug is None or self.access.may_open(viewer, slug):
+            return True
+        reply(respond, access_blocks.none_to_open())
+        return False
+
+    def start(self, *, slug: str, caller: Caller, channel_id: str, respond: Respond) -> None:
         """Start a run of the SOP's current revision, in the channel or else in a DM."""
-        services = self.services
+        if not self.access.may_open(self.access.viewer(caller), slug):
+            reply(respond, access_blocks.none_to_open())
+            return
+        services, user_id = self.services, caller.user_id
         with services.database.session() as session:
             record = services.live_sop(session, slug)
             if record is None:
@@ -168,9 +197,12 @@ class Runner:
         return state
 
     def done(
-        self, *, visit_id: int, user_id: str, respond: Respond, message_ts: str | None = None
+        self, *, visit_id: int, caller: Caller, respond: Respond, message_ts: str | None = None
     ) -> None:
         """Mark the step done, then show the next one or finish the run."""
+        if not self.allowed(caller, respond, visit_id=visit_id):
+            return
+        user_id = caller.user_id
         with self.services.database.session() as session:
             move = runs.complete_step(
                 session, visit_id=visit_id, user_id=user_id, now=self.services.clock()
@@ -205,9 +237,12 @@ class Runner:
         )
 
     def back(
-        self, *, visit_id: int, user_id: str, respond: Respond, message_ts: str | None = None
+        self, *, visit_id: int, caller: Caller, respond: Respond, message_ts: str | None = None
     ) -> None:
         """Close the step and show the previous one again."""
+        if not self.allowed(caller, respond, visit_id=visit_id):
+            return
+        user_id = caller.user_id
         with self.services.database.session() as session:
             move = runs.go_back(
                 session, visit_id=visit_id, user_id=user_id, now=self.services.clock()
@@ -230,15 +265,21 @@ class Runner:
         self,
         *,
         run_id: int,
-        user_id: str,
+        caller: Caller,
         respond: Respond,
         reason: str = "stopped",
         message_ts: str | None = None,
     ) -> Move:
         """End the run as abandoned and say so on the step and the parent message."""
+        if not self.allowed(caller, respond, run_id=run_id):
+            return Move("missing")
         with self.services.database.session() as session:
             move = runs.stop_run(
-                session, run_id=run_id, user_id=user_id, now=self.services.clock(), outcome=reason
+                session,
+                run_id=run_id,
+                user_id=caller.user_id,
+                now=self.services.clock(),
+                outcome=reason,
             )
         if self._refuse(move, respond):
             return move
@@ -259,11 +300,13 @@ class Runner:
         )
         return move
 
-    def resume(self, *, run_id: int, user_id: str, respond: Respond) -> None:
+    def resume(self, *, run_id: int, caller: Caller, respond: Respond) -> None:
         """Post the current step of an unfinished run again at the end of its thread."""
+        if not self.allowed(caller, respond, run_id=run_id):
+            return
         with self.services.database.session() as session:
             move = runs.continue_run(
-                session, run_id=run_id, user_id=user_id, now=self.services.clock()
+                session, run_id=run_id, user_id=caller.user_id, now=self.services.clock()
             )
         if move.verdict == "stale":
             reply(respond, lookup_blocks.plain_notice("That run has already ended."))
@@ -292,10 +335,10 @@ class Runner:
             replace=True,
         )
 
-    def restart(self, *, run_id: int, user_id: str, respond: Respond) -> None:
+    def restart(self, *, run_id: int, caller: Caller, respond: Respond) -> None:
         """Abandon a run pinned to an old revision and start the SOP again on the current one."""
-        move = self.stop(run_id=run_id, user_id=user_id, respond=respond, reason="restarted")
+        move = self.stop(run_id=run_id, caller=caller, respond=respond, reason="restarted")
         if move.verdict == "ok" and move.run is not None:
             self.start(
-                slug=move.run.slug, user_id=user_id, channel_id=move.run.channel_id, respond=respond
+                slug=move.run.slug, caller=caller, channel_id=move.run.channel_id, respond=respond
             )

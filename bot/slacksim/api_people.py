@@ -31,10 +31,13 @@ def users_info(req: ApiRequest) -> dict:
 
 
 def users_list(req: ApiRequest) -> dict:
-    """users.list: everyone incl. bots, Slackbot and deactivated people; limit 0 means all."""
+    """users.list: everyone incl. bots, Slackbot and deactivated people; limit 0 means all.
+
+    People from other organisations (Slack Connect) are not listed; users.info finds them.
+    """
     ws = req.ws
     with ws.lock:
-        people = list(ws.users.values())
+        people = [u for u in ws.users.values() if u.home(ws.team_id) == ws.team_id]
         page, cursor = paginate(
             req, people, key=lambda u: u.id, kind="users", default_limit=0, max_limit=1000
         )

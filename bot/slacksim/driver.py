@@ -6,6 +6,8 @@ import json
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -71,6 +73,17 @@ class SlackDriver(EventDelivery):
         self.signing_secret = signing_secret
         self.timeout = timeout
         self.timestamp_offset = 0  # e.g. -600 to sign with a stale timestamp
+        self.installing_team: str | None = None  # see from_workspace()
+
+    @contextmanager
+    def from_workspace(self, team_id: str) -> Iterator[SlackDriver]:
+        """Deliver requests as if the app were installed in another workspace, `team_id`: the
+        same app (same signing secret) installed twice, and Slack sending that install's."""
+        self.installing_team = team_id
+        try:
+            yield self
+        finally:
+            self.installing_team = None
 
     # -- transport --------------------------------------------------------------------------------
 
@@ -106,7 +119,7 @@ class SlackDriver(EventDelivery):
             "user": payloads.user_ref(self.ws, user_id),
             "api_app_id": self.ws.app_id,
             "token": VERIFICATION_TOKEN,
-            "team": payloads.team_ref(self.ws),
+            "team": payloads.team_ref(self.ws, self.installing_team),
             "enterprise": None,
             "is_enterprise_install": False,
         }
@@ -150,7 +163,7 @@ class SlackDriver(EventDelivery):
             with ws.lock:  # Slack keeps what the user typed so far in the view's state
                 view.state = payloads.state_values(view.spec["blocks"], values, current=view.state)
             payload["container"] = {"type": "view", "view_id": view.id}
-            payload["view"] = self.fake.view(view.id)
+            payload["view"] = self._view(view.id)
         else:
             is_ephemeral = isinstance(target, Ephemeral)
             container = {
@@ -177,6 +190,13 @@ class SlackDriver(EventDelivery):
         payload["actions"] = [act]
         return payload
 
+    def _view(self, view_id: str) -> dict:
+        """The view as an interaction carries it, naming the installing workspace."""
+        view = self.fake.view(view_id)
+        if self.installing_team:
+            view["app_installed_team_id"] = self.installing_team
+        return view
+
     def _blocks_of(self, target: Message | Ephemeral | str) -> list[dict]:
         if isinstance(target, str):
             return self.ws.views[target].spec["blocks"]
@@ -196,7 +216,9 @@ class SlackDriver(EventDelivery):
         response_url = self.fake.issue_response_url(channel=ch.id, user=user_id)
         form = {
             "token": VERIFICATION_TOKEN,
-            "team_id": ws.team_id,
+            # The workspace the command was typed in; a command says nothing of the person's
+            # own organisation (Slack Connect members cannot use another workspace's commands).
+            "team_id": self.installing_team or ws.team_id,
             "team_domain": ws.domain,
             "channel_id": ch.id,
             "channel_name": self._channel_ref(ch.id)["name"],
@@ -292,7 +314,7 @@ class SlackDriver(EventDelivery):
         payload.update(action_id=action_id, block_id=found.block_id, value=query)
         if isinstance(target, str):
             payload["container"] = {"type": "view", "view_id": target}
-            payload["view"] = self.fake.view(target)
+            payload["view"] = self._view(target)
         else:
             payload["container"] = {
                 "type": "message",
@@ -328,9 +350,13 @@ class SlackDriver(EventDelivery):
         if missing:
             raise payloads.NotShown(f"Slack would not submit; required inputs empty: {missing}")
         payload = {"type": "view_submission", **self._common(user_id)}
+        # Slack gives the workspace the form was submitted from as `team` (the person's own
+        # for a Slack Connect member), and the installing one as view.app_installed_team_id.
+        home = self.ws.users[user_id].home(self.installing_team or self.ws.team_id)
         payload.update(
+            team=payloads.team_ref(self.ws, home),
             trigger_id=self.fake.issue_trigger(user_id),
-            view=self.fake.view(view_id),
+            view=self._view(view_id),
             response_urls=[],
         )
         response = self._interaction(payload)
@@ -344,7 +370,7 @@ class SlackDriver(EventDelivery):
         view_id = self._source(user_id, view)
         if not isinstance(view_id, str):
             raise payloads.NotShown("close_view needs a modal")
-        snapshot = self.fake.view(view_id)
+        snapshot = self._view(view_id)
         stored = self.ws.views[view_id]
         close_by_user(self.ws, view_id)
         if not stored.spec.get("notify_on_close"):

@@ -23,6 +23,7 @@ class EventDelivery(ABC):
 
     fake: FakeSlack
     ws: Workspace
+    installing_team: str | None
 
     @abstractmethod
     def send(self, body: str, content_type: str, headers: dict | None = None) -> DriverResponse:
@@ -35,15 +36,23 @@ class EventDelivery(ABC):
         retry_num: int | None = None,
         retry_reason: str = "http_timeout",
         event_id: str | None = None,
+        outer_team: str | None = None,
+        shared: bool = False,
     ) -> DriverResponse:
-        """Deliver one event_callback; pass the first delivery's event_id when retrying."""
+        """Deliver one event_callback; pass the first delivery's event_id when retrying.
+
+        The installing workspace is `authorizations[0].team_id`. The top-level `team_id` is
+        the same unless `outer_team` says otherwise: in Slack Connect it can be another team
+        (the channel's home, or the person's own when they open the app's Home).
+        """
         ws = self.ws
+        installed = self.installing_team or ws.team_id
         inner = dict(event)
         inner.setdefault("event_ts", ws.next_ts())
         envelope = {
             "token": VERIFICATION_TOKEN,
-            "team_id": ws.team_id,
-            "context_team_id": ws.team_id,
+            "team_id": outer_team or installed,
+            "context_team_id": outer_team or installed,
             "api_app_id": ws.app_id,
             "event": inner,
             "type": "event_callback",
@@ -52,13 +61,13 @@ class EventDelivery(ABC):
             "authorizations": [
                 {
                     "enterprise_id": None,
-                    "team_id": ws.team_id,
+                    "team_id": installed,
                     "user_id": ws.bot_user_id,
                     "is_bot": True,
                     "is_enterprise_install": False,
                 }
             ],
-            "is_ext_shared_channel": False,
+            "is_ext_shared_channel": shared,
             "event_context": f"4-{secrets.token_urlsafe(24)}",
         }
         headers = {}
@@ -85,7 +94,9 @@ class EventDelivery(ABC):
         home = self.fake.home(user_id)
         if home is not None:
             event["view"] = home
-        return self.event(event)
+        # No person's team in this event; the envelope's team_id is theirs (bolt-js#1948).
+        own = self.ws.users[user_id].home(self.ws.team_id)
+        return self.event(event, outer_team=own if own != self.ws.team_id else None)
 
     def post_as_user(
         self, user: str, channel: str, text: str, *, thread_ts: str | None = None
@@ -96,13 +107,14 @@ class EventDelivery(ABC):
         ch = ws.channel(channel) or ws.bot_im(ws.user_id(channel))
         if user_id not in ch.members:
             raise PermissionError(f"{user} is not in {ch.name}")
+        own = ws.users[user_id].home(ws.team_id)
         message = ws.add_message(
             Message(
                 ts=ws.next_ts(),
                 channel=ch.id,
                 text=text,
                 user=user_id,
-                team=ws.team_id,
+                team=own,
                 thread_ts=thread_ts,
             )
         )
@@ -111,13 +123,15 @@ class EventDelivery(ABC):
             "im" if ch.is_im else "mpim" if ch.is_mpim else "group" if ch.is_private else "channel"
         )
         data.update(channel=ch.id, channel_type=kind, client_msg_id=str(uuid.uuid4()))
+        data["user_team"] = own  # the author's own team, as in Slack Connect channels
         return data
 
     def user_message(
         self, user: str, channel: str, text: str, *, thread_ts: str | None = None
     ) -> DriverResponse:
         """A person posts `text` in `channel` (or the bot's DM when `channel` names a user)."""
-        return self.event(self.post_as_user(user, channel, text, thread_ts=thread_ts))
+        message = self.post_as_user(user, channel, text, thread_ts=thread_ts)
+        return self.event(message, shared=self._shared(message["channel"]))
 
     def mention(
         self, user: str, channel: str, text: str, *, thread_ts: str | None = None
@@ -130,4 +144,9 @@ class EventDelivery(ABC):
         event["type"] = "app_mention"
         if thread_ts:
             event["thread_ts"] = thread_ts
-        return self.event(event)
+        event["user_team"] = message["user_team"]
+        return self.event(event, shared=self._shared(message["channel"]))
+
+    def _shared(self, channel_id: str) -> bool:
+        """Whether a channel is shared with another organisation (Slack Connect)."""
+        return bool(self.ws.channels[channel_id].connected_teams)

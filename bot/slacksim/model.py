@@ -27,9 +27,17 @@ class User:
     bot_id: str | None = None
     app_id: str | None = None
     updated: int = 1700000000
+    is_restricted: bool = False  # a guest (multi-channel); single-channel guests have both
+    is_ultra_restricted: bool = False
+    team_id: str | None = None  # their own organisation's team; None: the workspace's
+
+    def home(self, team_id: str) -> str:
+        """The team this person belongs to: the workspace's, or another organisation's."""
+        return self.team_id or team_id
 
     def to_api(self, team_id: str) -> dict[str, Any]:
         """The `user` object of users.info / users.list."""
+        team_id = self.home(team_id)
         first, _, last = self.real_name.partition(" ")
         profile: dict[str, Any] = {
             "title": self.title,
@@ -69,8 +77,8 @@ class User:
             "is_admin": self.is_admin,
             "is_owner": self.is_owner,
             "is_primary_owner": False,
-            "is_restricted": False,
-            "is_ultra_restricted": False,
+            "is_restricted": self.is_restricted or self.is_ultra_restricted,
+            "is_ultra_restricted": self.is_ultra_restricted,
             "is_bot": self.is_bot,
             "is_app_user": False,
             "updated": self.updated,
@@ -96,6 +104,7 @@ class Channel:
     topic: str = ""
     purpose: str = ""
     im_user: str | None = None  # the person on the other side of a DM
+    connected_teams: list[str] = field(default_factory=list)  # Slack Connect: other orgs' teams
 
     @property
     def is_public(self) -> bool:
@@ -129,7 +138,7 @@ class Channel:
             "is_general": self.is_general,
             "unlinked": 0,
             "name_normalized": self.name,
-            "is_shared": False,
+            "is_shared": bool(self.connected_teams),
             "is_org_shared": False,
             "is_pending_ext_shared": False,
             "pending_shared": [],
@@ -137,8 +146,8 @@ class Channel:
             "updated": self.created * 1000,
             "parent_conversation": None,
             "creator": self.creator,
-            "is_ext_shared": False,
-            "shared_team_ids": [team_id],
+            "is_ext_shared": bool(self.connected_teams),
+            "shared_team_ids": [team_id, *self.connected_teams],
             "is_member": viewer in self.members,
             "topic": {"value": self.topic, "creator": self.creator, "last_set": self.created},
             "purpose": {"value": self.purpose, "creator": self.creator, "last_set": self.created},

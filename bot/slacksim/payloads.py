@@ -41,12 +41,21 @@ class NotShown(LookupError):
 
 
 def user_ref(ws: Workspace, user_id: str) -> dict:
+    """An interaction's `user`: its `team_id` is the person's own team (another organisation's
+    for a Slack Connect member), not necessarily the workspace the app is installed in."""
     person = ws.users[user_id]
-    return {"id": person.id, "username": person.name, "name": person.name, "team_id": ws.team_id}
+    return {
+        "id": person.id,
+        "username": person.name,
+        "name": person.name,
+        "team_id": person.home(ws.team_id),
+    }
 
 
-def team_ref(ws: Workspace) -> dict:
-    return {"id": ws.team_id, "domain": ws.domain}
+def team_ref(ws: Workspace, team_id: str | None = None) -> dict:
+    """An interaction's `team`: the installing workspace, or `team_id` where Slack says another."""
+    team = team_id or ws.team_id
+    return {"id": team, "domain": ws.domain if team == ws.team_id else team.lower()}
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ TOM = "U01TOM0001"  # ops
 JO = "U01JO00001"  # support, jo@example.com, New York
 ANA = "U01ANA0001"  # ops manager
 LEE = "U01LEE0001"  # deactivated
+GINA = "U01GINA001"  # a guest (multi-channel): a contractor, in #contractors only
+EVE = "U01EVEACME"  # from another organisation (Acme), in the Slack Connect channel #acme-shared
+ACME_TEAM = "T0ACME0001"  # Eve's own organisation's team
 DEPLOYBOT = "U01DEPLOYB"  # another app's bot user
 DEPLOYBOT_BOT_ID = "B01DEPLOYB"
 SLACKBOT = "USLACKBOT"
@@ -26,6 +29,8 @@ OLD_RUNBOOKS = "C01OLDRUNB"  # archived
 LEADS = "G01LEADS01"  # private, the bot is a member
 HR_PRIVATE = "G01HRPRIV1"  # private, the bot is not a member
 DM_MARIA_SAM = "D01MARSAM1"  # a DM between two people; the bot may not use it
+ACME_SHARED = "C01ACMESHR"  # shared with Acme (Slack Connect)
+CONTRACTORS = "C01CONTRAC"  # where the guest works; no sample SOP names it
 
 SUPPORT_TEAM = "S01SUPPORT"
 MANAGERS = "S01MANAGER"
@@ -40,7 +45,8 @@ __all__ = ["default_workspace", "APP_ID", "BOT_ID", "BOT_USER_ID"]
 
 
 def default_workspace(*, clock: Clock = system_clock, public_write: bool = True) -> Workspace:
-    """The SOP Team: eight people, two bots, seven channels and two user groups."""
+    """The SOP Team: its people, a guest, someone from Acme, two bots, channels (one shared
+    with Acme) and two user groups."""
     ws = Workspace(clock=clock, public_write=public_write)
     people = [
         (MARIA, "maria", "Maria Schmidt", "Maria", "Support Specialist", BERLIN, {}),
@@ -63,6 +69,26 @@ def default_workspace(*, clock: Clock = system_clock, public_write: bool = True)
             **tz,
             **extra,
         )
+    ws.add_user(
+        id=GINA,
+        name="gina",
+        real_name="Gina Rossi",
+        display_name="Gina",
+        email="gina@contractor.example",
+        title="Support Contractor",
+        is_restricted=True,
+        **LONDON,
+    )
+    ws.add_user(
+        id=EVE,
+        name="eve",
+        real_name="Eve Martin",
+        display_name="Eve",
+        email="eve@acme.example",
+        title="Account Manager at Acme",
+        team_id=ACME_TEAM,
+        **NEW_YORK,
+    )
     # Slack lists Slackbot as a user with is_bot false; code that walks users.list must cope.
     ws.add_user(id=SLACKBOT, name="slackbot", real_name="Slackbot", display_name="Slackbot", **LA)
     ws.add_user(
@@ -108,6 +134,21 @@ def default_workspace(*, clock: Clock = system_clock, public_write: bool = True)
     )
     ws.add_channel(id=LEADS, name="leads", members=[SAM, ANA, SOPBOT], is_private=True, creator=SAM)
     ws.add_channel(id=HR_PRIVATE, name="hr-private", members=[SAM], is_private=True, creator=SAM)
+    ws.add_channel(
+        id=CONTRACTORS,
+        name="contractors",
+        members=[SAM, GINA, SOPBOT],
+        purpose="Work with our contractors",
+        creator=SAM,
+    )
+    ws.add_channel(
+        id=ACME_SHARED,
+        name="acme-shared",
+        members=[MARIA, SAM, EVE, SOPBOT],
+        purpose="With Acme, our reseller (Slack Connect)",
+        creator=SAM,
+        connected_teams=[ACME_TEAM],
+    )
     ws.open_im([MARIA, SAM], id=DM_MARIA_SAM)
     ws.add_usergroup(
         id=SUPPORT_TEAM, handle="support-team", name="Support Team", users=[MARIA, PRIYA, JO]

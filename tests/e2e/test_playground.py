@@ -23,7 +23,7 @@ from bot.playground.wiring import Playground
 from bot.services import digest_config
 from bot.slack.ids import Action
 from bot.slacksim import DEFAULT_TOKEN
-from bot.slacksim.seed import MARIA, OPS_MANAGERS, SAM, SUPPORT
+from bot.slacksim.seed import CONTRACTORS, GINA, MARIA, OPS_MANAGERS, SAM, SUPPORT
 from tests.conftest import ROOT
 from tests.e2e.playground_fixtures import (  # noqa: F401 - fixtures are used by name
     PageClient,
@@ -150,6 +150,21 @@ def test_ephemerals_and_slacks_own_notices_show_only_to_their_person(page: PageC
     sam = page.state(view=SUPPORT)
     assert sam["me"]["id"] == SAM and "Only visible to you" not in sam["main"]
     assert "Sam (manager)" in [p["label"] for p in sam["people"]]
+
+
+def test_the_guest_and_the_acme_member_can_be_played_and_see_what_the_policy_lets_them(
+    page: PageClient,
+):
+    labels = [p["label"] for p in page.state()["people"]]
+    assert "Gina (guest)" in labels and "Eve (other organisation)" in labels
+    page.post("user", user=GINA)
+    page.post("send", view=CONTRACTORS, text="/sop list")
+    gina = page.wait_state(
+        lambda s: "No SOPs you can open" in shown_text(s["main"]),
+        what="Gina's empty list",
+        view=CONTRACTORS,
+    )
+    assert "Handle a refund request" not in shown_text(gina["main"])
 
 
 def test_the_commands_the_page_sends_to_the_app_are_the_manifests():

@@ -86,7 +86,16 @@ def test_bad_cursor(client: WebClient) -> None:
 
 def test_list_filters_by_type_and_archive(client: WebClient) -> None:
     public = {c["name"] for c in client.conversations_list()["channels"]}
-    assert {"general", "support", "ops", "ops-managers", "random", "old-runbooks"} == public
+    assert {
+        "general",
+        "support",
+        "ops",
+        "ops-managers",
+        "random",
+        "old-runbooks",
+        "acme-shared",
+        "contractors",
+    } == public
 
     current = {c["name"] for c in client.conversations_list(exclude_archived=True)["channels"]}
     assert "old-runbooks" not in current
@@ -98,7 +107,7 @@ def test_list_filters_by_type_and_archive(client: WebClient) -> None:
 
 def test_list_pages(client: WebClient) -> None:
     pages = [page.data for page in client.conversations_list(limit=4)]
-    assert [len(p["channels"]) for p in pages] == [4, 2]
+    assert [len(p["channels"]) for p in pages] == [4, 4]
 
 
 def test_info_shapes(client: WebClient) -> None:

@@ -10,6 +10,9 @@ from slack_sdk.errors import SlackApiError
 
 from bot.slacksim import APP_ID, BOT_ID, BOT_USER_ID, TEAM_ID, FakeSlack, default_workspace
 from bot.slacksim.seed import (
+    ACME_TEAM,
+    EVE,
+    GINA,
     JO,
     LEADS,
     LEE,
@@ -88,9 +91,19 @@ def test_users_list_has_bots_slackbot_and_deactivated(client: WebClient) -> None
 
 
 def test_users_list_pages(fake: FakeSlack, client: WebClient) -> None:
-    total = len(fake.ws.users)
+    total = len(fake.ws.users) - 1  # not Eve, who is from another organisation
     sizes = [len(page["members"]) for page in client.users_list(limit=4)]
     assert sum(sizes) == total and sizes[0] == 4
+
+
+def test_guests_and_other_organisations_as_slack_shows_them(client: WebClient) -> None:
+    gina = client.users_info(user=GINA)["user"]
+    assert (gina["is_restricted"], gina["is_ultra_restricted"]) == (True, False)
+    assert gina["team_id"] == TEAM_ID
+    eve = client.users_info(user=EVE)["user"]
+    assert eve["team_id"] == ACME_TEAM and eve["profile"]["team"] == ACME_TEAM
+    assert not eve["is_restricted"]  # a full member of her own organisation
+    assert EVE not in {u["id"] for u in client.users_list()["members"]}
 
 
 def test_lookup_by_email(client: WebClient) -> None:

@@ -19,6 +19,7 @@ def test_defaults_work_with_an_empty_environment():
     assert settings.remind_after_seconds == 2 * 86400
     assert settings.outbox_per_minute == 50
     assert settings.retention_days == 400
+    assert settings.external_people == "listed"
     assert settings.slack_bot_token is None
 
 
@@ -39,6 +40,7 @@ def test_values_are_parsed():
             "REMIND_AFTER": "12h",
             "OUTBOX_PER_MINUTE": "120",
             "RETENTION_DAYS": "730",
+            "EXTERNAL_PEOPLE": "Deny",
         }
     )
     assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
@@ -49,6 +51,7 @@ def test_values_are_parsed():
     assert settings.remind_after_seconds == 12 * 3600
     assert settings.outbox_per_minute == 120
     assert settings.retention_days == 730
+    assert settings.external_people == "deny"
 
 
 @pytest.mark.parametrize(
@@ -71,6 +74,7 @@ def test_values_are_parsed():
         ("OUTBOX_PER_MINUTE", "0", "OUTBOX_PER_MINUTE='0'"),
         ("RETENTION_DAYS", "1y", "RETENTION_DAYS='1y' is not a number of days"),
         ("RETENTION_DAYS", "30", "at least 90"),
+        ("EXTERNAL_PEOPLE", "guests", "EXTERNAL_PEOPLE='guests' is not a policy"),
     ],
 )
 def test_bad_values_raise_one_line_naming_the_variable(name, value, fragment):

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from bot.slack.blocks.cards import RunCard, SopCard
 from bot.slack.blocks.kit import context, header, listing, run_section, section, sop_section
 from bot.slack.blocks.limits import MAX_VIEW_BLOCKS
+from bot.slack.blocks.lookup import NO_SOPS
 
 MAX_RUNS = 10
 MAX_SOPS = 30
@@ -18,6 +19,7 @@ def home_view(
     unfinished: list[RunCard],
     sops: list[SopCard],
     sections: Sequence[Sequence[dict]] = (),
+    empty: str = NO_SOPS,
 ) -> dict:
     """The Home tab, at most 100 blocks; extra sections must use their own block_id prefix.
 
@@ -49,7 +51,7 @@ def home_view(
             more="Use `/sop list` or search with `/sop QUERY`.",
         )
     else:
-        blocks.append(context("No SOPs are published yet.", block_id="home-sops-none"))
+        blocks.append(context(empty, block_id="home-sops-none"))
     for index, extra in enumerate(sections):
         if not extra:
             continue

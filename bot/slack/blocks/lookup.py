@@ -41,10 +41,16 @@ MANAGER_USAGE = (
     "`/sop training SOP` — who passed the SOP's quiz, who is pending or overdue"
 )
 ADMIN_USAGE = "`/sop config` — when and where the daily KPI digest is posted"
+NO_SOPS = "No SOPs are published yet."
 
 
 def help_message(
-    *, sops: list[SopCard], unfinished: list[RunCard], manager: bool = False, admin: bool = False
+    *,
+    sops: list[SopCard],
+    unfinished: list[RunCard],
+    manager: bool = False,
+    admin: bool = False,
+    empty: str = NO_SOPS,
 ) -> dict:
     """Usage (with the manager and admin commands for them), the caller's unfinished runs,
     then up to 10 SOPs to start."""
@@ -68,7 +74,7 @@ def help_message(
             sops, sop_section, prefix="sop", room=MAX_SHOWN, more="`/sop list` shows every SOP."
         )
     else:
-        blocks.append(context("No SOPs are published yet.", block_id="help-none"))
+        blocks.append(context(empty, block_id="help-none"))
     return {"text": "How to find and follow an SOP with /sop", "blocks": blocks}
 
 
@@ -107,10 +113,10 @@ def no_match(*, query: str, closest: list[SopCard]) -> dict:
     return {"text": truncate(f"No SOP matches “{_query(query)}”", 300), "blocks": blocks}
 
 
-def sop_list(*, sops: list[SopCard]) -> dict:
+def sop_list(*, sops: list[SopCard], empty: str = NO_SOPS) -> dict:
     """Every SOP grouped by tag, within one message whatever the count."""
     if not sops:
-        return notice("No SOPs are published yet.")
+        return notice(empty)
     groups: dict[str, list[SopCard]] = {}
     for card in sops:
         for tag in dict.fromkeys(t.strip() for t in card.tags if t.strip()) or [OTHER_TAG]:

@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.services.runs import unfinished_runs
+from bot.slack.access import sender
 from bot.slack.ids import Action
 from bot.slack.runner import Runner
 from bot.wiring import Services
@@ -44,7 +45,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
             runner.later(
                 runner.done,
                 visit_id=visit_id,
-                user_id=body["user"]["id"],
+                caller=sender(body),
                 respond=respond,
                 message_ts=_pressed(body),
             )
@@ -56,7 +57,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
             runner.later(
                 runner.back,
                 visit_id=visit_id,
-                user_id=body["user"]["id"],
+                caller=sender(body),
                 respond=respond,
                 message_ts=_pressed(body),
             )
@@ -68,7 +69,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
             runner.later(
                 runner.stop,
                 run_id=run_id,
-                user_id=body["user"]["id"],
+                caller=sender(body),
                 respond=respond,
                 message_ts=_pressed(body),
             )
@@ -77,13 +78,13 @@ def register(app: App, services: Services, runner: Runner) -> None:
     def resume(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (run_id := _number(action.get("value"))) is not None:
-            runner.later(runner.resume, run_id=run_id, user_id=body["user"]["id"], respond=respond)
+            runner.later(runner.resume, run_id=run_id, caller=sender(body), respond=respond)
 
     @app.action(Action.RESTART_ON_NEW)
     def restart(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         if (run_id := _number(action.get("value"))) is not None:
-            runner.later(runner.restart, run_id=run_id, user_id=body["user"]["id"], respond=respond)
+            runner.later(runner.restart, run_id=run_id, caller=sender(body), respond=respond)
 
 
 def start_sop(
@@ -95,12 +96,12 @@ def start_sop(
     respond: Respond,
 ) -> None:
     """Start (or, for Start over, restart) the SOP named by the button."""
-    user_id, slug = body["user"]["id"], action.get("value", "")
+    caller, slug = sender(body), action.get("value", "")
     if action["action_id"] == Action.START_OVER:
         with services.database.session() as session:
-            stale = [r for r in unfinished_runs(session, user_id=user_id) if r.slug == slug]
+            stale = [r for r in unfinished_runs(session, user_id=caller.user_id) if r.slug == slug]
         for old in stale:
-            runner.stop(run_id=old.run_id, user_id=user_id, respond=respond, reason="started over")
+            runner.stop(run_id=old.run_id, caller=caller, respond=respond, reason="started over")
     if body["container"].get("is_ephemeral") and respond.response_url:
         respond({"delete_original": True})
-    runner.start(slug=slug, user_id=user_id, channel_id=_channel(body), respond=respond)
+    runner.start(slug=slug, caller=caller, channel_id=_channel(body), respond=respond)

@@ -9,8 +9,11 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
 from bot.services import runs
+from bot.services.access import Viewer
 from bot.services.lookup import lookup, relevant_sops
+from bot.slack.access import Caller, sender
 from bot.slack.authz import is_admin, is_manager
+from bot.slack.blocks import access as access_blocks
 from bot.slack.blocks import lookup as blocks
 from bot.slack.cards import run_card, sop_card
 from bot.slack.listeners.kpis import config_command, kpis_command
@@ -40,16 +43,18 @@ def answer_sop(
 ) -> None:
     """Route `/sop TEXT` to help, list, training, kpis, config or a search."""
     text = " ".join(command.get("text", "").split())
-    user_id, channel_id = command["user_id"], command["channel_id"]
-    word = text.lower().split(" ")[0]
+    caller, channel_id = sender(command), command["channel_id"]
+    user_id, word = caller.user_id, text.lower().split(" ")[0]
+    viewer = runner.access.viewer(caller)
     if text.lower() in HELP_WORDS:
-        reply(respond, help_message(services, runner, user_id, command.get("channel_name")))
+        reply(respond, help_message(services, runner, viewer, command.get("channel_name")))
     elif text.lower() == "list":
-        with services.database.session() as session:
-            entries = services.catalog.snapshot(session).entries
-        reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries]))
+        entries = runner.access.snapshot(viewer).entries
+        empty = access_blocks.empty_list(sees_all=runner.access.sees_all(viewer))
+        reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries], empty=empty))
     elif word == "training":
-        training_command(services, runner.client, text[9:], user_id, respond)
+        snapshot = runner.access.snapshot(viewer)
+        training_command(services, runner.client, text[9:], user_id, respond, snapshot=snapshot)
     elif word == "kpis":
         kpis_command(services, runner.client, text[5:], user_id, respond)
     elif text.lower() == "config":
@@ -63,23 +68,24 @@ def answer_sop(
             ),
         )
     else:
-        search(services, runner, text, user_id, channel_id, respond)
+        search(services, runner, text, viewer, channel_id, respond)
 
 
 def help_message(
-    services: Services, runner: Runner, user_id: str, channel_name: str | None
+    services: Services, runner: Runner, viewer: Viewer, channel_name: str | None
 ) -> dict:
     """Usage, the caller's unfinished runs, and the SOPs most relevant to them."""
+    snapshot, user_id = runner.access.snapshot(viewer), viewer.user_id
     with services.database.session() as session:
-        snapshot = services.catalog.snapshot(session)
         entries = relevant_sops(
             session, snapshot=snapshot, user_id=user_id, channel_name=channel_name
         )
         unfinished = runs.unfinished_runs(session, user_id=user_id)
     return blocks.help_message(
         sops=[sop_card(e) for e in entries[:10]],
-        unfinished=[run_card(r) for r in unfinished],
+        unfinished=[run_card(r) for r in runner.access.runs(unfinished, snapshot, viewer)],
         **_roles(services, runner, user_id),
+        empty=access_blocks.empty_list(sees_all=runner.access.sees_all(viewer)),
     )
 
 
@@ -96,15 +102,23 @@ def _roles(services: Services, runner: Runner, user_id: str) -> dict[str, bool]:
 
 
 def search(
-    services: Services, runner: Runner, query: str, user_id: str, channel_id: str, respond: Respond
+    services: Services,
+    runner: Runner,
+    query: str,
+    viewer: Viewer,
+    channel_id: str,
+    respond: Respond,
 ) -> None:
     """Start the one clear match, or offer the candidates, or say nothing matched."""
+    snapshot, user_id = runner.access.snapshot(viewer), viewer.user_id
     with services.database.session() as session:
-        snapshot = services.catalog.snapshot(session)
         result = lookup(
             session, snapshot=snapshot, query=query, user_id=user_id, now=services.clock()
         )
         unfinished = runs.unfinished_runs(session, user_id=user_id)
+    if result.kind == "none" and not runner.access.sees_all(viewer):
+        reply(respond, access_blocks.none_to_open(query))
+        return
     if result.kind == "none":
         reply(respond, blocks.no_match(query=query, closest=[sop_card(e) for e in result.closest]))
         return
@@ -123,4 +137,5 @@ def search(
     if open_run is not None:
         reply(respond, blocks.unfinished_offer(run=run_card(open_run)))
         return
-    runner.start(slug=slug, user_id=user_id, channel_id=channel_id, respond=respond)
+    # A command names no person's team (see bot/slack/access.py), so the caller is the user.
+    runner.start(slug=slug, caller=Caller(user_id), channel_id=channel_id, respond=respond)

@@ -9,6 +9,8 @@ from slack_sdk import WebClient
 
 from bot.services import runs
 from bot.services.lookup import relevant_sops
+from bot.slack.access import Caller, sender
+from bot.slack.blocks import access as access_blocks
 from bot.slack.blocks.home import home_view
 from bot.slack.cards import run_card, sop_card
 from bot.slack.feedback_inbox import FeedbackInbox
@@ -24,22 +26,25 @@ def register(app: App, services: Services, runner: Runner) -> None:
     """Attach `app_home_opened`."""
 
     @app.event("app_home_opened")
-    def home_opened(event: dict[str, Any]) -> None:
+    def home_opened(body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("tab", "home") != "home":
             return
         # runner.client, not bolt's per-request client: only ours checks what it sends.
-        publish_home(services, runner.client, event["user"])
+        publish_home(services, runner, runner.client, sender(body))
 
 
-def publish_home(services: Services, client: WebClient, user_id: str) -> None:
-    """Render and publish one person's Home tab."""
+def publish_home(services: Services, runner: Runner, client: WebClient, caller: Caller) -> None:
+    """Render and publish one person's Home tab, with the SOPs they may see."""
+    access, user_id = runner.access, caller.user_id
+    viewer = access.viewer(caller)
+    snapshot = access.snapshot(viewer)
     with services.database.session() as session:
-        snapshot = services.catalog.snapshot(session)
         entries = relevant_sops(session, snapshot=snapshot, user_id=user_id, channel_name=None)
-        unfinished = runs.unfinished_runs(session, user_id=user_id)
+        unfinished = access.runs(runs.unfinished_runs(session, user_id=user_id), snapshot, viewer)
     view = home_view(
         unfinished=[run_card(r) for r in unfinished],
         sops=[sop_card(e) for e in entries[:HOME_SOPS]],
+        empty=access_blocks.empty_list(sees_all=access.sees_all(viewer)),
         sections=[
             home_section(services, user_id),
             *FeedbackInbox(services=services, client=client).home_sections(user_id),

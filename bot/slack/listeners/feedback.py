@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 
 from bot.slack import log_redaction
+from bot.slack.access import sender
 from bot.slack.blocks import feedback as blocks
 from bot.slack.feedback_desk import FeedbackDesk
 from bot.slack.feedback_inbox import FeedbackInbox
@@ -32,10 +33,10 @@ def register(app: App, services: Services, runner: Runner) -> None:
     """Attach the feedback command, form, options and buttons."""
     # Anonymous means no log line may tie a person to what they sent, whatever bolt logs.
     log_redaction.install(app.logger)
-    desk = FeedbackDesk(services=services, client=runner.client)
+    desk = FeedbackDesk(services=services, client=runner.client, access=runner.access)
     inbox = FeedbackInbox(services=services, client=runner.client)
     # Modal submissions answer in their ack: their Slack calls must fail fast, not retry.
-    ack_desk = FeedbackDesk(services=services, client=runner.ack_client)
+    ack_desk = FeedbackDesk(services=services, client=runner.ack_client, access=runner.access)
     ack_inbox = FeedbackInbox(services=services, client=runner.ack_client)
 
     @app.command("/feedback")
@@ -52,36 +53,43 @@ def register(app: App, services: Services, runner: Runner) -> None:
         elif first.lower() == "list":
             inbox.listing(user_id=user_id, query=rest.strip(), respond=respond)
         elif not text:
-            desk.open_form(trigger_id=command["trigger_id"], form=desk.form(user_id=user_id))
+            viewer = runner.access.viewer(sender(command))
+            desk.open_form(trigger_id=command["trigger_id"], form=desk.form(viewer=viewer))
         else:
+            viewer = runner.access.viewer(sender(command))
             desk.one_line(
-                text=text, user_id=user_id, trigger_id=command["trigger_id"], respond=respond
+                text=text, viewer=viewer, trigger_id=command["trigger_id"], respond=respond
             )
 
     @app.options(Action.FEEDBACK_SOP)
     def sop_options(ack: Ack, payload: dict[str, Any]) -> None:
-        ack(options=desk.sop_options(str(payload.get("value") or "")))
+        ack(options=desk.sop_options(str(payload.get("value") or ""), caller=sender(payload)))
 
     @app.action(Action.FEEDBACK_SOP)
     def sop_chosen(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
         ack()
         slug = (action.get("selected_option") or {}).get("value")
         if slug and body.get("view"):
-            runner.later(desk.switch_sop, view=body["view"], slug=slug)
+            runner.later(desk.switch_sop, view=body["view"], slug=slug, caller=sender(body))
 
     @app.view(View.FEEDBACK)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         # The ack carries the answer (errors under the fields, or thanks), so work comes first.
-        ack(**modal_answer(view, lambda: ack_desk.submit(view=view, user_id=body["user"]["id"])))
+        ack(**modal_answer(view, lambda: ack_desk.submit(view=view, caller=sender(body))))
 
     @app.action(Action.STEP_FEEDBACK)
-    def from_run(ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def from_run(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
         run, _, step = str(action.get("value", "")).partition(":")
         run_id, step_number = _number(run), _number(step)
         if run_id is not None and step_number is not None:
             runner.later(
-                desk.from_run, run_id=run_id, step=step_number, trigger_id=body["trigger_id"]
+                desk.from_run,
+                run_id=run_id,
+                step=step_number,
+                trigger_id=body["trigger_id"],
+                caller=sender(body),
+                respond=respond,
             )
 
     @app.action(Action.FEEDBACK_UNDO)

@@ -9,6 +9,8 @@ from slack_sdk import WebClient
 
 from bot.core.search import clear_winner
 from bot.services import training_records
+from bot.services.catalog import Snapshot
+from bot.slack.access import sender
 from bot.slack.authz import is_manager
 from bot.slack.blocks import lookup as lookup_blocks
 from bot.slack.blocks import training_lists as lists
@@ -111,22 +113,30 @@ def register(app: App, services: Services, runner: Runner) -> None:
         runner.later(
             runner.start,
             slug=action.get("value", ""),
-            user_id=body["user"]["id"],
+            caller=sender(body),
             channel_id="",
             respond=respond,
         )
 
 
 def training_command(
-    services: Services, client: WebClient, query: str, user_id: str, respond: Respond
+    services: Services,
+    client: WebClient,
+    query: str,
+    user_id: str,
+    respond: Respond,
+    *,
+    snapshot: Snapshot,
 ) -> None:
-    """`/sop training`: your own training; `/sop training SOP`: an SOP's, for managers."""
+    """`/sop training`: your own training; `/sop training SOP`: an SOP's, for managers.
+
+    `snapshot` holds the SOPs the caller may see, so an outsider's query never names another.
+    """
     with services.database.session() as session:
         if not query:
             open_rows, done = training_records.my_training(session, user_id=user_id)
             reply(respond, lists.my_training(open_rows=open_rows, done=done))
             return
-        snapshot = services.catalog.snapshot(session)
         entry = snapshot.get(query.lower()) or (
             snapshot.get(winner.slug)
             if (winner := clear_winner(snapshot.index.search(query, limit=8)))
