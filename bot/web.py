@@ -1,4 +1,4 @@
-"""The WSGI application `sopbot run` serves: Slack's Request URL and a health check."""
+"""The WSGI application `sopbot run` serves: Slack's Request URL, liveness and readiness."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 from slack_bolt import App
 from slack_bolt.adapter.wsgi import SlackRequestHandler
-from sqlalchemy import text
 
+from bot.db import migrate
 from bot.db.session import Database
 from bot.threads import HTTP_THREADS
 from bot.web_guard import MAX_BODY, signed_only
@@ -17,23 +17,31 @@ from bot.web_guard import MAX_BODY, signed_only
 StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
 TEXT = [("Content-Type", "text/plain; charset=utf-8")]
+UNAVAILABLE = "503 Service Unavailable"
 
 
 def wsgi_app(
     app: App, database: Database, *, signing_secret: str, extra: Callable | None = None
 ) -> Callable[[dict, StartResponse], Iterable[bytes]]:
-    """Route POST /slack/events through the signature guard to bolt, GET /healthz to a ping.
+    """Route POST /slack/events through the signature guard to bolt; /healthz and /readyz.
 
     `extra` (the playground's page and API) gets "/" and everything under "/play/".
     """
     slack = signed_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret=signing_secret)
+    # Read once: the installed migration scripts do not change while the process runs.
+    head, known = migrate.head_revision(), migrate.known_revisions()
 
     def application(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         path = environ.get("PATH_INFO", "")
         if extra is not None and (path == "/" or path.startswith("/play/")):
             return extra(environ, start_response)
         if path == "/healthz":
-            status, body = _health(database)
+            # Liveness: this process answers HTTP. It never touches the database, so an
+            # orchestrator restarts a wedged process, not every process while PostgreSQL is down.
+            start_response("200 OK", TEXT)
+            return [b"ok"]
+        if path == "/readyz":
+            status, body = _ready(database, head, known)
             start_response(status, TEXT)
             return [body]
         if path == EVENTS_PATH and environ.get("REQUEST_METHOD") == "POST":
@@ -44,13 +52,17 @@ def wsgi_app(
     return application
 
 
-def _health(database: Database) -> tuple[str, bytes]:
+def _ready(database: Database, head: str, known: frozenset[str]) -> tuple[str, bytes]:
+    """Readiness: the database answers and is migrated to this sopbot's head; else 503 and why."""
     try:
-        with database.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-    except Exception as exc:  # noqa: BLE001 - any failure means "not healthy", said plainly
-        return "503 Service Unavailable", f"database unavailable: {type(exc).__name__}".encode()
-    return "200 OK", b"ok"
+        at = migrate.current_revision(database.engine)
+    except Exception as exc:  # noqa: BLE001 - any failure means "not ready", said plainly
+        return UNAVAILABLE, f"database unavailable: {type(exc).__name__}".encode()
+    if at == head:
+        return "200 OK", b"ready"
+    if at is not None and at not in known:
+        return UNAVAILABLE, f"database ahead of this sopbot: at {at}, head {head}".encode()
+    return UNAVAILABLE, f"migrations behind: at {at or 'none'}, head {head}".encode()
 
 
 class HttpServer:

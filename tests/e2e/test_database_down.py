@@ -1,4 +1,4 @@
-"""A dead database: people are told so within Slack's 3 seconds, and /healthz says 503 quickly.
+"""A dead database: people are told so within Slack's 3 seconds, and /readyz says 503 quickly.
 
 The bot talks to PostgreSQL through a TCP proxy that the tests cut, so its connections drop
 and new ones are never answered, as when the database host is gone.
@@ -47,17 +47,24 @@ def bot(fake: FakeSlack, database_url: str, proxy: TcpProxy, tmp_path: Path) -> 
         yield running
 
 
-def test_healthz_answers_503_quickly_and_200_once_the_database_is_back(bot: Bot, proxy: TcpProxy):
-    assert get(f"{bot.server.url}/healthz", timeout=5) == (200, b"ok")
+def test_readyz_answers_503_quickly_and_200_once_the_database_is_back(bot: Bot, proxy: TcpProxy):
+    assert get(f"{bot.server.url}/readyz", timeout=5) == (200, b"ready")
     proxy.cut()
     started = time.monotonic()
-    status, body = get(f"{bot.server.url}/healthz", timeout=10)
+    status, body = get(f"{bot.server.url}/readyz", timeout=10)
     assert (status, time.monotonic() - started < SLACK_WINDOW) == (503, True)
     assert body.startswith(b"database unavailable")
     proxy.heal()
     bot.fake.wait_for(
-        lambda: get(f"{bot.server.url}/healthz", timeout=5)[0] == 200, what="healthy again"
+        lambda: get(f"{bot.server.url}/readyz", timeout=5) == (200, b"ready"), what="ready again"
     )
+
+
+def test_healthz_stays_alive_without_touching_the_database(bot: Bot, proxy: TcpProxy):
+    # Liveness: an orchestrator that restarts on it must not restart every process during an
+    # outage that a restart cannot fix.
+    proxy.cut()
+    assert get(f"{bot.server.url}/healthz", timeout=10) == (200, b"ok")
 
 
 def test_a_command_is_answered_with_the_database_message_in_time(
