@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 from alembic import command
 from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from bot.db import migrate
+from tests.dockerfile import healthcheck_argv, stages
 from tests.e2e.conftest import Bot
 from tests.e2e.raw_http import get
+from tests.e2e.test_sopbot_run import free_port
 
 
 def _migrate(bot: Bot, revision: str, *, down: bool = False) -> None:
@@ -45,3 +51,15 @@ def test_a_database_migrated_by_a_newer_sopbot_is_not_ready(bot: Bot):
         503,
         f"database ahead of this sopbot: at f00d, head {head}".encode(),
     )
+
+
+def test_the_dockerfile_healthcheck_passes_against_the_bot_and_fails_without_it(bot: Bot):
+    # The image's python is on PATH; here it is this environment's.
+    argv = [sys.executable, *healthcheck_argv(stages()[-1])[1:]]
+
+    def check(port: int) -> int:
+        env = {**os.environ, "PORT": str(port)}
+        return subprocess.run(argv, env=env, capture_output=True, timeout=30).returncode
+
+    assert check(bot.server.port) == 0
+    assert check(free_port()) != 0
