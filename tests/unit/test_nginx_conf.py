@@ -8,7 +8,7 @@ from typing import Any
 import crossplane
 import pytest
 
-from tests.dockerfile import ROOT
+from tests.conftest import ROOT
 from tests.unit.test_compose import WEB, running, services
 
 NGINX_CONF = ROOT / "deploy" / "nginx.conf"
