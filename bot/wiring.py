@@ -1,27 +1,11 @@
-"""Composition root: builds the long-lived objects every entry point shares."""
+"""Composition root: the one place that assembles what the entry points run."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-
-from sqlalchemy.orm import Session
-
 from bot.config import Settings
 from bot.db import migrate
-from bot.db.models import SopRecord
 from bot.db.session import Database
-from bot.services.catalog import Catalog
-from bot.services.feedback_quota import process_secret
-
-Clock = Callable[[], datetime]
-"""What every time stamp and comparison asks: the wall clock, or a test's own."""
-
-
-def utc_now() -> datetime:
-    """The wall clock (tests and the playground pass their own)."""
-    return datetime.now(UTC)
+from bot.runtime import Clock, Runtime, utc_now
 
 
 def open_database(settings: Settings) -> Database:
@@ -31,27 +15,6 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-@dataclass
-class Services:
-    """What listeners and jobs need: settings, the database, the SOP catalog, a clock, a key."""
-
-    settings: Settings
-    database: Database
-    clock: Clock = utc_now
-    catalog: Catalog = field(default_factory=Catalog)
-    # Keys the feedback limiter; from the environment, never stored (see feedback_quota).
-    quota_secret: bytes = field(default=b"", repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.quota_secret:
-            self.quota_secret = process_secret(self.settings)
-
-    def live_sop(self, session: Session, slug: str) -> SopRecord | None:
-        """The published, not retired SOP with this slug, by way of the catalog."""
-        entry = self.catalog.snapshot(session).get(slug)
-        return session.get(SopRecord, entry.record_id) if entry is not None else None
-
-
-def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
-    """Open the database (migrating it) and assemble the services."""
-    return Services(settings=settings, database=open_database(settings), clock=clock)
+def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
+    """Open the database (migrating it) and assemble the runtime."""
+    return Runtime(settings=settings, database=open_database(settings), clock=clock)

@@ -22,7 +22,7 @@ from bot.cli import (
 )
 from bot.cli.errors import UsageError
 from bot.config import ConfigError, Settings
-from bot.wiring import Clock, utc_now
+from bot.runtime import Clock, utc_now
 
 
 def build_parser() -> argparse.ArgumentParser:

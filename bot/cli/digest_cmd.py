@@ -14,10 +14,11 @@ from bot.core.kpis import digest_text, local_day
 from bot.db import digest as store
 from bot.db import sops as repo
 from bot.db.sops import default_workspace
+from bot.runtime import Clock, Runtime
 from bot.services import digest as digests
 from bot.services import sop_review
 from bot.services.kpi_export import EXPORT_COLUMNS, export_rows
-from bot.wiring import Clock, Services, build_services
+from bot.wiring import build_runtime
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 DELIVERY_ROUNDS = 20
@@ -63,61 +64,61 @@ def register_confirm(actions: argparse._SubParsersAction) -> None:
     confirm.set_defaults(handler=confirm_sop)
 
 
-def _yesterday(services: Services) -> date:
+def _yesterday(runtime: Runtime) -> date:
     from bot.jobs.digest import config_of
 
-    _, config = config_of(services)
-    return local_day(services.clock(), config.zone) - timedelta(days=1)
+    _, config = config_of(runtime)
+    return local_day(runtime.clock(), config.zone) - timedelta(days=1)
 
 
 def run_digest(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print the digest of a day, or claim and send it."""
-    services = build_services(settings, clock=clock)
+    runtime = build_runtime(settings, clock=clock)
     try:
         if args.force and not args.send:
             raise UsageError("--force only goes with --send")
-        day = args.date or _yesterday(services)
+        day = args.date or _yesterday(runtime)
         if args.print:
-            return _print(services, day)
-        return _send(services, day, force=args.force)
+            return _print(runtime, day)
+        return _send(runtime, day, force=args.force)
     finally:
-        services.database.dispose()
+        runtime.database.dispose()
 
 
-def _print(services: Services, day: date) -> int:
+def _print(runtime: Runtime, day: date) -> int:
     from bot.jobs.digest import config_of
 
-    workspace_id, config = config_of(services)
-    with services.database.session() as session:
+    workspace_id, config = config_of(runtime)
+    with runtime.database.session() as session:
         result = digests.report(
-            session, workspace_id=workspace_id, day=day, tz=config.zone, now=services.clock()
+            session, workspace_id=workspace_id, day=day, tz=config.zone, now=runtime.clock()
         )
     print(digest_text(result.digest), end="")
     return 0
 
 
-def _send(services: Services, day: date, *, force: bool) -> int:
+def _send(runtime: Runtime, day: date, *, force: bool) -> int:
     from bot.jobs.digest import send_digest
     from bot.jobs.digest_chart import upload_charts
 
-    if not services.settings.slack_bot_token:
+    if not runtime.settings.slack_bot_token:
         raise UsageError("SLACK_BOT_TOKEN is not set, so nothing can be sent; try --print")
-    outcome = send_digest(services, day=day, force=force, skip_quiet=False)
+    outcome = send_digest(runtime, day=day, force=force, skip_quiet=False)
     if outcome == "no-channel":
         raise UsageError("no channel for the digest: set MANAGER_CHANNEL or use /sop config")
     if outcome == "taken":
         print(f"the digest for {day} was already sent; --force sends it again")
         return 1
-    delivered = _deliver(services, day)
+    delivered = _deliver(runtime, day)
     if delivered:
-        upload_charts(services)
+        upload_charts(runtime)
         print(f"sent the digest for {day}")
     else:
         print(f"queued the digest for {day}; `sopbot run` or `sopbot worker` sends it")
     return 0
 
 
-def _deliver(services: Services, day: date) -> bool:
+def _deliver(runtime: Runtime, day: date) -> bool:
     """Send the outbox now (the digest and anything else due); True once the digest is out."""
     from bot.db import outbox
     from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
@@ -125,13 +126,13 @@ def _deliver(services: Services, day: date) -> bool:
 
     limits = DeliveryLimits()
     dispatcher = Dispatcher(
-        database=services.database,
-        client=slack_client(services.settings, limits=limits),
-        clock=services.clock,
+        database=runtime.database,
+        client=slack_client(runtime.settings, limits=limits),
+        clock=runtime.clock,
         limits=limits,
     )
     for _ in range(DELIVERY_ROUNDS):
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             row = store.digest_row(session, workspace_id=default_workspace(session).id, day=day)
             if row is not None and outbox.sent_message(session, key=row.message_key or ""):
                 return True
@@ -150,10 +151,10 @@ def export_kpis(args: argparse.Namespace, settings: Settings, clock: Clock) -> i
 
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"{args.output.parent} is not a folder; pick an existing one")
-    services = build_services(settings, clock=clock)
+    runtime = build_runtime(settings, clock=clock)
     try:
-        workspace_id, config = config_of(services)
-        now = services.clock()
+        workspace_id, config = config_of(runtime)
+        now = runtime.clock()
         until = args.until or local_day(now, config.zone)
         if args.since > until:
             raise UsageError(f"--since {args.since} is after {until}")
@@ -162,7 +163,7 @@ def export_kpis(args: argparse.Namespace, settings: Settings, clock: Clock) -> i
             writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
             writer.writeheader()
             count = 0
-            with services.database.session() as session:
+            with runtime.database.session() as session:
                 for row in export_rows(
                     session, workspace_id=workspace_id, tz=config.zone,
                     since=args.since, until=until, now=now,
@@ -173,23 +174,23 @@ def export_kpis(args: argparse.Namespace, settings: Settings, clock: Clock) -> i
             if out is not sys.stdout:
                 out.close()
     finally:
-        services.database.dispose()
+        runtime.database.dispose()
     print(f"exported {count} row(s) to {args.output or 'stdout'}", file=sys.stderr)
     return 0
 
 
 def confirm_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Record a review of the SOP now; it stops being stale for another review period."""
-    services = build_services(settings, clock=clock)
+    runtime = build_runtime(settings, clock=clock)
     try:
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             workspace = repo.default_workspace(session)
             record = repo.get_sop(session, workspace_id=workspace.id, slug=args.slug)
             if record is None or record.retired_at is not None:
                 raise UsageError(f"no published SOP with id {args.slug!r}; see: sopbot sops list")
-            sop_review.confirm_review(session, record=record, user_id=None, now=services.clock())
+            sop_review.confirm_review(session, record=record, user_id=None, now=runtime.clock())
             title = record.title
     finally:
-        services.database.dispose()
+        runtime.database.dispose()
     print(f"{args.slug}: review recorded for {title}; next review due in its review period")
     return 0

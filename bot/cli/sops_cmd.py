@@ -12,8 +12,9 @@ from bot.core.model import Sop
 from bot.core.parse import load_sops
 from bot.core.text import sop_as_text
 from bot.db import sops as repo
+from bot.runtime import Clock
 from bot.services.publish import publish_directory
-from bot.wiring import Clock, open_database
+from bot.wiring import open_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:

@@ -19,33 +19,33 @@ from bot.config import Settings
 from bot.jobs import digest, ratelimit, retention, training
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.jobs.triggers import Every
+from bot.runtime import Runtime
 from bot.services import feedback_quota
 from bot.slack.outgoing import GuardedWebClient
 from bot.threads import JOB_THREADS
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """`run(services)` on `trigger`. Every process runs it, so it must be idempotent."""
+    """`run(runtime)` on `trigger`. Every process runs it, so it must be idempotent."""
 
     id: str
-    run: Callable[[Services], object]
+    run: Callable[[Runtime], object]
     trigger: BaseTrigger
 
 
-def prune_rate_limits(services: Services) -> None:
+def prune_rate_limits(runtime: Runtime) -> None:
     """Drop per-channel budgets nobody used for an hour."""
-    with services.database.session() as session:
-        ratelimit.prune(session, before=services.clock() - timedelta(hours=1))
+    with runtime.database.session() as session:
+        ratelimit.prune(session, before=runtime.clock() - timedelta(hours=1))
 
 
-def forget_feedback_quota(services: Services) -> None:
+def forget_feedback_quota(runtime: Runtime) -> None:
     """Delete the feedback limiter's counters of ended hours, feedback or not."""
-    with services.database.session() as session:
-        feedback_quota.forget_ended(session, now=services.clock())
+    with runtime.database.session() as session:
+        feedback_quota.forget_ended(session, now=runtime.clock())
 
 
 # On the hour, so an ended hour's counters go at once; every five minutes in case one was missed.
@@ -101,18 +101,18 @@ class Background:
 
 
 def build_scheduler(
-    services: Services,
+    runtime: Runtime,
     *,
     jobs: Sequence[JobSpec],
     limits: DeliveryLimits | None = None,
     client: WebClient | None = None,
 ) -> Background:
     """The dispatcher plus `jobs` on an APScheduler BackgroundScheduler (not yet started)."""
-    limits = limits or DeliveryLimits(per_minute=services.settings.outbox_per_minute)
+    limits = limits or DeliveryLimits(per_minute=runtime.settings.outbox_per_minute)
     dispatcher = Dispatcher(
-        database=services.database,
-        client=client or slack_client(services.settings, limits=limits),
-        clock=services.clock,
+        database=runtime.database,
+        client=client or slack_client(runtime.settings, limits=limits),
+        clock=runtime.clock,
         limits=limits,
     )
     # Its pool counts towards the database connections (bot/threads.py).
@@ -124,7 +124,7 @@ def build_scheduler(
         scheduler.add_job(
             job.run,
             trigger=job.trigger,
-            args=(services,),
+            args=(runtime,),
             id=job.id,
             max_instances=1,
             coalesce=True,
@@ -135,13 +135,13 @@ def build_scheduler(
 
 @contextmanager
 def in_background(
-    services: Services, *, jobs: Sequence[JobSpec], enabled: bool = True
+    runtime: Runtime, *, jobs: Sequence[JobSpec], enabled: bool = True
 ) -> Iterator[Background | None]:
     """Run the dispatcher and `jobs` while the block runs (`sopbot run` serves inside it)."""
     if not enabled:
         yield None
         return
-    background = build_scheduler(services, jobs=jobs).start()
+    background = build_scheduler(runtime, jobs=jobs).start()
     try:
         yield background
     finally:

@@ -34,7 +34,7 @@ def publish_banner(play: Playground) -> str:
 
 def panel(play: Playground, slug: str, zone: ZoneInfo, names: Names) -> str:
     """Pick an SOP; see its diff, the run's parent and every step message, and recent DMs."""
-    with play.services.database.session() as session:
+    with play.runtime.database.session() as session:
         workspace = repo.default_workspace(session)
         live = repo.current_sops(session, workspace_id=workspace.id)
         slug = slug or _last_changed(play)

@@ -26,7 +26,7 @@ from bot.services.publish import PublishReport
 from bot.slack.app import build_app
 from bot.slacksim import FakeSlack, SlackDriver, default_workspace, seed
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import build_services
+from bot.wiring import build_runtime
 
 log = logging.getLogger(__name__)
 
@@ -100,9 +100,9 @@ class Playground:
         self.settings = play_settings(
             self._settings, fake=self.fake, database_url=self._database_url
         )
-        self.services = build_services(self.settings, clock=self.clock)
-        self._stops.append(self.services.database.dispose)
-        with self.services.database.session() as session:  # `sopbot play` may use it again
+        self.runtime = build_runtime(self.settings, clock=self.clock)
+        self._stops.append(self.runtime.database.dispose)
+        with self.runtime.database.session() as session:  # `sopbot play` may use it again
             served.mark(session, what=served.PLAYGROUND, now=self.clock())
         self.watcher = SopWatcher(
             directory=self.settings.sops_dir,
@@ -112,18 +112,18 @@ class Playground:
             on_change=self.bump,
         )
         self.watcher.republish()
-        self.app = build_app(self.services)
+        self.app = build_app(self.runtime)
         self._stops.append(lambda: self.app.sopbot_executor.shutdown(wait=True))
         self._wsgi = wsgi_app(
             self.app,
-            self.services.database,
+            self.runtime.database,
             signing_secret=self.settings.slack_signing_secret or "",
             extra=page_app(self),
         )
         self.driver = SlackDriver(
             self.fake, f"{self.server.url}/slack/events", self.settings.slack_signing_secret or ""
         )
-        background = build_scheduler(self.services, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
+        background = build_scheduler(self.runtime, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
         self.ticker = Ticker(background, self.clock, interval=self._tick_interval)
         self.server.start()
         self.ticker.start()
@@ -140,20 +140,20 @@ class Playground:
         """Publish SOPS_DIR as `sopbot run` does, then assign training as `sops publish` does."""
         first = not self._published
         self._published = True
-        report = publish_on_start(self.services)
+        report = publish_on_start(self.runtime)
         material = {
             o.slug for o in (report.new_revisions if report else []) if o.diff and o.diff.material
         }
         if material and not first:  # at start-up the scheduler's first training pass does it
             try:
-                assign_training(self.services, slugs=material)
+                assign_training(self.runtime, slugs=material)
             except (SlackApiError, OSError) as exc:
                 log.warning("training for %s not assigned now (%s)", ", ".join(material), exc)
         return report
 
     def digest_config(self) -> DigestConfig:
         """The digest's time and zone as the bot uses them (`/sop config` wins over the env)."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             workspace = default_sop_workspace(session)
             return digest_config.load(session, settings=self.settings, workspace=workspace)
 

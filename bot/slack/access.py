@@ -17,12 +17,12 @@ from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.runtime import Runtime
 from bot.services import access
 from bot.services.access import Viewer
 from bot.services.catalog import Snapshot
 from bot.services.runs import RunState
 from bot.slack.people import SlackPeople
-from bot.wiring import Services
 
 # The look-ups name the person behind a request, and slack_sdk logs every call's arguments and
 # answer at DEBUG: that would tie someone to the moment they sent anonymous feedback.
@@ -133,8 +133,8 @@ class SlackAudiences:
 class Access:
     """EXTERNAL_PEOPLE for one Slack client: who is external, and what they may see."""
 
-    def __init__(self, *, services: Services, client: WebClient) -> None:
-        self.services = services
+    def __init__(self, *, runtime: Runtime, client: WebClient) -> None:
+        self.runtime = runtime
         self.client = client
         self.people = SlackPeople(quiet(client))
         self.audiences = SlackAudiences(self.people)
@@ -142,7 +142,7 @@ class Access:
     @property
     def policy(self) -> access.Policy:
         """EXTERNAL_PEOPLE."""
-        return self.services.settings.external_people
+        return self.runtime.settings.external_people
 
     @property
     def workspace(self) -> Installation:
@@ -178,8 +178,8 @@ class Access:
 
     def snapshot(self, viewer: Viewer) -> Snapshot:
         """The live SOPs the person may see (all of them for staff)."""
-        with self.services.database.session() as session:
-            everything = self.services.catalog.snapshot(session)
+        with self.runtime.database.session() as session:
+            everything = self.runtime.catalog.snapshot(session)
         # Slack is asked outside the session: no look-up holds a database transaction open.
         return self.restrict(everything, viewer)
 
@@ -202,8 +202,8 @@ class Access:
         """Whether the person may see, run and give feedback on the live SOP with this slug."""
         if self.sees_all(viewer):
             return True
-        with self.services.database.session() as session:
-            entry = self.services.catalog.snapshot(session).get(slug)
+        with self.runtime.database.session() as session:
+            entry = self.runtime.catalog.snapshot(session).get(slug)
         return entry is not None and access.may_see(
             entry.sop, viewer=viewer, policy=self.policy, audiences=self.audiences
         )

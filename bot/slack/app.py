@@ -13,6 +13,7 @@ from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.db.events import claim_event
 from bot.db.session import is_unavailable
+from bot.runtime import Runtime
 from bot.slack import gates, listeners, request_limits
 from bot.slack.after_ack import AfterAck, Workers, error_notice
 from bot.slack.outgoing import GuardedWebClient
@@ -20,40 +21,39 @@ from bot.slack.response_urls import Responder
 from bot.slack.runner import Runner
 from bot.slack.unavailable import database_notice
 from bot.threads import LISTENER_THREADS
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
 
-def build_client(services: Services) -> WebClient:
+def build_client(runtime: Runtime) -> WebClient:
     """A Web API client for SLACK_API_URL that waits out HTTP 429s."""
-    settings = services.settings
+    settings = runtime.settings
     client = GuardedWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
     client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
     return client
 
 
 def build_app(
-    services: Services,
+    runtime: Runtime,
     *,
     client: WebClient | None = None,
     throttle: request_limits.Throttle | None = None,
 ) -> App:
     """The whole Slack app, ready to be served over HTTP or Socket Mode."""
-    client = client or build_client(services)
+    client = client or build_client(runtime)
     executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     app = App(
         client=client,
-        signing_secret=services.settings.slack_signing_secret or "",
+        signing_secret=runtime.settings.slack_signing_secret or "",
         listener_executor=executor,
         # auth.test at start-up turns a wrong token into a clear error before serving.
         token_verification_enabled=True,
     )
     after_ack = AfterAck()
     # First: nothing may act on another workspace's request or (under deny) an outsider's.
-    gates.install(app, services, client=client, later=after_ack)
+    gates.install(app, runtime, client=client, later=after_ack)
 
-    api_url = services.settings.slack_api_url
+    api_url = runtime.settings.slack_api_url
 
     @app.middleware
     def answer_only_slack(context: BoltContext, next: Any) -> BoltResponse | None:
@@ -71,8 +71,8 @@ def build_app(
         """Slack retries events it thinks were missed; a retry may reach another process."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
-            with services.database.session() as session:
-                if not claim_event(session, event_id=event_id, now=services.clock()):
+            with runtime.database.session() as session:
+                if not claim_event(session, event_id=event_id, now=runtime.clock()):
                     return BoltResponse(status=200, body="")
         return next()
 
@@ -99,7 +99,7 @@ def build_app(
                 respond, {**notice, "response_type": "ephemeral", "replace_original": False}
             )
 
-    listeners.register(app, services, Runner(services=services, client=client, later=after_ack))
+    listeners.register(app, runtime, Runner(runtime=runtime, client=client, later=after_ack))
     # Kept so a shutdown (and each test) can wait for work still running after its ack.
     app.sopbot_executor = Workers(executor, after_ack)  # type: ignore[attr-defined]
     return app

@@ -7,16 +7,16 @@ import logging
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.runtime import Runtime
 from bot.services import authz
 from bot.slack.people import SlackPeople, clear_cache
-from bot.wiring import Services
 
 __all__ = ["clear_cache", "is_admin", "is_manager"]
 log = logging.getLogger(__name__)
 
 
 def is_manager(
-    client: WebClient, services: Services, user_id: str, sop_owner: str | None = None
+    client: WebClient, runtime: Runtime, user_id: str, sop_owner: str | None = None
 ) -> bool:
     """True for SOPBOT_ADMINS, workspace admins/owners, the SOP's owner and MANAGER_CHANNEL members.
 
@@ -24,13 +24,13 @@ def is_manager(
     are not about one SOP. Slack answers are cached for a minute.
     """
     people = SlackPeople(client)
-    return authz.may_handle(people, settings=services.settings, user_id=user_id, owner=sop_owner)
+    return authz.may_handle(people, settings=runtime.settings, user_id=user_id, owner=sop_owner)
 
 
-def is_admin(client: WebClient, services: Services, user_id: str) -> bool:
+def is_admin(client: WebClient, runtime: Runtime, user_id: str) -> bool:
     """SOPBOT_ADMINS and the workspace's admins and owners; False when Slack cannot say."""
     try:
-        return authz.is_admin(SlackPeople(client), settings=services.settings, user_id=user_id)
+        return authz.is_admin(SlackPeople(client), settings=runtime.settings, user_id=user_id)
     except SlackApiError as exc:
         log.warning("could not tell whether %s is an admin: %s", user_id, exc)
         return False

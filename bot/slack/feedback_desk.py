@@ -7,6 +7,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.runtime import Runtime
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
@@ -23,7 +24,6 @@ from bot.slack.blocks.lookup import plain_notice
 from bot.slack.feedback_state import draft_from, field_errors, form_values
 from bot.slack.people import SlackPeople
 from bot.slack.runner import Respond, reply
-from bot.wiring import Services
 
 MAX_OPTIONS = 100
 UNDO_MINUTES = int(giving.UNDO_WINDOW.total_seconds() // 60)
@@ -32,26 +32,26 @@ UNDO_MINUTES = int(giving.UNDO_WINDOW.total_seconds() // 60)
 class FeedbackDesk:
     """Where people give feedback: one method per command, form or button."""
 
-    def __init__(self, *, services: Services, client: WebClient, access: Access) -> None:
-        self.services = services
+    def __init__(self, *, runtime: Runtime, client: WebClient, access: Access) -> None:
+        self.runtime = runtime
         self.client = client
         self.access = access
 
     @property
     def routing(self) -> Routing:
         """Where feedback goes besides the SOP's owner."""
-        settings = self.services.settings
+        settings = self.runtime.settings
         return Routing(manager_channel=settings.manager_channel, admins=settings.admins)
 
     def form(self, *, viewer: Viewer | None = None, slug: str | None = None, **values: Any) -> Form:
         """The form for `slug` (default: the SOP of the viewer's latest run), with `values`."""
         revision = values.pop("revision", None)
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             if slug is None and viewer is not None:
                 slug = lists.last_run_slug(session, user_id=viewer.user_id)
         if slug and viewer is not None and not self.access.may_open(viewer, slug):
             slug = None  # an SOP the person may no longer see is not offered
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             found = giving.target(session, slug=slug, revision=revision) if slug else None
         if found is None:
             return Form(**values)
@@ -104,14 +104,14 @@ class FeedbackDesk:
     def _give(self, draft: Draft, *, viewer: Viewer, source_key: str | None = None) -> Given:
         if draft.slug and not self.access.may_open(viewer, draft.slug):
             return Given("invalid", problems={"sop": access_blocks.NONE_TO_OPEN})
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             found = giving.target(session, slug=draft.slug, revision=draft.revision)
         if problems := giving.check(draft, found):
             return Given("invalid", problems=problems)
         assert found is not None
         # Looked up outside the write transaction: no Slack call while holding the write lock.
         owner_id = SlackPeople(self.client).active_user(found.owner) if found.owner else None
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             return giving.give(
                 session,
                 draft=draft,
@@ -119,8 +119,8 @@ class FeedbackDesk:
                 owner_id=owner_id,
                 routing=self.routing,
                 render=RENDER,
-                now=self.services.clock(),
-                quota_secret=self.services.quota_secret,
+                now=self.runtime.clock(),
+                quota_secret=self.runtime.quota_secret,
                 source_key=source_key,
             )
 
@@ -169,7 +169,7 @@ class FeedbackDesk:
         self, *, run_id: int, step: int, trigger_id: str, caller: Caller, respond: Respond
     ) -> None:
         """Feedback on this step (a run's button): the form for its SOP, revision and step."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             run = get_run(session, run_id=run_id)
         if run is None:
             return
@@ -183,13 +183,13 @@ class FeedbackDesk:
 
     def undo(self, *, feedback_id: int, user_id: str, respond: Respond) -> None:
         """Take back one-line feedback within ten minutes."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             done = handling.withdraw(
                 session,
                 feedback_id=feedback_id,
                 user_id=user_id,
                 render=RENDER,
-                now=self.services.clock(),
+                now=self.runtime.clock(),
             )
         if done.verdict == "ok" and done.item is not None:
             reply(respond, blocks.withdrawn(done.item), replace=True)

@@ -8,6 +8,7 @@ from typing import Any
 from slack_sdk import WebClient
 
 from bot.db.feedback import ACKNOWLEDGED
+from bot.runtime import Runtime
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
@@ -21,26 +22,25 @@ from bot.slack.blocks.lookup import plain_notice
 from bot.slack.ids import Action
 from bot.slack.people import SlackPeople
 from bot.slack.runner import Respond, reply
-from bot.wiring import Services
 
 
 class FeedbackInbox:
     """Where owners and managers handle feedback; every action checks who is acting."""
 
-    def __init__(self, *, services: Services, client: WebClient) -> None:
-        self.services = services
+    def __init__(self, *, runtime: Runtime, client: WebClient) -> None:
+        self.runtime = runtime
         self.client = client
 
     def press(
         self, *, feedback_id: int, user_id: str, status: str, trigger_id: str, respond: Respond
     ) -> None:
         """Acknowledge at once; Resolve and Won't fix ask for a reason first."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             item = handling.get_item(session, feedback_id=feedback_id)
         if item is None:
             reply(respond, plain_notice(NOTICES["missing"]))
         elif not self._may_handle(user_id, item):
-            channel = self.services.settings.manager_channel
+            channel = self.runtime.settings.manager_channel
             reply(respond, blocks.refusal(item, manager_channel=channel))
         elif not item.is_open:
             self._stale(item, respond)
@@ -48,7 +48,7 @@ class FeedbackInbox:
             form = views.reason_form(item, status=status)
             self.client.views_open(trigger_id=trigger_id, view=form)
         else:
-            with self.services.database.session() as session:
+            with self.runtime.database.session() as session:
                 done = handling.change_status(
                     session,
                     feedback_id=feedback_id,
@@ -56,7 +56,7 @@ class FeedbackInbox:
                     by=user_id,
                     reason=None,
                     render=RENDER,
-                    now=self.services.clock(),
+                    now=self.runtime.clock(),
                 )
             if done.verdict == "stale" and done.item is not None:
                 self._stale(done.item, respond)
@@ -67,14 +67,14 @@ class FeedbackInbox:
         feedback_id, status = int(meta.get("id") or 0), str(meta.get("status") or "")
         values = (view.get("state") or {}).get("values") or {}
         typed = (values.get(views.REASON_BLOCK) or {}).get(str(Action.FEEDBACK_REASON)) or {}
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             item = handling.get_item(session, feedback_id=feedback_id)
         if item is None or status not in handling.ALLOWED_FROM:
             return {"response_action": "errors", "errors": {views.REASON_BLOCK: NOTICES["missing"]}}
         if not self._may_handle(user_id, item):
             refused = "You can no longer handle this feedback. Nothing was changed."
             return {"response_action": "errors", "errors": {views.REASON_BLOCK: refused}}
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             done = handling.change_status(
                 session,
                 feedback_id=feedback_id,
@@ -82,7 +82,7 @@ class FeedbackInbox:
                 by=user_id,
                 reason=typed.get("value"),
                 render=RENDER,
-                now=self.services.clock(),
+                now=self.runtime.clock(),
             )
         if done.verdict == "stale" and done.item is not None:
             # Someone else closed it while this form was open: say so rather than pretend.
@@ -93,7 +93,7 @@ class FeedbackInbox:
 
     def _may_handle(self, user_id: str, item: FeedbackItem) -> bool:
         people = SlackPeople(self.client)
-        settings = self.services.settings
+        settings = self.runtime.settings
         return may_handle(people, settings=settings, user_id=user_id, owner=item.owner)
 
     def _stale(self, item: FeedbackItem, respond: Respond) -> None:
@@ -108,8 +108,8 @@ class FeedbackInbox:
         """`/feedback list [SOP]`: open items, oldest first, for managers and SOP owners."""
         scope = None
         if query:
-            with self.services.database.session() as session:
-                snapshot = self.services.catalog.snapshot(session)
+            with self.runtime.database.session() as session:
+                snapshot = self.runtime.catalog.snapshot(session)
             scope, _ = giving.resolve_sop(snapshot, query)
             if scope is None:
                 no_match = (
@@ -123,17 +123,17 @@ class FeedbackInbox:
             return
         if scope is not None:
             slugs = {scope.slug} if slugs is None or scope.slug in slugs else set()
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             items = lists.open_items(session, slugs=slugs)
         title = scope.sop.title if scope is not None else ""
-        reply(respond, blocks.open_list(items, now=self.services.clock(), scope=title))
+        reply(respond, blocks.open_list(items, now=self.runtime.clock(), scope=title))
 
     def _visible_slugs(self, user_id: str) -> set[str] | None:
         """None: every SOP (a manager); else the SOPs this person owns (maybe none)."""
         people = SlackPeople(self.client)
-        if is_manager(people, settings=self.services.settings, user_id=user_id):
+        if is_manager(people, settings=self.runtime.settings, user_id=user_id):
             return None
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             owners = lists.sop_owners(session)
         mine = {
             slug for slug, owner in owners.items() if owns(people, user_id=user_id, owner=owner)
@@ -143,7 +143,7 @@ class FeedbackInbox:
     def home_sections(self, user_id: str) -> list[list[dict]]:
         """The Home tab's feedback: open items for managers and owners, and the person's own."""
         slugs = self._visible_slugs(user_id)
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             mine = lists.given_by(session, user_id=user_id, limit=blocks.HOME_LISTED + 1)
             waiting = lists.open_items(session, slugs=slugs) if slugs is None or slugs else None
-        return blocks.home_sections(mine=mine, open_items=waiting, now=self.services.clock())
+        return blocks.home_sections(mine=mine, open_items=waiting, now=self.runtime.clock())

@@ -22,11 +22,11 @@ from typing import Any
 from slack_bolt import App, BoltContext, BoltResponse
 from slack_sdk import WebClient
 
+from bot.runtime import Runtime
 from bot.services.access import same_install
 from bot.slack.access import Access, caller_of, installation
 from bot.slack.after_ack import AfterAck
 from bot.slack.blocks import access as blocks
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 Next = Callable[[], BoltResponse | None]
@@ -42,9 +42,9 @@ def kind_of(body: dict[str, Any]) -> str:
     return str(body.get("type") or "request")
 
 
-def install(app: App, services: Services, *, client: WebClient, later: AfterAck) -> None:
+def install(app: App, runtime: Runtime, *, client: WebClient, later: AfterAck) -> None:
     """Register the gates on `app`; call before any other middleware."""
-    access = Access(services=services, client=client)
+    access = Access(runtime=runtime, client=client)
     installation(client)  # asked now, so the first request does not wait for auth.test
 
     @app.middleware

@@ -10,6 +10,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.mrkdwn import escape
+from bot.runtime import Runtime
 from bot.services import runs
 from bot.services.runs import Move, RunState
 from bot.slack import outgoing
@@ -18,7 +19,6 @@ from bot.slack.after_ack import AfterAck
 from bot.slack.blocks import access as access_blocks
 from bot.slack.blocks import lookup as lookup_blocks
 from bot.slack.blocks import runs as run_blocks
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 Respond = Callable[..., Any]
@@ -43,9 +43,9 @@ class Runner:
     """Carries out one run button or command for one person."""
 
     def __init__(
-        self, *, services: Services, client: WebClient, later: AfterAck | None = None
+        self, *, runtime: Runtime, client: WebClient, later: AfterAck | None = None
     ) -> None:
-        self.services = services
+        self.runtime = runtime
         self.client = client
         # For the few listeners that answer in their ack (modal submissions): no waiting out a
         # 429's Retry-After, no retry after a connection error, a short timeout.
@@ -57,7 +57,7 @@ class Runner:
             ssl=client.ssl,
             retry_handlers=[],
         )
-        self.access = Access(services=services, client=client)
+        self.access = Access(runtime=runtime, client=client)
         self._later = later or AfterAck()
 
     def later(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
@@ -76,7 +76,7 @@ class Runner:
         viewer = self.access.viewer(caller)
         if self.access.sees_all(viewer):
             return True
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             if visit_id is not None:
                 slug = runs.slug_of_visit(session, visit_id=visit_id)
             else:
@@ -92,9 +92,9 @@ class Runner:
         if not self.access.may_open(self.access.viewer(caller), slug):
             reply(respond, access_blocks.none_to_open())
             return
-        services, user_id = self.services, caller.user_id
-        with services.database.session() as session:
-            record = services.live_sop(session, slug)
+        runtime, user_id = self.runtime, caller.user_id
+        with runtime.database.session() as session:
+            record = runtime.live_sop(session, slug)
             if record is None:
                 reply(
                     respond,
@@ -108,7 +108,7 @@ class Runner:
                 record=record,
                 user_id=user_id,
                 channel_id=channel_id,
-                now=services.clock(),
+                now=runtime.clock(),
             )
         channel, ts = self._post_parent(channel_id, user_id, self._parent(state, "active"))
         if channel_id and channel != channel_id:
@@ -119,7 +119,7 @@ class Runner:
                     "in our direct messages."
                 ),
             )
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             runs.attach_thread(session, run_id=state.run_id, channel_id=channel, thread_ts=ts)
         self._post_step(state, visit_id, channel=channel, thread_ts=ts)
 
@@ -148,7 +148,7 @@ class Runner:
         ts = None
         for message in messages:
             ts = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)["ts"]
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             runs.attach_message(session, visit_id=visit_id, message_ts=ts)
 
     def _refuse(self, move: Move, respond: Respond) -> bool:
@@ -203,9 +203,9 @@ class Runner:
         if not self.allowed(caller, respond, visit_id=visit_id):
             return
         user_id = caller.user_id
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             move = runs.complete_step(
-                session, visit_id=visit_id, user_id=user_id, now=self.services.clock()
+                session, visit_id=visit_id, user_id=user_id, now=self.runtime.clock()
             )
         state = self._close_pressed(
             move,
@@ -243,9 +243,9 @@ class Runner:
         if not self.allowed(caller, respond, visit_id=visit_id):
             return
         user_id = caller.user_id
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             move = runs.go_back(
-                session, visit_id=visit_id, user_id=user_id, now=self.services.clock()
+                session, visit_id=visit_id, user_id=user_id, now=self.runtime.clock()
             )
         state = self._close_pressed(
             move,
@@ -273,12 +273,12 @@ class Runner:
         """End the run as abandoned and say so on the step and the parent message."""
         if not self.allowed(caller, respond, run_id=run_id):
             return Move("missing")
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             move = runs.stop_run(
                 session,
                 run_id=run_id,
                 user_id=caller.user_id,
-                now=self.services.clock(),
+                now=self.runtime.clock(),
                 outcome=reason,
             )
         if self._refuse(move, respond):
@@ -304,9 +304,9 @@ class Runner:
         """Post the current step of an unfinished run again at the end of its thread."""
         if not self.allowed(caller, respond, run_id=run_id):
             return
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             move = runs.continue_run(
-                session, run_id=run_id, user_id=caller.user_id, now=self.services.clock()
+                session, run_id=run_id, user_id=caller.user_id, now=self.runtime.clock()
             )
         if move.verdict == "stale":
             reply(respond, lookup_blocks.plain_notice("That run has already ended."))

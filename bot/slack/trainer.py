@@ -7,13 +7,13 @@ from collections.abc import Sequence
 
 from slack_sdk import WebClient
 
+from bot.runtime import Runtime
 from bot.services import quizzes
 from bot.services.quizzes import QuizView
 from bot.services.training import Renderers
 from bot.slack.blocks import training as blocks
 from bot.slack.blocks import training_lists as lists
 from bot.slack.runner import Respond, reply
-from bot.wiring import Services
 
 RENDERERS = Renderers(
     invitation=blocks.invitation,
@@ -33,20 +33,20 @@ def new_seed() -> int:
 class Trainer:
     """Carries out one quiz button for one person."""
 
-    def __init__(self, *, services: Services, client: WebClient) -> None:
-        self.services = services
+    def __init__(self, *, runtime: Runtime, client: WebClient) -> None:
+        self.runtime = runtime
         self.client = client
 
     def start(
         self, *, assignment_id: int, user_id: str, respond: Respond, where: Where | None
     ) -> None:
         """Open the quiz (or resume it) in the pressed DM message, or in a new DM from Home."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             view = quizzes.start_quiz(
                 session,
                 assignment_id=assignment_id,
                 user_id=user_id,
-                now=self.services.clock(),
+                now=self.runtime.clock(),
                 seed=new_seed(),
                 message=where,
             )
@@ -63,14 +63,14 @@ class Trainer:
         where: Where | None,
     ) -> None:
         """Record an answer; show right or wrong, then the next question or the result."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             view = quizzes.answer_question(
                 session,
                 attempt_id=attempt_id,
                 position=position,
                 chosen=chosen,
                 user_id=user_id,
-                now=self.services.clock(),
+                now=self.runtime.clock(),
             )
         self._show(view, respond, where)
 
@@ -78,12 +78,12 @@ class Trainer:
         self, *, attempt_id: int, user_id: str, respond: Respond, where: Where | None
     ) -> None:
         """Start a new, reshuffled attempt after a fail."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             view = quizzes.retry_quiz(
                 session,
                 attempt_id=attempt_id,
                 user_id=user_id,
-                now=self.services.clock(),
+                now=self.runtime.clock(),
                 seed=new_seed(),
             )
         self._show(view, respond, where)
@@ -99,7 +99,7 @@ class Trainer:
         # Pressed on the Home tab: the quiz needs a message of its own to update, in the DM.
         dm = self.client.conversations_open(users=view.user_id)["channel"]["id"]
         posted = self.client.chat_postMessage(channel=dm, **message)
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             quizzes.attach_message(
                 session,
                 assignment_id=view.assignment_id,

@@ -15,6 +15,7 @@ import pytest
 from slack_bolt import App
 
 from bot.config import Settings
+from bot.runtime import Runtime
 from bot.services.publish import publish_directory
 from bot.slack.app import build_app
 from bot.slack.blocks.feedback import RENDER
@@ -23,7 +24,7 @@ from bot.slack.request_limits import Throttle
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import Services, build_services
+from bot.wiring import build_runtime
 from tests.conftest import SAMPLE_SOPS
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -65,11 +66,11 @@ class ReplayingDriver(SlackDriver):
 
 @dataclass
 class Bot:
-    """Everything a test talks to: Slack's side (fake, driver) and the bot's (services)."""
+    """Everything a test talks to: Slack's side (fake, driver) and the bot's (runtime)."""
 
     fake: FakeSlack
     slack: ReplayingDriver
-    services: Services
+    runtime: Runtime
     clock: Clock
     sops_dir: Path
     server: HttpServer
@@ -77,7 +78,7 @@ class Bot:
 
     def publish(self) -> None:
         """Publish the SOP folder, as `sopbot sops publish` does."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             report = publish_directory(
                 session, directory=self.sops_dir, now=self.clock(), feedback_render=RENDER
             )
@@ -114,23 +115,23 @@ def running_bot(
         slack_api_url=fake.api_url,
     )
     clock = Clock(start)
-    services = build_services(replace(base, **settings), clock=clock)
-    app = build_app(services, throttle=throttle)
+    runtime = build_runtime(replace(base, **settings), clock=clock)
+    app = build_app(runtime, throttle=throttle)
     server = HttpServer(
-        wsgi_app(app, services.database, signing_secret=SIGNING_SECRET),
+        wsgi_app(app, runtime.database, signing_secret=SIGNING_SECRET),
         host="127.0.0.1",
         port=0,
         loop_timeout=0.05,
     ).start()
     driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
-    running = Bot(fake, driver, services, clock, sops_dir, server, app)
+    running = Bot(fake, driver, runtime, clock, sops_dir, server, app)
     try:
         running.publish()
         yield running
     finally:
         server.stop()
         app.sopbot_executor.shutdown(wait=True)
-        services.database.dispose()
+        runtime.database.dispose()
 
 
 @pytest.fixture

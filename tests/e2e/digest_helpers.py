@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import digest as digest_jobs
+from bot.runtime import Runtime
 from bot.slack.authz import clear_cache
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import OPS_MANAGERS
-from bot.wiring import Services
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.training_helpers import deliver, text_of
 
@@ -44,13 +44,13 @@ def set_clock(bot: Bot, moment: datetime) -> None:
     bot.clock.advance(seconds=(moment - now).total_seconds())
 
 
-def run_jobs(bot: Bot, services: Services | None = None) -> list[str]:
+def run_jobs(bot: Bot, runtime: Runtime | None = None) -> list[str]:
     """One digest tick as the scheduler runs it, then the outbox, then the chart upload."""
-    services = services or bot.services
+    runtime = runtime or bot.runtime
     client = bot.fake.client()
-    done = digest_jobs.tick(services, client=client)
+    done = digest_jobs.tick(runtime, client=client)
     deliver(bot)
-    digest_jobs.tick(services, client=client)  # the chart goes up once the message is out
+    digest_jobs.tick(runtime, client=client)  # the chart goes up once the message is out
     deliver(bot)
     return done
 

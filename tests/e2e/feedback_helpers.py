@@ -22,14 +22,14 @@ MANAGERS = OPS_MANAGERS
 
 def with_managers(bot: Bot, channel: str | None = MANAGERS, **settings: Any) -> Bot:
     """The bot with MANAGER_CHANNEL (and any other settings) as a deployment would set them."""
-    bot.services.settings = replace(bot.services.settings, manager_channel=channel, **settings)
+    bot.runtime.settings = replace(bot.runtime.settings, manager_channel=channel, **settings)
     return bot
 
 
 def deliver(bot: Bot) -> int:
     """Send every due outbox row now, as the worker would; returns how many were handled."""
     dispatcher = Dispatcher(
-        database=bot.services.database,
+        database=bot.runtime.database,
         client=bot.fake.client(retry_handlers=[], timeout=1),
         clock=bot.clock,
         limits=FAST,
@@ -92,7 +92,7 @@ def one_line(bot: Bot, user: str, text: str, channel: str = SUPPORT) -> dict:
 
 def stored(bot: Bot) -> list[Feedback]:
     """Every feedback row, oldest first."""
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return list(session.scalars(select(Feedback).order_by(Feedback.id)))
 
 

@@ -23,7 +23,7 @@ TITLES = {
 
 def policy(bot: Bot, value: str) -> Bot:
     """EXTERNAL_PEOPLE as a deployment would set it."""
-    bot.services.settings = replace(bot.services.settings, external_people=value)
+    bot.runtime.settings = replace(bot.runtime.settings, external_people=value)
     return bot
 
 

@@ -16,7 +16,7 @@ from bot.db import digest as store
 from bot.jobs import digest as digest_jobs
 from bot.services import chart
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
-from bot.wiring import build_services
+from bot.wiring import build_runtime
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     chart_replies,
     digests_posted,
@@ -40,7 +40,7 @@ def some_activity(bot) -> None:
 
 
 def digest_row(bot, day: date) -> store.Digest | None:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return store.digest_row(session, workspace_id=1, day=day)
 
 
@@ -87,13 +87,13 @@ def test_two_schedulers_on_one_database_send_one_digest(make_bot, database_url):
     bot = make_bot(MONDAY_0900)
     some_activity(bot)
     set_clock(bot, TUESDAY_0900_BERLIN)
-    replicas = [build_services(bot.services.settings, clock=bot.clock) for _ in range(2)]
+    replicas = [build_runtime(bot.runtime.settings, clock=bot.clock) for _ in range(2)]
     start = threading.Barrier(len(replicas))
     outcomes: list[list[str]] = []
 
-    def scheduler(services) -> None:
+    def scheduler(runtime) -> None:
         start.wait()
-        outcomes.append(digest_jobs.tick(services, client=bot.fake.client()))
+        outcomes.append(digest_jobs.tick(runtime, client=bot.fake.client()))
 
     threads = [threading.Thread(target=scheduler, args=(s,)) for s in replicas]
     for thread in threads:
@@ -101,9 +101,9 @@ def test_two_schedulers_on_one_database_send_one_digest(make_bot, database_url):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(o for done in outcomes for o in done) == ["2026-11-30:sent", "2026-11-30:taken"]
-    for services in replicas:
-        run_jobs(bot, services)  # both upload charts; the first to lease it wins
-        services.database.dispose()
+    for runtime in replicas:
+        run_jobs(bot, runtime)  # both upload charts; the first to lease it wins
+        runtime.database.dispose()
     (digest,) = digests_posted(bot)
     assert len(chart_replies(bot, digest)) == 1
 
@@ -114,7 +114,7 @@ def test_after_downtime_a_digest_within_six_hours_is_sent_once_and_a_later_one_n
     bot = make_bot(MONDAY_0900)
     some_activity(bot)
     set_clock(bot, datetime(2026, 12, 1, 13, 59, tzinfo=UTC))  # 14:59 in Berlin: 5 h 59 late
-    restarted = build_services(bot.services.settings, clock=bot.clock)
+    restarted = build_runtime(bot.runtime.settings, clock=bot.clock)
     assert run_jobs(bot, restarted) == ["2026-11-30:sent"]
     assert len(digests_posted(bot)) == 1
 

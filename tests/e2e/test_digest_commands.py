@@ -119,8 +119,8 @@ def test_weekdays_from_config_leave_out_the_weekend(make_bot):
 def test_a_stale_sop_nudges_its_owner_once_and_confirm_records_a_review(make_bot):
     bot = make_bot(MONDAY_0900)
     bot.clock.advance(days=91)  # refund-request and customer-inquiry review every 90 days
-    assert digest_jobs.nudge_stale(bot.services) == 2  # both owned by Sam
-    assert digest_jobs.nudge_stale(bot.services) == 0  # once per review period
+    assert digest_jobs.nudge_stale(bot.runtime) == 2  # both owned by Sam
+    assert digest_jobs.nudge_stale(bot.runtime) == 0  # once per review period
     deliver(bot)
     nudges = {buttons(m)[Action.REVIEW_CONFIRM]: m for m in dms_keyed(bot, SAM, "stale:")}
     assert set(nudges) == {"refund-request", "customer-inquiry"}
@@ -131,15 +131,15 @@ def test_a_stale_sop_nudges_its_owner_once_and_confirm_records_a_review(make_bot
         lambda: "confirmed as still right" in text_of(message(bot, SAM, nudge["ts"])),
         what="the nudge replaced in place",
     )
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         record = session.scalars(select(SopRecord).where(SopRecord.slug == "refund-request")).one()
         assert record.last_reviewed_at == bot.clock()
     bot.clock.advance(days=60)
-    assert digest_jobs.nudge_stale(bot.services) == 0  # refund reviewed, inquiry nudged already
+    assert digest_jobs.nudge_stale(bot.runtime) == 0  # refund reviewed, inquiry nudged already
     bot.clock.advance(days=30)  # the inquiry enters its second review period
-    assert digest_jobs.nudge_stale(bot.services) == 1
+    assert digest_jobs.nudge_stale(bot.runtime) == 1
     bot.clock.advance(days=2)  # 92 days after the review
-    assert digest_jobs.nudge_stale(bot.services) == 1
+    assert digest_jobs.nudge_stale(bot.runtime) == 1
 
 
 def test_managers_see_todays_kpis_on_their_home_tab(make_bot):
@@ -164,7 +164,7 @@ def cli(make_bot, monkeypatch, tmp_path):
     for name in list(os.environ):
         if name.startswith(("SLACK_", "SOPBOT_", "DIGEST_")) or name in ("SOPS_DIR",):
             monkeypatch.delenv(name)
-    settings = bot.services.settings
+    settings = bot.runtime.settings
     monkeypatch.setenv("DATABASE_URL", settings.database_url)
     monkeypatch.setenv("SLACK_BOT_TOKEN", bot.fake.token)
     monkeypatch.setenv("SLACK_API_URL", bot.fake.api_url)
@@ -207,6 +207,6 @@ def test_kpis_export_and_sops_confirm_from_the_command_line(cli, capsys):
     assert main(["sops", "confirm", "refund-request"], clock=cli.clock) == 0
     assert "refund-request: review recorded" in capsys.readouterr().out
     assert main(["sops", "confirm", "no-such-sop"], clock=cli.clock) == 2
-    with cli.services.database.session() as session:
+    with cli.runtime.database.session() as session:
         record = session.scalars(select(SopRecord).where(SopRecord.slug == "refund-request")).one()
         assert record.last_reviewed_at is not None

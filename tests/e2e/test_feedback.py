@@ -185,7 +185,7 @@ def test_anonymous_feedback_names_its_author_nowhere(bot: Bot, caplog):
 
     [item] = stored(bot)
     assert item.anonymous and item.author_id is None
-    with bot.services.database.engine.connect() as conn:
+    with bot.runtime.database.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):
                 assert PRIYA not in json.dumps(list(row), default=str), table.name

@@ -45,7 +45,7 @@ def test_a_copy_of_the_database_cannot_tie_anonymous_feedback_to_anyone(bot: Bot
     priyas = stored(bot)[1]
     assert priyas.anonymous and priyas.author_id is None
 
-    copy = copy_of(bot.services.database.url)
+    copy = copy_of(bot.runtime.database.url)
     # No hash of anyone that the database's own contents let one compute is stored...
     assert traces(copy, members) == []
     # ...and no counter says when within its hour it was spent, to match an item's time.
@@ -59,6 +59,6 @@ def test_a_copy_of_the_database_cannot_tie_anonymous_feedback_to_anyone(bot: Bot
     assert sorted(who for _, who in traces(copy, members, known=environment)) == [JO, PRIYA]
     bot.clock.advance(minutes=40)
     forget = {job.id: job for job in STANDARD_JOBS}["forget-feedback-quota"]
-    forget.run(bot.services)
-    after = copy_of(bot.services.database.url)
+    forget.run(bot.runtime)
+    after = copy_of(bot.runtime.database.url)
     assert after["feedback_quota"] == [] and traces(after, members, known=environment) == []

@@ -41,7 +41,7 @@ def test_problems_go_to_the_owner_and_managers_other_kinds_to_the_owner(bot: Bot
     assert "Suggestion" in suggestion["text"]
     [managers] = bot.fake.messages(MANAGERS)
     assert "the approval link is dead" in text_of(managers) and set(buttons(managers)) == HANDLING
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         keys = session.query(FeedbackRoute.key).order_by(FeedbackRoute.id).all()
     assert [k for (k,) in keys] == ["feedback:1:owner", "feedback:1:managers", "feedback:2:owner"]
 
@@ -136,7 +136,7 @@ def test_a_routed_copy_still_in_the_outbox_goes_out_showing_the_current_state(bo
     one_line(bot, MARIA, "refund 3 the approval link is dead")
     owner_key = "feedback:1:owner"
     later = bot.clock() + timedelta(hours=1)  # Sam's copy waits (as behind a rate limit)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.key == owner_key)

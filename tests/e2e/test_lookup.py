@@ -64,7 +64,7 @@ def test_a_miss_says_so_with_the_closest_titles_and_is_recorded(bot: Bot):
     bot.slack.command(MARIA, "/sop", "dinosaur", channel=SUPPORT)
     answer = last_ephemeral(bot)
     assert "No SOP matches" in text_of(answer) and "dinosaur" in text_of(answer)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         miss = session.scalars(select(Event).where(Event.kind == "lookup_miss")).one()
     assert miss.data["query"] == "dinosaur" and miss.user_id == MARIA
 
@@ -105,7 +105,7 @@ def test_an_unfinished_run_is_offered_first_and_continue_reposts_its_step(bot: B
     bot.slack.click(MARIA, offer, Action.CONTINUE_RUN)
     again = step_with_buttons(bot, SUPPORT, parent["ts"], 3)
     assert "Step 2 of 7" in text_of(again)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert len(session.scalars(select(Run)).all()) == 1
 
 
@@ -125,7 +125,7 @@ def test_a_new_revision_mid_run_is_announced_and_restart_uses_it(bot: Bot):
         lambda: len(m := bot.fake.messages(SUPPORT)) == 2 and m[-1], what="a new run"
     )
     assert "v2" in text_of(new_parent)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         statuses = [r.status for r in session.scalars(select(Run).order_by(Run.id))]
     assert statuses == ["abandoned", "active"]
 
@@ -151,7 +151,7 @@ def test_a_bad_or_stale_signature_gets_401_and_changes_nothing(bot: Bot):
     bot.slack.signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
     bot.slack.timestamp_offset = -600
     assert bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT).status == 401
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Event)).all() == []
     assert bot.fake.messages(SUPPORT) == []
 

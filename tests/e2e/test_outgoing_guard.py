@@ -22,6 +22,7 @@ from bot.db import outbox
 from bot.db.models import utcnow
 from bot.db.outbox import FAILED, SENT, OutboxMessage
 from bot.jobs.dispatcher import Dispatcher
+from bot.runtime import Runtime
 from bot.slack.app import build_client
 from bot.slack.blocks import runs as run_blocks
 from bot.slack.listeners import events
@@ -29,7 +30,6 @@ from bot.slack.outgoing import Refused
 from bot.slack.runner import reply
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, SAM, SUPPORT
-from bot.wiring import Services
 from tests.e2e.conftest import Bot
 from tests.e2e.delivery_fixtures import (  # noqa: F401 - fixtures are used by name
     FAST,
@@ -115,7 +115,7 @@ def test_the_bots_web_client_refuses_broadcast_pings_and_sends_mentions(
     fake: FakeSlack, db, caplog
 ):
     settings = Settings(slack_bot_token=fake.token, slack_api_url=fake.api_url)
-    client = build_client(Services(settings=settings, database=db))  # the app's and jobs' client
+    client = build_client(Runtime(settings=settings, database=db))  # the app's and jobs' client
     home = {"type": "home", "blocks": [section(f"<!channel> {PRIVATE}")]}
     calls = [
         lambda: client.chat_postMessage(channel=SUPPORT, text=f"<!here> {PRIVATE}"),

@@ -37,7 +37,7 @@ MEMBERS_ONLY = "sopbot is for members of SOP Team only."
 
 
 def runs_of(bot: Bot, user: str) -> list[Run]:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return list(session.scalars(select(Run).where(Run.user_id == user)))
 
 
@@ -185,7 +185,7 @@ def test_deny_answers_an_outsider_everything_with_one_line(bot: Bot):
     assert MEMBERS_ONLY in refusal and "refund" not in refusal.lower()
     [marias] = runs_of(bot, MARIA)
     assert marias.current_step == 1
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Event).where(Event.user_id == GINA)).all() == []
     assert runs_of(bot, GINA) == []
     assert titles_in(text_of(sop_command(bot, MARIA, "list", SUPPORT))) == set(TITLES)
@@ -197,7 +197,7 @@ def test_allow_treats_an_outsider_as_staff(bot: Bot):
     bot.slack.command(GINA, "/sop", "refund", channel=CONTRACTORS)
     parent, _ = run_thread(bot, CONTRACTORS)
     assert TITLES["refund-request"] in text_of(parent)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert [run.sop.slug for run in session.scalars(select(Run))] == ["refund-request"]
 
 
@@ -245,7 +245,7 @@ def test_a_request_installed_in_another_workspace_is_refused_with_nothing_done(b
 
     # Something the bot does answer, to be sure nothing of the above was still under way.
     assert titles_in(text_of(sop_command(bot, MARIA, "list", SUPPORT))) == set(TITLES)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Run)).all() == []
         assert session.scalars(select(Event)).all() == []
     assert bot.fake.messages(SUPPORT) == [] and stored(bot) == []
@@ -257,7 +257,7 @@ def test_an_event_from_another_workspace_is_ignored(bot: Bot):
     with bot.slack.from_workspace(OTHER_WORKSPACE):
         assert bot.slack.app_home_opened(MARIA).status == 200
     # Not even claimed as seen: refused before anything else looked at it.
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(ProcessedEvent)).all() == []
     assert bot.slack.app_home_opened(SAM).status == 200
     bot.fake.wait_for(lambda: bot.fake.home(SAM), what="Sam's Home tab")

@@ -45,7 +45,7 @@ def paced(fake: FakeSlack, database_url: str, tmp_path: Path, ticks: Ticks) -> I
 
 
 def count(bot: Bot, model: type) -> int:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return session.scalar(select(func.count()).select_from(model))
 
 
@@ -74,7 +74,7 @@ def test_a_person_over_the_pace_is_refused_kindly_and_nothing_happens(paced: Bot
     assert refusals(bot, MARIA) == 1  # the ack itself carries it
     assert bot.slack.click(MARIA, step, Action.STEP_DONE).status == 200
     bot.fake.wait_for(lambda: refusals(bot, MARIA) == 2, what="the press refused")
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Run.current_step)).all() == [1]  # one run, not advanced
     assert count(bot, Event) == lookups
 

@@ -90,7 +90,7 @@ def test_sop_refund_walks_maria_through_every_step_to_finish(bot: Bot):
         what="the parent marked completed",
     )
     assert "14 min" in text_of(final_parent)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         run = session.scalars(select(Run)).one()
         assert (run.status, run.user_id) == ("completed", MARIA)
         kinds = session.scalars(select(Event.kind).order_by(Event.id)).all()
@@ -105,7 +105,7 @@ def test_pressing_done_twice_advances_once(bot: Bot):
     bot.slack.click(MARIA, step, Action.STEP_DONE)
     assert bot.slack.replay().status == 200  # Slack retrying the same click
     step_with_buttons(bot, SUPPORT, parent["ts"], 2)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Run)).one().current_step == 2
         assert len(session.scalars(select(Event).where(Event.kind == "step_done")).all()) == 1
     texts = [text_of(m) for m in bot.fake.thread(SUPPORT, parent["ts"])[1:]]
@@ -120,7 +120,7 @@ def test_someone_else_pressing_a_runs_button_is_refused_and_nothing_changes(bot:
     refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(PRIYA), what="a refusal")[-1]
     assert f"belongs to <@{MARIA}>" in text_of(refusal)
     assert "/sop refund-request" in text_of(refusal)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Run)).one().current_step == 1
     assert len(bot.fake.thread(SUPPORT, parent["ts"])) == 2
 
@@ -139,5 +139,5 @@ def test_back_reposts_the_previous_step_and_stop_abandons(bot: Bot):
         lambda: "Stopped at step 1" in text_of(bot.fake.messages(SUPPORT)[-1]),
         what="the parent marked stopped",
     )
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Run)).one().status == "abandoned"

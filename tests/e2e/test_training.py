@@ -48,7 +48,7 @@ def seeds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def assignment_of(bot: Bot, user: str, revision_id: int) -> Assignment:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return session.scalars(
             select(Assignment).where(
                 Assignment.user_id == user, Assignment.revision_id == revision_id
@@ -57,7 +57,7 @@ def assignment_of(bot: Bot, user: str, revision_id: int) -> Assignment:
 
 
 def answers_stored(bot: Bot) -> int:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return session.scalar(select(func.count(QuizAnswer.id)))
 
 
@@ -168,7 +168,7 @@ def test_a_fail_offers_review_and_a_reshuffled_retry(bot: Bot, seeds):
         what="the second attempt",
     )
     assert "Attempt" not in text_of(retried)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         first, second = session.scalars(select(QuizAttempt).order_by(QuizAttempt.number)).all()
     assert (first.status, second.status, second.number) == ("failed", "open", 2)
     assert first.seed != second.seed and first.questions != second.questions
@@ -176,7 +176,7 @@ def test_a_fail_offers_review_and_a_reshuffled_retry(bot: Bot, seeds):
     assert bot.slack.replay().status == 200  # the same Try again, delivered again
     refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(PRIYA), what="a refusal")[-1]
     assert "out of date" in text_of(refusal)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalar(select(func.count(QuizAttempt.id))) == 2
 
 
@@ -191,7 +191,7 @@ def test_leaving_the_audience_withdraws_open_training_and_coming_back_invites_ag
     result = assign(bot)["refund-request"]
     assert (result.audience, result.created, result.withdrawn) == (3, 0, 1)
     assert assignment_of(bot, SAM, v1).status == "withdrawn"
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         attempt = session.scalars(select(QuizAttempt)).one()
         assert attempt.status == "closed"
         assert kpi_records.sop_infos(session, workspace_id=1)[0].audience_size == 3
@@ -204,7 +204,7 @@ def test_leaving_the_audience_withdraws_open_training_and_coming_back_invites_ag
     )
     assert answers_stored(bot) == 0
     bot.clock.advance(days=30)
-    assert remind_training(bot.services).overdue == 3  # Maria, Priya and Jo; not Sam
+    assert remind_training(bot.runtime).overdue == 3  # Maria, Priya and Jo; not Sam
     deliver(bot)
     assert dms_keyed(bot, SAM, f"reminder:{assignment_of(bot, SAM, v1).id}:") == []
     assert assign(bot)["refund-request"].withdrawn == 0  # already withdrawn: nothing twice
@@ -240,7 +240,7 @@ def test_someone_elses_button_an_old_button_and_a_superseded_quiz_change_nothing
     assert forged_click(bot, PRIYA, ts, Action.START_QUIZ).status == 200
     refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(PRIYA), what="a refusal")[-1]
     assert "sent to someone else" in text_of(refusal)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalar(select(func.count(QuizAttempt.id))) == 0
 
     start_quiz(bot, MARIA, ts)

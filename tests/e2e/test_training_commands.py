@@ -75,7 +75,7 @@ def test_a_manager_sees_trained_pending_and_overdue_including_a_newcomer(bot: Bo
     (v1,) = refund_revision_ids(bot)
     pass_quiz(bot, MARIA, v1)
     bot.clock.advance(days=6)
-    remind_training(bot.services)
+    remind_training(bot.runtime)
     bot.fake.ws.join(SUPPORT, TOM)  # joins #support after the revision was published
     assert assign(bot)["refund-request"].created == 1
 
@@ -104,15 +104,15 @@ def test_home_tab_lists_open_training_and_its_button_starts_the_quiz_in_the_dm(b
 def test_who_is_a_manager(bot: Bot):
     clear_cache()
     client = bot.fake.client()
-    services = bot.services
-    assert is_manager(client, services, SAM)  # workspace admin
-    assert not is_manager(client, services, ANA)
-    assert is_manager(client, services, MARIA, sop_owner=MARIA)  # the SOP's owner by ID
-    assert is_manager(client, services, PRIYA, sop_owner="priya@example.com")  # by e-mail
+    runtime = bot.runtime
+    assert is_manager(client, runtime, SAM)  # workspace admin
+    assert not is_manager(client, runtime, ANA)
+    assert is_manager(client, runtime, MARIA, sop_owner=MARIA)  # the SOP's owner by ID
+    assert is_manager(client, runtime, PRIYA, sop_owner="priya@example.com")  # by e-mail
     settings = dataclasses.replace(
-        services.settings, manager_channel=OPS_MANAGERS, admins=frozenset({TOM})
+        runtime.settings, manager_channel=OPS_MANAGERS, admins=frozenset({TOM})
     )
-    configured = dataclasses.replace(services, settings=settings)
+    configured = dataclasses.replace(runtime, settings=settings)
     assert is_manager(client, configured, ANA)  # in MANAGER_CHANNEL
     assert is_manager(client, configured, TOM)  # in SOPBOT_ADMINS
     assert not is_manager(client, configured, JO)
@@ -125,7 +125,7 @@ def cli_env(bot: Bot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Bot:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "SOPBOT_")) or name in ("SOPS_DIR", "MANAGER_CHANNEL"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("DATABASE_URL", bot.services.settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", bot.runtime.settings.database_url)
     return bot
 
 

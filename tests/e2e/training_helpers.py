@@ -45,7 +45,7 @@ def buttons(message: dict) -> dict[str, str]:
 def deliver(bot: Bot) -> int:
     """Send every outbox row due by the bot's clock; return how many were handled."""
     dispatcher = Dispatcher(
-        database=bot.services.database,
+        database=bot.runtime.database,
         client=bot.fake.client(retry_handlers=[], timeout=1),
         clock=bot.clock,
         limits=FAST,
@@ -59,7 +59,7 @@ def deliver(bot: Bot) -> int:
 
 def assign(bot: Bot) -> dict[str, AssignResult]:
     """The audience pass, as the scheduler runs it."""
-    return {result.slug: result for result in assign_training(bot.services)}
+    return {result.slug: result for result in assign_training(bot.runtime)}
 
 
 def refund_only(bot: Bot) -> None:
@@ -75,13 +75,13 @@ def edit_refund(bot: Bot, old: str, new: str, *, minor: bool = False) -> None:
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new))
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         report = publish_directory(session, directory=bot.sops_dir, now=bot.clock(), minor=minor)
     assert report.errors == [] and report.new_revisions
 
 
 def refund_revision_ids(bot: Bot) -> list[int]:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return list(
             session.scalars(
                 select(Revision.id)
@@ -93,8 +93,8 @@ def refund_revision_ids(bot: Bot) -> list[int]:
 
 
 def refund_sop(bot: Bot) -> Sop:
-    with bot.services.database.session() as session:
-        record = bot.services.live_sop(session, "refund-request")
+    with bot.runtime.database.session() as session:
+        record = bot.runtime.live_sop(session, "refund-request")
         return Sop.from_dict(record.current_revision.content)
 
 

@@ -7,7 +7,7 @@ import argparse
 from bot.cli import worker_cmd
 from bot.config import Settings
 from bot.jobs.scheduler import build_scheduler
-from bot.wiring import Services
+from bot.runtime import Runtime
 
 
 class Database:
@@ -16,7 +16,7 @@ class Database:
 
 def test_the_scheduler_sends_at_the_configured_rate():
     settings = Settings(slack_bot_token="xoxb-1-2", outbox_per_minute=120)
-    background = build_scheduler(Services(settings=settings, database=Database()), jobs=[])
+    background = build_scheduler(Runtime(settings=settings, database=Database()), jobs=[])
     assert background.dispatcher.limits.per_minute == 120
 
 

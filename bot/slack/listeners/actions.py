@@ -6,11 +6,11 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.runtime import Runtime
 from bot.services.runs import unfinished_runs
 from bot.slack.access import sender
 from bot.slack.ids import Action
 from bot.slack.runner import Runner
-from bot.wiring import Services
 
 
 def _number(value: str | None) -> int | None:
@@ -29,14 +29,14 @@ def _pressed(body: dict[str, Any]) -> str | None:
     return None if container.get("is_ephemeral") else container.get("message_ts")
 
 
-def register(app: App, services: Services, runner: Runner) -> None:
+def register(app: App, runtime: Runtime, runner: Runner) -> None:
     """Attach the run buttons."""
 
     @app.action(Action.START_SOP)
     @app.action(Action.START_OVER)
     def start(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
         ack()
-        runner.later(start_sop, services, runner, body, action, respond=respond)
+        runner.later(start_sop, runtime, runner, body, action, respond=respond)
 
     @app.action(Action.STEP_DONE)
     def done(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -88,7 +88,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
 
 
 def start_sop(
-    services: Services,
+    runtime: Runtime,
     runner: Runner,
     body: dict[str, Any],
     action: dict[str, Any],
@@ -98,7 +98,7 @@ def start_sop(
     """Start (or, for Start over, restart) the SOP named by the button."""
     caller, slug = sender(body), action.get("value", "")
     if action["action_id"] == Action.START_OVER:
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             stale = [r for r in unfinished_runs(session, user_id=caller.user_id) if r.slug == slug]
         for old in stale:
             runner.stop(run_id=old.run_id, caller=caller, respond=respond, reason="started over")

@@ -8,6 +8,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk.errors import SlackApiError
 
+from bot.runtime import Runtime
 from bot.services import runs
 from bot.services.access import Viewer
 from bot.services.lookup import lookup, relevant_sops
@@ -19,7 +20,6 @@ from bot.slack.cards import run_card, sop_card
 from bot.slack.listeners.kpis import config_command, kpis_command
 from bot.slack.listeners.training import training_command
 from bot.slack.runner import Runner, reply
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +27,7 @@ MAX_QUERY = 300
 HELP_WORDS = frozenset({"", "help", "?", "-h", "--help"})
 
 
-def register(app: App, services: Services, runner: Runner) -> None:
+def register(app: App, runtime: Runtime, runner: Runner) -> None:
     """Attach `/sop`."""
 
     @app.command("/sop")
@@ -35,11 +35,11 @@ def register(app: App, services: Services, runner: Runner) -> None:
         # Ack first and answer through response_url: no database or Slack call can make
         # Slack's 3-second window close on the person typing.
         ack()
-        runner.later(answer_sop, services, runner, command, respond=respond)
+        runner.later(answer_sop, runtime, runner, command, respond=respond)
 
 
 def answer_sop(
-    services: Services, runner: Runner, command: dict[str, Any], *, respond: Respond
+    runtime: Runtime, runner: Runner, command: dict[str, Any], *, respond: Respond
 ) -> None:
     """Route `/sop TEXT` to help, list, training, kpis, config or a search."""
     text = " ".join(command.get("text", "").split())
@@ -47,18 +47,18 @@ def answer_sop(
     user_id, word = caller.user_id, text.lower().split(" ")[0]
     viewer = runner.access.viewer(caller)
     if text.lower() in HELP_WORDS:
-        reply(respond, help_message(services, runner, viewer, command.get("channel_name")))
+        reply(respond, help_message(runtime, runner, viewer, command.get("channel_name")))
     elif text.lower() == "list":
         entries = runner.access.snapshot(viewer).entries
         empty = access_blocks.empty_list(sees_all=runner.access.sees_all(viewer))
         reply(respond, blocks.sop_list(sops=[sop_card(e) for e in entries], empty=empty))
     elif word == "training":
         snapshot = runner.access.snapshot(viewer)
-        training_command(services, runner.client, text[9:], user_id, respond, snapshot=snapshot)
+        training_command(runtime, runner.client, text[9:], user_id, respond, snapshot=snapshot)
     elif word == "kpis":
-        kpis_command(services, runner.client, text[5:], user_id, respond)
+        kpis_command(runtime, runner.client, text[5:], user_id, respond)
     elif text.lower() == "config":
-        config_command(services, runner.client, user_id, command["trigger_id"], respond)
+        config_command(runtime, runner.client, user_id, command["trigger_id"], respond)
     elif len(text) > MAX_QUERY:
         reply(
             respond,
@@ -68,15 +68,15 @@ def answer_sop(
             ),
         )
     else:
-        search(services, runner, text, viewer, channel_id, respond)
+        search(runtime, runner, text, viewer, channel_id, respond)
 
 
 def help_message(
-    services: Services, runner: Runner, viewer: Viewer, channel_name: str | None
+    runtime: Runtime, runner: Runner, viewer: Viewer, channel_name: str | None
 ) -> dict:
     """Usage, the caller's unfinished runs, and the SOPs most relevant to them."""
     snapshot, user_id = runner.access.snapshot(viewer), viewer.user_id
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         entries = relevant_sops(
             session, snapshot=snapshot, user_id=user_id, channel_name=channel_name
         )
@@ -84,17 +84,17 @@ def help_message(
     return blocks.help_message(
         sops=[sop_card(e) for e in entries[:10]],
         unfinished=[run_card(r) for r in runner.access.runs(unfinished, snapshot, viewer)],
-        **_roles(services, runner, user_id),
+        **_roles(runtime, runner, user_id),
         empty=access_blocks.empty_list(sees_all=runner.access.sees_all(viewer)),
     )
 
 
-def _roles(services: Services, runner: Runner, user_id: str) -> dict[str, bool]:
+def _roles(runtime: Runtime, runner: Runner, user_id: str) -> dict[str, bool]:
     """Whether the help shows the manager and admin commands; a Slack error hides them only."""
     try:
         return {
-            "manager": is_manager(runner.client, services, user_id),
-            "admin": is_admin(runner.client, services, user_id),
+            "manager": is_manager(runner.client, runtime, user_id),
+            "admin": is_admin(runner.client, runtime, user_id),
         }
     except SlackApiError as exc:
         log.warning("could not tell whether %s is a manager: %s", user_id, exc)
@@ -102,7 +102,7 @@ def _roles(services: Services, runner: Runner, user_id: str) -> dict[str, bool]:
 
 
 def search(
-    services: Services,
+    runtime: Runtime,
     runner: Runner,
     query: str,
     viewer: Viewer,
@@ -111,9 +111,9 @@ def search(
 ) -> None:
     """Start the one clear match, or offer the candidates, or say nothing matched."""
     snapshot, user_id = runner.access.snapshot(viewer), viewer.user_id
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         result = lookup(
-            session, snapshot=snapshot, query=query, user_id=user_id, now=services.clock()
+            session, snapshot=snapshot, query=query, user_id=user_id, now=runtime.clock()
         )
         unfinished = runs.unfinished_runs(session, user_id=user_id)
     if result.kind == "none" and not runner.access.sees_all(viewer):

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.runtime import Runtime
 from bot.slack import log_redaction
 from bot.slack.access import sender
 from bot.slack.blocks import feedback as blocks
@@ -14,7 +15,6 @@ from bot.slack.feedback_inbox import FeedbackInbox
 from bot.slack.ids import Action, View
 from bot.slack.runner import Runner, reply
 from bot.slack.unavailable import modal_answer
-from bot.wiring import Services
 
 HELP_WORDS = frozenset({"help", "?", "-h", "--help"})
 STATUS_OF = {
@@ -29,15 +29,15 @@ def _number(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() and len(value) < 19 else None
 
 
-def register(app: App, services: Services, runner: Runner) -> None:
+def register(app: App, runtime: Runtime, runner: Runner) -> None:
     """Attach the feedback command, form, options and buttons."""
     # Anonymous means no log line may tie a person to what they sent, whatever bolt logs.
     log_redaction.install(app.logger)
-    desk = FeedbackDesk(services=services, client=runner.client, access=runner.access)
-    inbox = FeedbackInbox(services=services, client=runner.client)
+    desk = FeedbackDesk(runtime=runtime, client=runner.client, access=runner.access)
+    inbox = FeedbackInbox(runtime=runtime, client=runner.client)
     # Modal submissions answer in their ack: their Slack calls must fail fast, not retry.
-    ack_desk = FeedbackDesk(services=services, client=runner.ack_client, access=runner.access)
-    ack_inbox = FeedbackInbox(services=services, client=runner.ack_client)
+    ack_desk = FeedbackDesk(runtime=runtime, client=runner.ack_client, access=runner.access)
+    ack_inbox = FeedbackInbox(runtime=runtime, client=runner.ack_client)
 
     @app.command("/feedback")
     def feedback_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:

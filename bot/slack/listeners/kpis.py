@@ -11,6 +11,7 @@ from slack_sdk import WebClient
 
 from bot.core.search import clear_winner
 from bot.db.sops import default_workspace
+from bot.runtime import Runtime
 from bot.services import digest as digests
 from bot.services import digest_config, sop_review
 from bot.slack.authz import is_admin, is_manager
@@ -20,7 +21,6 @@ from bot.slack.blocks.lookup import plain_notice
 from bot.slack.ids import Action, View
 from bot.slack.runner import Runner, reply
 from bot.slack.unavailable import modal_answer
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 PERIOD = re.compile(r"^(\d+)d$")
@@ -39,10 +39,10 @@ def parse_kpis(text: str) -> tuple[str, int] | str:
     return " ".join(words), days
 
 
-def _find(services: Services, query: str) -> tuple[str, str | None] | None:
+def _find(runtime: Runtime, query: str) -> tuple[str, str | None] | None:
     """(slug, owner) of the SOP the query clearly names."""
-    with services.database.session() as session:
-        snapshot = services.catalog.snapshot(session)
+    with runtime.database.session() as session:
+        snapshot = runtime.catalog.snapshot(session)
         entry = snapshot.get(query.lower()) or (
             snapshot.get(winner.slug)
             if (winner := clear_winner(snapshot.index.search(query, limit=8)))
@@ -52,7 +52,7 @@ def _find(services: Services, query: str) -> tuple[str, str | None] | None:
 
 
 def kpis_command(
-    services: Services, client: WebClient, text: str, user_id: str, respond: Respond
+    runtime: Runtime, client: WebClient, text: str, user_id: str, respond: Respond
 ) -> None:
     """`/sop kpis [SOP] [7d|30d]`: the KPIs, ephemerally, for managers and the SOP's owner."""
     parsed = parse_kpis(text)
@@ -60,23 +60,23 @@ def kpis_command(
         reply(respond, plain_notice(parsed))
         return
     query, days = parsed
-    found = _find(services, query) if query else None
+    found = _find(runtime, query) if query else None
     if query and found is None:
         reply(respond, plain_notice(f"No SOP clearly matches “{query[:100]}”. Try /sop list."))
         return
-    if not is_manager(client, services, user_id, sop_owner=found[1] if found else None):
+    if not is_manager(client, runtime, user_id, sop_owner=found[1] if found else None):
         reply(respond, blocks.refusal())
         return
-    reply(respond, kpis_answer(services, slug=found[0] if found else None, days=days))
+    reply(respond, kpis_answer(runtime, slug=found[0] if found else None, days=days))
 
 
-def kpis_answer(services: Services, *, slug: str | None, days: int) -> dict[str, Any]:
+def kpis_answer(runtime: Runtime, *, slug: str | None, days: int) -> dict[str, Any]:
     """The `/sop kpis` message for one SOP or for all."""
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         workspace = default_workspace(session)
-        config = digest_config.load(session, settings=services.settings, workspace=workspace)
+        config = digest_config.load(session, settings=runtime.settings, workspace=workspace)
         kpis = digests.kpis(
-            session, workspace_id=workspace.id, tz=config.zone, days=days, now=services.clock()
+            session, workspace_id=workspace.id, tz=config.zone, days=days, now=runtime.clock()
         )
     if slug is None:
         return blocks.kpis_message(kpis, days=days)
@@ -86,25 +86,25 @@ def kpis_answer(services: Services, *, slug: str | None, days: int) -> dict[str,
 
 
 def config_command(
-    services: Services, client: WebClient, user_id: str, trigger_id: str, respond: Respond
+    runtime: Runtime, client: WebClient, user_id: str, trigger_id: str, respond: Respond
 ) -> None:
     """`/sop config`: the digest settings form, for admins."""
-    if not is_admin(client, services, user_id):
+    if not is_admin(client, runtime, user_id):
         reply(respond, views.not_an_admin())
         return
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         workspace = default_workspace(session)
-        config = digest_config.load(session, settings=services.settings, workspace=workspace)
+        config = digest_config.load(session, settings=runtime.settings, workspace=workspace)
     client.views_open(trigger_id=trigger_id, view=views.config_modal(config))
 
 
-def save_config(services: Services, client: WebClient, view: dict, user_id: str) -> dict:
+def save_config(runtime: Runtime, client: WebClient, view: dict, user_id: str) -> dict:
     """The ack for the submitted form: errors under the fields, or what was saved."""
-    if not is_admin(client, services, user_id):
+    if not is_admin(client, runtime, user_id):
         return {"response_action": "errors", "errors": {views.CHANNEL_BLOCK: "Admins only."}}
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         workspace = default_workspace(session)
-        current = digest_config.load(session, settings=services.settings, workspace=workspace)
+        current = digest_config.load(session, settings=runtime.settings, workspace=workspace)
         try:
             config = digest_config.parse(views.read_config(view), current)
         except digest_config.ConfigProblem as problem:
@@ -116,19 +116,19 @@ def save_config(services: Services, client: WebClient, view: dict, user_id: str)
 
 
 def confirm_review(
-    services: Services, client: WebClient, slug: str, user_id: str, respond: Respond
+    runtime: Runtime, client: WebClient, slug: str, user_id: str, respond: Respond
 ) -> None:
     """The nudge's Confirm button: the owner or a manager records a review in place."""
-    found = _find(services, slug)
+    found = _find(runtime, slug)
     if found is None:
         reply(respond, plain_notice(f"The SOP {slug} is no longer published."))
         return
-    if not is_manager(client, services, user_id, sop_owner=found[1]):
+    if not is_manager(client, runtime, user_id, sop_owner=found[1]):
         reply(respond, plain_notice("Only the SOP's owner or a manager can confirm its review."))
         return
-    now = services.clock()
-    with services.database.session() as session:
-        record = services.live_sop(session, found[0])
+    now = runtime.clock()
+    with runtime.database.session() as session:
+        record = runtime.live_sop(session, found[0])
         assert record is not None
         sop_review.confirm_review(session, record=record, user_id=user_id, now=now)
         title = record.title
@@ -136,20 +136,20 @@ def confirm_review(
     reply(respond, done, replace=True)
 
 
-def home_section(services: Services, client: WebClient, user_id: str) -> list[dict[str, Any]]:
+def home_section(runtime: Runtime, client: WebClient, user_id: str) -> list[dict[str, Any]]:
     """Today's KPIs for a manager's Home tab; nothing for anyone else."""
-    if not is_manager(client, services, user_id):
+    if not is_manager(client, runtime, user_id):
         return []
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         workspace = default_workspace(session)
-        config = digest_config.load(session, settings=services.settings, workspace=workspace)
+        config = digest_config.load(session, settings=runtime.settings, workspace=workspace)
         kpis = digests.kpis(
-            session, workspace_id=workspace.id, tz=config.zone, days=1, now=services.clock()
+            session, workspace_id=workspace.id, tz=config.zone, days=1, now=runtime.clock()
         )
     return blocks.home_section(kpis)
 
 
-def register(app: App, services: Services, runner: Runner) -> None:
+def register(app: App, runtime: Runtime, runner: Runner) -> None:
     """Attach the digest's buttons and the settings form."""
 
     @app.action(Action.DIGEST_DETAILS)
@@ -157,7 +157,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
         ack()
         slug = str(action.get("value", ""))[:100]
         runner.later(
-            kpis_command, services, runner.client, slug, body["user"]["id"], respond=respond
+            kpis_command, runtime, runner.client, slug, body["user"]["id"], respond=respond
         )
 
     @app.action(Action.REVIEW_CONFIRM)
@@ -165,9 +165,9 @@ def register(app: App, services: Services, runner: Runner) -> None:
         ack()
         slug = str(action.get("value", ""))[:100]
         user_id = body["user"]["id"]
-        runner.later(confirm_review, services, runner.client, slug, user_id, respond=respond)
+        runner.later(confirm_review, runtime, runner.client, slug, user_id, respond=respond)
 
     @app.view(View.DIGEST_CONFIG)
     def submitted(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         user_id = body["user"]["id"]
-        ack(**modal_answer(view, lambda: save_config(services, runner.ack_client, view, user_id)))
+        ack(**modal_answer(view, lambda: save_config(runtime, runner.ack_client, view, user_id)))

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from bot.core.search import clear_winner
+from bot.runtime import Runtime
 from bot.services import training_records
 from bot.services.catalog import Snapshot
 from bot.slack.access import sender
@@ -18,7 +19,6 @@ from bot.slack.blocks.training import choices_block_id
 from bot.slack.ids import Action
 from bot.slack.runner import Runner, reply
 from bot.slack.trainer import Trainer, Where
-from bot.wiring import Services
 
 
 def _ints(value: str | None, count: int) -> tuple[int, ...] | None:
@@ -45,9 +45,9 @@ def _ticked(body: dict[str, Any], attempt_id: int, position: int) -> list[int]:
     return [int(o["value"]) for o in options if str(o.get("value", "")).isdigit()]
 
 
-def register(app: App, services: Services, runner: Runner) -> None:
+def register(app: App, runtime: Runtime, runner: Runner) -> None:
     """Attach the training buttons."""
-    trainer = Trainer(services=services, client=runner.client)
+    trainer = Trainer(runtime=runtime, client=runner.client)
 
     @app.action(Action.START_QUIZ)
     def start(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
@@ -120,7 +120,7 @@ def register(app: App, services: Services, runner: Runner) -> None:
 
 
 def training_command(
-    services: Services,
+    runtime: Runtime,
     client: WebClient,
     query: str,
     user_id: str,
@@ -132,7 +132,7 @@ def training_command(
 
     `snapshot` holds the SOPs the caller may see, so an outsider's query never names another.
     """
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         if not query:
             open_rows, done = training_records.my_training(session, user_id=user_id)
             reply(respond, lists.my_training(open_rows=open_rows, done=done))
@@ -142,7 +142,7 @@ def training_command(
             if (winner := clear_winner(snapshot.index.search(query, limit=8)))
             else None
         )
-        record = services.live_sop(session, entry.slug) if entry is not None else None
+        record = runtime.live_sop(session, entry.slug) if entry is not None else None
         owner = record.owner if record is not None else None
     if record is None:
         reply(
@@ -152,16 +152,16 @@ def training_command(
             ),
         )
         return
-    if not is_manager(client, services, user_id, sop_owner=owner):
+    if not is_manager(client, runtime, user_id, sop_owner=owner):
         reply(respond, lists.not_a_manager(record.slug))
         return
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         report = training_records.sop_training(session, record=record)
     reply(respond, lists.sop_training(report))
 
 
-def home_section(services: Services, user_id: str) -> list[dict[str, Any]]:
+def home_section(runtime: Runtime, user_id: str) -> list[dict[str, Any]]:
     """ "Your training" for the Home tab."""
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         open_rows, done = training_records.my_training(session, user_id=user_id)
     return lists.home_section(open_rows=open_rows, done_count=len(done))
