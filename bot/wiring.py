@@ -1,11 +1,29 @@
-"""Composition root: the one place that assembles what the entry points run."""
+"""Composition root: the one place that assembles what the entry points run.
+
+`sopbot run`, `sopbot worker`, the other CLI commands, the playground and the end-to-end tests
+build everything through these functions and assemble nothing themselves.
+"""
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.session import Database
+from bot.jobs.context import JobContext
+from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
+from bot.jobs.scheduler import Background, JobSpec, schedule
 from bot.runtime import Clock, Runtime, utc_now
+from bot.services.feedback import FeedbackRenderers
+from bot.services.publish import PublishReport, publish_directory
+from bot.slack.clients import dispatcher_client, listener_client
+from bot.slack.renderers import build_renderers
+
+log = logging.getLogger(__name__)
 
 
 def open_database(settings: Settings) -> Database:
@@ -18,3 +36,44 @@ def open_database(settings: Settings) -> Database:
 def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Open the database (migrating it) and assemble the runtime."""
     return Runtime(settings=settings, database=open_database(settings), clock=clock)
+
+
+def build_job_context(runtime: Runtime) -> JobContext:
+    """What the scheduled jobs run with: the listeners' kind of client and every renderer."""
+    client = listener_client(runtime.settings)
+    return JobContext(runtime=runtime, client=client, renderers=build_renderers())
+
+
+def build_dispatcher(runtime: Runtime, *, limits: DeliveryLimits) -> Dispatcher:
+    """The outbox dispatcher with its own client (no retries, a timeout under the lease)."""
+    client = dispatcher_client(runtime.settings, call_timeout=limits.call_timeout())
+    return Dispatcher(database=runtime.database, client=client, clock=runtime.clock, limits=limits)
+
+
+def build_background(
+    job: JobContext, *, jobs: Sequence[JobSpec], limits: DeliveryLimits | None = None
+) -> Background:
+    """The dispatcher plus `jobs` on a scheduler, not yet started (`with` starts and stops it)."""
+    limits = limits or DeliveryLimits(per_minute=job.runtime.settings.outbox_per_minute)
+    return Background(schedule(job, jobs=jobs), build_dispatcher(job.runtime, limits=limits))
+
+
+def publish_on_start(runtime: Runtime, *, renderers: FeedbackRenderers) -> PublishReport | None:
+    """Publish SOPS_DIR so a restart after `git pull` serves the new SOPs; errors keep the old."""
+    directory = runtime.settings.sops_dir
+    if not directory.is_dir():
+        log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
+        return None
+    try:
+        with runtime.database.session() as session:
+            report = publish_directory(
+                session, directory=directory, now=runtime.clock(), renderers=renderers
+            )
+    except IntegrityError:
+        log.info("another sopbot process published %s at the same moment", directory)
+        return None
+    for error in report.errors:
+        log.error("not published: %s", error)
+    for outcome in report.new_revisions:
+        log.info("published: %s", outcome.describe()[0].strip())
+    return report

@@ -100,10 +100,12 @@ def _print(runtime: Runtime, day: date) -> int:
 def _send(runtime: Runtime, day: date, *, force: bool) -> int:
     from bot.jobs.digest import send_digest
     from bot.jobs.digest_chart import upload_charts
+    from bot.wiring import build_job_context
 
     if not runtime.settings.slack_bot_token:
         raise UsageError("SLACK_BOT_TOKEN is not set, so nothing can be sent; try --print")
-    outcome = send_digest(runtime, day=day, force=force, skip_quiet=False)
+    job = build_job_context(runtime)
+    outcome = send_digest(job, day=day, force=force, skip_quiet=False)
     if outcome == "no-channel":
         raise UsageError("no channel for the digest: set MANAGER_CHANNEL or use /sop config")
     if outcome == "taken":
@@ -111,7 +113,7 @@ def _send(runtime: Runtime, day: date, *, force: bool) -> int:
         return 1
     delivered = _deliver(runtime, day)
     if delivered:
-        upload_charts(runtime)
+        upload_charts(runtime, client=job.client)
         print(f"sent the digest for {day}")
     else:
         print(f"queued the digest for {day}; `sopbot run` or `sopbot worker` sends it")
@@ -121,16 +123,10 @@ def _send(runtime: Runtime, day: date, *, force: bool) -> int:
 def _deliver(runtime: Runtime, day: date) -> bool:
     """Send the outbox now (the digest and anything else due); True once the digest is out."""
     from bot.db import outbox
-    from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
-    from bot.jobs.scheduler import slack_client
+    from bot.jobs.dispatcher import DeliveryLimits
+    from bot.wiring import build_dispatcher
 
-    limits = DeliveryLimits()
-    dispatcher = Dispatcher(
-        database=runtime.database,
-        client=slack_client(runtime.settings, limits=limits),
-        clock=runtime.clock,
-        limits=limits,
-    )
+    dispatcher = build_dispatcher(runtime, limits=DeliveryLimits())
     for _ in range(DELIVERY_ROUNDS):
         with runtime.database.session() as session:
             row = store.digest_row(session, workspace_id=default_workspace(session).id, day=day)

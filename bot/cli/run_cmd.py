@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+from contextlib import nullcontext
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
 
 from bot.cli.errors import UsageError
 from bot.config import MANIFEST_HINT, Settings
 from bot.db import served
 from bot.runtime import Clock, Runtime
-from bot.services.publish import PublishReport, publish_directory
 
 log = logging.getLogger(__name__)
 
@@ -49,29 +48,6 @@ def check_bot_token(settings: Settings) -> None:
         )
 
 
-def publish_on_start(runtime: Runtime) -> PublishReport | None:
-    """Publish SOPS_DIR so a restart after `git pull` serves the new SOPs; errors keep the old."""
-    directory = runtime.settings.sops_dir
-    if not directory.is_dir():
-        log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
-        return None
-    from bot.slack.blocks.feedback import RENDER  # feedback copies a revision addressed
-
-    try:
-        with runtime.database.session() as session:
-            report = publish_directory(
-                session, directory=directory, now=runtime.clock(), feedback_render=RENDER
-            )
-    except IntegrityError:
-        log.info("another sopbot process published %s at the same moment", directory)
-        return None
-    for error in report.errors:
-        log.error("not published: %s", error)
-    for outcome in report.new_revisions:
-        log.info("published: %s", outcome.describe()[0].strip())
-    return report
-
-
 def mark_real_slack(runtime: Runtime) -> None:
     """Record that this database serves a real Slack, so `sopbot play` refuses it."""
     with runtime.database.session() as session:
@@ -88,13 +64,14 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         from bot.cli.play_cmd import play_instead
 
         return play_instead(settings, reason=str(exc), start=clock())
-    from bot.jobs.scheduler import STANDARD_JOBS, in_background
+    from bot.jobs.scheduler import STANDARD_JOBS
     from bot.slack.app import build_app
     from bot.web import HttpServer, wsgi_app
-    from bot.wiring import build_runtime
+    from bot.wiring import build_background, build_job_context, build_runtime, publish_on_start
 
     runtime = build_runtime(settings, clock=clock)
-    publish_on_start(runtime)
+    job = build_job_context(runtime)
+    publish_on_start(runtime, renderers=job.renderers.feedback)
     try:
         app = build_app(runtime)
     except (BoltError, SlackApiError) as exc:
@@ -103,7 +80,8 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             "OAuth & Permissions page"
         ) from None
     mark_real_slack(runtime)
-    with in_background(runtime, jobs=STANDARD_JOBS, enabled=not args.no_worker):
+    background = nullcontext() if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
+    with background:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 

@@ -69,7 +69,7 @@ def check_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
 def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Publish the folder; print one line per SOP and the changed steps."""
     directory = _directory(args, settings)
-    from bot.slack.blocks import feedback as feedback_blocks  # copies a revision addressed
+    from bot.slack.renderers import build_renderers  # copies of feedback a revision addressed
 
     database = open_database(settings)
     with database.session() as session:
@@ -78,7 +78,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
             directory=directory,
             now=clock(),
             minor=args.minor,
-            feedback_render=feedback_blocks.RENDER,
+            renderers=build_renderers().feedback,
         )
     for error in report.errors:
         print(error)

@@ -79,10 +79,11 @@ def assign_after_publish(
         )
         return
     from bot.jobs.training import assign_training
+    from bot.wiring import build_job_context
 
     runtime = Runtime(settings=settings, database=database, clock=clock)
     try:
-        results = assign_training(runtime, slugs={o.slug for o in material})
+        results = assign_training(build_job_context(runtime), slugs={o.slug for o in material})
     except (SlackApiError, OSError) as exc:
         print(f"training: not assigned now ({exc}); `sopbot run` assigns it at start-up")
         return

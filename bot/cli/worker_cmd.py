@@ -59,8 +59,8 @@ def _positive(value: str) -> float:
 def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Send and schedule until SIGTERM or SIGINT, then stop after the message in flight."""
     check_bot_token(settings)
-    from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
-    from bot.wiring import build_runtime
+    from bot.jobs.scheduler import STANDARD_JOBS
+    from bot.wiring import build_background, build_job_context, build_runtime
 
     runtime = build_runtime(settings, clock=clock)
     limits = DeliveryLimits(
@@ -68,7 +68,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
         tier3_per_minute=args.tier3_per_minute,
         lease_seconds=args.lease,
     )
-    background = build_scheduler(runtime, jobs=STANDARD_JOBS, limits=limits)
+    background = build_background(build_job_context(runtime), jobs=STANDARD_JOBS, limits=limits)
     _check_token_with_slack(background.dispatcher.client)
     mark_real_slack(runtime)
     stop = threading.Event()

@@ -11,10 +11,9 @@ import os
 import socket
 from datetime import date, timedelta
 
-from slack_sdk import WebClient
-
 from bot.db import digest as store
 from bot.db.sops import default_workspace
+from bot.jobs.context import JobContext
 from bot.jobs.digest_chart import upload_charts
 from bot.jobs.training import OwnerIds
 from bot.jobs.triggers import Every
@@ -22,8 +21,6 @@ from bot.runtime import Runtime
 from bot.services import chart, digest_config, kpi_rollups, sop_review
 from bot.services import digest as digests
 from bot.services.digest_config import DigestConfig
-from bot.slack.blocks.digest import digest_message
-from bot.slack.blocks.digest_views import stale_nudge
 
 log = logging.getLogger(__name__)
 
@@ -63,13 +60,14 @@ def roll_up(runtime: Runtime) -> kpi_rollups.RollupReport:
 
 
 def send_digest(
-    runtime: Runtime,
+    job: JobContext,
     *,
     day: date,
     force: bool = False,
     skip_quiet: bool | None = None,
 ) -> str:
     """Claim `day`'s digest and queue it; says what happened: sent, taken, quiet or no channel."""
+    runtime = job.runtime
     workspace_id, config = config_of(runtime)
     if config.channel is None:
         return "no-channel"
@@ -101,15 +99,16 @@ def send_digest(
             now=now,
             by=WHO,
             with_chart=chart.available(),
-            render=lambda d, with_chart: digest_message(d, with_chart=with_chart),
+            render=job.renderers.digest,
         )
     if claimed:
         log.info("digest for %s queued for %s", day, config.channel)
     return "sent" if claimed else "taken"
 
 
-def tick(runtime: Runtime, *, client: WebClient | None = None) -> list[str]:
+def tick(job: JobContext) -> list[str]:
     """Send the digest once its time has come (within the grace after downtime); upload charts."""
+    runtime, client = job.runtime, job.client
     workspace_id, config = config_of(runtime)
     done: list[str] = []
     now = runtime.clock()
@@ -140,18 +139,19 @@ def tick(runtime: Runtime, *, client: WebClient | None = None) -> list[str]:
                         )  # fmt: skip
                         done.append(f"{day}:skipped")
             continue
-        done.append(f"{day}:{send_digest(runtime, day=day)}")
+        done.append(f"{day}:{send_digest(job, day=day)}")
     upload_charts(runtime, client=client)
     return done
 
 
-def nudge_stale(runtime: Runtime) -> int:
+def nudge_stale(job: JobContext) -> int:
     """DM each stale SOP's owner once per review period; return how many were queued."""
+    runtime = job.runtime
     now = runtime.clock()
     with runtime.database.session() as session:
         workspace_id = default_workspace(session).id
         items = sop_review.stale_sops(session, workspace_id=workspace_id, now=now)
-    owner_ids = OwnerIds(runtime)
+    owner_ids = OwnerIds(job)
     queued = 0
     for item in items:
         # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
@@ -162,24 +162,24 @@ def nudge_stale(runtime: Runtime) -> int:
         with runtime.database.session() as session:
             queued += sop_review.nudge(
                 session, workspace_id=workspace_id, item=item, owner_id=owner, now=now,
-                render=stale_nudge,
+                render=job.renderers.stale_nudge,
             )  # fmt: skip
     return queued
 
 
-def tick_job(runtime: Runtime) -> None:
+def tick_job(job: JobContext) -> None:
     """The every-minute digest tick (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    tick(runtime)
+    tick(job)
 
 
-def rollup_job(runtime: Runtime) -> None:
+def rollup_job(job: JobContext) -> None:
     """The rollup pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    roll_up(runtime)
+    roll_up(job.runtime)
 
 
-def stale_job(runtime: Runtime) -> None:
+def stale_job(job: JobContext) -> None:
     """The review-nudge pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    nudge_stale(runtime)
+    nudge_stale(job)
 
 
 # The tick fires at start-up too, so a digest missed by downtime goes out at once (within the

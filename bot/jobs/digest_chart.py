@@ -28,7 +28,6 @@ from bot.jobs.dispatcher import is_transient
 from bot.runtime import Runtime
 from bot.services import chart
 from bot.services.digest import ChartSeries
-from bot.slack.app import build_client
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ def _share(runtime: Runtime, client: WebClient, row: store.Digest, where: tuple[
     return file_id
 
 
-def upload_charts(runtime: Runtime, *, client: WebClient | None = None) -> int:
+def upload_charts(runtime: Runtime, *, client: WebClient) -> int:
     """Upload every chart whose digest message is out; return how many were uploaded."""
     now = runtime.clock()
     token = f"{socket.gethostname()[:40]}:{os.getpid()}"
@@ -111,7 +110,6 @@ def upload_charts(runtime: Runtime, *, client: WebClient | None = None) -> int:
                 session, digest_id=row.id, token=token, until=now + LEASE, now=now
             ):
                 continue
-        client = client or build_client(runtime)
         try:
             file_id = _share(runtime, client, row, where)
         except (SlackApiError, OSError, RuntimeError) as exc:

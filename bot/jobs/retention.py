@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.db.events import prune_claims
+from bot.jobs.context import JobContext
 from bot.jobs.digest import config_of
 from bot.jobs.triggers import Every
 from bot.runtime import Runtime
@@ -33,8 +34,8 @@ class RetentionReport:
     authors: int = 0
 
 
-def prune_claims_job(runtime: Runtime) -> int:
-    """Forget Events API claims older than CLAIMS_KEPT (a JobSpec in STANDARD_JOBS)."""
+def forget_claims(runtime: Runtime) -> int:
+    """Forget Events API claims older than CLAIMS_KEPT."""
     with runtime.database.session() as session:
         return prune_claims(session, before=runtime.clock() - CLAIMS_KEPT)
 
@@ -81,6 +82,11 @@ def forget(runtime: Runtime) -> RetentionReport:
     return report
 
 
-def retention_job(runtime: Runtime) -> None:
+def prune_claims_job(job: JobContext) -> None:
+    """The hourly claims pass (a JobSpec in STANDARD_JOBS)."""
+    forget_claims(job.runtime)
+
+
+def retention_job(job: JobContext) -> None:
     """The daily retention pass (a JobSpec in STANDARD_JOBS)."""
-    forget(runtime)
+    forget(job.runtime)

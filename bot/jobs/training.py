@@ -6,12 +6,12 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.frontmatter import EMAIL_RE
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
+from bot.jobs.context import JobContext
 from bot.jobs.triggers import Every
 from bot.runtime import Runtime
 from bot.services.audience import Resolver
@@ -22,9 +22,7 @@ from bot.services.training import (
     latest_material_revision,
     withdraw_leavers,
 )
-from bot.slack.app import build_client
 from bot.slack.directory import SlackDirectory
-from bot.slack.trainer import RENDERERS
 
 log = logging.getLogger(__name__)
 
@@ -58,16 +56,13 @@ def _targets(runtime: Runtime, slugs: set[str] | None) -> list[Target]:
     return targets
 
 
-def assign_training(
-    runtime: Runtime, *, client: WebClient | None = None, slugs: set[str] | None = None
-) -> list[AssignResult]:
+def assign_training(job: JobContext, *, slugs: set[str] | None = None) -> list[AssignResult]:
     """Resolve each live SOP's audience and assign its latest material revision; idempotent."""
-    if client is None:
-        if not runtime.settings.slack_bot_token:
-            log.info("training not assigned: SLACK_BOT_TOKEN is not set")
-            return []
-        client = build_client(runtime)
-    resolver = Resolver(SlackDirectory(client))
+    runtime = job.runtime
+    if not runtime.settings.slack_bot_token:
+        log.info("training not assigned: SLACK_BOT_TOKEN is not set")
+        return []
+    resolver = Resolver(SlackDirectory(job.client))
     results = []
     for target in _targets(runtime, slugs):
         # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
@@ -88,7 +83,7 @@ def assign_training(
                 audience=audience,
                 owner=owner,
                 now=runtime.clock(),
-                render=RENDERERS,
+                render=job.renderers.training,
             )
             withdrawn = withdraw_leavers(
                 session, revision=revision, audience=audience, now=runtime.clock()
@@ -103,24 +98,25 @@ def assign_training(
 class OwnerIds:
     """An SOP owner (user ID or e-mail) as an active user's ID, asked of Slack once per pass."""
 
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
+    def __init__(self, job: JobContext) -> None:
+        self.job = job
         self._resolver: Resolver | None = None
         self._found: dict[str, str | None] = {}
 
     def __call__(self, owner: str) -> str | None:
-        if not self.runtime.settings.slack_bot_token:
+        if not self.job.runtime.settings.slack_bot_token:
             return None if EMAIL_RE.match(owner) else owner  # nothing to check against
         if owner not in self._found:
             if self._resolver is None:
-                self._resolver = Resolver(SlackDirectory(build_client(self.runtime)))
+                self._resolver = Resolver(SlackDirectory(self.job.client))
             person = self._resolver.person(owner)
             self._found[owner] = person.id if person is not None else None
         return self._found[owner]
 
 
-def remind_training(runtime: Runtime) -> ReminderReport:
+def remind_training(job: JobContext) -> ReminderReport:
     """Queue due reminders, mark overdue assignments and tell owners; idempotent."""
+    runtime = job.runtime
     interval = timedelta(seconds=runtime.settings.remind_after_seconds)
     with runtime.database.session() as session:
         # Owners are checked with Slack inside this transaction, but only for SOPs with newly
@@ -129,19 +125,19 @@ def remind_training(runtime: Runtime) -> ReminderReport:
             session,
             now=runtime.clock(),
             interval=interval,
-            render=RENDERERS,
-            owner_id=OwnerIds(runtime),
+            render=job.renderers.training,
+            owner_id=OwnerIds(job),
         )
 
 
-def assign_job(runtime: Runtime) -> None:
+def assign_job(job: JobContext) -> None:
     """The scheduled audience pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    assign_training(runtime)
+    assign_training(job)
 
 
-def remind_job(runtime: Runtime) -> None:
+def remind_job(job: JobContext) -> None:
     """The scheduled reminder pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    remind_training(runtime)
+    remind_training(job)
 
 
 # The audience pass runs when `sopbot run` / `worker` starts and then daily; reminders need

@@ -11,11 +11,10 @@ from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
-from bot.cli.run_cmd import publish_on_start
 from bot.config import Settings
 from bot.db import served
 from bot.db.sops import default_workspace as default_sop_workspace
-from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
+from bot.jobs.scheduler import STANDARD_JOBS
 from bot.jobs.training import assign_training
 from bot.playground.clock import PlayClock
 from bot.playground.ticker import PLAY_LIMITS, Ticker
@@ -26,7 +25,7 @@ from bot.services.publish import PublishReport
 from bot.slack.app import build_app
 from bot.slacksim import FakeSlack, SlackDriver, default_workspace, seed
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import build_runtime
+from bot.wiring import build_background, build_job_context, build_runtime, publish_on_start
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +101,7 @@ class Playground:
         )
         self.runtime = build_runtime(self.settings, clock=self.clock)
         self._stops.append(self.runtime.database.dispose)
+        self.job = build_job_context(self.runtime)
         with self.runtime.database.session() as session:  # `sopbot play` may use it again
             served.mark(session, what=served.PLAYGROUND, now=self.clock())
         self.watcher = SopWatcher(
@@ -123,7 +123,7 @@ class Playground:
         self.driver = SlackDriver(
             self.fake, f"{self.server.url}/slack/events", self.settings.slack_signing_secret or ""
         )
-        background = build_scheduler(self.runtime, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
+        background = build_background(self.job, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
         self.ticker = Ticker(background, self.clock, interval=self._tick_interval)
         self.server.start()
         self.ticker.start()
@@ -140,13 +140,13 @@ class Playground:
         """Publish SOPS_DIR as `sopbot run` does, then assign training as `sops publish` does."""
         first = not self._published
         self._published = True
-        report = publish_on_start(self.runtime)
+        report = publish_on_start(self.runtime, renderers=self.job.renderers.feedback)
         material = {
             o.slug for o in (report.new_revisions if report else []) if o.diff and o.diff.material
         }
         if material and not first:  # at start-up the scheduler's first training pass does it
             try:
-                assign_training(self.runtime, slugs=material)
+                assign_training(self.job, slugs=material)
             except (SlackApiError, OSError) as exc:
                 log.warning("training for %s not assigned now (%s)", ", ".join(material), exc)
         return report

@@ -113,7 +113,7 @@ class Routing:
 
 
 @dataclass(frozen=True)
-class Renderers:
+class FeedbackRenderers:
     """Message builders from the Slack layer, so this module stays free of Block Kit."""
 
     routed: Callable[[FeedbackItem, str], Message]  # (item, note) -> the handling message
@@ -235,7 +235,7 @@ def give(
     user_id: str,
     owner_id: str | None,
     routing: Routing,
-    render: Renderers,
+    render: FeedbackRenderers,
     now: datetime,
     quota_secret: bytes,
     source_key: str | None = None,
@@ -308,7 +308,7 @@ def _route(
     *,
     owner_id: str | None,
     routing: Routing,
-    render: Renderers,
+    render: FeedbackRenderers,
     now: datetime,
 ) -> tuple[str, ...]:
     """Queue the handling message to the owner (or a fallback) and, for problems, managers."""

@@ -10,17 +10,8 @@ from slack_sdk import WebClient
 from bot.runtime import Runtime
 from bot.services import quizzes
 from bot.services.quizzes import QuizView
-from bot.services.training import Renderers
 from bot.slack.blocks import training as blocks
-from bot.slack.blocks import training_lists as lists
 from bot.slack.runner import Respond, reply
-
-RENDERERS = Renderers(
-    invitation=blocks.invitation,
-    unresolved=lists.unresolved_notice,
-    reminder=blocks.reminder,
-    overdue=lists.overdue_notice,
-)
 
 Where = tuple[str, str]  # (channel, ts) of the message whose button was pressed
 

@@ -25,7 +25,9 @@ from bot.services import digest as digests
 from bot.services import kpi_records, kpi_rollups, sop_review
 from bot.services.kpi_export import export_rows
 from bot.services.publish import publish_directory
+from bot.wiring import build_job_context
 from tests.conftest import SAMPLE_SOPS
+from tests.db.feedback_helpers import RENDER
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST = date(2026, 3, 20)  # the data spans Berlin's 23-hour day, 2026-03-29
@@ -35,7 +37,9 @@ QUERIES = ("refund", "Refund  ", "gift card", "onboarding", "")
 
 def publish(db: Database, directory: Path, at: datetime) -> None:
     with db.session() as session:
-        assert publish_directory(session, directory=directory, now=at).errors == []
+        assert (
+            publish_directory(session, directory=directory, now=at, renderers=RENDER).errors == []
+        )
 
 
 def make_data(db: Database, tmp_path: Path, *, runs: int = 400, seed: int = 7) -> int:
@@ -188,7 +192,7 @@ def test_a_day_is_claimed_and_queued_once_however_many_schedulers_race(db, tmp_p
     def race(database: Database) -> None:
         try:
             runtime = Runtime(settings=settings, database=database, clock=lambda: NOW)
-            outcomes.append(send_digest(runtime, day=date(2026, 4, 2)))
+            outcomes.append(send_digest(build_job_context(runtime), day=date(2026, 4, 2)))
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
 
@@ -207,8 +211,8 @@ def test_a_day_is_claimed_and_queued_once_however_many_schedulers_race(db, tmp_p
         row = store.digest_row(session, workspace_id=workspace_id, day=date(2026, 4, 2))
         assert row.status == store.QUEUED and row.channel_id == "C01OPSMGRS"
     runtime = Runtime(settings=settings, database=db, clock=lambda: NOW)
-    assert send_digest(runtime, day=date(2026, 4, 2)) == "taken"
-    assert send_digest(runtime, day=date(2026, 4, 2), force=True) == "sent"
+    assert send_digest(build_job_context(runtime), day=date(2026, 4, 2)) == "taken"
+    assert send_digest(build_job_context(runtime), day=date(2026, 4, 2), force=True) == "sent"
     with db.session() as session:
         assert len(session.scalars(select(OutboxMessage.key)).all()) == 2
 
@@ -217,8 +221,10 @@ def test_a_quiet_day_is_skipped_only_when_configured(db, tmp_path):
     make_data(db, tmp_path, runs=10)
     settings = Settings(database_url=db.url, manager_channel="C01OPSMGRS")
     runtime = Runtime(settings=settings, database=db, clock=lambda: NOW)
-    assert send_digest(runtime, day=date(2025, 1, 1), skip_quiet=True) == "quiet"
-    assert send_digest(runtime, day=date(2025, 1, 2)) == "sent"  # not configured: sent
+    assert send_digest(build_job_context(runtime), day=date(2025, 1, 1), skip_quiet=True) == "quiet"
+    assert (
+        send_digest(build_job_context(runtime), day=date(2025, 1, 2)) == "sent"
+    )  # not configured: sent
 
 
 def test_stale_sops_nudge_their_owner_once_per_review_period_until_confirmed(db, tmp_path):

@@ -14,6 +14,7 @@ from bot.db.session import Database
 from bot.jobs.scheduler import STANDARD_JOBS
 from bot.runtime import Runtime
 from bot.services.feedback_quota import RATE_LIMIT, author_hash, process_secret
+from bot.wiring import build_job_context
 from tests.anonymity import copy_of, rows_at, traces
 from tests.db.feedback_helpers import MARIA, PRIYA, SAM, SECRET, T0, sops, submit
 
@@ -65,19 +66,19 @@ def test_a_copy_of_the_database_ties_no_anonymous_item_to_its_author(db, sops):
     assert sorted(who for _, who in traces(copy, MEMBERS, known=[SECRET])) == [PRIYA, SAM]
     # ...until the hour's purge; then nothing does.
     forget = {job.id: job for job in STANDARD_JOBS}["forget-feedback-quota"]
-    forget.run(Runtime(SETTINGS, db, clock=lambda: T0 + timedelta(hours=1)))
+    forget.run(build_job_context(Runtime(SETTINGS, db, clock=lambda: T0 + timedelta(hours=1))))
     assert traces(copy_of(db.url), MEMBERS, known=[SECRET]) == []
 
 
 def test_the_purge_job_forgets_an_ended_hour_on_the_hour_without_waiting_for_feedback(db, sops):
     assert submit(db, anonymous=True, now=T0 + timedelta(minutes=42)).verdict == "ok"
     now = [T0 + timedelta(minutes=59, seconds=59, microseconds=999_999)]
-    runtime = Runtime(SETTINGS, db, clock=lambda: now[0])
+    job = build_job_context(Runtime(SETTINGS, db, clock=lambda: now[0]))
     forget = {job.id: job for job in STANDARD_JOBS}["forget-feedback-quota"]
-    forget.run(runtime)
+    forget.run(job)
     assert len(counters(db)) == 1  # the hour has not ended: its limit still holds
     now[0] = T0 + timedelta(hours=1)
-    forget.run(runtime)
+    forget.run(job)
     assert counters(db) == []
     # It runs on the hour (and every five minutes, in case a process was down then).
     fires = forget.trigger.get_next_fire_time(None, T0 + timedelta(minutes=56))

@@ -18,7 +18,7 @@ from bot.db.feedback import Feedback
 from bot.db.models import Event, Run
 from bot.db.outbox import OutboxMessage
 from bot.db.session import Database
-from bot.jobs.retention import forget, prune_claims_job
+from bot.jobs.retention import forget, forget_claims
 from bot.jobs.scheduler import STANDARD_JOBS
 from bot.runtime import Runtime
 from bot.services import feedback_handling as handling
@@ -121,10 +121,10 @@ def test_event_claims_are_kept_a_day_then_pruned(db):
     t0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     with db.session() as session:
         assert claim_event(session, event_id="Ev01", now=t0)
-    prune_claims_job(runtime_at(db, t0 + timedelta(hours=23)))
+    forget_claims(runtime_at(db, t0 + timedelta(hours=23)))
     with db.session() as session:
         assert not claim_event(session, event_id="Ev01", now=t0 + timedelta(hours=23))
-    prune_claims_job(runtime_at(db, t0 + timedelta(days=1, seconds=1)))
+    forget_claims(runtime_at(db, t0 + timedelta(days=1, seconds=1)))
     with db.session() as session:
         assert claim_event(session, event_id="Ev01", now=t0 + timedelta(days=1, seconds=1))
     assert {"prune-event-claims", "retention"} <= {job.id for job in STANDARD_JOBS}

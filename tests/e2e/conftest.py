@@ -15,16 +15,16 @@ import pytest
 from slack_bolt import App
 
 from bot.config import Settings
+from bot.jobs.context import JobContext
 from bot.runtime import Runtime
 from bot.services.publish import publish_directory
 from bot.slack.app import build_app
-from bot.slack.blocks.feedback import RENDER
 from bot.slack.blocks.limits import check_verbatim
 from bot.slack.request_limits import Throttle
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import build_runtime
+from bot.wiring import build_job_context, build_runtime
 from tests.conftest import SAMPLE_SOPS
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -75,12 +75,16 @@ class Bot:
     sops_dir: Path
     server: HttpServer
     app: App
+    job_context: JobContext
 
     def publish(self) -> None:
         """Publish the SOP folder, as `sopbot sops publish` does."""
         with self.runtime.database.session() as session:
             report = publish_directory(
-                session, directory=self.sops_dir, now=self.clock(), feedback_render=RENDER
+                session,
+                directory=self.sops_dir,
+                now=self.clock(),
+                renderers=self.job_context.renderers.feedback,
             )
         assert report.errors == []
 
@@ -124,7 +128,7 @@ def running_bot(
         loop_timeout=0.05,
     ).start()
     driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
-    running = Bot(fake, driver, runtime, clock, sops_dir, server, app)
+    running = Bot(fake, driver, runtime, clock, sops_dir, server, app, build_job_context(runtime))
     try:
         running.publish()
         yield running

@@ -14,6 +14,7 @@ from bot.runtime import Runtime
 from bot.slack.authz import clear_cache
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import OPS_MANAGERS
+from bot.wiring import build_job_context
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.training_helpers import deliver, text_of
 
@@ -46,11 +47,10 @@ def set_clock(bot: Bot, moment: datetime) -> None:
 
 def run_jobs(bot: Bot, runtime: Runtime | None = None) -> list[str]:
     """One digest tick as the scheduler runs it, then the outbox, then the chart upload."""
-    runtime = runtime or bot.runtime
-    client = bot.fake.client()
-    done = digest_jobs.tick(runtime, client=client)
+    job = bot.job_context if runtime is None else build_job_context(runtime)
+    done = digest_jobs.tick(job)
     deliver(bot)
-    digest_jobs.tick(runtime, client=client)  # the chart goes up once the message is out
+    digest_jobs.tick(job)  # the chart goes up once the message is out
     deliver(bot)
     return done
 

@@ -16,7 +16,7 @@ from bot.db import digest as store
 from bot.jobs import digest as digest_jobs
 from bot.services import chart
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
-from bot.wiring import build_runtime
+from bot.wiring import build_job_context, build_runtime
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     chart_replies,
     digests_posted,
@@ -93,7 +93,7 @@ def test_two_schedulers_on_one_database_send_one_digest(make_bot, database_url):
 
     def scheduler(runtime) -> None:
         start.wait()
-        outcomes.append(digest_jobs.tick(runtime, client=bot.fake.client()))
+        outcomes.append(digest_jobs.tick(build_job_context(runtime)))
 
     threads = [threading.Thread(target=scheduler, args=(s,)) for s in replicas]
     for thread in threads:

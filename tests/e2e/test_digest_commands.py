@@ -119,8 +119,8 @@ def test_weekdays_from_config_leave_out_the_weekend(make_bot):
 def test_a_stale_sop_nudges_its_owner_once_and_confirm_records_a_review(make_bot):
     bot = make_bot(MONDAY_0900)
     bot.clock.advance(days=91)  # refund-request and customer-inquiry review every 90 days
-    assert digest_jobs.nudge_stale(bot.runtime) == 2  # both owned by Sam
-    assert digest_jobs.nudge_stale(bot.runtime) == 0  # once per review period
+    assert digest_jobs.nudge_stale(bot.job_context) == 2  # both owned by Sam
+    assert digest_jobs.nudge_stale(bot.job_context) == 0  # once per review period
     deliver(bot)
     nudges = {buttons(m)[Action.REVIEW_CONFIRM]: m for m in dms_keyed(bot, SAM, "stale:")}
     assert set(nudges) == {"refund-request", "customer-inquiry"}
@@ -135,11 +135,11 @@ def test_a_stale_sop_nudges_its_owner_once_and_confirm_records_a_review(make_bot
         record = session.scalars(select(SopRecord).where(SopRecord.slug == "refund-request")).one()
         assert record.last_reviewed_at == bot.clock()
     bot.clock.advance(days=60)
-    assert digest_jobs.nudge_stale(bot.runtime) == 0  # refund reviewed, inquiry nudged already
+    assert digest_jobs.nudge_stale(bot.job_context) == 0  # refund reviewed, inquiry nudged already
     bot.clock.advance(days=30)  # the inquiry enters its second review period
-    assert digest_jobs.nudge_stale(bot.runtime) == 1
+    assert digest_jobs.nudge_stale(bot.job_context) == 1
     bot.clock.advance(days=2)  # 92 days after the review
-    assert digest_jobs.nudge_stale(bot.runtime) == 1
+    assert digest_jobs.nudge_stale(bot.job_context) == 1
 
 
 def test_managers_see_todays_kpis_on_their_home_tab(make_bot):

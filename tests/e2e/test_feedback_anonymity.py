@@ -59,6 +59,6 @@ def test_a_copy_of_the_database_cannot_tie_anonymous_feedback_to_anyone(bot: Bot
     assert sorted(who for _, who in traces(copy, members, known=environment)) == [JO, PRIYA]
     bot.clock.advance(minutes=40)
     forget = {job.id: job for job in STANDARD_JOBS}["forget-feedback-quota"]
-    forget.run(bot.runtime)
+    forget.run(bot.job_context)
     after = copy_of(bot.runtime.database.url)
     assert after["feedback_quota"] == [] and traces(after, members, known=environment) == []

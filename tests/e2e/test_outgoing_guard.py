@@ -22,9 +22,8 @@ from bot.db import outbox
 from bot.db.models import utcnow
 from bot.db.outbox import FAILED, SENT, OutboxMessage
 from bot.jobs.dispatcher import Dispatcher
-from bot.runtime import Runtime
-from bot.slack.app import build_client
 from bot.slack.blocks import runs as run_blocks
+from bot.slack.clients import listener_client
 from bot.slack.listeners import events
 from bot.slack.outgoing import Refused
 from bot.slack.runner import reply
@@ -115,7 +114,7 @@ def test_the_bots_web_client_refuses_broadcast_pings_and_sends_mentions(
     fake: FakeSlack, db, caplog
 ):
     settings = Settings(slack_bot_token=fake.token, slack_api_url=fake.api_url)
-    client = build_client(Runtime(settings=settings, database=db))  # the app's and jobs' client
+    client = listener_client(settings)  # the listeners' and jobs' client
     home = {"type": "home", "blocks": [section(f"<!channel> {PRIVATE}")]}
     calls = [
         lambda: client.chat_postMessage(channel=SUPPORT, text=f"<!here> {PRIVATE}"),

@@ -204,7 +204,7 @@ def test_leaving_the_audience_withdraws_open_training_and_coming_back_invites_ag
     )
     assert answers_stored(bot) == 0
     bot.clock.advance(days=30)
-    assert remind_training(bot.runtime).overdue == 3  # Maria, Priya and Jo; not Sam
+    assert remind_training(bot.job_context).overdue == 3  # Maria, Priya and Jo; not Sam
     deliver(bot)
     assert dms_keyed(bot, SAM, f"reminder:{assignment_of(bot, SAM, v1).id}:") == []
     assert assign(bot)["refund-request"].withdrawn == 0  # already withdrawn: nothing twice

@@ -75,7 +75,7 @@ def test_a_manager_sees_trained_pending_and_overdue_including_a_newcomer(bot: Bo
     (v1,) = refund_revision_ids(bot)
     pass_quiz(bot, MARIA, v1)
     bot.clock.advance(days=6)
-    remind_training(bot.runtime)
+    remind_training(bot.job_context)
     bot.fake.ws.join(SUPPORT, TOM)  # joins #support after the revision was published
     assert assign(bot)["refund-request"].created == 1
 

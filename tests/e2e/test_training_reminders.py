@@ -45,12 +45,12 @@ def test_reminders_wait_for_waking_hours_in_each_persons_zone(bot: Bot):
     deliver(bot)
     ids = assignment_ids(bot)
     bot.clock.advance(days=1)
-    assert remind_training(bot.runtime).reminders == 0
+    assert remind_training(bot.job_context).reminders == 0
 
     bot.clock.advance(days=1)  # Wednesday 09:00 UTC: 04:00 in New York
-    report = remind_training(bot.runtime)
+    report = remind_training(bot.job_context)
     assert (report.reminders, report.deferred) == (4, 1)
-    assert remind_training(bot.runtime).reminders == 0  # the job is idempotent
+    assert remind_training(bot.job_context).reminders == 0  # the job is idempotent
     deliver(bot)
     assert reminded(bot, ids) == {MARIA: 1, SAM: 1, PRIYA: 1, JO: 0}
     (note,) = dms_keyed(bot, MARIA, f"reminder:{ids[MARIA]}:1")
@@ -72,7 +72,7 @@ def test_a_reminder_due_on_the_weekend_waits_for_monday_morning_there(bot: Bot):
     deliver(bot)
     ids = assignment_ids(bot)
     bot.clock.advance(days=2)  # Saturday
-    assert remind_training(bot.runtime).deferred == 4
+    assert remind_training(bot.job_context).deferred == 4
     deliver(bot)
     assert set(reminded(bot, ids).values()) == {0}
 
@@ -100,12 +100,12 @@ def test_overdue_after_three_intervals_and_the_owner_gets_one_list_a_day(bot: Bo
 
     for _ in range(2):
         bot.clock.advance(days=2)
-        remind_training(bot.runtime)
+        remind_training(bot.job_context)
         deliver(bot)
     assert reminded(bot, ids) == {MARIA: 0, SAM: 2, PRIYA: 2, JO: 1}  # JO's 2nd: 08:00 NY
 
     bot.clock.advance(days=2)  # Sunday 09:00 UTC, six days after the assignment
-    report = remind_training(bot.runtime)
+    report = remind_training(bot.job_context)
     assert (report.overdue, report.owners_told, report.reminders) == (3, 1, 0)
     deliver(bot)
     (note,) = dms_keyed(bot, SAM, "overdue:")
@@ -117,7 +117,7 @@ def test_overdue_after_three_intervals_and_the_owner_gets_one_list_a_day(bot: Bo
     assert reminded(bot, ids)[JO] == 2  # the deferred one went out with the note
 
     bot.clock.advance(hours=1)
-    assert remind_training(bot.runtime).owners_told == 0
+    assert remind_training(bot.job_context).owners_told == 0
     assert deliver(bot) == 0
     with bot.runtime.database.session() as session:
         statuses = {a.user_id: a.status for a in session.scalars(select(Assignment))}
@@ -131,7 +131,7 @@ def test_a_reminder_deferred_to_the_morning_is_dropped_when_the_person_passes_fi
     ids = assignment_ids(bot)
     (v1,) = refund_revision_ids(bot)
     bot.clock.advance(days=2)  # Wednesday 09:00 UTC: 04:00 in New York, so Jo's waits
-    assert remind_training(bot.runtime).deferred == 1
+    assert remind_training(bot.job_context).deferred == 1
     sop = refund_sop(bot)
     ts = invitation(bot, JO, v1)["ts"]
     start_quiz(bot, JO, ts)

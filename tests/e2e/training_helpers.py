@@ -59,7 +59,7 @@ def deliver(bot: Bot) -> int:
 
 def assign(bot: Bot) -> dict[str, AssignResult]:
     """The audience pass, as the scheduler runs it."""
-    return {result.slug: result for result in assign_training(bot.runtime)}
+    return {result.slug: result for result in assign_training(bot.job_context)}
 
 
 def refund_only(bot: Bot) -> None:
@@ -76,7 +76,13 @@ def edit_refund(bot: Bot, old: str, new: str, *, minor: bool = False) -> None:
     assert old in text
     path.write_text(text.replace(old, new))
     with bot.runtime.database.session() as session:
-        report = publish_directory(session, directory=bot.sops_dir, now=bot.clock(), minor=minor)
+        report = publish_directory(
+            session,
+            directory=bot.sops_dir,
+            now=bot.clock(),
+            minor=minor,
+            renderers=bot.job_context.renderers.feedback,
+        )
     assert report.errors == [] and report.new_revisions
 
 

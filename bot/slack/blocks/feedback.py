@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.core.mrkdwn import escape
-from bot.services.feedback import FeedbackItem, Given, Renderers
+from bot.services.feedback import FeedbackItem, FeedbackRenderers, Given
 from bot.slack.blocks.kit import actions, bold, button, context, mention, section
 from bot.slack.blocks.limits import MESSAGE_CHARS, block_chars, split_text, truncate
 from bot.slack.ids import Action
@@ -310,6 +310,6 @@ NOTICES = {
     ),
 }
 
-RENDER = Renderers(
+RENDER = FeedbackRenderers(
     routed=lambda item, note: routed_message(item, note=note), status_update=status_update
 )
