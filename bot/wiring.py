@@ -20,7 +20,11 @@ from bot.jobs.scheduler import Background, JobSpec, schedule
 from bot.runtime import Clock, Runtime, utc_now
 from bot.services.feedback import FeedbackRenderers
 from bot.services.publish import PublishReport, publish_directory
-from bot.slack.clients import dispatcher_client, listener_client
+from bot.slack.access import Access
+from bot.slack.clients import ack_path_client, dispatcher_client, listener_client, quiet_client
+from bot.slack.context import SlackContext
+from bot.slack.guard.after_ack import AfterAck
+from bot.slack.people import PeopleCache, SlackPeople
 from bot.slack.renderers import build_renderers
 
 log = logging.getLogger(__name__)
@@ -36,6 +40,21 @@ def open_database(settings: Settings) -> Database:
 def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Open the database (migrating it) and assemble the runtime."""
     return Runtime(settings=settings, database=open_database(settings), clock=clock)
+
+
+def build_slack(runtime: Runtime) -> SlackContext:
+    """What the Slack listeners run with: clients, people, access, renderers, after-ack pool."""
+    client = listener_client(runtime.settings)
+    people = SlackPeople(quiet_client(client), cache=PeopleCache())
+    return SlackContext(
+        runtime=runtime,
+        client=client,
+        ack_client=ack_path_client(client),
+        people=people,
+        access=Access(runtime=runtime, client=client, people=people),
+        renderers=build_renderers(),
+        after_ack=AfterAck(),
+    )
 
 
 def build_job_context(runtime: Runtime) -> JobContext:

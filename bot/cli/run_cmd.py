@@ -67,19 +67,26 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     from bot.jobs.scheduler import STANDARD_JOBS
     from bot.slack.app import build_app
     from bot.web import HttpServer, wsgi_app
-    from bot.wiring import build_background, build_job_context, build_runtime, publish_on_start
+    from bot.wiring import (
+        build_background,
+        build_job_context,
+        build_runtime,
+        build_slack,
+        publish_on_start,
+    )
 
     runtime = build_runtime(settings, clock=clock)
-    job = build_job_context(runtime)
-    publish_on_start(runtime, renderers=job.renderers.feedback)
+    slack = build_slack(runtime)
+    publish_on_start(runtime, renderers=slack.renderers.feedback)
     try:
-        app = build_app(runtime)
+        app, _workers = build_app(slack)
     except (BoltError, SlackApiError) as exc:
         raise UsageError(
             f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
             "OAuth & Permissions page"
         ) from None
     mark_real_slack(runtime)
+    job = build_job_context(runtime)
     background = nullcontext() if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
     with background:
         if settings.slack_app_token:

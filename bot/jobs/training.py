@@ -22,7 +22,7 @@ from bot.services.training import (
     latest_material_revision,
     withdraw_leavers,
 )
-from bot.slack.directory import SlackDirectory
+from bot.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
 

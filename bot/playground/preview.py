@@ -11,7 +11,7 @@ from bot.db import sops as repo
 from bot.playground import frames
 from bot.playground.frames import Row
 from bot.playground.render import Context, Names, esc
-from bot.slack.blocks.runs import run_parent, step_messages
+from bot.slack.runs.blocks import run_parent, step_messages
 
 if TYPE_CHECKING:
     from bot.db.models import SopRecord

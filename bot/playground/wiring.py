@@ -25,7 +25,13 @@ from bot.services.publish import PublishReport
 from bot.slack.app import build_app
 from bot.slacksim import FakeSlack, SlackDriver, default_workspace, seed
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import build_background, build_job_context, build_runtime, publish_on_start
+from bot.wiring import (
+    build_background,
+    build_job_context,
+    build_runtime,
+    build_slack,
+    publish_on_start,
+)
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +118,8 @@ class Playground:
             on_change=self.bump,
         )
         self.watcher.republish()
-        self.app = build_app(self.runtime)
-        self._stops.append(lambda: self.app.sopbot_executor.shutdown(wait=True))
+        self.app, workers = build_app(build_slack(self.runtime))
+        self._stops.append(lambda: workers.shutdown(wait=True))
         self._wsgi = wsgi_app(
             self.app,
             self.runtime.database,

@@ -13,14 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.model import Sop
-from bot.core.search import clear_winner
 from bot.db import feedback as repo
 from bot.db import outbox
 from bot.db import sops as sop_repo
 from bot.db.feedback import OPEN, Feedback, FeedbackRoute
 from bot.db.models import Event, Revision
 from bot.services import feedback_quota as quota
-from bot.services.catalog import Entry, Snapshot
 from bot.services.feedback_quota import RATE_LIMIT
 
 log = logging.getLogger(__name__)
@@ -144,17 +142,6 @@ def parse_line(text: str) -> Line:
     if prefix := _KIND_PREFIX.match(body):
         kind, body = prefix[1].lower(), body[prefix.end() :]
     return Line(query=text[: match.start()].strip(), step=int(match[0]), text=body, kind=kind)
-
-
-def resolve_sop(snapshot: Snapshot, query: str) -> tuple[Entry | None, tuple[Entry, ...]]:
-    """The one SOP `/sop` search would start for `query` (or its slug), else the candidates."""
-    exact = snapshot.get(query.strip().lower())
-    if exact is not None:
-        return exact, (exact,)
-    hits = snapshot.index.search(query, limit=8)
-    entries = tuple(e for hit in hits if (e := snapshot.get(hit.slug)) is not None)
-    winner = clear_winner(hits)
-    return (snapshot.get(winner.slug) if winner else None), entries
 
 
 def target(session: Session, *, slug: str | None, revision: int | None = None) -> Target | None:

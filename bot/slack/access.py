@@ -10,10 +10,8 @@ channel's and group's members); the SOP's audience itself is always the current 
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk import WebClient
 
@@ -22,26 +20,8 @@ from bot.services import access
 from bot.services.access import Viewer
 from bot.services.catalog import Snapshot
 from bot.services.runs import RunState
+from bot.slack.payload import Caller
 from bot.slack.people import SlackPeople
-
-# The look-ups name the person behind a request, and slack_sdk logs every call's arguments and
-# answer at DEBUG: that would tie someone to the moment they sent anonymous feedback.
-QUIET = logging.getLogger(__name__ + ".web")
-QUIET.setLevel(logging.WARNING)
-
-
-def quiet(client: WebClient) -> WebClient:
-    """The same Web API client (token, URL, retries), logging nothing below WARNING."""
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers=dict(client.headers),
-        retry_handlers=list(client.retry_handlers),
-        logger=QUIET,
-    )
 
 
 @dataclass(frozen=True)
@@ -78,37 +58,6 @@ def installation(client: WebClient) -> Installation:
     return found
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who sent a request, as its signed payload says: the person, and their own team if given."""
-
-    user_id: str
-    team: str | None = None
-
-
-def caller_of(body: dict[str, Any]) -> Caller | None:
-    """The person behind a command, interaction or event payload; None when there is none."""
-    if "command" in body:
-        user_id = body.get("user_id")
-        # A command's team_id is the workspace it was typed in, not the person's own team.
-        return Caller(str(user_id)) if user_id else None
-    user = body.get("user")
-    if isinstance(user, dict) and user.get("id"):
-        return Caller(str(user["id"]), user.get("team_id") or None)
-    event = body.get("event")
-    if isinstance(event, dict) and isinstance(event.get("user"), str):
-        return Caller(event["user"], event.get("user_team") or None)
-    return None
-
-
-def sender(body: dict[str, Any]) -> Caller:
-    """The person behind a command or interaction (Slack always names one)."""
-    found = caller_of(body)
-    if found is None:
-        raise ValueError(f"a {body.get('type') or 'request'} without a person")
-    return found
-
-
 class SlackAudiences:
     """Implements bot.services.access.Audiences with SlackPeople's one-minute answers."""
 
@@ -133,11 +82,11 @@ class SlackAudiences:
 class Access:
     """EXTERNAL_PEOPLE for one Slack client: who is external, and what they may see."""
 
-    def __init__(self, *, runtime: Runtime, client: WebClient) -> None:
+    def __init__(self, *, runtime: Runtime, client: WebClient, people: SlackPeople) -> None:
         self.runtime = runtime
         self.client = client
-        self.people = SlackPeople(quiet(client))
-        self.audiences = SlackAudiences(self.people)
+        self.people = people
+        self.audiences = SlackAudiences(people)
 
     @property
     def policy(self) -> access.Policy:

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.slack.blocks.limits import check_message, check_view
+from bot.slack.kit.limits import check_message, check_view
 
 log = logging.getLogger(__name__)
 

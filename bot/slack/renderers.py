@@ -5,7 +5,11 @@ from __future__ import annotations
 from bot.services.feedback import FeedbackRenderers
 from bot.services.renderers import Renderers
 from bot.services.training import TrainingRenderers
-from bot.slack.blocks import digest, digest_views, feedback, training, training_lists
+from bot.slack.feedback import blocks as feedback
+from bot.slack.kpis import blocks as digest
+from bot.slack.kpis import views as digest_views
+from bot.slack.training import blocks as training
+from bot.slack.training import lists as training_lists
 
 
 def build_renderers() -> Renderers:

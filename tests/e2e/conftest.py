@@ -19,12 +19,14 @@ from bot.jobs.context import JobContext
 from bot.runtime import Runtime
 from bot.services.publish import publish_directory
 from bot.slack.app import build_app
-from bot.slack.blocks.limits import check_verbatim
-from bot.slack.request_limits import Throttle
+from bot.slack.context import SlackContext
+from bot.slack.guard.after_ack import Workers
+from bot.slack.guard.request_limits import Throttle
+from bot.slack.kit.limits import check_verbatim
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import build_job_context, build_runtime
+from bot.wiring import build_job_context, build_runtime, build_slack
 from tests.conftest import SAMPLE_SOPS
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
@@ -75,6 +77,8 @@ class Bot:
     sops_dir: Path
     server: HttpServer
     app: App
+    workers: Workers
+    context: SlackContext
     job_context: JobContext
 
     def publish(self) -> None:
@@ -120,7 +124,8 @@ def running_bot(
     )
     clock = Clock(start)
     runtime = build_runtime(replace(base, **settings), clock=clock)
-    app = build_app(runtime, throttle=throttle)
+    context = build_slack(runtime)
+    app, workers = build_app(context, throttle=throttle)
     server = HttpServer(
         wsgi_app(app, runtime.database, signing_secret=SIGNING_SECRET),
         host="127.0.0.1",
@@ -128,13 +133,16 @@ def running_bot(
         loop_timeout=0.05,
     ).start()
     driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
-    running = Bot(fake, driver, runtime, clock, sops_dir, server, app, build_job_context(runtime))
+    job_context = build_job_context(runtime)
+    running = Bot(
+        fake, driver, runtime, clock, sops_dir, server, app, workers, context, job_context
+    )
     try:
         running.publish()
         yield running
     finally:
         server.stop()
-        app.sopbot_executor.shutdown(wait=True)
+        workers.shutdown(wait=True)
         runtime.database.dispose()
 
 

@@ -11,7 +11,6 @@ import pytest
 
 from bot.jobs import digest as digest_jobs
 from bot.runtime import Runtime
-from bot.slack.authz import clear_cache
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import OPS_MANAGERS
 from bot.wiring import build_job_context
@@ -30,7 +29,7 @@ def make_bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Mak
     with ExitStack() as running:
 
         def make(start: datetime, **changes: object) -> Bot:
-            clear_cache()  # who is a manager is cached per fake URL, and ports are reused
+
             settings = {"manager_channel": OPS_MANAGERS, "digest_tz": "Europe/Berlin", **changes}
             bot = running_bot(fake, database_url, tmp_path / "sops", start=start, **settings)
             return running.enter_context(bot)

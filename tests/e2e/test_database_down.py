@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.slack.guard.unavailable import DATABASE_DOWN
 from bot.slack.ids import Action
-from bot.slack.unavailable import DATABASE_DOWN
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
 from tests.e2e.conftest import Bot, running_bot

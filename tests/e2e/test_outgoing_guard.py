@@ -22,11 +22,11 @@ from bot.db import outbox
 from bot.db.models import utcnow
 from bot.db.outbox import FAILED, SENT, OutboxMessage
 from bot.jobs.dispatcher import Dispatcher
-from bot.slack.blocks import runs as run_blocks
 from bot.slack.clients import listener_client
-from bot.slack.listeners import events
+from bot.slack.home import listeners as events
 from bot.slack.outgoing import Refused
-from bot.slack.runner import reply
+from bot.slack.runs import blocks as run_blocks
+from bot.slack.runs.runner import reply
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, SAM, SUPPORT
 from tests.e2e.conftest import Bot

@@ -226,7 +226,7 @@ def test_someone_from_another_organisation_in_a_shared_channel_reaches_the_polic
 
 
 def test_a_request_installed_in_another_workspace_is_refused_with_nothing_done(bot: Bot, caplog):
-    caplog.set_level(logging.WARNING, logger="bot.slack.gates")
+    caplog.set_level(logging.WARNING, logger="bot.slack.guard.gates")
     shown = sop_command(bot, MARIA, "help", SUPPORT)
     form = open_form(bot, MARIA)
     bot.fake.clear_calls()
@@ -238,7 +238,7 @@ def test_a_request_installed_in_another_workspace_is_refused_with_nothing_done(b
         assert (click.status, click.text) == (200, "")
         values = {"fb-sop": "refund-request", "fb-text": "from elsewhere"}
         assert bot.slack.submit_view(MARIA, form, values).status == 200
-    refused = [r for r in caplog.records if r.name == "bot.slack.gates"]
+    refused = [r for r in caplog.records if r.name == "bot.slack.guard.gates"]
     assert len(refused) == 4 and all(r.levelno == logging.WARNING for r in refused)
     for line in (r.getMessage() for r in refused):
         assert OTHER_WORKSPACE in line and MARIA not in line and "refund" not in line

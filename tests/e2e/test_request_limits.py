@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from bot.db.feedback import Feedback
 from bot.db.models import Event, Run
 from bot.services import feedback
+from bot.slack.guard.request_limits import MAX_COMMAND_TEXT, TOO_FAST, Throttle
 from bot.slack.ids import Action
-from bot.slack.request_limits import MAX_COMMAND_TEXT, TOO_FAST, Throttle
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
 from tests.e2e.conftest import Bot, running_bot

@@ -38,5 +38,5 @@ def test_an_unsigned_socket_mode_command_is_served_and_answered(bot: Bot):
 def test_socket_mode_answers_no_response_url_off_slacks_hosts(bot: Bot):
     with Recorder() as recorder:
         assert run_bolt_app(bot.app, slash_command(bot, "list", recorder.url)).status == 200
-        bot.app.sopbot_executor.shutdown(wait=True)
+        bot.workers.shutdown(wait=True)
         assert recorder.requests == []

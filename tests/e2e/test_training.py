@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-import bot.slack.trainer as trainer_module
+import bot.slack.training.trainer as trainer_module
 from bot.db.training import Assignment, QuizAnswer, QuizAttempt
 from bot.jobs.training import remind_training
 from bot.services import kpi_records

@@ -11,7 +11,7 @@ import pytest
 
 from bot.cli import main
 from bot.jobs.training import remind_training
-from bot.slack.authz import clear_cache, is_manager
+from bot.slack.authz import manages_every_sop, may_handle_sop
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, JO, MARIA, OPS_MANAGERS, PRIYA, SAM, SUPPORT, TOM
 from tests.e2e.conftest import Bot
@@ -102,20 +102,20 @@ def test_home_tab_lists_open_training_and_its_button_starts_the_quiz_in_the_dm(b
 
 
 def test_who_is_a_manager(bot: Bot):
-    clear_cache()
-    client = bot.fake.client()
-    runtime = bot.runtime
-    assert is_manager(client, runtime, SAM)  # workspace admin
-    assert not is_manager(client, runtime, ANA)
-    assert is_manager(client, runtime, MARIA, sop_owner=MARIA)  # the SOP's owner by ID
-    assert is_manager(client, runtime, PRIYA, sop_owner="priya@example.com")  # by e-mail
+    ctx = bot.context
+    assert manages_every_sop(ctx, SAM)  # workspace admin
+    assert not manages_every_sop(ctx, ANA)
+    assert may_handle_sop(ctx, MARIA, MARIA)  # the SOP's owner by ID
+    assert may_handle_sop(ctx, PRIYA, "priya@example.com")  # by e-mail
     settings = dataclasses.replace(
-        runtime.settings, manager_channel=OPS_MANAGERS, admins=frozenset({TOM})
+        ctx.runtime.settings, manager_channel=OPS_MANAGERS, admins=frozenset({TOM})
     )
-    configured = dataclasses.replace(runtime, settings=settings)
-    assert is_manager(client, configured, ANA)  # in MANAGER_CHANNEL
-    assert is_manager(client, configured, TOM)  # in SOPBOT_ADMINS
-    assert not is_manager(client, configured, JO)
+    configured = dataclasses.replace(
+        ctx, runtime=dataclasses.replace(ctx.runtime, settings=settings)
+    )
+    assert manages_every_sop(configured, ANA)  # in MANAGER_CHANNEL
+    assert manages_every_sop(configured, TOM)  # in SOPBOT_ADMINS
+    assert not manages_every_sop(configured, JO)
 
 
 @pytest.fixture

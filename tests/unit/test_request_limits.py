@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.services.feedback import MAX_LINE
-from bot.slack.request_limits import MAX_COMMAND_TEXT, Throttle
+from bot.slack.guard.request_limits import MAX_COMMAND_TEXT, Throttle
 
 
 class Ticks:
