@@ -6,7 +6,7 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
@@ -17,8 +17,10 @@ from bot.db.sops import default_workspace as default_sop_workspace
 from bot.jobs.scheduler import STANDARD_JOBS
 from bot.jobs.training import assign_training
 from bot.playground.clock import PlayClock
+from bot.playground.notice import Notice
 from bot.playground.ticker import PLAY_LIMITS, Ticker
 from bot.playground.watcher import SopWatcher
+from bot.playground.web import page_app
 from bot.services import digest_config
 from bot.services.digest_config import DigestConfig
 from bot.services.publish import PublishReport
@@ -34,17 +36,6 @@ from bot.wiring import (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A line from Slack itself (not the app), shown only to one person: "/x is not a command"."""
-
-    channel: str
-    user: str
-    text: str
-    ts: str
-    thread_ts: str | None = None
 
 
 def play_settings(settings: Settings, *, fake: FakeSlack, database_url: str) -> Settings:
@@ -95,8 +86,6 @@ class Playground:
 
     def start(self) -> Playground:
         """Start the fake, the bot, its jobs and the watcher; serve on a background thread."""
-        from bot.playground.web import page_app
-
         # Bound first, so a busy port is the one thing said, before anything else starts.
         self.server = HttpServer(self._route, host=self._host, port=self._port, loop_timeout=0.2)
         self._stops.append(self.server.stop)

@@ -9,9 +9,9 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.slack.ids import Action
+from bot.slack.kit import notices
 from bot.slack.kit.cards import RunCard, SopCard
 from bot.slack.kit.limits import check_message
-from bot.slack.kit import notices
 from bot.slack.lookup import blocks as lookup
 from bot.slack.runs import blocks as run_blocks
 
