@@ -13,6 +13,7 @@ from bot.cli import (
     db_cmd,
     digest_cmd,
     feedback_cmd,
+    kpis_cmd,
     outbox_cmd,
     play_cmd,
     run_cmd,
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         feedback_cmd,
         training_cmd,
         digest_cmd,
+        kpis_cmd,
     )
     for module in modules:
         module.register(commands)
