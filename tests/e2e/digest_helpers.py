@@ -15,7 +15,7 @@ from bot.slacksim import FakeSlack
 from bot.slacksim.seed import OPS_MANAGERS
 from bot.wiring import build_job_context
 from tests.e2e.conftest import Bot, running_bot
-from tests.e2e.training_helpers import deliver, text_of
+from tests.e2e.conversation import deliver, visible_text
 
 MakeBot = Callable[..., Bot]
 
@@ -56,7 +56,7 @@ def run_jobs(bot: Bot, runtime: Runtime | None = None) -> list[str]:
 
 def digests_posted(bot: Bot) -> list[dict]:
     """The digest messages in #ops-managers."""
-    return [m for m in bot.fake.messages(OPS_MANAGERS) if "Daily digest" in text_of(m)]
+    return [m for m in bot.fake.messages(OPS_MANAGERS) if "Daily digest" in visible_text(m)]
 
 
 def chart_replies(bot: Bot, digest: dict) -> list[dict]:

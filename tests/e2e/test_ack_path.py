@@ -6,10 +6,10 @@ from bot.slack.guard.unavailable import SLACK_BUSY
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, MARIA, PRIYA
 from tests.e2e.conftest import Bot
+from tests.e2e.conversation import deliver
 from tests.e2e.feedback_helpers import (
     MANAGERS,
     choose_sop,
-    deliver,
     one_line,
     open_form,
     stored,

@@ -17,6 +17,7 @@ from bot.jobs import digest as digest_jobs
 from bot.services import chart
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
 from bot.wiring import build_job_context, build_runtime
+from tests.e2e.conversation import visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     chart_replies,
     digests_posted,
@@ -24,7 +25,6 @@ from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     run_jobs,
     set_clock,
 )
-from tests.e2e.training_helpers import text_of
 
 MONDAY_0900 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 TUESDAY_0859_BERLIN = datetime(2026, 12, 1, 7, 59, tzinfo=UTC)
@@ -54,7 +54,7 @@ def test_the_digest_arrives_once_at_nine_berlin_time_with_its_chart_in_the_threa
     assert run_jobs(bot) == ["2026-11-30:sent"]
     (digest,) = digests_posted(bot)
     assert digest["text"].startswith("Daily digest · Mon 30 Nov 2026: 1 run, — completed")
-    assert "gift card balance" in text_of(digest)  # the search that found nothing
+    assert "gift card balance" in visible_text(digest)  # the search that found nothing
     (reply,) = chart_replies(bot, digest)
     (shared,) = reply["files"]
     assert shared["title"] == chart.TITLE and shared["name"] == "sopbot-trend-2026-11-30.png"
@@ -76,7 +76,7 @@ def test_without_matplotlib_the_digest_goes_out_without_a_chart(make_bot, monkey
     set_clock(bot, TUESDAY_0900_BERLIN)
     assert run_jobs(bot) == ["2026-11-30:sent"]
     (digest,) = digests_posted(bot)
-    assert "chart" not in text_of(digest) and chart_replies(bot, digest) == []
+    assert "chart" not in visible_text(digest) and chart_replies(bot, digest) == []
     assert bot.fake.calls_to("files.getUploadURLExternal") == []
     assert digest_row(bot, date(2026, 11, 30)).chart_state == store.CHART_NONE
 

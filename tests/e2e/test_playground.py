@@ -25,12 +25,12 @@ from bot.slack.ids import Action
 from bot.slacksim import DEFAULT_TOKEN
 from bot.slacksim.seed import CONTRACTORS, GINA, MARIA, OPS_MANAGERS, SAM, SUPPORT
 from tests.conftest import ROOT
+from tests.e2e.conversation import buttons
 from tests.e2e.playground_fixtures import (  # noqa: F401 - fixtures are used by name
     PageClient,
     page,
     play,
 )
-from tests.e2e.test_runs import buttons
 
 REFUND = "support/refund-request.md"
 

@@ -17,7 +17,7 @@ from bot.slack.ids import Action
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
 from tests.e2e.conftest import Bot, running_bot
-from tests.e2e.test_runs import run_thread, step_with_buttons, text_of
+from tests.e2e.conversation import run_thread, step_with_buttons, visible_text
 
 
 class Ticks:
@@ -51,7 +51,7 @@ def count(bot: Bot, model: type) -> int:
 
 def refusals(bot: Bot, user: str) -> int:
     """How many times `user` was told to slow down."""
-    return sum(TOO_FAST in text_of(e) for e in bot.fake.ephemerals(user))
+    return sum(TOO_FAST in visible_text(e) for e in bot.fake.ephemerals(user))
 
 
 def last_ephemeral(bot: Bot, user: str, seen: int) -> dict:
@@ -97,11 +97,11 @@ def test_a_command_over_the_size_limit_is_refused_before_parsing(
         seen = len(bot.fake.ephemerals(MARIA))
         ack = bot.slack.command(MARIA, command, text, channel=SUPPORT)
         assert ack.status == 200 and ack.acked_in_time
-        answer = text_of(last_ephemeral(bot, MARIA, seen))
+        answer = visible_text(last_ephemeral(bot, MARIA, seen))
         assert "too long" in answer and f"{MAX_COMMAND_TEXT:,}" in answer
     assert parsed == [] and count(bot, Feedback) == 0
 
     seen = len(bot.fake.ephemerals(MARIA))
     bot.slack.command(MARIA, "/feedback", "refund 3 " + "x" * 2_000, channel=SUPPORT)
-    assert "Thanks!" in text_of(last_ephemeral(bot, MARIA, seen))
+    assert "Thanks!" in visible_text(last_ephemeral(bot, MARIA, seen))
     assert parsed == [2_009] and count(bot, Feedback) == 1
