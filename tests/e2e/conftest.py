@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,31 +22,13 @@ from bot.slack.context import SlackContext
 from bot.slack.guard.after_ack import Workers
 from bot.slack.guard.request_limits import Throttle
 from bot.slack.kit.limits import check_verbatim
-from bot.slacksim import FakeSlack
+from bot.slacksim import FakeSlack, ManualClock
 from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
 from bot.wiring import build_job_context, build_runtime, build_slack
 from tests.conftest import SAMPLE_SOPS
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-class Clock:
-    """A settable clock for the bot, so durations and reminders are deterministic."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move time forward by a timedelta's keyword arguments."""
-        with self._lock:
-            self._now += timedelta(**delta)
-            return self._now
 
 
 class ReplayingDriver(SlackDriver):
@@ -73,7 +54,7 @@ class Bot:
     fake: FakeSlack
     slack: ReplayingDriver
     runtime: Runtime
-    clock: Clock
+    clock: ManualClock
     sops_dir: Path
     server: HttpServer
     app: App
@@ -122,7 +103,7 @@ def running_bot(
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake.api_url,
     )
-    clock = Clock(start)
+    clock = ManualClock(start)
     runtime = build_runtime(replace(base, **settings), clock=clock)
     context = build_slack(runtime)
     app, workers = build_app(context, throttle=throttle)

@@ -15,30 +15,24 @@ from bot.services import feedback
 from bot.slack.guard.request_limits import MAX_COMMAND_TEXT, TOO_FAST, Throttle
 from bot.slack.ids import Action
 from bot.slacksim import FakeSlack
+from bot.slacksim.clock import ManualClock
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
 from tests.e2e.conftest import Bot, running_bot
 from tests.e2e.conversation import run_thread, step_with_buttons, visible_text
 
-
-class Ticks:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+# A monotonic clock: small numbers keep float arithmetic exact enough for a token bucket.
+START = datetime.fromtimestamp(1000, UTC)
 
 
 @pytest.fixture
-def ticks() -> Ticks:
-    return Ticks()
+def ticks() -> ManualClock:
+    return ManualClock(START)
 
 
 @pytest.fixture
-def paced(fake: FakeSlack, database_url: str, tmp_path: Path, ticks: Ticks) -> Iterator[Bot]:
+def paced(fake: FakeSlack, database_url: str, tmp_path: Path, ticks: ManualClock) -> Iterator[Bot]:
     """The bot allowing 3 requests in a row, then one every 2 seconds (30 a minute)."""
-    throttle = Throttle(per_minute=30, burst=3, clock=ticks)
+    throttle = Throttle(per_minute=30, burst=3, clock=ticks.time)
     start = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     with running_bot(fake, database_url, tmp_path / "sops", start=start, throttle=throttle) as bot:
         yield bot
@@ -60,7 +54,9 @@ def last_ephemeral(bot: Bot, user: str, seen: int) -> dict:
     )
 
 
-def test_a_person_over_the_pace_is_refused_kindly_and_nothing_happens(paced: Bot, ticks: Ticks):
+def test_a_person_over_the_pace_is_refused_kindly_and_nothing_happens(
+    paced: Bot, ticks: ManualClock
+):
     bot = paced
     bot.slack.command(MARIA, "/sop", "list", channel=SUPPORT)
     bot.slack.command(MARIA, "/sop", "list", channel=SUPPORT)
@@ -81,7 +77,7 @@ def test_a_person_over_the_pace_is_refused_kindly_and_nothing_happens(paced: Bot
     # Someone else is not slowed down; Maria may go on after two seconds.
     bot.slack.command(PRIYA, "/sop", "refund", channel=SUPPORT)
     bot.fake.wait_for(lambda: count(bot, Run) == 2, what="Priya's run")
-    ticks.now += 2
+    ticks.advance(2)
     assert bot.slack.click(MARIA, step, Action.STEP_DONE).status == 200
     step_with_buttons(bot, SUPPORT, parent["ts"], 2)
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from bot.slack.people import TTL_SECONDS, PeopleCache, SlackPeople
 from bot.slacksim import FakeSlack
+from bot.slacksim.clock import ManualClock
 from bot.slacksim.seed import MARIA, SAM
 
-
-class Ticks:
-    def __init__(self) -> None:
-        self.now = 100.0
-
-    def __call__(self) -> float:
-        return self.now
+# A monotonic clock: small numbers keep float arithmetic exact enough for a token bucket.
+START = datetime.fromtimestamp(100, UTC)
 
 
 def lookups(fake: FakeSlack) -> int:
@@ -20,7 +18,7 @@ def lookups(fake: FakeSlack) -> int:
 
 
 def test_the_cache_keeps_at_most_max_entries(fake: FakeSlack):
-    cache = PeopleCache(max_entries=10, clock=Ticks())
+    cache = PeopleCache(max_entries=10, clock=ManualClock(START).time)
     ids = [fake.ws.add_user(name=f"person{n}").id for n in range(25)]
     slack = SlackPeople(fake.client(), cache=cache)
     for user_id in ids:
@@ -34,13 +32,13 @@ def test_the_cache_keeps_at_most_max_entries(fake: FakeSlack):
 
 
 def test_expired_answers_are_removed_not_only_ignored(fake: FakeSlack):
-    ticks = Ticks()
-    cache = PeopleCache(clock=ticks)
+    ticks = ManualClock(START)
+    cache = PeopleCache(clock=ticks.time)
     slack = SlackPeople(fake.client(), cache=cache)
     slack.active_user(MARIA)
     slack.is_workspace_admin(SAM)
     assert len(cache.kept()) == 2
-    ticks.now += TTL_SECONDS
+    ticks.advance(TTL_SECONDS)
     slack.active_user(MARIA)  # asked again; Sam's old answer goes with Maria's
     assert lookups(fake) == 3
     assert [key[-1] for key in cache.kept()] == [MARIA]
