@@ -5,8 +5,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from slack_sdk.errors import SlackApiError
-
 from bot.core.mrkdwn import escape
 from bot.services import runs
 from bot.services.runs import Move, RunState
@@ -14,13 +12,9 @@ from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.kit.notices import none_to_open, notice, plain_notice
 from bot.slack.payload import Caller
 from bot.slack.runs import blocks as run_blocks
+from bot.slack.runs.messages import RunMessages
 
 log = logging.getLogger(__name__)
-
-# Slack refuses the channel itself: the run moves to a DM instead of failing.
-FALLBACK_ERRORS = frozenset(
-    {"not_in_channel", "channel_not_found", "is_archived", "restricted_action", "cannot_dm_bot"}
-)
 
 
 class Runner:
@@ -28,6 +22,7 @@ class Runner:
 
     def __init__(self, ctx: SlackContext) -> None:
         self.runtime, self.client, self.access = ctx.runtime, ctx.client, ctx.access
+        self.messages = RunMessages(runtime=ctx.runtime, client=ctx.client)
 
     def allowed(
         self,
@@ -73,7 +68,9 @@ class Runner:
                 channel_id=channel_id,
                 now=runtime.clock(),
             )
-        channel, ts = self._post_parent(channel_id, user_id, self._parent(state, "active"))
+        channel, ts = self.messages.post_parent(
+            channel_id, user_id, self.messages.parent(state, "active")
+        )
         if channel_id and channel != channel_id:
             reply(
                 respond,
@@ -84,35 +81,7 @@ class Runner:
             )
         with runtime.database.session() as session:
             runs.attach_thread(session, run_id=state.run_id, channel_id=channel, thread_ts=ts)
-        self._post_step(state, visit_id, channel=channel, thread_ts=ts)
-
-    def _post_parent(self, channel_id: str, user_id: str, message: dict) -> tuple[str, str]:
-        if not channel_id:
-            channel_id = self.client.conversations_open(users=user_id)["channel"]["id"]
-        try:
-            response = self.client.chat_postMessage(channel=channel_id, **message)
-        except SlackApiError as exc:
-            if exc.response.get("error") not in FALLBACK_ERRORS:
-                raise
-            dm = self.client.conversations_open(users=user_id)["channel"]["id"]
-            response = self.client.chat_postMessage(channel=dm, **message)
-        return response["channel"], response["ts"]
-
-    def _post_step(self, state: RunState, visit_id: int, *, channel: str, thread_ts: str) -> None:
-        messages = run_blocks.step_messages(
-            run_id=state.run_id,
-            visit_id=visit_id,
-            sop=state.sop,
-            step_number=state.current_step,
-            revision=state.revision,
-            newer_revision=state.newer_revision,
-            feedback_button=True,
-        )
-        ts = None
-        for message in messages:
-            ts = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)["ts"]
-        with self.runtime.database.session() as session:
-            runs.attach_message(session, visit_id=visit_id, message_ts=ts)
+        self.messages.post_step(state, visit_id, channel=channel, thread_ts=ts)
 
     def _refuse(self, move: Move, respond: Respond) -> bool:
         """Answer a press that must change nothing; True when the press is done with."""
@@ -122,23 +91,6 @@ class Runner:
             reply(respond, plain_notice("That run no longer exists."))
         # "stale" (double click, Slack retry, old button) is answered with silence on purpose.
         return move.verdict != "ok"
-
-    @staticmethod
-    def _parent(state: RunState, status: str, **details: float | int | None) -> dict:
-        """The run's parent message in its current status."""
-        return run_blocks.run_parent(
-            title=state.sop.title,
-            revision=state.revision,
-            starter_id=state.user_id,
-            step_count=state.step_count,
-            outcome_md=state.sop.outcome,
-            status=status,
-            **details,
-        )
-
-    def _replace(self, state: RunState, ts: str | None, message: dict) -> None:
-        if ts is not None:
-            self.client.chat_update(channel=state.channel_id, ts=ts, **message)
 
     def _close_pressed(
         self,
@@ -154,7 +106,7 @@ class Runner:
         assert state is not None and move.closed_step is not None
         # The pressed message is the one to close; the stored ts may not be saved yet when
         # someone clicks within milliseconds of the step appearing.
-        self._replace(state, message_ts or move.closed_ts, closed(state, move.closed_step))
+        self.messages.replace(state, message_ts or move.closed_ts, closed(state, move.closed_step))
         return state
 
     def done(
@@ -179,12 +131,14 @@ class Runner:
         if state is None:
             return
         if move.next_visit_id is not None:
-            self._post_step(
+            self.messages.post_step(
                 state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
             )
             return
         minutes = ((state.finished_at or state.started_at) - state.started_at).total_seconds() / 60
-        self._replace(state, state.thread_ts, self._parent(state, "completed", minutes=minutes))
+        self.messages.replace(
+            state, state.thread_ts, self.messages.parent(state, "completed", minutes=minutes)
+        )
         self.client.chat_postMessage(
             channel=state.channel_id,
             thread_ts=state.thread_ts,
@@ -218,7 +172,7 @@ class Runner:
         )
         if state is None:
             return
-        self._post_step(
+        self.messages.post_step(
             state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
         )
 
@@ -247,17 +201,17 @@ class Runner:
         state = move.run
         assert state is not None
         if move.closed_step is not None:
-            self._replace(
+            self.messages.replace(
                 state,
                 message_ts or move.closed_ts,
                 run_blocks.step_closed(
                     sop=state.sop, step_number=move.closed_step, note="⏹ Run stopped"
                 ),
             )
-        self._replace(
+        self.messages.replace(
             state,
             state.thread_ts,
-            self._parent(state, "abandoned", stopped_at=state.current_step),
+            self.messages.parent(state, "abandoned", stopped_at=state.current_step),
         )
         return move
 
@@ -277,14 +231,14 @@ class Runner:
         state = move.run
         assert state is not None and move.next_visit_id is not None
         if move.closed_step is not None:
-            self._replace(
+            self.messages.replace(
                 state,
                 move.closed_ts,
                 run_blocks.step_closed(
                     sop=state.sop, step_number=move.closed_step, note="⏭ Continued below"
                 ),
             )
-        self._post_step(
+        self.messages.post_step(
             state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
         )
         reply(
