@@ -67,7 +67,7 @@ def serve_baseline(port: int, api_url: str) -> None:
     from slack_bolt.adapter.wsgi import SlackRequestHandler
     from slack_sdk import WebClient
 
-    from bot.slack.app import LISTENER_THREADS
+    from bot.threads import LISTENER_THREADS
     from bot.web import EVENTS_PATH, HttpServer
 
     app = App(

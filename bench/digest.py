@@ -44,6 +44,7 @@ from bot.db.training import Assignment, QuizAnswer, QuizAttempt
 from bot.services import digest as digests
 from bot.services import kpi_rollups
 from bot.services.publish import publish_directory
+from bot.slack.renderers import build_renderers
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Berlin: digest time
@@ -81,7 +82,10 @@ def populate(database: Database, *, events: int, people: int, sops: int, days: i
         write_sops(Path(folder), sops, rng)
         with database.session() as session:
             report = publish_directory(
-                session, directory=Path(folder), now=NOW - timedelta(days=120)
+                session,
+                directory=Path(folder),
+                now=NOW - timedelta(days=120),
+                renderers=build_renderers().feedback,
             )
             assert not report.errors, report.errors[:3]
     with database.session() as session:

@@ -1,27 +1,33 @@
-"""Composition root: builds the long-lived objects every entry point shares."""
+"""Composition root: the one place that assembles what the entry points run.
+
+`sopbot run`, `sopbot worker`, the other CLI commands, the playground and the end-to-end tests
+build everything through these functions and assemble nothing themselves.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+import logging
+from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
 
 from bot.config import Settings
 from bot.db import migrate
-from bot.db.models import SopRecord
 from bot.db.session import Database
-from bot.services.catalog import Catalog
-from bot.services.feedback_quota import process_secret
+from bot.jobs.context import JobContext
+from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
+from bot.jobs.scheduler import Background, JobSpec, schedule
+from bot.runtime import Clock, Runtime, utc_now
+from bot.services.feedback import FeedbackRenderers
+from bot.services.publish import PublishReport, publish_directory
+from bot.slack.access import Access
+from bot.slack.clients import ack_path_client, dispatcher_client, listener_client, quiet_client
+from bot.slack.context import SlackContext
+from bot.slack.guard.after_ack import AfterAck
+from bot.slack.people import PeopleCache, SlackPeople
+from bot.slack.renderers import build_renderers
 
-Clock = Callable[[], datetime]
-"""What every time stamp and comparison asks: the wall clock, or a test's own."""
-
-
-def utc_now() -> datetime:
-    """The wall clock (tests and the playground pass their own)."""
-    return datetime.now(UTC)
+log = logging.getLogger(__name__)
 
 
 def open_database(settings: Settings) -> Database:
@@ -31,27 +37,62 @@ def open_database(settings: Settings) -> Database:
     return database
 
 
-@dataclass
-class Services:
-    """What listeners and jobs need: settings, the database, the SOP catalog, a clock, a key."""
-
-    settings: Settings
-    database: Database
-    clock: Clock = utc_now
-    catalog: Catalog = field(default_factory=Catalog)
-    # Keys the feedback limiter; from the environment, never stored (see feedback_quota).
-    quota_secret: bytes = field(default=b"", repr=False)
-
-    def __post_init__(self) -> None:
-        if not self.quota_secret:
-            self.quota_secret = process_secret(self.settings)
-
-    def live_sop(self, session: Session, slug: str) -> SopRecord | None:
-        """The published, not retired SOP with this slug, by way of the catalog."""
-        entry = self.catalog.snapshot(session).get(slug)
-        return session.get(SopRecord, entry.record_id) if entry is not None else None
+def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
+    """Open the database (migrating it) and assemble the runtime."""
+    return Runtime(settings=settings, database=open_database(settings), clock=clock)
 
 
-def build_services(settings: Settings, *, clock: Clock = utc_now) -> Services:
-    """Open the database (migrating it) and assemble the services."""
-    return Services(settings=settings, database=open_database(settings), clock=clock)
+def build_slack(runtime: Runtime) -> SlackContext:
+    """What the Slack listeners run with: clients, people, access, renderers, after-ack pool."""
+    client = listener_client(runtime.settings)
+    people = SlackPeople(quiet_client(client), cache=PeopleCache())
+    return SlackContext(
+        runtime=runtime,
+        client=client,
+        ack_client=ack_path_client(client),
+        people=people,
+        access=Access(runtime=runtime, client=client, people=people),
+        renderers=build_renderers(),
+        after_ack=AfterAck(),
+    )
+
+
+def build_job_context(runtime: Runtime) -> JobContext:
+    """What the scheduled jobs run with: the listeners' kind of client and every renderer."""
+    client = listener_client(runtime.settings)
+    return JobContext(runtime=runtime, client=client, renderers=build_renderers())
+
+
+def build_dispatcher(runtime: Runtime, *, limits: DeliveryLimits) -> Dispatcher:
+    """The outbox dispatcher with its own client (no retries, a timeout under the lease)."""
+    client = dispatcher_client(runtime.settings, call_timeout=limits.call_timeout())
+    return Dispatcher(database=runtime.database, client=client, clock=runtime.clock, limits=limits)
+
+
+def build_background(
+    job: JobContext, *, jobs: Sequence[JobSpec], limits: DeliveryLimits | None = None
+) -> Background:
+    """The dispatcher plus `jobs` on a scheduler, not yet started (`with` starts and stops it)."""
+    limits = limits or DeliveryLimits(per_minute=job.runtime.settings.outbox_per_minute)
+    return Background(schedule(job, jobs=jobs), build_dispatcher(job.runtime, limits=limits))
+
+
+def publish_on_start(runtime: Runtime, *, renderers: FeedbackRenderers) -> PublishReport | None:
+    """Publish SOPS_DIR so a restart after `git pull` serves the new SOPs; errors keep the old."""
+    directory = runtime.settings.sops_dir
+    if not directory.is_dir():
+        log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
+        return None
+    try:
+        with runtime.database.session() as session:
+            report = publish_directory(
+                session, directory=directory, now=runtime.clock(), renderers=renderers
+            )
+    except IntegrityError:
+        log.info("another sopbot process published %s at the same moment", directory)
+        return None
+    for error in report.errors:
+        log.error("not published: %s", error)
+    for outcome in report.new_revisions:
+        log.info("published: %s", outcome.describe()[0].strip())
+    return report

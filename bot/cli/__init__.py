@@ -13,6 +13,7 @@ from bot.cli import (
     db_cmd,
     digest_cmd,
     feedback_cmd,
+    kpis_cmd,
     outbox_cmd,
     play_cmd,
     run_cmd,
@@ -22,7 +23,7 @@ from bot.cli import (
 )
 from bot.cli.errors import UsageError
 from bot.config import ConfigError, Settings
-from bot.wiring import Clock, utc_now
+from bot.runtime import Clock, utc_now
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
         feedback_cmd,
         training_cmd,
         digest_cmd,
+        kpis_cmd,
     )
     for module in modules:
         module.register(commands)

@@ -7,7 +7,7 @@ import argparse
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.session import Database
-from bot.wiring import Clock
+from bot.runtime import Clock
 
 
 def register(commands: argparse._SubParsersAction) -> None:

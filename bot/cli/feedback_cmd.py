@@ -10,8 +10,9 @@ from typing import Any, TextIO
 
 from bot.cli.errors import UsageError
 from bot.config import Settings
+from bot.runtime import Clock
 from bot.services.feedback_lists import EXPORT_COLUMNS, export_rows
-from bot.wiring import Clock, open_database
+from bot.wiring import open_database
 
 # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

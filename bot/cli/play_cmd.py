@@ -18,7 +18,7 @@ from bot.cli.errors import UsageError
 from bot.config import Settings
 from bot.db import served
 from bot.db.session import Database
-from bot.wiring import Clock
+from bot.runtime import Clock
 
 # pyproject.toml maps the top-level sops/ folder to this package, so a wheel has the samples too.
 SAMPLE_SOPS_PACKAGE = "bot._sample_sops"

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import argparse
 import logging
+from contextlib import nullcontext
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
-from sqlalchemy.exc import IntegrityError
 
 from bot.cli.errors import UsageError
 from bot.config import MANIFEST_HINT, Settings
 from bot.db import served
-from bot.services.publish import PublishReport, publish_directory
-from bot.wiring import Clock, Services
+from bot.runtime import Clock, Runtime
 
 log = logging.getLogger(__name__)
 
@@ -49,33 +48,10 @@ def check_bot_token(settings: Settings) -> None:
         )
 
 
-def publish_on_start(services: Services) -> PublishReport | None:
-    """Publish SOPS_DIR so a restart after `git pull` serves the new SOPs; errors keep the old."""
-    directory = services.settings.sops_dir
-    if not directory.is_dir():
-        log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
-        return None
-    from bot.slack.blocks.feedback import RENDER  # feedback copies a revision addressed
-
-    try:
-        with services.database.session() as session:
-            report = publish_directory(
-                session, directory=directory, now=services.clock(), feedback_render=RENDER
-            )
-    except IntegrityError:
-        log.info("another sopbot process published %s at the same moment", directory)
-        return None
-    for error in report.errors:
-        log.error("not published: %s", error)
-    for outcome in report.new_revisions:
-        log.info("published: %s", outcome.describe()[0].strip())
-    return report
-
-
-def mark_real_slack(services: Services) -> None:
+def mark_real_slack(runtime: Runtime) -> None:
     """Record that this database serves a real Slack, so `sopbot play` refuses it."""
-    with services.database.session() as session:
-        served.mark(session, what=served.REAL_SLACK, now=services.clock())
+    with runtime.database.session() as session:
+        served.mark(session, what=served.REAL_SLACK, now=runtime.clock())
 
 
 def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
@@ -88,22 +64,31 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         from bot.cli.play_cmd import play_instead
 
         return play_instead(settings, reason=str(exc), start=clock())
-    from bot.jobs.scheduler import STANDARD_JOBS, in_background
+    from bot.jobs.scheduler import STANDARD_JOBS
     from bot.slack.app import build_app
     from bot.web import HttpServer, wsgi_app
-    from bot.wiring import build_services
+    from bot.wiring import (
+        build_background,
+        build_job_context,
+        build_runtime,
+        build_slack,
+        publish_on_start,
+    )
 
-    services = build_services(settings, clock=clock)
-    publish_on_start(services)
+    runtime = build_runtime(settings, clock=clock)
+    slack = build_slack(runtime)
+    publish_on_start(runtime, renderers=slack.renderers.feedback)
     try:
-        app = build_app(services)
+        app, _workers = build_app(slack)
     except (BoltError, SlackApiError) as exc:
         raise UsageError(
             f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
             "OAuth & Permissions page"
         ) from None
-    mark_real_slack(services)
-    with in_background(services, jobs=STANDARD_JOBS, enabled=not args.no_worker):
+    mark_real_slack(runtime)
+    job = build_job_context(runtime)
+    background = nullcontext() if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
+    with background:
         if settings.slack_app_token:
             from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -119,7 +104,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
             return 0
         # check_credentials made sure HTTP mode has a signing secret.
         secret = settings.slack_signing_secret or ""
-        application = wsgi_app(app, services.database, signing_secret=secret)
+        application = wsgi_app(app, runtime.database, signing_secret=secret)
         server = HttpServer(application, host=args.host, port=settings.port)
         log.info("sopbot serving %s/slack/events", server.url)
         server.serve_forever()

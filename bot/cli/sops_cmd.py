@@ -1,19 +1,21 @@
-"""`sopbot sops check|publish|list|show`: validate, publish and read SOPs."""
+"""`sopbot sops check|publish|list|show|confirm`: validate, publish, read and review SOPs."""
 
 from __future__ import annotations
 
 import argparse
 from pathlib import Path
 
-from bot.cli import digest_cmd, training_cmd
+from bot.cli import training_cmd
 from bot.cli.errors import UsageError
 from bot.config import Settings
 from bot.core.model import Sop
 from bot.core.parse import load_sops
 from bot.core.text import sop_as_text
 from bot.db import sops as repo
+from bot.runtime import Clock
+from bot.services import sop_review
 from bot.services.publish import publish_directory
-from bot.wiring import Clock, open_database
+from bot.wiring import build_runtime, open_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -41,7 +43,11 @@ def register(commands: argparse._SubParsersAction) -> None:
     show.add_argument("--revision", type=int, help="revision number (default: current)")
     show.set_defaults(handler=show_sop)
 
-    digest_cmd.register_confirm(actions)
+    confirm = actions.add_parser(
+        "confirm", help="record that an SOP was reviewed and is still right (no new revision)"
+    )
+    confirm.add_argument("slug", help="the SOP's id")
+    confirm.set_defaults(handler=confirm_sop)
 
 
 def _directory(args: argparse.Namespace, settings: Settings) -> Path:
@@ -68,7 +74,7 @@ def check_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
 def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Publish the folder; print one line per SOP and the changed steps."""
     directory = _directory(args, settings)
-    from bot.slack.blocks import feedback as feedback_blocks  # copies a revision addressed
+    from bot.slack.renderers import build_renderers  # copies of feedback a revision addressed
 
     database = open_database(settings)
     with database.session() as session:
@@ -77,7 +83,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
             directory=directory,
             now=clock(),
             minor=args.minor,
-            feedback_render=feedback_blocks.RENDER,
+            renderers=build_renderers().feedback,
         )
     for error in report.errors:
         print(error)
@@ -133,4 +139,21 @@ def show_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                 )
         text = sop_as_text(Sop.from_dict(revision.content), revision=revision.number)
     print(text, end="")
+    return 0
+
+
+def confirm_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
+    """Record a review of the SOP now; it stops being stale for another review period."""
+    runtime = build_runtime(settings, clock=clock)
+    try:
+        with runtime.database.session() as session:
+            workspace = repo.default_workspace(session)
+            record = repo.get_sop(session, workspace_id=workspace.id, slug=args.slug)
+            if record is None or record.retired_at is not None:
+                raise UsageError(f"no published SOP with id {args.slug!r}; see: sopbot sops list")
+            sop_review.confirm_review(session, record=record, user_id=None, now=runtime.clock())
+            title = record.title
+    finally:
+        runtime.database.dispose()
+    print(f"{args.slug}: review recorded for {title}; next review due in its review period")
     return 0

@@ -12,9 +12,10 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.db.session import Database
 from bot.db.sops import default_workspace
+from bot.runtime import Clock, Runtime
 from bot.services.publish import PublishReport
 from bot.services.training_records import EXPORT_COLUMNS, export_rows
-from bot.wiring import Clock, Services, open_database
+from bot.wiring import open_database
 
 # A cell starting with one of these is a formula to a spreadsheet; the quote keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -78,10 +79,11 @@ def assign_after_publish(
         )
         return
     from bot.jobs.training import assign_training
+    from bot.wiring import build_job_context
 
-    services = Services(settings=settings, database=database, clock=clock)
+    runtime = Runtime(settings=settings, database=database, clock=clock)
     try:
-        results = assign_training(services, slugs={o.slug for o in material})
+        results = assign_training(build_job_context(runtime), slugs={o.slug for o in material})
     except (SlackApiError, OSError) as exc:
         print(f"training: not assigned now ({exc}); `sopbot run` assigns it at start-up")
         return

@@ -14,7 +14,7 @@ from bot.cli.errors import UsageError
 from bot.cli.run_cmd import check_bot_token, mark_real_slack
 from bot.config import Settings
 from bot.jobs.dispatcher import DeliveryLimits
-from bot.wiring import Clock
+from bot.runtime import Clock
 
 log = logging.getLogger(__name__)
 
@@ -59,18 +59,18 @@ def _positive(value: str) -> float:
 def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Send and schedule until SIGTERM or SIGINT, then stop after the message in flight."""
     check_bot_token(settings)
-    from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
-    from bot.wiring import build_services
+    from bot.jobs.scheduler import STANDARD_JOBS
+    from bot.wiring import build_background, build_job_context, build_runtime
 
-    services = build_services(settings, clock=clock)
+    runtime = build_runtime(settings, clock=clock)
     limits = DeliveryLimits(
         per_minute=args.per_minute or settings.outbox_per_minute,
         tier3_per_minute=args.tier3_per_minute,
         lease_seconds=args.lease,
     )
-    background = build_scheduler(services, jobs=STANDARD_JOBS, limits=limits)
+    background = build_background(build_job_context(runtime), jobs=STANDARD_JOBS, limits=limits)
     _check_token_with_slack(background.dispatcher.client)
-    mark_real_slack(services)
+    mark_real_slack(runtime)
     stop = threading.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: stop.set())
@@ -85,7 +85,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
         stop.wait(1.0)
     log.info("sopbot worker stopping")
     background.stop()
-    services.database.dispose()
+    runtime.database.dispose()
     return 0
 
 

@@ -11,48 +11,45 @@ import os
 import socket
 from datetime import date, timedelta
 
-from slack_sdk import WebClient
-
 from bot.db import digest as store
 from bot.db.sops import default_workspace
+from bot.jobs.context import JobContext
 from bot.jobs.digest_chart import upload_charts
 from bot.jobs.training import OwnerIds
 from bot.jobs.triggers import Every
+from bot.runtime import Runtime
 from bot.services import chart, digest_config, kpi_rollups, sop_review
 from bot.services import digest as digests
 from bot.services.digest_config import DigestConfig
-from bot.slack.blocks.digest import digest_message
-from bot.slack.blocks.digest_views import stale_nudge
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
 WHO = f"{socket.gethostname()[:60]}:{os.getpid()}"
 
 
-def config_of(services: Services) -> tuple[int, DigestConfig]:
+def config_of(runtime: Runtime) -> tuple[int, DigestConfig]:
     """The workspace and its digest configuration, read fresh (admins change it from Slack)."""
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         workspace = default_workspace(session)
         return workspace.id, digest_config.load(
-            session, settings=services.settings, workspace=workspace
+            session, settings=runtime.settings, workspace=workspace
         )
 
 
-def roll_up(services: Services) -> kpi_rollups.RollupReport:
+def roll_up(runtime: Runtime) -> kpi_rollups.RollupReport:
     """Roll up every finished day that needs it, one short transaction per day."""
-    workspace_id, config = config_of(services)
+    workspace_id, config = config_of(runtime)
     zone = config.zone
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         days = kpi_rollups.days_to_roll(
-            session, workspace_id=workspace_id, tz=zone, now=services.clock()
+            session, workspace_id=workspace_id, tz=zone, now=runtime.clock()
         )
     built, rows = [], 0
     for day in days:
         # One day per transaction: SQLite has a single writer, and requests must not wait long.
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             written = kpi_rollups.roll_up_day(
-                session, workspace_id=workspace_id, tz=zone, day=day, now=services.clock()
+                session, workspace_id=workspace_id, tz=zone, day=day, now=runtime.clock()
             )
         if written is not None:
             built.append(day)
@@ -63,28 +60,29 @@ def roll_up(services: Services) -> kpi_rollups.RollupReport:
 
 
 def send_digest(
-    services: Services,
+    job: JobContext,
     *,
     day: date,
     force: bool = False,
     skip_quiet: bool | None = None,
 ) -> str:
     """Claim `day`'s digest and queue it; says what happened: sent, taken, quiet or no channel."""
-    workspace_id, config = config_of(services)
+    runtime = job.runtime
+    workspace_id, config = config_of(runtime)
     if config.channel is None:
         return "no-channel"
     if not force:
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             if store.digest_row(session, workspace_id=workspace_id, day=day) is not None:
                 return "taken"  # cheap check first: the numbers need not be computed again
-    roll_up(services)
-    now = services.clock()
-    with services.database.session() as session:
+    roll_up(runtime)
+    now = runtime.clock()
+    with runtime.database.session() as session:
         result = digests.report(
             session, workspace_id=workspace_id, day=day, tz=config.zone, now=now
         )
     quiet = config.skip_empty if skip_quiet is None else skip_quiet
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         if force:  # released in the sending transaction, so no other process can slip in
             store.release_digest(session, workspace_id=workspace_id, day=day)
         if result.empty and quiet:
@@ -101,22 +99,23 @@ def send_digest(
             now=now,
             by=WHO,
             with_chart=chart.available(),
-            render=lambda d, with_chart: digest_message(d, with_chart=with_chart),
+            render=job.renderers.digest,
         )
     if claimed:
         log.info("digest for %s queued for %s", day, config.channel)
     return "sent" if claimed else "taken"
 
 
-def tick(services: Services, *, client: WebClient | None = None) -> list[str]:
+def tick(job: JobContext) -> list[str]:
     """Send the digest once its time has come (within the grace after downtime); upload charts."""
-    workspace_id, config = config_of(services)
+    runtime, client = job.runtime, job.client
+    workspace_id, config = config_of(runtime)
     done: list[str] = []
-    now = services.clock()
+    now = runtime.clock()
     if config.channel is None:
-        upload_charts(services, client=client)
+        upload_charts(runtime, client=client)
         return done
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         installed = digests.installed_at(session, workspace_id=workspace_id)
     for posting_day in digest_config.posting_days(config, now):
         due = config.due_at(posting_day)
@@ -126,7 +125,7 @@ def tick(services: Services, *, client: WebClient | None = None) -> list[str]:
         if installed is None or installed > due:
             continue  # nothing was published yet when it was due: not a missed digest
         if now >= due + digests.GRACE:
-            with services.database.session() as session:
+            with runtime.database.session() as session:
                 if store.digest_row(session, workspace_id=workspace_id, day=day) is None:
                     skipped = digests.skip(
                         session, workspace_id=workspace_id, day=day, tz=config.tz,
@@ -140,18 +139,19 @@ def tick(services: Services, *, client: WebClient | None = None) -> list[str]:
                         )  # fmt: skip
                         done.append(f"{day}:skipped")
             continue
-        done.append(f"{day}:{send_digest(services, day=day)}")
-    upload_charts(services, client=client)
+        done.append(f"{day}:{send_digest(job, day=day)}")
+    upload_charts(runtime, client=client)
     return done
 
 
-def nudge_stale(services: Services) -> int:
+def nudge_stale(job: JobContext) -> int:
     """DM each stale SOP's owner once per review period; return how many were queued."""
-    now = services.clock()
-    with services.database.session() as session:
+    runtime = job.runtime
+    now = runtime.clock()
+    with runtime.database.session() as session:
         workspace_id = default_workspace(session).id
         items = sop_review.stale_sops(session, workspace_id=workspace_id, now=now)
-    owner_ids = OwnerIds(services)
+    owner_ids = OwnerIds(job)
     queued = 0
     for item in items:
         # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
@@ -159,27 +159,27 @@ def nudge_stale(services: Services) -> int:
         if owner is None:
             log.info("%s is due for review but its owner is not a Slack user", item.slug)
             continue
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             queued += sop_review.nudge(
                 session, workspace_id=workspace_id, item=item, owner_id=owner, now=now,
-                render=stale_nudge,
+                render=job.renderers.stale_nudge,
             )  # fmt: skip
     return queued
 
 
-def tick_job(services: Services) -> None:
+def tick_job(job: JobContext) -> None:
     """The every-minute digest tick (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    tick(services)
+    tick(job)
 
 
-def rollup_job(services: Services) -> None:
+def rollup_job(job: JobContext) -> None:
     """The rollup pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    roll_up(services)
+    roll_up(job.runtime)
 
 
-def stale_job(services: Services) -> None:
+def stale_job(job: JobContext) -> None:
     """The review-nudge pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    nudge_stale(services)
+    nudge_stale(job)
 
 
 # The tick fires at start-up too, so a digest missed by downtime goes out at once (within the

@@ -25,10 +25,9 @@ from bot.db import digest as store
 from bot.db import outbox
 from bot.db.outbox import FAILED, OutboxMessage
 from bot.jobs.dispatcher import is_transient
+from bot.runtime import Runtime
 from bot.services import chart
 from bot.services.digest import ChartSeries
-from bot.slack.app import build_client
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +59,7 @@ def _outbox_state(session, key: str | None) -> str | None:
     return session.scalar(select(OutboxMessage.state).where(OutboxMessage.key == key))
 
 
-def _share(services: Services, client: WebClient, row: store.Digest, where: tuple[str, str]) -> str:
+def _share(runtime: Runtime, client: WebClient, row: store.Digest, where: tuple[str, str]) -> str:
     """Upload the chart into the digest's thread; the shared file's ID."""
     series = ChartSeries.from_json(row.chart or {})
     png = chart.render_png(series)
@@ -73,7 +72,7 @@ def _share(services: Services, client: WebClient, row: store.Digest, where: tupl
             filename=name, length=len(png), alt_txt=chart.TITLE
         )
         file_id, url = str(reserved["file_id"]), str(reserved["upload_url"])
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             store.reserve_chart_file(session, digest_id=row.id, file_id=file_id, upload_url=url)
     try:
         _post(url, png)
@@ -86,15 +85,15 @@ def _share(services: Services, client: WebClient, row: store.Digest, where: tupl
     return file_id
 
 
-def upload_charts(services: Services, *, client: WebClient | None = None) -> int:
+def upload_charts(runtime: Runtime, *, client: WebClient) -> int:
     """Upload every chart whose digest message is out; return how many were uploaded."""
-    now = services.clock()
+    now = runtime.clock()
     token = f"{socket.gethostname()[:40]}:{os.getpid()}"
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         waiting = store.charts_waiting(session, now=now)
     uploaded = 0
     for row in waiting:
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             if _outbox_state(session, row.message_key) == FAILED:
                 store.finish_chart(
                     session, digest_id=row.id, state=store.CHART_FAILED, now=now,
@@ -111,13 +110,12 @@ def upload_charts(services: Services, *, client: WebClient | None = None) -> int
                 session, digest_id=row.id, token=token, until=now + LEASE, now=now
             ):
                 continue
-        client = client or build_client(services)
         try:
-            file_id = _share(services, client, row, where)
+            file_id = _share(runtime, client, row, where)
         except (SlackApiError, OSError, RuntimeError) as exc:
-            _failed(services, row, exc)
+            _failed(runtime, row, exc)
             continue
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             store.finish_chart(
                 session, digest_id=row.id, state=store.CHART_UPLOADED, now=now, file_id=file_id
             )
@@ -125,7 +123,7 @@ def upload_charts(services: Services, *, client: WebClient | None = None) -> int
     return uploaded
 
 
-def _failed(services: Services, row: store.Digest, exc: Exception) -> None:
+def _failed(runtime: Runtime, row: store.Digest, exc: Exception) -> None:
     """Retry a transient failure later with back-off; give up on anything else."""
     attempt = row.chart_attempts + 1
     if isinstance(exc, SlackApiError):
@@ -133,8 +131,8 @@ def _failed(services: Services, row: store.Digest, exc: Exception) -> None:
         transient = is_transient(error, status=exc.response.status_code, attempt=attempt)
     else:
         error, transient = repr(exc), isinstance(exc, OSError)
-    now = services.clock()
-    with services.database.session() as session:
+    now = runtime.clock()
+    with runtime.database.session() as session:
         if transient and attempt < MAX_ATTEMPTS:
             retry_at = now + timedelta(minutes=2**attempt)
             store.retry_chart_later(session, digest_id=row.id, at=retry_at, error=error)

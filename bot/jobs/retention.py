@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.db.events import prune_claims
+from bot.jobs.context import JobContext
 from bot.jobs.digest import config_of
 from bot.jobs.triggers import Every
+from bot.runtime import Runtime
 from bot.services import retention
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
@@ -33,35 +34,35 @@ class RetentionReport:
     authors: int = 0
 
 
-def prune_claims_job(services: Services) -> int:
-    """Forget Events API claims older than CLAIMS_KEPT (a JobSpec in STANDARD_JOBS)."""
-    with services.database.session() as session:
-        return prune_claims(session, before=services.clock() - CLAIMS_KEPT)
+def forget_claims(runtime: Runtime) -> int:
+    """Forget Events API claims older than CLAIMS_KEPT."""
+    with runtime.database.session() as session:
+        return prune_claims(session, before=runtime.clock() - CLAIMS_KEPT)
 
 
-def forget(services: Services) -> RetentionReport:
+def forget(runtime: Runtime) -> RetentionReport:
     """Forget personal data past RETENTION_DAYS, one short transaction per day."""
-    workspace_id, config = config_of(services)
-    days_kept = services.settings.retention_days
-    with services.database.session() as session:
+    workspace_id, config = config_of(runtime)
+    days_kept = runtime.settings.retention_days
+    with runtime.database.session() as session:
         days = retention.days_past_retention(
             session,
             workspace_id=workspace_id,
             tz=config.zone,
-            now=services.clock(),
+            now=runtime.clock(),
             retention_days=days_kept,
         )
     done = []
     for day in days:
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             forgotten = retention.forget_day(
-                session, workspace_id=workspace_id, tz=config.zone, day=day, now=services.clock()
+                session, workspace_id=workspace_id, tz=config.zone, day=day, now=runtime.clock()
             )
         if forgotten is not None:
             done.append(forgotten)
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         messages, authors = retention.forget_old_messages(
-            session, now=services.clock(), retention_days=days_kept
+            session, now=runtime.clock(), retention_days=days_kept
         )
     report = RetentionReport(
         days=sum(not f.kept_open for f in done),
@@ -81,6 +82,11 @@ def forget(services: Services) -> RetentionReport:
     return report
 
 
-def retention_job(services: Services) -> None:
+def prune_claims_job(job: JobContext) -> None:
+    """The hourly claims pass (a JobSpec in STANDARD_JOBS)."""
+    forget_claims(job.runtime)
+
+
+def retention_job(job: JobContext) -> None:
     """The daily retention pass (a JobSpec in STANDARD_JOBS)."""
-    forget(services)
+    forget(job.runtime)

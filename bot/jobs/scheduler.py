@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
 
@@ -13,39 +12,36 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
-from slack_sdk import WebClient
 
-from bot.config import Settings
 from bot.jobs import digest, ratelimit, retention, training
-from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
+from bot.jobs.context import JobContext
+from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.triggers import Every
 from bot.services import feedback_quota
-from bot.slack.outgoing import GuardedWebClient
 from bot.threads import JOB_THREADS
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class JobSpec:
-    """`run(services)` on `trigger`. Every process runs it, so it must be idempotent."""
+    """`run(job_context)` on `trigger`. Every process runs it, so it must be idempotent."""
 
     id: str
-    run: Callable[[Services], object]
+    run: Callable[[JobContext], object]
     trigger: BaseTrigger
 
 
-def prune_rate_limits(services: Services) -> None:
+def prune_rate_limits(job: JobContext) -> None:
     """Drop per-channel budgets nobody used for an hour."""
-    with services.database.session() as session:
-        ratelimit.prune(session, before=services.clock() - timedelta(hours=1))
+    with job.runtime.database.session() as session:
+        ratelimit.prune(session, before=job.runtime.clock() - timedelta(hours=1))
 
 
-def forget_feedback_quota(services: Services) -> None:
+def forget_feedback_quota(job: JobContext) -> None:
     """Delete the feedback limiter's counters of ended hours, feedback or not."""
-    with services.database.session() as session:
-        feedback_quota.forget_ended(session, now=services.clock())
+    with job.runtime.database.session() as session:
+        feedback_quota.forget_ended(session, now=job.runtime.clock())
 
 
 # On the hour, so an ended hour's counters go at once; every five minutes in case one was missed.
@@ -62,16 +58,6 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("prune-event-claims", retention.prune_claims_job, retention.CLAIMS_TRIGGER),
     JobSpec("retention", retention.retention_job, retention.RETENTION_TRIGGER),
 )
-
-
-def slack_client(settings: Settings, *, limits: DeliveryLimits) -> WebClient:
-    """A WebClient for the dispatcher: no slack_sdk retries (it retries itself, safely)."""
-    return GuardedWebClient(
-        token=settings.slack_bot_token,
-        base_url=settings.slack_api_url,
-        timeout=min(30, limits.call_timeout()),
-        retry_handlers=[],
-    )
 
 
 class Background:
@@ -91,6 +77,12 @@ class Background:
         self._thread.start()
         return self
 
+    def __enter__(self) -> Background:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
     def stop(self, timeout: float = 30.0) -> None:
         """Let the current send finish, hand unsent claimed rows back, stop the jobs."""
         self._stop.set()
@@ -100,49 +92,21 @@ class Background:
             self.scheduler.shutdown(wait=True)
 
 
-def build_scheduler(
-    services: Services,
-    *,
-    jobs: Sequence[JobSpec],
-    limits: DeliveryLimits | None = None,
-    client: WebClient | None = None,
-) -> Background:
-    """The dispatcher plus `jobs` on an APScheduler BackgroundScheduler (not yet started)."""
-    limits = limits or DeliveryLimits(per_minute=services.settings.outbox_per_minute)
-    dispatcher = Dispatcher(
-        database=services.database,
-        client=client or slack_client(services.settings, limits=limits),
-        clock=services.clock,
-        limits=limits,
-    )
+def schedule(job: JobContext, *, jobs: Sequence[JobSpec]) -> BackgroundScheduler:
+    """`jobs` on an APScheduler BackgroundScheduler (not yet started), each given `job`."""
     # Its pool counts towards the database connections (bot/threads.py).
     scheduler = BackgroundScheduler(
         timezone=UTC, executors={"default": ThreadPoolExecutor(JOB_THREADS)}
     )
-    for job in jobs:
+    for spec in jobs:
         # One run at a time per process; runs missed while busy collapse into one.
         scheduler.add_job(
-            job.run,
-            trigger=job.trigger,
-            args=(services,),
-            id=job.id,
+            spec.run,
+            trigger=spec.trigger,
+            args=(job,),
+            id=spec.id,
             max_instances=1,
             coalesce=True,
             replace_existing=True,
         )
-    return Background(scheduler, dispatcher)
-
-
-@contextmanager
-def in_background(
-    services: Services, *, jobs: Sequence[JobSpec], enabled: bool = True
-) -> Iterator[Background | None]:
-    """Run the dispatcher and `jobs` while the block runs (`sopbot run` serves inside it)."""
-    if not enabled:
-        yield None
-        return
-    background = build_scheduler(services, jobs=jobs).start()
-    try:
-        yield background
-    finally:
-        background.stop()
+    return scheduler

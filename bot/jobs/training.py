@@ -6,13 +6,14 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import timedelta
 
-from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.core.frontmatter import EMAIL_RE
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
+from bot.jobs.context import JobContext
 from bot.jobs.triggers import Every
+from bot.runtime import Runtime
 from bot.services.audience import Resolver
 from bot.services.reminders import ReminderReport, send_reminders
 from bot.services.training import (
@@ -21,10 +22,7 @@ from bot.services.training import (
     latest_material_revision,
     withdraw_leavers,
 )
-from bot.slack.app import build_client
-from bot.slack.directory import SlackDirectory
-from bot.slack.trainer import RENDERERS
-from bot.wiring import Services
+from bot.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -40,9 +38,9 @@ class Target:
     owner: str | None
 
 
-def _targets(services: Services, slugs: set[str] | None) -> list[Target]:
+def _targets(runtime: Runtime, slugs: set[str] | None) -> list[Target]:
     targets = []
-    with services.database.session() as session:
+    with runtime.database.session() as session:
         workspace = repo.default_workspace(session)
         for record, current in repo.current_sops(session, workspace_id=workspace.id):
             if slugs is not None and record.slug not in slugs:
@@ -58,18 +56,15 @@ def _targets(services: Services, slugs: set[str] | None) -> list[Target]:
     return targets
 
 
-def assign_training(
-    services: Services, *, client: WebClient | None = None, slugs: set[str] | None = None
-) -> list[AssignResult]:
+def assign_training(job: JobContext, *, slugs: set[str] | None = None) -> list[AssignResult]:
     """Resolve each live SOP's audience and assign its latest material revision; idempotent."""
-    if client is None:
-        if not services.settings.slack_bot_token:
-            log.info("training not assigned: SLACK_BOT_TOKEN is not set")
-            return []
-        client = build_client(services)
-    resolver = Resolver(SlackDirectory(client))
+    runtime = job.runtime
+    if not runtime.settings.slack_bot_token:
+        log.info("training not assigned: SLACK_BOT_TOKEN is not set")
+        return []
+    resolver = Resolver(SlackDirectory(job.client))
     results = []
-    for target in _targets(services, slugs):
+    for target in _targets(runtime, slugs):
         # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
         try:
             audience = resolver.resolve(target.audience)
@@ -77,7 +72,7 @@ def assign_training(
         except SlackApiError as exc:
             log.warning("training for %s not assigned: Slack said %s", target.slug, exc)
             continue
-        with services.database.session() as session:
+        with runtime.database.session() as session:
             record = session.get(SopRecord, target.sop_id)
             revision = session.get(Revision, target.revision_id)
             assert record is not None and revision is not None
@@ -87,11 +82,11 @@ def assign_training(
                 revision=revision,
                 audience=audience,
                 owner=owner,
-                now=services.clock(),
-                render=RENDERERS,
+                now=runtime.clock(),
+                render=job.renderers.training,
             )
             withdrawn = withdraw_leavers(
-                session, revision=revision, audience=audience, now=services.clock()
+                session, revision=revision, audience=audience, now=runtime.clock()
             )
             result = replace(result, withdrawn=withdrawn)
         for problem in result.unresolved:
@@ -103,45 +98,46 @@ def assign_training(
 class OwnerIds:
     """An SOP owner (user ID or e-mail) as an active user's ID, asked of Slack once per pass."""
 
-    def __init__(self, services: Services) -> None:
-        self.services = services
+    def __init__(self, job: JobContext) -> None:
+        self.job = job
         self._resolver: Resolver | None = None
         self._found: dict[str, str | None] = {}
 
     def __call__(self, owner: str) -> str | None:
-        if not self.services.settings.slack_bot_token:
+        if not self.job.runtime.settings.slack_bot_token:
             return None if EMAIL_RE.match(owner) else owner  # nothing to check against
         if owner not in self._found:
             if self._resolver is None:
-                self._resolver = Resolver(SlackDirectory(build_client(self.services)))
+                self._resolver = Resolver(SlackDirectory(self.job.client))
             person = self._resolver.person(owner)
             self._found[owner] = person.id if person is not None else None
         return self._found[owner]
 
 
-def remind_training(services: Services) -> ReminderReport:
+def remind_training(job: JobContext) -> ReminderReport:
     """Queue due reminders, mark overdue assignments and tell owners; idempotent."""
-    interval = timedelta(seconds=services.settings.remind_after_seconds)
-    with services.database.session() as session:
+    runtime = job.runtime
+    interval = timedelta(seconds=runtime.settings.remind_after_seconds)
+    with runtime.database.session() as session:
         # Owners are checked with Slack inside this transaction, but only for SOPs with newly
         # overdue people: at most once per SOP a day.
         return send_reminders(
             session,
-            now=services.clock(),
+            now=runtime.clock(),
             interval=interval,
-            render=RENDERERS,
-            owner_id=OwnerIds(services),
+            render=job.renderers.training,
+            owner_id=OwnerIds(job),
         )
 
 
-def assign_job(services: Services) -> None:
+def assign_job(job: JobContext) -> None:
     """The scheduled audience pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    assign_training(services)
+    assign_training(job)
 
 
-def remind_job(services: Services) -> None:
+def remind_job(job: JobContext) -> None:
     """The scheduled reminder pass (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
-    remind_training(services)
+    remind_training(job)
 
 
 # The audience pass runs when `sopbot run` / `worker` starts and then daily; reminders need

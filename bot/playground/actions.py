@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING, Any
 
 from bot.core.mrkdwn import escape
 from bot.playground.clock import next_time_of_day
+from bot.playground.notice import Notice
 from bot.playground.render.text import unslack
 from bot.playground.state import people
-from bot.playground.wiring import Notice
 
 if TYPE_CHECKING:
     from bot.playground.wiring import Playground

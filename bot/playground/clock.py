@@ -22,7 +22,7 @@ class PlayClock:
             return self._wall() + self._offset
 
     def __call__(self) -> datetime:
-        """An aware UTC datetime (what Services.clock returns to the bot)."""
+        """An aware UTC datetime (what Runtime.clock returns to the bot)."""
         return datetime.fromtimestamp(self.time(), UTC)
 
     def advance(self, seconds: float) -> datetime:

@@ -11,7 +11,7 @@ from bot.db import sops as repo
 from bot.playground import frames
 from bot.playground.frames import Row
 from bot.playground.render import Context, Names, esc
-from bot.slack.blocks.runs import run_parent, step_messages
+from bot.slack.runs.blocks import run_parent, step_messages
 
 if TYPE_CHECKING:
     from bot.db.models import SopRecord
@@ -34,7 +34,7 @@ def publish_banner(play: Playground) -> str:
 
 def panel(play: Playground, slug: str, zone: ZoneInfo, names: Names) -> str:
     """Pick an SOP; see its diff, the run's parent and every step message, and recent DMs."""
-    with play.services.database.session() as session:
+    with play.runtime.database.session() as session:
         workspace = repo.default_workspace(session)
         live = repo.current_sops(session, workspace_id=workspace.id)
         slug = slug or _last_changed(play)

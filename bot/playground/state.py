@@ -14,7 +14,8 @@ from bot.slacksim.model import Channel, Ephemeral, Message
 from bot.slacksim.workspace import Workspace
 
 if TYPE_CHECKING:
-    from bot.playground.wiring import Notice, Playground
+    from bot.playground.notice import Notice
+    from bot.playground.wiring import Playground
 
 
 def names_of(ws: Workspace) -> Names:

@@ -6,40 +6,36 @@ import logging
 import secrets
 import threading
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 
 from slack_sdk.errors import SlackApiError
 
-from bot.cli.run_cmd import publish_on_start
 from bot.config import Settings
 from bot.db import served
 from bot.db.sops import default_workspace as default_sop_workspace
-from bot.jobs.scheduler import STANDARD_JOBS, build_scheduler
+from bot.jobs.scheduler import STANDARD_JOBS
 from bot.jobs.training import assign_training
 from bot.playground.clock import PlayClock
+from bot.playground.notice import Notice
 from bot.playground.ticker import PLAY_LIMITS, Ticker
 from bot.playground.watcher import SopWatcher
+from bot.playground.web import page_app
 from bot.services import digest_config
 from bot.services.digest_config import DigestConfig
 from bot.services.publish import PublishReport
 from bot.slack.app import build_app
 from bot.slacksim import FakeSlack, SlackDriver, default_workspace, seed
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import build_services
+from bot.wiring import (
+    build_background,
+    build_job_context,
+    build_runtime,
+    build_slack,
+    publish_on_start,
+)
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A line from Slack itself (not the app), shown only to one person: "/x is not a command"."""
-
-    channel: str
-    user: str
-    text: str
-    ts: str
-    thread_ts: str | None = None
 
 
 def play_settings(settings: Settings, *, fake: FakeSlack, database_url: str) -> Settings:
@@ -90,8 +86,6 @@ class Playground:
 
     def start(self) -> Playground:
         """Start the fake, the bot, its jobs and the watcher; serve on a background thread."""
-        from bot.playground.web import page_app
-
         # Bound first, so a busy port is the one thing said, before anything else starts.
         self.server = HttpServer(self._route, host=self._host, port=self._port, loop_timeout=0.2)
         self._stops.append(self.server.stop)
@@ -100,9 +94,10 @@ class Playground:
         self.settings = play_settings(
             self._settings, fake=self.fake, database_url=self._database_url
         )
-        self.services = build_services(self.settings, clock=self.clock)
-        self._stops.append(self.services.database.dispose)
-        with self.services.database.session() as session:  # `sopbot play` may use it again
+        self.runtime = build_runtime(self.settings, clock=self.clock)
+        self._stops.append(self.runtime.database.dispose)
+        self.job = build_job_context(self.runtime)
+        with self.runtime.database.session() as session:  # `sopbot play` may use it again
             served.mark(session, what=served.PLAYGROUND, now=self.clock())
         self.watcher = SopWatcher(
             directory=self.settings.sops_dir,
@@ -112,18 +107,18 @@ class Playground:
             on_change=self.bump,
         )
         self.watcher.republish()
-        self.app = build_app(self.services)
-        self._stops.append(lambda: self.app.sopbot_executor.shutdown(wait=True))
+        self.app, workers = build_app(build_slack(self.runtime))
+        self._stops.append(lambda: workers.shutdown(wait=True))
         self._wsgi = wsgi_app(
             self.app,
-            self.services.database,
+            self.runtime.database,
             signing_secret=self.settings.slack_signing_secret or "",
             extra=page_app(self),
         )
         self.driver = SlackDriver(
             self.fake, f"{self.server.url}/slack/events", self.settings.slack_signing_secret or ""
         )
-        background = build_scheduler(self.services, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
+        background = build_background(self.job, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
         self.ticker = Ticker(background, self.clock, interval=self._tick_interval)
         self.server.start()
         self.ticker.start()
@@ -140,20 +135,20 @@ class Playground:
         """Publish SOPS_DIR as `sopbot run` does, then assign training as `sops publish` does."""
         first = not self._published
         self._published = True
-        report = publish_on_start(self.services)
+        report = publish_on_start(self.runtime, renderers=self.job.renderers.feedback)
         material = {
             o.slug for o in (report.new_revisions if report else []) if o.diff and o.diff.material
         }
         if material and not first:  # at start-up the scheduler's first training pass does it
             try:
-                assign_training(self.services, slugs=material)
+                assign_training(self.job, slugs=material)
             except (SlackApiError, OSError) as exc:
                 log.warning("training for %s not assigned now (%s)", ", ".join(material), exc)
         return report
 
     def digest_config(self) -> DigestConfig:
         """The digest's time and zone as the bot uses them (`/sop config` wins over the env)."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             workspace = default_sop_workspace(session)
             return digest_config.load(session, settings=self.settings, workspace=workspace)
 

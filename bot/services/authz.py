@@ -42,7 +42,7 @@ def is_admin(people: People, *, settings: Settings, user_id: str) -> bool:
     return user_id in settings.admins or people.is_workspace_admin(user_id)
 
 
-def is_manager(people: People, *, settings: Settings, user_id: str) -> bool:
+def manages_every_sop(people: People, *, settings: Settings, user_id: str) -> bool:
     """Admins and MANAGER_CHANNEL members (cheapest check first)."""
     if is_admin(people, settings=settings, user_id=user_id):
         return True
@@ -54,6 +54,6 @@ def may_handle(people: People, *, settings: Settings, user_id: str, owner: str |
     """Whether `user_id` may manage an SOP with `owner` (its KPIs, training, feedback)."""
     if user_id in settings.admins:
         return True
-    return owns(people, user_id=user_id, owner=owner) or is_manager(
+    return owns(people, user_id=user_id, owner=owner) or manages_every_sop(
         people, settings=settings, user_id=user_id
     )

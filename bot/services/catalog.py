@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from bot.core.model import Sop
-from bot.core.search import SearchIndex
+from bot.core.search import SearchIndex, clear_winner
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
 
@@ -24,6 +24,17 @@ class Entry:
     sop: Sop
 
 
+SEARCHED = 8  # hits a query is judged on: the candidates offered, and the clear winner
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """What some words name: the one SOP they clearly mean (None if unsure), and the candidates."""
+
+    entry: Entry | None
+    candidates: tuple[Entry, ...]
+
+
 @dataclass(frozen=True)
 class Snapshot:
     """Every live SOP and an index to search them, as of one publish."""
@@ -35,6 +46,19 @@ class Snapshot:
     def get(self, slug: str) -> Entry | None:
         """The live SOP with this slug."""
         return next((e for e in self.entries if e.slug == slug), None)
+
+    def resolve(self, query: str, *, slug_first: bool = True) -> Resolution:
+        """The SOP `query` names: its exact slug, else the search hit that clearly wins.
+
+        `/sop QUERY` passes `slug_first=False`: its search has never treated an exact slug
+        specially (a slug that is also in other SOPs' titles offers a pick list there).
+        """
+        if slug_first and (exact := self.get(query.strip().lower())) is not None:
+            return Resolution(exact, (exact,))
+        hits = self.index.search(query, limit=SEARCHED)
+        candidates = tuple(e for hit in hits if (e := self.get(hit.slug)) is not None)
+        winner = clear_winner(hits)
+        return Resolution(self.get(winner.slug) if winner else None, candidates)
 
     def restricted(self, entries: tuple[Entry, ...]) -> Snapshot:
         """The same snapshot with only these entries, searched on their own."""

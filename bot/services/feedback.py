@@ -13,14 +13,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core.model import Sop
-from bot.core.search import clear_winner
 from bot.db import feedback as repo
 from bot.db import outbox
 from bot.db import sops as sop_repo
 from bot.db.feedback import OPEN, Feedback, FeedbackRoute
 from bot.db.models import Event, Revision
 from bot.services import feedback_quota as quota
-from bot.services.catalog import Entry, Snapshot
 from bot.services.feedback_quota import RATE_LIMIT
 
 log = logging.getLogger(__name__)
@@ -113,7 +111,7 @@ class Routing:
 
 
 @dataclass(frozen=True)
-class Renderers:
+class FeedbackRenderers:
     """Message builders from the Slack layer, so this module stays free of Block Kit."""
 
     routed: Callable[[FeedbackItem, str], Message]  # (item, note) -> the handling message
@@ -144,17 +142,6 @@ def parse_line(text: str) -> Line:
     if prefix := _KIND_PREFIX.match(body):
         kind, body = prefix[1].lower(), body[prefix.end() :]
     return Line(query=text[: match.start()].strip(), step=int(match[0]), text=body, kind=kind)
-
-
-def resolve_sop(snapshot: Snapshot, query: str) -> tuple[Entry | None, tuple[Entry, ...]]:
-    """The one SOP `/sop` search would start for `query` (or its slug), else the candidates."""
-    exact = snapshot.get(query.strip().lower())
-    if exact is not None:
-        return exact, (exact,)
-    hits = snapshot.index.search(query, limit=8)
-    entries = tuple(e for hit in hits if (e := snapshot.get(hit.slug)) is not None)
-    winner = clear_winner(hits)
-    return (snapshot.get(winner.slug) if winner else None), entries
 
 
 def target(session: Session, *, slug: str | None, revision: int | None = None) -> Target | None:
@@ -235,7 +222,7 @@ def give(
     user_id: str,
     owner_id: str | None,
     routing: Routing,
-    render: Renderers,
+    render: FeedbackRenderers,
     now: datetime,
     quota_secret: bytes,
     source_key: str | None = None,
@@ -308,7 +295,7 @@ def _route(
     *,
     owner_id: str | None,
     routing: Routing,
-    render: Renderers,
+    render: FeedbackRenderers,
     now: datetime,
 ) -> tuple[str, ...]:
     """Queue the handling message to the owner (or a fallback) and, for problems, managers."""

@@ -28,7 +28,7 @@ from bot.db.feedback import (
     FeedbackRoute,
 )
 from bot.db.models import Revision
-from bot.services.feedback import UNDO_WINDOW, FeedbackItem, Renderers, item_of
+from bot.services.feedback import UNDO_WINDOW, FeedbackItem, FeedbackRenderers, item_of
 
 if TYPE_CHECKING:  # publish calls link_feedback, so a runtime import would be circular
     from bot.services.publish import Outcome
@@ -67,7 +67,7 @@ def change_status(
     status: str,
     by: str,
     reason: str | None,
-    render: Renderers,
+    render: FeedbackRenderers,
     now: datetime,
 ) -> Handled:
     """Move an open item on (once, however often pressed); update its messages; tell the author."""
@@ -111,7 +111,7 @@ def change_status(
 
 
 def withdraw(
-    session: Session, *, feedback_id: int, user_id: str, render: Renderers, now: datetime
+    session: Session, *, feedback_id: int, user_id: str, render: FeedbackRenderers, now: datetime
 ) -> Handled:
     """Undo: the author takes it back within the window; its text is erased, its messages say so."""
     fb = session.get(Feedback, feedback_id)
@@ -151,7 +151,7 @@ def _show_everywhere(
     fb: Feedback,
     item: FeedbackItem,
     *,
-    render: Renderers,
+    render: FeedbackRenderers,
     now: datetime,
     skip: set[str] | frozenset[str] = frozenset(),
 ) -> None:
@@ -203,10 +203,10 @@ def link_feedback(
     *,
     outcomes: Sequence[Outcome],
     now: datetime,
-    render: Renderers | None = None,
+    render: FeedbackRenderers,
 ) -> int:
     """Mark open feedback whose step a new revision changed, moved or removed; tell authors
-    (and, with `render`, update the owner's and managers' copies to say so)."""
+    and update the owner's and managers' copies to say so."""
     linked = 0
     for outcome in outcomes:
         if outcome.status != "changed" or outcome.diff is None or outcome.revision_id is None:
@@ -238,10 +238,9 @@ def link_feedback(
                 continue
             fb.addressed_revision_id, fb.addressed_at = new.id, now
             linked += 1
-            if render is not None:
-                fb.version += 1  # a new key for the copies' update
-                session.flush()
-                _show_everywhere(session, fb, item_of(fb), render=render, now=now)
+            fb.version += 1  # a new key for the copies' update
+            session.flush()
+            _show_everywhere(session, fb, item_of(fb), render=render, now=now)
             if fb.author_id is not None:
                 _tell_author(session, fb, version=new.number, now=now)
     return linked

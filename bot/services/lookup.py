@@ -9,7 +9,6 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core.search import clear_winner
 from bot.db.models import Event, Run
 from bot.services.catalog import Entry, Snapshot
 
@@ -29,13 +28,11 @@ def lookup(
     session: Session, *, snapshot: Snapshot, query: str, user_id: str, now: datetime
 ) -> LookupResult:
     """Search the live SOPs and record the lookup (a miss is a content gap to report)."""
-    hits = snapshot.index.search(query, limit=8)
-    entries = tuple(e for hit in hits if (e := snapshot.get(hit.slug)) is not None)
-    winner = clear_winner(hits)
-    if winner is not None:
-        result = LookupResult("start", tuple(e for e in entries if e.slug == winner.slug))
-    elif entries:
-        result = LookupResult("pick", entries)
+    found = snapshot.resolve(query, slug_first=False)
+    if found.entry is not None:
+        result = LookupResult("start", (found.entry,))
+    elif found.candidates:
+        result = LookupResult("pick", found.candidates)
     else:
         titles = snapshot.index.closest_titles(query, limit=3)
         closest = tuple(e for t in titles for e in snapshot.entries if e.sop.title == t)

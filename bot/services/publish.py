@@ -14,7 +14,7 @@ from bot.core.model import Sop, SopError
 from bot.core.parse import load_sops
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
-from bot.services.feedback import Renderers
+from bot.services.feedback import FeedbackRenderers
 from bot.services.feedback_handling import link_feedback
 
 Status = Literal["new", "changed", "unchanged", "retired"]
@@ -69,13 +69,13 @@ def publish_directory(
     *,
     directory: Path,
     now: datetime,
+    renderers: FeedbackRenderers,
     minor: bool = False,
-    feedback_render: Renderers | None = None,
 ) -> PublishReport:
     """Validate every file, then store changed ones as revisions; any error stores nothing.
 
-    With `feedback_render`, the routed copies of feedback a new revision addressed are
-    updated to say so as well (the Slack layer's renderers; without them only authors hear).
+    Feedback a new revision addressed is marked, its author told and its routed copies
+    updated with `renderers` (the Slack layer's).
     """
     sops, errors = load_sops(directory)
     if errors:
@@ -99,7 +99,7 @@ def publish_directory(
                 Outcome(slug=record.slug, title=record.title, status="retired", old_number=number)
             )
     # Same transaction, whoever publishes: feedback on a changed step is marked, authors told.
-    link_feedback(session, outcomes=report.new_revisions, now=now, render=feedback_render)
+    link_feedback(session, outcomes=report.new_revisions, now=now, render=renderers)
     return report
 
 

@@ -15,7 +15,7 @@ from bot.core.quiet_hours import next_allowed
 from bot.db import outbox
 from bot.db.models import SopRecord
 from bot.db.training import OVERDUE, PENDING, REMINDERS, Assignment, reminder_key
-from bot.services.training import OverdueNotice, Reminder, Renderers
+from bot.services.training import OverdueNotice, Reminder, TrainingRenderers
 
 
 @dataclass(frozen=True)
@@ -33,7 +33,7 @@ def send_reminders(
     *,
     now: datetime,
     interval: timedelta,
-    render: Renderers,
+    render: TrainingRenderers,
     owner_id: Callable[[str], str | None],
 ) -> ReminderReport:
     """Queue due reminders (deferred out of quiet hours), mark overdue ones, tell owners."""
@@ -92,7 +92,7 @@ def _tell_owners(
     session: Session,
     *,
     now: datetime,
-    render: Renderers,
+    render: TrainingRenderers,
     owner_id: Callable[[str], str | None],
 ) -> int:
     """One DM per SOP per day listing people newly overdue; later ones wait for tomorrow."""

@@ -80,7 +80,7 @@ class OverdueNotice:
 
 
 @dataclass(frozen=True)
-class Renderers:
+class TrainingRenderers:
     """Message builders from the Slack layer, so this module stays free of Block Kit."""
 
     invitation: Callable[[Invitation], Message]
@@ -149,7 +149,7 @@ def assign(
     audience: Audience,
     owner: Person | None,
     now: datetime,
-    render: Renderers,
+    render: TrainingRenderers,
 ) -> AssignResult:
     """Give everyone in the audience who lacks one an assignment and queue its DM; idempotent."""
     superseded = supersede_older(session, record=record, revision=revision, now=now)

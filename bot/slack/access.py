@@ -10,38 +10,18 @@ channel's and group's members); the SOP's audience itself is always the current 
 
 from __future__ import annotations
 
-import logging
 import threading
 from dataclasses import dataclass
-from typing import Any
 
 from slack_sdk import WebClient
 
+from bot.runtime import Runtime
 from bot.services import access
 from bot.services.access import Viewer
 from bot.services.catalog import Snapshot
 from bot.services.runs import RunState
+from bot.slack.payload import Caller
 from bot.slack.people import SlackPeople
-from bot.wiring import Services
-
-# The look-ups name the person behind a request, and slack_sdk logs every call's arguments and
-# answer at DEBUG: that would tie someone to the moment they sent anonymous feedback.
-QUIET = logging.getLogger(__name__ + ".web")
-QUIET.setLevel(logging.WARNING)
-
-
-def quiet(client: WebClient) -> WebClient:
-    """The same Web API client (token, URL, retries), logging nothing below WARNING."""
-    return WebClient(
-        token=client.token,
-        base_url=client.base_url,
-        timeout=client.timeout,
-        ssl=client.ssl,
-        proxy=client.proxy,
-        headers=dict(client.headers),
-        retry_handlers=list(client.retry_handlers),
-        logger=QUIET,
-    )
 
 
 @dataclass(frozen=True)
@@ -78,37 +58,6 @@ def installation(client: WebClient) -> Installation:
     return found
 
 
-@dataclass(frozen=True)
-class Caller:
-    """Who sent a request, as its signed payload says: the person, and their own team if given."""
-
-    user_id: str
-    team: str | None = None
-
-
-def caller_of(body: dict[str, Any]) -> Caller | None:
-    """The person behind a command, interaction or event payload; None when there is none."""
-    if "command" in body:
-        user_id = body.get("user_id")
-        # A command's team_id is the workspace it was typed in, not the person's own team.
-        return Caller(str(user_id)) if user_id else None
-    user = body.get("user")
-    if isinstance(user, dict) and user.get("id"):
-        return Caller(str(user["id"]), user.get("team_id") or None)
-    event = body.get("event")
-    if isinstance(event, dict) and isinstance(event.get("user"), str):
-        return Caller(event["user"], event.get("user_team") or None)
-    return None
-
-
-def sender(body: dict[str, Any]) -> Caller:
-    """The person behind a command or interaction (Slack always names one)."""
-    found = caller_of(body)
-    if found is None:
-        raise ValueError(f"a {body.get('type') or 'request'} without a person")
-    return found
-
-
 class SlackAudiences:
     """Implements bot.services.access.Audiences with SlackPeople's one-minute answers."""
 
@@ -133,16 +82,16 @@ class SlackAudiences:
 class Access:
     """EXTERNAL_PEOPLE for one Slack client: who is external, and what they may see."""
 
-    def __init__(self, *, services: Services, client: WebClient) -> None:
-        self.services = services
+    def __init__(self, *, runtime: Runtime, client: WebClient, people: SlackPeople) -> None:
+        self.runtime = runtime
         self.client = client
-        self.people = SlackPeople(quiet(client))
-        self.audiences = SlackAudiences(self.people)
+        self.people = people
+        self.audiences = SlackAudiences(people)
 
     @property
     def policy(self) -> access.Policy:
         """EXTERNAL_PEOPLE."""
-        return self.services.settings.external_people
+        return self.runtime.settings.external_people
 
     @property
     def workspace(self) -> Installation:
@@ -178,8 +127,8 @@ class Access:
 
     def snapshot(self, viewer: Viewer) -> Snapshot:
         """The live SOPs the person may see (all of them for staff)."""
-        with self.services.database.session() as session:
-            everything = self.services.catalog.snapshot(session)
+        with self.runtime.database.session() as session:
+            everything = self.runtime.catalog.snapshot(session)
         # Slack is asked outside the session: no look-up holds a database transaction open.
         return self.restrict(everything, viewer)
 
@@ -202,8 +151,8 @@ class Access:
         """Whether the person may see, run and give feedback on the live SOP with this slug."""
         if self.sees_all(viewer):
             return True
-        with self.services.database.session() as session:
-            entry = self.services.catalog.snapshot(session).get(slug)
+        with self.runtime.database.session() as session:
+            entry = self.runtime.catalog.snapshot(session).get(slug)
         return entry is not None and access.may_see(
             entry.sop, viewer=viewer, policy=self.policy, audiences=self.audiences
         )

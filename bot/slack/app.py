@@ -1,4 +1,4 @@
-"""Builds the bolt App: Web API client, signature checks, middleware, listeners."""
+"""Builds the bolt App: signature checks, request gates, middleware, a register() per feature."""
 
 from __future__ import annotations
 
@@ -8,52 +8,48 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
-from slack_sdk import WebClient
-from slack_sdk.http_retry.builtin_handlers import RateLimitErrorRetryHandler
 
 from bot.db.events import claim_event
 from bot.db.session import is_unavailable
-from bot.slack import gates, listeners, request_limits
-from bot.slack.after_ack import AfterAck, Workers, error_notice
-from bot.slack.outgoing import GuardedWebClient
-from bot.slack.response_urls import Responder
-from bot.slack.runner import Runner
-from bot.slack.unavailable import database_notice
+from bot.slack import feedback, home, kpis, lookup, runs, training
+from bot.slack.context import SlackContext
+from bot.slack.guard import gates, log_redaction, request_limits
+from bot.slack.guard.after_ack import Workers, error_notice
+from bot.slack.guard.response_urls import Responder
+from bot.slack.guard.unavailable import database_notice
 from bot.threads import LISTENER_THREADS
-from bot.wiring import Services
 
 log = logging.getLogger(__name__)
-
-
-def build_client(services: Services) -> WebClient:
-    """A Web API client for SLACK_API_URL that waits out HTTP 429s."""
-    settings = services.settings
-    client = GuardedWebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
-    client.retry_handlers.append(RateLimitErrorRetryHandler(max_retry_count=2))
-    return client
+# Each feature folder has a register(app, ctx) that attaches its listeners.
+FEATURES = (lookup, runs, training, feedback, kpis, home)
 
 
 def build_app(
-    services: Services,
-    *,
-    client: WebClient | None = None,
-    throttle: request_limits.Throttle | None = None,
-) -> App:
-    """The whole Slack app, ready to be served over HTTP or Socket Mode."""
-    client = client or build_client(services)
+    ctx: SlackContext, *, throttle: request_limits.Throttle | None = None
+) -> tuple[App, Workers]:
+    """The whole Slack app, ready to be served over HTTP or Socket Mode, and its threads."""
     executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     app = App(
-        client=client,
-        signing_secret=services.settings.slack_signing_secret or "",
+        client=ctx.client,
+        signing_secret=ctx.runtime.settings.slack_signing_secret or "",
         listener_executor=executor,
         # auth.test at start-up turns a wrong token into a clear error before serving.
         token_verification_enabled=True,
     )
-    after_ack = AfterAck()
+    # Anonymous means no log line may tie a person to what they sent, whatever bolt logs.
+    log_redaction.install(app.logger)
     # First: nothing may act on another workspace's request or (under deny) an outsider's.
-    gates.install(app, services, client=client, later=after_ack)
+    gates.install(app, access=ctx.access, later=ctx.after_ack)
+    _install_middleware(app, ctx, throttle or request_limits.Throttle())
+    _install_error_handler(app, ctx)
+    for feature in FEATURES:
+        feature.register(app, ctx)
+    # The caller shuts these down (and each test waits for work still running after its ack).
+    return app, Workers(executor, ctx.after_ack)
 
-    api_url = services.settings.slack_api_url
+
+def _install_middleware(app: App, ctx: SlackContext, throttle: request_limits.Throttle) -> None:
+    api_url, client, runtime = ctx.runtime.settings.slack_api_url, ctx.client, ctx.runtime
 
     @app.middleware
     def answer_only_slack(context: BoltContext, next: Any) -> BoltResponse | None:
@@ -64,17 +60,21 @@ def build_app(
         return next()
 
     # Before anything touches the database: a flood is refused at the door.
-    app.middleware(request_limits.guard(throttle or request_limits.Throttle(), later=after_ack))
+    app.middleware(request_limits.guard(throttle, later=ctx.after_ack))
 
     @app.middleware
     def skip_redelivered_events(body: dict[str, Any], next: Any) -> BoltResponse | None:
         """Slack retries events it thinks were missed; a retry may reach another process."""
         event_id = body.get("event_id") if body.get("type") == "event_callback" else None
         if event_id:
-            with services.database.session() as session:
-                if not claim_event(session, event_id=event_id, now=services.clock()):
+            with runtime.database.session() as session:
+                if not claim_event(session, event_id=event_id, now=runtime.clock()):
                     return BoltResponse(status=200, body="")
         return next()
+
+
+def _install_error_handler(app: App, ctx: SlackContext) -> None:
+    api_url = ctx.runtime.settings.slack_api_url
 
     @app.error
     def on_error(error: Exception, body: dict[str, Any], context: BoltContext) -> None:
@@ -95,11 +95,4 @@ def build_app(
         respond = Responder(response_url=context.response_url, api_url=api_url)
         if respond.response_url:
             # Posted from the after-ack pool: never on the thread that answers Slack.
-            after_ack.submit(
-                respond, {**notice, "response_type": "ephemeral", "replace_original": False}
-            )
-
-    listeners.register(app, services, Runner(services=services, client=client, later=after_ack))
-    # Kept so a shutdown (and each test) can wait for work still running after its ack.
-    app.sopbot_executor = Workers(executor, after_ack)  # type: ignore[attr-defined]
-    return app
+            ctx.later(respond, {**notice, "response_type": "ephemeral", "replace_original": False})

@@ -1,7 +1,7 @@
 """The last check before what the bot writes reaches Slack: no broadcast pings, no broken blocks.
 
 `GuardedWebClient` checks every Web API call; the outbox dispatcher and `respond` (which does
-not go through a WebClient) check with `refusal` themselves. Listeners use `runner.client`:
+not go through a WebClient) check with `refusal` themselves. Listeners use `ctx.client`:
 bolt's per-request `client` is a plain WebClient.
 """
 
@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 
-from bot.slack.blocks.limits import check_message, check_view
+from bot.slack.kit.limits import check_message, check_view
 
 log = logging.getLogger(__name__)
 

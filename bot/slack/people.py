@@ -1,4 +1,9 @@
-"""Slack look-ups for permissions, feedback routing and the outsider policy, cached a minute."""
+"""Looking people, channels and user groups up in Slack: the one adapter for the services.
+
+`SlackPeople` answers permission, feedback routing and outsider questions from a cache that
+keeps each answer a minute (owned by the SlackContext, so it is per process and per
+workspace). `SlackDirectory` resolves training audiences, reading whole lists once per pass.
+"""
 
 from __future__ import annotations
 
@@ -7,69 +12,100 @@ import re
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.services.audience import Person
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 USER_ID = re.compile(r"^[UW][A-Z0-9]{2,}$")
+# "Does not exist" answers; anything else (rate limits, outages) is raised for the caller.
 NOT_FOUND = frozenset(
-    {"user_not_found", "users_not_found", "channel_not_found", "not_in_channel", "user_not_visible"}
+    {
+        "user_not_found",
+        "users_not_found",
+        "user_not_visible",
+        "channel_not_found",
+        "not_in_channel",
+        "no_such_subteam",
+    }
 )
 TTL_SECONDS = 60.0  # long enough to spare Slack during a burst, short enough to notice changes
 # Answers kept at most: a person or a channel each. A workspace busier than this within a
 # minute asks Slack a little more often instead of growing the process without end.
 MAX_ENTRIES = 5_000
+PAGE = 200
+# users.info calls in one pass before the rest come from users.list, read whole once: Slack
+# allows users.info about 100 times a minute, so a 2,000-member channel would take 20 minutes
+# one by one, while users.list gives 200 people a call (10 calls).
+BULK_AFTER = 50
 
-_lock = threading.Lock()
-# Oldest first: every answer lives TTL_SECONDS, so insertion order is also expiry order.
-_cache: OrderedDict[tuple[str, ...], tuple[float, Any]] = OrderedDict()
 
+class PeopleCache:
+    """Answers kept TTL_SECONDS each, at most `max_entries`, oldest dropped first."""
 
-def clear_cache() -> None:
-    """Forget every cached answer (tests that change who is a manager call this)."""
-    with _lock:
-        _cache.clear()
+    def __init__(
+        self, *, max_entries: int = MAX_ENTRIES, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.max_entries, self.clock = max_entries, clock
+        self._lock = threading.Lock()
+        # Oldest first: every answer lives TTL_SECONDS, so insertion order is also expiry order.
+        self._entries: OrderedDict[tuple[str, ...], tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
+        """The kept answer for `key`, or `load()`'s (errors are not kept: Slack is asked again)."""
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None and hit[0] > self.clock():
+                return hit[1]
+        value = load()
+        with self._lock:
+            now = self.clock()  # read under the lock, so later entries never expire sooner
+            self._entries.pop(key, None)
+            self._entries[key] = (now + TTL_SECONDS, value)
+            while (
+                len(self._entries) > self.max_entries
+                or next(iter(self._entries.values()))[0] <= now
+            ):
+                self._entries.popitem(last=False)
+        return value
+
+    def kept(self) -> list[tuple[str, ...]]:
+        """What is kept, oldest first."""
+        with self._lock:
+            return list(self._entries)
+
+    def clear(self) -> None:
+        """Forget every answer (tests that change who is a manager call this)."""
+        with self._lock:
+            self._entries.clear()
 
 
 class SlackPeople:
-    """Implements bot.services.authz.People over the Web API; answers are shared for a minute."""
+    """Implements bot.services.authz.People and the outsider look-ups over the Web API."""
 
-    def __init__(self, client: WebClient, *, clock: Callable[[], float] = time.monotonic) -> None:
-        self.client = client
-        self.clock = clock
+    def __init__(self, client: WebClient, *, cache: PeopleCache) -> None:
+        self.client, self.cache = client, cache
+
+    def using(self, client: WebClient) -> SlackPeople:
+        """The same answers, asked of Slack through `client` when missing."""
+        return SlackPeople(client, cache=self.cache)
 
     def _cached(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
-        # Keyed by API URL and token as well, so two workspaces (or two fakes) never mix.
-        full = (self.client.base_url, self.client.token or "", *key)
-        now = self.clock()
-        with _lock:
-            hit = _cache.get(full)
-            if hit is not None and hit[0] > now:
-                return hit[1]
-        value = load()  # errors are not cached: the next request asks Slack again
-        with _lock:
-            now = self.clock()  # read under the lock, so later entries never expire sooner
-            _cache.pop(full, None)
-            _cache[full] = (now + TTL_SECONDS, value)
-            while len(_cache) > MAX_ENTRIES or next(iter(_cache.values()))[0] <= now:
-                _cache.popitem(last=False)
-        return value
+        return self.cache.get(key, load)
 
     def _user(self, ref: str) -> dict[str, Any] | None:
         def load() -> dict[str, Any] | None:
-            try:
-                if "@" in ref:
-                    return dict(self.client.users_lookupByEmail(email=ref)["user"])
-                return dict(self.client.users_info(user=ref)["user"])
-            except SlackApiError as exc:
-                if exc.response.get("error") not in NOT_FOUND:
-                    raise
-                return None
+            if "@" in ref:
+                return _missing_as_none(
+                    lambda: dict(self.client.users_lookupByEmail(email=ref)["user"])
+                )
+            return _missing_as_none(lambda: dict(self.client.users_info(user=ref)["user"]))
 
         return self._cached(("user", ref), load)
 
@@ -93,7 +129,7 @@ class SlackPeople:
 
     def is_workspace_admin(self, user_id: str) -> bool:
         """Workspace admin or owner."""
-        user = self._user(user_id) if USER_ID.match(user_id) else None
+        user = self.user(user_id)
         return bool(
             user and (user.get("is_admin") or user.get("is_owner") or user.get("is_primary_owner"))
         )
@@ -104,57 +140,132 @@ class SlackPeople:
 
     def channel_id(self, name: str) -> str | None:
         """The ID of the channel called `name` (public, or private with sopbot in it)."""
-        return self._cached(("channel-ids",), self._channel_ids).get(name)
+        return self._cached(("channel-ids",), lambda: channel_ids(self.client)).get(name)
 
     def group_members(self, handle: str) -> frozenset[str]:
         """Members of the user group with this handle; empty when there is none."""
-        groups = self._cached(("group-ids",), self._group_ids)
-        group_id = groups.get(handle)
+        group_id = self._cached(("group-ids",), lambda: group_ids(self.client)).get(handle)
         if group_id is None:
             return frozenset()
-        return self._cached(("group", group_id), lambda: self._group_users(group_id))
-
-    def _channel_ids(self) -> dict[str, str]:
-        ids: dict[str, str] = {}
-        cursor = None
-        while True:
-            page = self.client.conversations_list(
-                types="public_channel,private_channel",
-                exclude_archived=True,
-                cursor=cursor,
-                limit=200,
-            )
-            ids.update((c["name"], c["id"]) for c in page.get("channels", []))
-            cursor = (page.get("response_metadata") or {}).get("next_cursor")
-            if not cursor:
-                return ids
-
-    def _group_ids(self) -> dict[str, str]:
-        return {g["handle"]: g["id"] for g in self.client.usergroups_list().get("usergroups", [])}
-
-    def _group_users(self, group_id: str) -> frozenset[str]:
-        try:
-            return frozenset(self.client.usergroups_users_list(usergroup=group_id)["users"])
-        except SlackApiError as exc:
-            if exc.response.get("error") not in {*NOT_FOUND, "no_such_subteam"}:
-                raise
-            return frozenset()
+        users = lambda: self.client.usergroups_users_list(usergroup=group_id)["users"]  # noqa: E731
+        return self._cached(("group", group_id), lambda: frozenset(_missing_as_none(users) or ()))
 
     def _members(self, channel_id: str) -> frozenset[str]:
-        members: set[str] = set()
-        cursor = None
         try:
-            while True:
-                page = self.client.conversations_members(
-                    channel=channel_id, cursor=cursor, limit=200
-                )
-                members.update(page.get("members", []))
-                cursor = (page.get("response_metadata") or {}).get("next_cursor")
-                if not cursor:
-                    break
+            pages = _pages(self.client.conversations_members, channel=channel_id)
+            return frozenset(member for page in pages for member in page.get("members", []))
         except SlackApiError as exc:
             if exc.response.get("error") not in NOT_FOUND:
                 raise
             # A wrong MANAGER_CHANNEL must not lock managers out of everything else.
             log.warning("cannot read members of %s (%s)", channel_id, exc.response["error"])
-        return frozenset(members)
+            return frozenset()
+
+
+def person_of(user: dict[str, Any]) -> Person:
+    """A users.info / users.lookupByEmail `user` object as a Person."""
+    return Person(
+        id=user["id"],
+        tz=user.get("tz") or None,
+        is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
+        deleted=bool(user.get("deleted")),
+        is_admin=bool(user.get("is_admin") or user.get("is_owner")),
+        email=(user.get("profile") or {}).get("email"),
+    )
+
+
+class SlackDirectory:
+    """Implements bot.services.audience.Directory with a WebClient; make one per pass."""
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+        self._bot_user_id: str | None = None
+        self._channels: dict[str, str] | None = None
+        self._groups: dict[str, str] | None = None
+        self._everyone: dict[str, Person] | None = None
+        self._asked = 0
+
+    @property
+    def bot_user_id(self) -> str:
+        """The app's own user, which is in every channel it serves and is never trained."""
+        if self._bot_user_id is None:
+            self._bot_user_id = str(self.client.auth_test().get("user_id") or "")
+        return self._bot_user_id
+
+    def channel_members(self, name: str) -> list[str] | None:
+        """Members of #name (public, or private with sopbot in it); None if there is none."""
+        if self._channels is None:
+            self._channels = channel_ids(self.client)
+        channel_id = self._channels.get(name)
+        if channel_id is None:
+            return None
+        pages = lambda: list(_pages(self.client.conversations_members, channel=channel_id))  # noqa: E731
+        found = _missing_as_none(pages)
+        return None if found is None else [m for page in found for m in page.get("members", [])]
+
+    def group_members(self, handle: str) -> list[str] | None:
+        """Members of @handle; None if no enabled group has that handle."""
+        if self._groups is None:
+            self._groups = group_ids(self.client)
+        group_id = self._groups.get(handle)
+        if group_id is None:
+            return None
+        return _missing_as_none(
+            lambda: list(self.client.usergroups_users_list(usergroup=group_id).get("users", []))
+        )
+
+    def user(self, user_id: str) -> Person | None:
+        """users.info as a Person (users.list once many were asked); None if there is none."""
+        if self._everyone is None and self._asked >= BULK_AFTER:
+            self._everyone = {
+                user["id"]: person_of(user)
+                for page in _pages(self.client.users_list)
+                for user in page.get("members", [])
+            }
+        if self._everyone is not None and user_id in self._everyone:
+            return self._everyone[user_id]
+        # Someone users.list does not show (e.g. from another organisation) is asked alone.
+        self._asked += 1
+        return _missing_as_none(lambda: person_of(self.client.users_info(user=user_id)["user"]))
+
+    def user_by_email(self, email: str) -> Person | None:
+        """users.lookupByEmail as a Person; None if no active user has that address."""
+        return _missing_as_none(
+            lambda: person_of(self.client.users_lookupByEmail(email=email)["user"])
+        )
+
+
+def channel_ids(client: WebClient) -> dict[str, str]:
+    """Every channel sopbot can see (public, or private with it in), by name."""
+    pages = _pages(
+        client.conversations_list, types="public_channel,private_channel", exclude_archived=True
+    )
+    return {
+        channel["name"]: channel["id"] for page in pages for channel in page.get("channels", [])
+    }
+
+
+def group_ids(client: WebClient) -> dict[str, str]:
+    """Every enabled user group, by handle."""
+    return {g["handle"]: g["id"] for g in client.usergroups_list().get("usergroups", [])}
+
+
+def _pages(method: Callable[..., Any], **args: Any) -> Iterator[Any]:
+    """Every page of a cursor-paged Web API method."""
+    cursor = None
+    while True:
+        page = method(limit=PAGE, cursor=cursor, **args)
+        yield page
+        cursor = (page.get("response_metadata") or {}).get("next_cursor")
+        if not cursor:
+            return
+
+
+def _missing_as_none(call: Callable[[], T]) -> T | None:
+    """`call()`, or None when Slack answers that the thing does not exist."""
+    try:
+        return call()
+    except SlackApiError as exc:
+        if exc.response.get("error") in NOT_FOUND:
+            return None
+        raise

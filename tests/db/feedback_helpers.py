@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.db.session import Database
-from bot.services.feedback import Draft, Renderers, Routing, give
+from bot.services.feedback import Draft, FeedbackRenderers, Routing, give
 from bot.services.publish import publish_directory
 from tests.conftest import SAMPLE_SOPS
 
@@ -17,7 +17,7 @@ T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 MARIA, PRIYA, SAM = "U01MARIA01", "U01PRIYA01", "U01SAMLEAD"
 ROUTING = Routing(manager_channel="C01OPSMGRS")
 SECRET = b"the signing secret, from the environment"
-RENDER = Renderers(
+RENDER = FeedbackRenderers(
     routed=lambda item, note: {"text": f"routed #{item.feedback_id} {item.status} {note}".strip()},
     status_update=lambda item: {"text": f"now {item.status}"},
 )
@@ -29,7 +29,7 @@ def sops(db: Database, tmp_path: Path) -> Path:
     folder = tmp_path / "sops"
     shutil.copytree(SAMPLE_SOPS, folder)
     with db.session() as session:
-        assert publish_directory(session, directory=folder, now=T0).errors == []
+        assert publish_directory(session, directory=folder, now=T0, renderers=RENDER).errors == []
     return folder
 
 

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from bot.db.models import Event, Workspace
 from bot.db.session import Database
 from bot.db.sops import default_workspace
-from bot.wiring import utc_now
+from bot.runtime import utc_now
 
 WRITERS = 8
 WRITES_EACH = 25

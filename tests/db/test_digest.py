@@ -20,12 +20,14 @@ from bot.db.outbox import OutboxMessage
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.jobs.digest import roll_up, send_digest
+from bot.runtime import Runtime
 from bot.services import digest as digests
 from bot.services import kpi_records, kpi_rollups, sop_review
 from bot.services.kpi_export import export_rows
 from bot.services.publish import publish_directory
-from bot.wiring import Services
+from bot.wiring import build_job_context
 from tests.conftest import SAMPLE_SOPS
+from tests.db.feedback_helpers import RENDER
 
 BERLIN = ZoneInfo("Europe/Berlin")
 FIRST = date(2026, 3, 20)  # the data spans Berlin's 23-hour day, 2026-03-29
@@ -35,7 +37,9 @@ QUERIES = ("refund", "Refund  ", "gift card", "onboarding", "")
 
 def publish(db: Database, directory: Path, at: datetime) -> None:
     with db.session() as session:
-        assert publish_directory(session, directory=directory, now=at).errors == []
+        assert (
+            publish_directory(session, directory=directory, now=at, renderers=RENDER).errors == []
+        )
 
 
 def make_data(db: Database, tmp_path: Path, *, runs: int = 400, seed: int = 7) -> int:
@@ -81,8 +85,8 @@ def make_data(db: Database, tmp_path: Path, *, runs: int = 400, seed: int = 7) -
     return workspace_id
 
 
-def berlin(db: Database, now: datetime) -> Services:
-    return Services(settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: now)
+def berlin(db: Database, now: datetime) -> Runtime:
+    return Runtime(settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: now)
 
 
 def by_key(rollups):
@@ -92,9 +96,7 @@ def by_key(rollups):
 def test_rollups_equal_the_raw_records_and_stay_exact_as_open_runs_finish(db, tmp_path):
     workspace_id = make_data(db, tmp_path)
     last = local_day(NOW, BERLIN)
-    services = Services(
-        settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: NOW
-    )
+    runtime = Runtime(settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: NOW)
 
     def both(now: datetime):
         with db.session() as session:
@@ -104,9 +106,9 @@ def test_rollups_equal_the_raw_records_and_stay_exact_as_open_runs_finish(db, tm
                                       first=FIRST, last=last, now=now)  # fmt: skip
         return by_key(raw), by_key(mixed)
 
-    report = roll_up(services)
+    report = roll_up(runtime)
     assert FIRST in report.built and date(2026, 3, 29) in report.built and report.rows > 0
-    assert roll_up(services).built == ()  # nothing changed: nothing rebuilt
+    assert roll_up(runtime).built == ()  # nothing changed: nothing rebuilt
     raw, mixed = both(NOW)
     assert raw == mixed and len(raw) > 30
     with db.session() as session:
@@ -120,20 +122,20 @@ def test_rollups_equal_the_raw_records_and_stay_exact_as_open_runs_finish(db, tm
     finish_open_run(db, short_day, at=later)
     raw_later, mixed_later = both(later)
     assert raw_later == mixed_later and raw_later != raw
-    services.clock = lambda: later
-    assert roll_up(services).built == (date(2026, 3, 29),)
+    runtime.clock = lambda: later
+    assert roll_up(runtime).built == (date(2026, 3, 29),)
     assert both(later)[1] == raw_later
 
     # A finish committed just after a rollup pass, stamped by a clock read just before it.
     last_pass = later + timedelta(hours=1)
-    services.clock = lambda: last_pass
+    runtime.clock = lambda: last_pass
     # Its run finished within SETTLE before that build, so it is rebuilt once more, to be safe.
-    assert roll_up(services).built == (date(2026, 3, 29),)
-    assert roll_up(services).built == ()
+    assert roll_up(runtime).built == (date(2026, 3, 29),)
+    assert roll_up(runtime).built == ()
     finish_open_run(db, kpi_rollups.span(FIRST, FIRST, BERLIN), at=last_pass - timedelta(seconds=1))
     raw_last, mixed_last = both(last_pass)
     assert raw_last == mixed_last and raw_last != raw_later
-    assert roll_up(services).built == (FIRST,)
+    assert roll_up(runtime).built == (FIRST,)
 
 
 def finish_open_run(db: Database, window, *, at: datetime) -> None:
@@ -151,10 +153,8 @@ def finish_open_run(db: Database, window, *, at: datetime) -> None:
 
 def test_the_digest_from_rollups_is_the_digest_from_raw_records(db, tmp_path):
     workspace_id = make_data(db, tmp_path)
-    services = Services(
-        settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: NOW
-    )
-    roll_up(services)
+    runtime = Runtime(settings=Settings(digest_tz="Europe/Berlin"), database=db, clock=lambda: NOW)
+    roll_up(runtime)
     day = date(2026, 4, 2)
     with db.session() as session:
         result = digests.report(session, workspace_id=workspace_id, day=day, tz=BERLIN, now=NOW)
@@ -191,8 +191,8 @@ def test_a_day_is_claimed_and_queued_once_however_many_schedulers_race(db, tmp_p
 
     def race(database: Database) -> None:
         try:
-            services = Services(settings=settings, database=database, clock=lambda: NOW)
-            outcomes.append(send_digest(services, day=date(2026, 4, 2)))
+            runtime = Runtime(settings=settings, database=database, clock=lambda: NOW)
+            outcomes.append(send_digest(build_job_context(runtime), day=date(2026, 4, 2)))
         except BaseException as exc:  # noqa: BLE001 - asserted below
             errors.append(exc)
 
@@ -210,9 +210,9 @@ def test_a_day_is_claimed_and_queued_once_however_many_schedulers_race(db, tmp_p
         assert keys == [f"digest:{workspace_id}:2026-04-02"]
         row = store.digest_row(session, workspace_id=workspace_id, day=date(2026, 4, 2))
         assert row.status == store.QUEUED and row.channel_id == "C01OPSMGRS"
-    services = Services(settings=settings, database=db, clock=lambda: NOW)
-    assert send_digest(services, day=date(2026, 4, 2)) == "taken"
-    assert send_digest(services, day=date(2026, 4, 2), force=True) == "sent"
+    runtime = Runtime(settings=settings, database=db, clock=lambda: NOW)
+    assert send_digest(build_job_context(runtime), day=date(2026, 4, 2)) == "taken"
+    assert send_digest(build_job_context(runtime), day=date(2026, 4, 2), force=True) == "sent"
     with db.session() as session:
         assert len(session.scalars(select(OutboxMessage.key)).all()) == 2
 
@@ -220,9 +220,11 @@ def test_a_day_is_claimed_and_queued_once_however_many_schedulers_race(db, tmp_p
 def test_a_quiet_day_is_skipped_only_when_configured(db, tmp_path):
     make_data(db, tmp_path, runs=10)
     settings = Settings(database_url=db.url, manager_channel="C01OPSMGRS")
-    services = Services(settings=settings, database=db, clock=lambda: NOW)
-    assert send_digest(services, day=date(2025, 1, 1), skip_quiet=True) == "quiet"
-    assert send_digest(services, day=date(2025, 1, 2)) == "sent"  # not configured: sent
+    runtime = Runtime(settings=settings, database=db, clock=lambda: NOW)
+    assert send_digest(build_job_context(runtime), day=date(2025, 1, 1), skip_quiet=True) == "quiet"
+    assert (
+        send_digest(build_job_context(runtime), day=date(2025, 1, 2)) == "sent"
+    )  # not configured: sent
 
 
 def test_stale_sops_nudge_their_owner_once_per_review_period_until_confirmed(db, tmp_path):

@@ -1,7 +1,7 @@
 """Claiming Events API deliveries: the first claim wins, every later one is refused."""
 
 from bot.db.events import claim_event
-from bot.wiring import utc_now
+from bot.runtime import utc_now
 
 
 def test_an_event_is_claimed_once(db):

@@ -135,7 +135,9 @@ def test_publishing_a_change_to_the_step_links_open_feedback_and_tells_its_autho
         path.read_text().replace("mention the team lead on shift", "use the approval form")
     )
     with db.session() as session:
-        report = publish_directory(session, directory=sops, now=T0 + timedelta(days=1))
+        report = publish_directory(
+            session, directory=sops, now=T0 + timedelta(days=1), renderers=RENDER
+        )
     assert [o.new_number for o in report.new_revisions] == [2]
     with db.session() as session:
         linked = {
@@ -149,7 +151,7 @@ def test_publishing_a_change_to_the_step_links_open_feedback_and_tells_its_autho
         "✏️ Your feedback on step 3 of Handle a refund request led to a change in v2"
     )
     with db.session() as session:  # publishing again changes nothing and tells no one twice
-        publish_directory(session, directory=sops, now=T0 + timedelta(days=2))
+        publish_directory(session, directory=sops, now=T0 + timedelta(days=2), renderers=RENDER)
     assert len([k for k in outbox_rows(db) if ":addressed:" in k]) == 1
 
 

@@ -12,8 +12,9 @@ from bot.config import Settings
 from bot.db.feedback import FeedbackQuota
 from bot.db.session import Database
 from bot.jobs.scheduler import STANDARD_JOBS
+from bot.runtime import Runtime
 from bot.services.feedback_quota import RATE_LIMIT, author_hash, process_secret
-from bot.wiring import Services
+from bot.wiring import build_job_context
 from tests.anonymity import copy_of, rows_at, traces
 from tests.db.feedback_helpers import MARIA, PRIYA, SAM, SECRET, T0, sops, submit
 
@@ -65,19 +66,19 @@ def test_a_copy_of_the_database_ties_no_anonymous_item_to_its_author(db, sops):
     assert sorted(who for _, who in traces(copy, MEMBERS, known=[SECRET])) == [PRIYA, SAM]
     # ...until the hour's purge; then nothing does.
     forget = {job.id: job for job in STANDARD_JOBS}["forget-feedback-quota"]
-    forget.run(Services(SETTINGS, db, clock=lambda: T0 + timedelta(hours=1)))
+    forget.run(build_job_context(Runtime(SETTINGS, db, clock=lambda: T0 + timedelta(hours=1))))
     assert traces(copy_of(db.url), MEMBERS, known=[SECRET]) == []
 
 
 def test_the_purge_job_forgets_an_ended_hour_on_the_hour_without_waiting_for_feedback(db, sops):
     assert submit(db, anonymous=True, now=T0 + timedelta(minutes=42)).verdict == "ok"
     now = [T0 + timedelta(minutes=59, seconds=59, microseconds=999_999)]
-    services = Services(SETTINGS, db, clock=lambda: now[0])
+    job = build_job_context(Runtime(SETTINGS, db, clock=lambda: now[0]))
     forget = {job.id: job for job in STANDARD_JOBS}["forget-feedback-quota"]
-    forget.run(services)
+    forget.run(job)
     assert len(counters(db)) == 1  # the hour has not ended: its limit still holds
     now[0] = T0 + timedelta(hours=1)
-    forget.run(services)
+    forget.run(job)
     assert counters(db) == []
     # It runs on the hour (and every five minutes, in case a process was down then).
     fires = forget.trigger.get_next_fire_time(None, T0 + timedelta(minutes=56))
@@ -87,24 +88,24 @@ def test_the_purge_job_forgets_an_ended_hour_on_the_hour_without_waiting_for_fee
 def test_processes_with_the_same_settings_share_one_limit_and_lose_no_count(db, sops):
     other = Database(db.url)  # a second process on the same database
     try:
-        processes = [Services(SETTINGS, db), Services(SETTINGS, other)]
+        processes = [Runtime(SETTINGS, db), Runtime(SETTINGS, other)]
         assert processes[0].quota_secret == processes[1].quota_secret
         verdicts: list[str] = []
         start = threading.Barrier(2 * (RATE_LIMIT // 2 + 2))
 
-        def give(services: Services) -> None:
+        def give(runtime: Runtime) -> None:
             start.wait(timeout=30)
             given = submit(
-                services.database,
+                runtime.database,
                 anonymous=True,
                 now=T0 + timedelta(minutes=5),
-                quota_secret=services.quota_secret,
+                quota_secret=runtime.quota_secret,
             )
             verdicts.append(given.verdict)
 
         threads = [
-            threading.Thread(target=give, args=(services,))
-            for services in processes
+            threading.Thread(target=give, args=(runtime,))
+            for runtime in processes
             for _ in range(RATE_LIMIT // 2 + 2)
         ]
         for thread in threads:

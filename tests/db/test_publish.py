@@ -12,6 +12,7 @@ from bot.db import sops as repo
 from bot.db.models import QuizQuestion, Revision, StepRecord
 from bot.services.publish import publish_directory
 from tests.conftest import SAMPLE_SOPS
+from tests.db.feedback_helpers import RENDER
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 REFUND = "support/refund-request.md"
@@ -26,7 +27,9 @@ def sops_dir(tmp_path: Path) -> Path:
 
 def publish(db, directory, *, at=T0, minor=False):
     with db.session() as session:
-        return publish_directory(session, directory=directory, now=at, minor=minor)
+        return publish_directory(
+            session, directory=directory, now=at, minor=minor, renderers=RENDER
+        )
 
 
 def statuses(report):

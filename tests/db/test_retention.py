@@ -18,12 +18,12 @@ from bot.db.feedback import Feedback
 from bot.db.models import Event, Run
 from bot.db.outbox import OutboxMessage
 from bot.db.session import Database
-from bot.jobs.retention import forget, prune_claims_job
+from bot.jobs.retention import forget, forget_claims
 from bot.jobs.scheduler import STANDARD_JOBS
+from bot.runtime import Runtime
 from bot.services import feedback_handling as handling
 from bot.services.kpi_export import export_rows
 from bot.services.retention import SENT_TEXT_DAYS
-from bot.wiring import Services
 from tests.db.test_digest import BERLIN, FIRST, NOW, make_data
 from tests.db.test_feedback import RENDER, SAM, T0, deliver_all, sops, submit
 
@@ -34,9 +34,9 @@ RETENTION = 90
 LATER = NOW + timedelta(days=RETENTION + 3)  # every day of the data is past retention
 
 
-def services_at(db: Database, now: datetime) -> Services:
+def runtime_at(db: Database, now: datetime) -> Runtime:
     settings = Settings(digest_tz="Europe/Berlin", retention_days=RETENTION)
-    return Services(settings=settings, database=db, clock=lambda: now)
+    return Runtime(settings=settings, database=db, clock=lambda: now)
 
 
 def export(db: Database, workspace_id: int, now: datetime) -> list[dict[str, str]]:
@@ -73,12 +73,12 @@ def test_days_past_retention_are_rolled_up_then_forgotten_and_every_kpi_stays(db
     workspace_id = make_data(db, tmp_path, runs=200)
     finish_runs(db, keep_open_on=KEPT_DAY, at=NOW)
     before = export(db, workspace_id, LATER)  # from the raw records: nothing is rolled up
-    services = services_at(db, LATER)
+    runtime = runtime_at(db, LATER)
 
     days = [FIRST + timedelta(days=n) for n in range((LAST - FIRST).days + 1)]
     assert all(named_on(db, day) != (0, 0) for day in days)
 
-    report = forget(services)
+    report = forget(runtime)
 
     assert (report.days, report.kept_open) == (len(days) - 1, 1)
     assert report.events > 0 and report.runs > 0
@@ -93,13 +93,13 @@ def test_days_past_retention_are_rolled_up_then_forgotten_and_every_kpi_stays(db
     assert all(q == "" for r in rollups for q, _ in r.lists["misses"])
     assert any(r.lists["misses"] for r in rollups)
     assert any(p.startswith("U") for r in kept for p in r.counts["people"])
-    assert forget(services) == replace(report, days=0, events=0, runs=0)  # idempotent
+    assert forget(runtime) == replace(report, days=0, events=0, runs=0)  # idempotent
 
     # Once the kept day's run ends, its rollups are rebuilt from the raw records, then forgotten.
     finish_runs(db, keep_open_on=None, at=LATER + timedelta(minutes=1))
     later = LATER + timedelta(hours=1)
     before = export(db, workspace_id, later)
-    report = forget(services_at(db, later))
+    report = forget(runtime_at(db, later))
     assert (report.days, report.kept_open) == (1, 0)
     assert named_on(db, KEPT_DAY) == (0, 0)
     assert export(db, workspace_id, later) == before
@@ -111,7 +111,7 @@ def test_nothing_within_retention_is_touched(db, tmp_path):
     # The cutoff falls on the last day of data: every earlier day goes, that one stays whole.
     now = datetime.combine(LAST, datetime.min.time(), BERLIN) + timedelta(days=RETENTION, hours=12)
     assert local_day(now - timedelta(days=RETENTION), BERLIN) == LAST
-    forget(services_at(db, now))
+    forget(runtime_at(db, now))
     assert named_on(db, LAST - timedelta(days=1)) == (0, 0)
     events, runs = named_on(db, LAST)
     assert events > 0 and runs > 0
@@ -121,10 +121,10 @@ def test_event_claims_are_kept_a_day_then_pruned(db):
     t0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
     with db.session() as session:
         assert claim_event(session, event_id="Ev01", now=t0)
-    prune_claims_job(services_at(db, t0 + timedelta(hours=23)))
+    forget_claims(runtime_at(db, t0 + timedelta(hours=23)))
     with db.session() as session:
         assert not claim_event(session, event_id="Ev01", now=t0 + timedelta(hours=23))
-    prune_claims_job(services_at(db, t0 + timedelta(days=1, seconds=1)))
+    forget_claims(runtime_at(db, t0 + timedelta(days=1, seconds=1)))
     with db.session() as session:
         assert claim_event(session, event_id="Ev01", now=t0 + timedelta(days=1, seconds=1))
     assert {"prune-event-claims", "retention"} <= {job.id for job in STANDARD_JOBS}
@@ -135,11 +135,11 @@ def test_sent_messages_lose_their_text_but_keep_their_key_and_place(db, sops: Pa
     deliver_all(db)
     with db.session() as session:  # one more, not sent: it keeps its text
         outbox.enqueue(session, key="note", workspace_id=1, channel_id="C1", text="hi", now=T0)
-    forget(services_at(db, T0 + timedelta(days=SENT_TEXT_DAYS) - timedelta(seconds=1)))
+    forget(runtime_at(db, T0 + timedelta(days=SENT_TEXT_DAYS) - timedelta(seconds=1)))
     with db.session() as session:
         assert "" not in session.scalars(select(OutboxMessage.text)).all()
 
-    forget(services_at(db, T0 + timedelta(days=SENT_TEXT_DAYS, seconds=1)))
+    forget(runtime_at(db, T0 + timedelta(days=SENT_TEXT_DAYS, seconds=1)))
     with db.session() as session:
         rows = {r.key: r for r in session.scalars(select(OutboxMessage))}
         assert (rows["note"].text, rows["note"].state) == ("hi", "pending")
@@ -160,13 +160,13 @@ def test_authors_of_long_closed_feedback_are_forgotten_open_ones_kept(db, sops: 
     with db.session() as session:
         handling.change_status(session, feedback_id=1, status="resolved", by=SAM, reason=None,
                                render=RENDER, now=T0)  # fmt: skip
-    forget(services_at(db, T0 + timedelta(days=RETENTION) - timedelta(seconds=1)))
+    forget(runtime_at(db, T0 + timedelta(days=RETENTION) - timedelta(seconds=1)))
     with db.session() as session:
         assert session.scalars(select(Feedback.author_id).order_by(Feedback.id)).all() == [
             "U01MARIA01",
             "U01MARIA01",
         ]
-    forget(services_at(db, T0 + timedelta(days=RETENTION, seconds=1)))
+    forget(runtime_at(db, T0 + timedelta(days=RETENTION, seconds=1)))
     with db.session() as session:
         items = session.scalars(select(Feedback).order_by(Feedback.id)).all()
         assert [(f.author_id, f.text) for f in items] == [

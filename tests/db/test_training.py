@@ -18,19 +18,20 @@ from bot.services.audience import Audience, Person, Unresolved
 from bot.services.publish import publish_directory
 from bot.services.reminders import send_reminders
 from bot.services.training import (
-    Renderers,
+    TrainingRenderers,
     _reopen,
     assign,
     latest_material_revision,
     withdraw_leavers,
 )
 from tests.conftest import SAMPLE_SOPS
+from tests.db.feedback_helpers import RENDER as FEEDBACK_RENDER
 
 T0 = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # a Tuesday
 DAY = timedelta(days=1)
 REFUND = "support/refund-request.md"
 OWNER = Person("U01SAMLEAD", tz="Europe/London")
-RENDER = Renderers(
+RENDER = TrainingRenderers(
     invitation=lambda i: {"text": f"train {i.user_id} on {i.slug} v{i.revision}"},
     unresolved=lambda n: {"text": "unresolved: " + ", ".join(u.entry for u in n.unresolved)},
     reminder=lambda r: {"text": f"reminder {r.number} for {r.user_id}"},
@@ -51,7 +52,12 @@ def sops_dir(tmp_path: Path) -> Path:
 
 def publish(db, directory: Path, *, at: datetime = T0, minor: bool = False) -> None:
     with db.session() as session:
-        assert publish_directory(session, directory=directory, now=at, minor=minor).errors == []
+        assert (
+            publish_directory(
+                session, directory=directory, now=at, minor=minor, renderers=FEEDBACK_RENDER
+            ).errors
+            == []
+        )
 
 
 def change_step(directory: Path, old: str, new: str) -> None:

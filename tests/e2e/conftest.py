@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import shutil
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,36 +14,21 @@ import pytest
 from slack_bolt import App
 
 from bot.config import Settings
+from bot.jobs.context import JobContext
+from bot.runtime import Runtime
 from bot.services.publish import publish_directory
 from bot.slack.app import build_app
-from bot.slack.blocks.feedback import RENDER
-from bot.slack.blocks.limits import check_verbatim
-from bot.slack.request_limits import Throttle
-from bot.slacksim import FakeSlack
+from bot.slack.context import SlackContext
+from bot.slack.guard.after_ack import Workers
+from bot.slack.guard.request_limits import Throttle
+from bot.slack.kit.limits import check_verbatim
+from bot.slacksim import FakeSlack, ManualClock
 from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
-from bot.wiring import Services, build_services
+from bot.wiring import build_job_context, build_runtime, build_slack
 from tests.conftest import SAMPLE_SOPS
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
-
-
-class Clock:
-    """A settable clock for the bot, so durations and reminders are deterministic."""
-
-    def __init__(self, start: datetime) -> None:
-        self._now = start
-        self._lock = threading.Lock()
-
-    def __call__(self) -> datetime:
-        with self._lock:
-            return self._now
-
-    def advance(self, **delta: float) -> datetime:
-        """Move time forward by a timedelta's keyword arguments."""
-        with self._lock:
-            self._now += timedelta(**delta)
-            return self._now
 
 
 class ReplayingDriver(SlackDriver):
@@ -65,21 +49,27 @@ class ReplayingDriver(SlackDriver):
 
 @dataclass
 class Bot:
-    """Everything a test talks to: Slack's side (fake, driver) and the bot's (services)."""
+    """Everything a test talks to: Slack's side (fake, driver) and the bot's (runtime)."""
 
     fake: FakeSlack
     slack: ReplayingDriver
-    services: Services
-    clock: Clock
+    runtime: Runtime
+    clock: ManualClock
     sops_dir: Path
     server: HttpServer
     app: App
+    workers: Workers
+    context: SlackContext
+    job_context: JobContext
 
     def publish(self) -> None:
         """Publish the SOP folder, as `sopbot sops publish` does."""
-        with self.services.database.session() as session:
+        with self.runtime.database.session() as session:
             report = publish_directory(
-                session, directory=self.sops_dir, now=self.clock(), feedback_render=RENDER
+                session,
+                directory=self.sops_dir,
+                now=self.clock(),
+                renderers=self.job_context.renderers.feedback,
             )
         assert report.errors == []
 
@@ -113,24 +103,28 @@ def running_bot(
         slack_signing_secret=SIGNING_SECRET,
         slack_api_url=fake.api_url,
     )
-    clock = Clock(start)
-    services = build_services(replace(base, **settings), clock=clock)
-    app = build_app(services, throttle=throttle)
+    clock = ManualClock(start)
+    runtime = build_runtime(replace(base, **settings), clock=clock)
+    context = build_slack(runtime)
+    app, workers = build_app(context, throttle=throttle)
     server = HttpServer(
-        wsgi_app(app, services.database, signing_secret=SIGNING_SECRET),
+        wsgi_app(app, runtime.database, signing_secret=SIGNING_SECRET),
         host="127.0.0.1",
         port=0,
         loop_timeout=0.05,
     ).start()
     driver = ReplayingDriver(fake, f"{server.url}/slack/events", SIGNING_SECRET)
-    running = Bot(fake, driver, services, clock, sops_dir, server, app)
+    job_context = build_job_context(runtime)
+    running = Bot(
+        fake, driver, runtime, clock, sops_dir, server, app, workers, context, job_context
+    )
     try:
         running.publish()
         yield running
     finally:
         server.stop()
-        app.sopbot_executor.shutdown(wait=True)
-        services.database.dispose()
+        workers.shutdown(wait=True)
+        runtime.database.dispose()
 
 
 @pytest.fixture

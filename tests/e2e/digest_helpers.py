@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 
 from bot.jobs import digest as digest_jobs
-from bot.slack.authz import clear_cache
+from bot.runtime import Runtime
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import OPS_MANAGERS
-from bot.wiring import Services
+from bot.wiring import build_job_context
 from tests.e2e.conftest import Bot, running_bot
-from tests.e2e.training_helpers import deliver, text_of
+from tests.e2e.conversation import deliver, visible_text
 
 MakeBot = Callable[..., Bot]
 
@@ -29,7 +29,7 @@ def make_bot(fake: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[Mak
     with ExitStack() as running:
 
         def make(start: datetime, **changes: object) -> Bot:
-            clear_cache()  # who is a manager is cached per fake URL, and ports are reused
+
             settings = {"manager_channel": OPS_MANAGERS, "digest_tz": "Europe/Berlin", **changes}
             bot = running_bot(fake, database_url, tmp_path / "sops", start=start, **settings)
             return running.enter_context(bot)
@@ -44,20 +44,19 @@ def set_clock(bot: Bot, moment: datetime) -> None:
     bot.clock.advance(seconds=(moment - now).total_seconds())
 
 
-def run_jobs(bot: Bot, services: Services | None = None) -> list[str]:
+def run_jobs(bot: Bot, runtime: Runtime | None = None) -> list[str]:
     """One digest tick as the scheduler runs it, then the outbox, then the chart upload."""
-    services = services or bot.services
-    client = bot.fake.client()
-    done = digest_jobs.tick(services, client=client)
+    job = bot.job_context if runtime is None else build_job_context(runtime)
+    done = digest_jobs.tick(job)
     deliver(bot)
-    digest_jobs.tick(services, client=client)  # the chart goes up once the message is out
+    digest_jobs.tick(job)  # the chart goes up once the message is out
     deliver(bot)
     return done
 
 
 def digests_posted(bot: Bot) -> list[dict]:
     """The digest messages in #ops-managers."""
-    return [m for m in bot.fake.messages(OPS_MANAGERS) if "Daily digest" in text_of(m)]
+    return [m for m in bot.fake.messages(OPS_MANAGERS) if "Daily digest" in visible_text(m)]
 
 
 def chart_replies(bot: Bot, digest: dict) -> list[dict]:

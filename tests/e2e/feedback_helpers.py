@@ -9,40 +9,17 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.db.feedback import Feedback
-from bot.jobs.dispatcher import Dispatcher
 from bot.slack.ids import Action
 from bot.slacksim.seed import OPS_MANAGERS, SUPPORT
 from tests.e2e.conftest import Bot
-from tests.e2e.delivery_fixtures import FAST
-from tests.e2e.test_runs import buttons, text_of
 
-__all__ = ["buttons", "text_of"]
 MANAGERS = OPS_MANAGERS
 
 
 def with_managers(bot: Bot, channel: str | None = MANAGERS, **settings: Any) -> Bot:
     """The bot with MANAGER_CHANNEL (and any other settings) as a deployment would set them."""
-    bot.services.settings = replace(bot.services.settings, manager_channel=channel, **settings)
+    bot.runtime.settings = replace(bot.runtime.settings, manager_channel=channel, **settings)
     return bot
-
-
-def deliver(bot: Bot) -> int:
-    """Send every due outbox row now, as the worker would; returns how many were handled."""
-    dispatcher = Dispatcher(
-        database=bot.services.database,
-        client=bot.fake.client(retry_handlers=[], timeout=1),
-        clock=bot.clock,
-        limits=FAST,
-        # Budget waits move the test clock instead of sleeping.
-        sleep=lambda seconds: bot.clock.advance(seconds=seconds),
-    )
-    total = 0
-    for _ in range(100):
-        handled = dispatcher.run_once()
-        if not handled:
-            return total
-        total += handled
-    raise AssertionError("the outbox never settled")
 
 
 def open_form(bot: Bot, user: str, text: str = "", channel: str = SUPPORT) -> dict:
@@ -92,7 +69,7 @@ def one_line(bot: Bot, user: str, text: str, channel: str = SUPPORT) -> dict:
 
 def stored(bot: Bot) -> list[Feedback]:
     """Every feedback row, oldest first."""
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return list(session.scalars(select(Feedback).order_by(Feedback.id)))
 
 

@@ -9,9 +9,8 @@ from bot.slacksim import payloads
 from bot.slacksim.driver import DriverResponse
 from tests.e2e.conftest import Bot
 from tests.e2e.feedback_helpers import everything_sent, rewrite_sop
-from tests.e2e.test_runs import text_of
 
-__all__ = ["everything_sent", "text_of"]
+__all__ = ["everything_sent"]
 # Every sample SOP's title; an outsider may see only those named for them.
 TITLES = {
     "customer-inquiry": "Answer a customer inquiry within minutes",
@@ -23,7 +22,7 @@ TITLES = {
 
 def policy(bot: Bot, value: str) -> Bot:
     """EXTERNAL_PEOPLE as a deployment would set it."""
-    bot.services.settings = replace(bot.services.settings, external_people=value)
+    bot.runtime.settings = replace(bot.runtime.settings, external_people=value)
     return bot
 
 

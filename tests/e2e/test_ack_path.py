@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from bot.slack.authz import clear_cache
+from bot.slack.guard.unavailable import SLACK_BUSY
 from bot.slack.ids import Action
-from bot.slack.unavailable import SLACK_BUSY
 from bot.slacksim.seed import ANA, MARIA, PRIYA
 from tests.e2e.conftest import Bot
+from tests.e2e.conversation import deliver
 from tests.e2e.feedback_helpers import (
     MANAGERS,
     choose_sop,
-    deliver,
     one_line,
     open_form,
     stored,
@@ -35,7 +34,8 @@ def test_a_rate_limited_rights_check_says_slack_is_busy_under_the_reason(bot: Bo
     [managers_copy] = bot.fake.messages(MANAGERS)
     bot.slack.click(ANA, managers_copy, Action.FEEDBACK_RESOLVE)
     form = bot.fake.wait_for(lambda: bot.fake.open_view(ANA), what="the reason form")
-    clear_cache()  # Ana's rights were looked up for the button; the form asks Slack again
+    # Ana's rights were looked up for the button; the form asks Slack again.
+    bot.context.people.cache.clear()
     bot.fake.fail("users.info", retry_after=4, times=3)
     closed = bot.slack.submit_view(ANA, form, {"fb-reason": "Fixed"})
     assert (closed.outcome, closed.acked_in_time) == ("errors", True)

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from sqlalchemy.engine import make_url
 
+from bot.slack.guard.unavailable import DATABASE_DOWN
 from bot.slack.ids import Action
-from bot.slack.unavailable import DATABASE_DOWN
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
 from tests.e2e.conftest import Bot, running_bot
+from tests.e2e.conversation import visible_text
 from tests.e2e.feedback_helpers import choose_sop, open_form
 from tests.e2e.raw_http import get
 from tests.e2e.tcp_proxy import TcpProxy
-from tests.e2e.test_runs import text_of
 
 # Slack's window for an ack and for a person to see an answer at all.
 SLACK_WINDOW = 3.0
@@ -78,7 +78,7 @@ def test_a_command_is_answered_with_the_database_message_in_time(
         lambda: bot.fake.ephemerals(MARIA), timeout=SLACK_WINDOW, what="an answer"
     )
     assert time.monotonic() - started < SLACK_WINDOW
-    assert DATABASE_DOWN in text_of(answer[-1])
+    assert DATABASE_DOWN in visible_text(answer[-1])
     # One line saying what happened; no traceback for an outage that is not a bug.
     assert [r for r in caplog.records if r.levelno >= logging.ERROR or r.exc_info] == []
 

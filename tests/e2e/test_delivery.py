@@ -12,7 +12,7 @@ import subprocess
 import sys
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -287,7 +287,7 @@ def on_manual_clock(database: Database, fake: FakeSlack, manual: ManualClock, **
     return Dispatcher(
         database=database,
         client=client_for(fake),
-        clock=lambda: datetime.fromtimestamp(manual(), UTC),
+        clock=manual,
         sleep=manual.advance,
         limits=replace(FAST, **limits),
     )
@@ -303,24 +303,24 @@ def enqueue_notes(database: Database, manual: ManualClock, count: int) -> None:
                 workspace_id=workspace_id,
                 channel_id=SUPPORT,
                 text=f"note {i}",
-                now=datetime.fromtimestamp(manual(), UTC),
+                now=manual(),
             )
 
 
 def test_one_message_per_second_per_channel(delivery_db):
     manual = ManualClock()
     enqueue_notes(delivery_db, manual, 3)
-    with FakeSlack(default_workspace(clock=manual)) as fake:
+    with FakeSlack(default_workspace(clock=manual.time)) as fake:
         dispatcher = on_manual_clock(delivery_db, fake, manual, per_channel_per_second=1)
         assert dispatcher.run_once(10) == 3
-        sent = [c.at - manual() for c in fake.calls_to("chat.postMessage")]
+        sent = [c.at - manual.time() for c in fake.calls_to("chat.postMessage")]
     assert sent == pytest.approx([-2, -1, 0], abs=0.001)
 
 
 def test_transient_failures_give_up_after_the_last_attempt(delivery_db):
     manual = ManualClock()
     enqueue_notes(delivery_db, manual, 1)
-    with FakeSlack(default_workspace(clock=manual)) as fake:
+    with FakeSlack(default_workspace(clock=manual.time)) as fake:
         fake.fail("chat.postMessage", "internal_error", times=3)
         dispatcher = on_manual_clock(delivery_db, fake, manual, max_attempts=3)
         for _ in range(10):

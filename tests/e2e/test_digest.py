@@ -16,7 +16,8 @@ from bot.db import digest as store
 from bot.jobs import digest as digest_jobs
 from bot.services import chart
 from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
-from bot.wiring import build_services
+from bot.wiring import build_job_context, build_runtime
+from tests.e2e.conversation import visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     chart_replies,
     digests_posted,
@@ -24,7 +25,6 @@ from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     run_jobs,
     set_clock,
 )
-from tests.e2e.training_helpers import text_of
 
 MONDAY_0900 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 TUESDAY_0859_BERLIN = datetime(2026, 12, 1, 7, 59, tzinfo=UTC)
@@ -40,7 +40,7 @@ def some_activity(bot) -> None:
 
 
 def digest_row(bot, day: date) -> store.Digest | None:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return store.digest_row(session, workspace_id=1, day=day)
 
 
@@ -54,7 +54,7 @@ def test_the_digest_arrives_once_at_nine_berlin_time_with_its_chart_in_the_threa
     assert run_jobs(bot) == ["2026-11-30:sent"]
     (digest,) = digests_posted(bot)
     assert digest["text"].startswith("Daily digest · Mon 30 Nov 2026: 1 run, — completed")
-    assert "gift card balance" in text_of(digest)  # the search that found nothing
+    assert "gift card balance" in visible_text(digest)  # the search that found nothing
     (reply,) = chart_replies(bot, digest)
     (shared,) = reply["files"]
     assert shared["title"] == chart.TITLE and shared["name"] == "sopbot-trend-2026-11-30.png"
@@ -76,7 +76,7 @@ def test_without_matplotlib_the_digest_goes_out_without_a_chart(make_bot, monkey
     set_clock(bot, TUESDAY_0900_BERLIN)
     assert run_jobs(bot) == ["2026-11-30:sent"]
     (digest,) = digests_posted(bot)
-    assert "chart" not in text_of(digest) and chart_replies(bot, digest) == []
+    assert "chart" not in visible_text(digest) and chart_replies(bot, digest) == []
     assert bot.fake.calls_to("files.getUploadURLExternal") == []
     assert digest_row(bot, date(2026, 11, 30)).chart_state == store.CHART_NONE
 
@@ -87,13 +87,13 @@ def test_two_schedulers_on_one_database_send_one_digest(make_bot, database_url):
     bot = make_bot(MONDAY_0900)
     some_activity(bot)
     set_clock(bot, TUESDAY_0900_BERLIN)
-    replicas = [build_services(bot.services.settings, clock=bot.clock) for _ in range(2)]
+    replicas = [build_runtime(bot.runtime.settings, clock=bot.clock) for _ in range(2)]
     start = threading.Barrier(len(replicas))
     outcomes: list[list[str]] = []
 
-    def scheduler(services) -> None:
+    def scheduler(runtime) -> None:
         start.wait()
-        outcomes.append(digest_jobs.tick(services, client=bot.fake.client()))
+        outcomes.append(digest_jobs.tick(build_job_context(runtime)))
 
     threads = [threading.Thread(target=scheduler, args=(s,)) for s in replicas]
     for thread in threads:
@@ -101,9 +101,9 @@ def test_two_schedulers_on_one_database_send_one_digest(make_bot, database_url):
     for thread in threads:
         thread.join(timeout=60)
     assert sorted(o for done in outcomes for o in done) == ["2026-11-30:sent", "2026-11-30:taken"]
-    for services in replicas:
-        run_jobs(bot, services)  # both upload charts; the first to lease it wins
-        services.database.dispose()
+    for runtime in replicas:
+        run_jobs(bot, runtime)  # both upload charts; the first to lease it wins
+        runtime.database.dispose()
     (digest,) = digests_posted(bot)
     assert len(chart_replies(bot, digest)) == 1
 
@@ -114,7 +114,7 @@ def test_after_downtime_a_digest_within_six_hours_is_sent_once_and_a_later_one_n
     bot = make_bot(MONDAY_0900)
     some_activity(bot)
     set_clock(bot, datetime(2026, 12, 1, 13, 59, tzinfo=UTC))  # 14:59 in Berlin: 5 h 59 late
-    restarted = build_services(bot.services.settings, clock=bot.clock)
+    restarted = build_runtime(bot.runtime.settings, clock=bot.clock)
     assert run_jobs(bot, restarted) == ["2026-11-30:sent"]
     assert len(digests_posted(bot)) == 1
 

@@ -11,18 +11,16 @@ from bot.db.schema import Base
 from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, PRIYA, SAM, SUPPORT
 from tests.e2e.conftest import Bot
+from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.feedback_helpers import (
     MANAGERS,
-    buttons,
     choose_sop,
-    deliver,
     everything_sent,
     one_line,
     open_form,
     step_block,
     step_options,
     stored,
-    text_of,
     with_managers,
 )
 
@@ -58,7 +56,7 @@ def test_form_follows_the_chosen_sop_and_shows_errors_under_the_fields(bot: Bot)
     values["fb-text"] = "Which priority is a refund question?"
     sent = bot.slack.submit_view(MARIA, form, values)
     assert sent.outcome == "updated"
-    assert "Thanks!" in text_of(bot.fake.open_view(MARIA))
+    assert "Thanks!" in visible_text(bot.fake.open_view(MARIA))
     [item] = stored(bot)
     assert (item.step_number, item.kind, item.author_id, item.status) == (
         2,
@@ -70,7 +68,7 @@ def test_form_follows_the_chosen_sop_and_shows_errors_under_the_fields(bot: Bot)
 
 def test_one_line_feedback_is_confirmed_with_undo_for_ten_minutes(bot: Bot):
     answer = one_line(bot, MARIA, "refund 3 the approval link is dead")
-    said = text_of(answer)
+    said = visible_text(answer)
     assert "Handle a refund request" in said and "Decide who approves" in said
     assert "the approval link is dead" in said and "Problem" in said
     [item] = stored(bot)
@@ -88,7 +86,7 @@ def test_one_line_feedback_is_confirmed_with_undo_for_ten_minutes(bot: Bot):
     bot.clock.advance(minutes=10, seconds=1)
     bot.slack.click(MARIA, late, Action.FEEDBACK_UNDO)
     refusal = bot.fake.wait_for(
-        lambda: "time is up" in text_of(bot.fake.ephemerals(MARIA)[-1]), what="a refusal"
+        lambda: "time is up" in visible_text(bot.fake.ephemerals(MARIA)[-1]), what="a refusal"
     )
     assert refusal and stored(bot)[-1].status == "open"
 
@@ -97,18 +95,18 @@ def test_undo_after_delivery_updates_the_owners_message_in_place(bot: Bot):
     with_managers(bot)
     answer = one_line(bot, MARIA, "refund 3 the approval link is dead")
     deliver(bot)
-    assert "the approval link is dead" in text_of(bot.fake.dms(SAM)[-1])
+    assert "the approval link is dead" in visible_text(bot.fake.dms(SAM)[-1])
     bot.slack.click(MARIA, answer, Action.FEEDBACK_UNDO)
     bot.fake.wait_for(lambda: stored(bot)[0].status == "withdrawn", what="withdrawn")
     deliver(bot)
     for message in (bot.fake.dms(SAM)[-1], bot.fake.messages(MANAGERS)[-1]):
-        assert "Withdrawn by its author" in text_of(message)
-        assert "approval link" not in text_of(message) and not buttons(message)
+        assert "Withdrawn by its author" in visible_text(message)
+        assert "approval link" not in sent_json(message) and not buttons(message)
 
 
 def test_an_unclear_one_liner_opens_the_form_prefilled_instead_of_guessing(bot: Bot):
     form = open_form(bot, MARIA, "refund 9 the link is dead")
-    note = text_of({"blocks": form["blocks"][:1]})
+    note = visible_text({"blocks": form["blocks"][:1]})
     assert "has 7 steps" in note
     sop = next(b for b in form["blocks"] if b["block_id"] == "fb-sop")
     assert sop["element"]["initial_option"]["value"] == "refund-request"
@@ -117,7 +115,7 @@ def test_an_unclear_one_liner_opens_the_form_prefilled_instead_of_guessing(bot: 
     assert text_input["element"]["initial_value"] == "the link is dead"
 
     form = open_form(bot, MARIA, "support 2 too slow")
-    assert "could be" in text_of({"blocks": form["blocks"][:1]})
+    assert "could be" in visible_text({"blocks": form["blocks"][:1]})
     sop = next(b for b in form["blocks"] if b["block_id"] == "fb-sop")
     assert "initial_option" not in sop["element"] and step_block(form) is None
     assert stored(bot) == []
@@ -171,13 +169,13 @@ def test_anonymous_feedback_names_its_author_nowhere(bot: Bot, caplog):
         "fb-anon": ["anonymous"],
     }
     assert bot.slack.submit_view(PRIYA, form, values).outcome == "updated"
-    assert "sent anonymously" in text_of(bot.fake.open_view(PRIYA))
+    assert "sent anonymously" in visible_text(bot.fake.open_view(PRIYA))
     bot.slack.timestamp_offset = -600  # the same request arriving late: refused and logged
     assert bot.slack.replay().status == 401
     bot.slack.timestamp_offset = 0
     deliver(bot)
     routed = bot.fake.dms(SAM)[-1]
-    assert "stay anonymous" in text_of(routed) and PRIYA not in text_of(routed)
+    assert "stay anonymous" in visible_text(routed) and PRIYA not in sent_json(routed)
     bot.slack.click(SAM, routed, Action.FEEDBACK_ACKNOWLEDGE)
     bot.fake.wait_for(lambda: stored(bot)[0].status == "acknowledged", what="acknowledged")
     deliver(bot)
@@ -185,7 +183,7 @@ def test_anonymous_feedback_names_its_author_nowhere(bot: Bot, caplog):
 
     [item] = stored(bot)
     assert item.anonymous and item.author_id is None
-    with bot.services.database.engine.connect() as conn:
+    with bot.runtime.database.engine.connect() as conn:
         for table in Base.metadata.sorted_tables:
             for row in conn.execute(text(f'SELECT * FROM "{table.name}"')):
                 assert PRIYA not in json.dumps(list(row), default=str), table.name
@@ -197,7 +195,7 @@ def test_anonymous_feedback_names_its_author_nowhere(bot: Bot, caplog):
 def test_hostile_text_is_shown_escaped_everywhere_and_pings_nobody(bot: Bot):
     with_managers(bot)
     answer = one_line(bot, MARIA, f"refund 2 {HOSTILE}")
-    assert "&lt;!channel&gt;" in text_of(answer)
+    assert "&lt;!channel&gt;" in sent_json(answer)
     deliver(bot)
     bot.slack.click(SAM, bot.fake.dms(SAM)[-1], Action.FEEDBACK_ACKNOWLEDGE)
     bot.fake.wait_for(lambda: stored(bot)[0].status == "acknowledged", what="acknowledged")
@@ -206,7 +204,7 @@ def test_hostile_text_is_shown_escaped_everywhere_and_pings_nobody(bot: Bot):
     bot.slack.app_home_opened(MARIA)
     bot.fake.wait_for(lambda: bot.fake.home(SAM) and bot.fake.home(MARIA), what="Home tabs")
     one_line(bot, SAM, "list")
-    assert "&lt;!channel&gt;" in text_of(bot.fake.messages(MANAGERS)[-1])
+    assert "&lt;!channel&gt;" in sent_json(bot.fake.messages(MANAGERS)[-1])
     shown = everything_sent(bot)
     assert "<!channel>" not in shown and "<https://evil" not in shown
     assert "<@U01SAMLEAD> <https" not in shown
@@ -214,16 +212,16 @@ def test_hostile_text_is_shown_escaped_everywhere_and_pings_nobody(bot: Bot):
 
 def test_the_twenty_first_feedback_within_an_hour_is_refused_kindly(bot: Bot):
     for n in range(20):
-        assert "Thanks!" in text_of(one_line(bot, MARIA, f"refund {n % 7 + 1} note {n}"))
+        assert "Thanks!" in visible_text(one_line(bot, MARIA, f"refund {n % 7 + 1} note {n}"))
     refused = one_line(bot, MARIA, "refund 1 one more")
-    assert "20 pieces of feedback" in text_of(refused)
+    assert "20 pieces of feedback" in visible_text(refused)
     assert len(stored(bot)) == 20
 
     form = choose_sop(bot, MARIA, open_form(bot, MARIA), "refund-request", "refund")
     values = {"fb-sop": "refund-request", Action.FEEDBACK_STEP: "1", "fb-text": "and more"}
     assert bot.slack.submit_view(MARIA, form, values).outcome == "errors"
     assert "20 pieces" in bot.fake.view_errors(form["id"])["fb-text"]
-    assert "Thanks!" in text_of(one_line(bot, PRIYA, "refund 1 someone else may"))
+    assert "Thanks!" in visible_text(one_line(bot, PRIYA, "refund 1 someone else may"))
 
     bot.clock.advance(hours=1, seconds=1)
-    assert "Thanks!" in text_of(one_line(bot, MARIA, "refund 1 an hour later"))
+    assert "Thanks!" in visible_text(one_line(bot, MARIA, "refund 1 an hour later"))

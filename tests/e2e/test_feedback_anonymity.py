@@ -9,13 +9,12 @@ from bot.slack.ids import Action
 from bot.slacksim.seed import JO, MARIA, PRIYA
 from tests.anonymity import copy_of, rows_at, traces
 from tests.e2e.conftest import SIGNING_SECRET, Bot
+from tests.e2e.conversation import deliver, visible_text
 from tests.e2e.feedback_helpers import (
     choose_sop,
-    deliver,
     one_line,
     open_form,
     stored,
-    text_of,
     with_managers,
 )
 
@@ -36,7 +35,7 @@ def test_a_copy_of_the_database_cannot_tie_anonymous_feedback_to_anyone(bot: Bot
     with_managers(bot)
     members = list(bot.fake.ws.users)  # the attacker knows everyone in the workspace
     bot.clock.advance(minutes=17, seconds=23)
-    assert "Thanks!" in text_of(one_line(bot, MARIA, "refund 2 the macro is outdated"))
+    assert "Thanks!" in visible_text(one_line(bot, MARIA, "refund 2 the macro is outdated"))
     bot.clock.advance(seconds=41)
     give_anonymously(bot, PRIYA, 4)
     bot.clock.advance(minutes=3)
@@ -45,7 +44,7 @@ def test_a_copy_of_the_database_cannot_tie_anonymous_feedback_to_anyone(bot: Bot
     priyas = stored(bot)[1]
     assert priyas.anonymous and priyas.author_id is None
 
-    copy = copy_of(bot.services.database.url)
+    copy = copy_of(bot.runtime.database.url)
     # No hash of anyone that the database's own contents let one compute is stored...
     assert traces(copy, members) == []
     # ...and no counter says when within its hour it was spent, to match an item's time.
@@ -59,6 +58,6 @@ def test_a_copy_of_the_database_cannot_tie_anonymous_feedback_to_anyone(bot: Bot
     assert sorted(who for _, who in traces(copy, members, known=environment)) == [JO, PRIYA]
     bot.clock.advance(minutes=40)
     forget = {job.id: job for job in STANDARD_JOBS}["forget-feedback-quota"]
-    forget.run(bot.services)
-    after = copy_of(bot.services.database.url)
+    forget.run(bot.job_context)
+    after = copy_of(bot.runtime.database.url)
     assert after["feedback_quota"] == [] and traces(after, members, known=environment) == []

@@ -11,14 +11,12 @@ from bot.db.outbox import OutboxMessage
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, JO, MARIA, PRIYA, SAM, TOM
 from tests.e2e.conftest import Bot
+from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.feedback_helpers import (
     MANAGERS,
-    buttons,
-    deliver,
     one_line,
     rewrite_sop,
     stored,
-    text_of,
     with_managers,
 )
 
@@ -36,12 +34,14 @@ def test_problems_go_to_the_owner_and_managers_other_kinds_to_the_owner(bot: Bot
     deliver(bot)
     problem, suggestion = bot.fake.dms(SAM)
     assert "Problem on step 3 of Handle a refund request" in problem["text"]
-    assert "Decide who approves" in text_of(problem) and f"<@{MARIA}>" in text_of(problem)
+    assert "Decide who approves" in visible_text(problem) and f"<@{MARIA}>" in sent_json(problem)
     assert set(buttons(problem)) == HANDLING
     assert "Suggestion" in suggestion["text"]
     [managers] = bot.fake.messages(MANAGERS)
-    assert "the approval link is dead" in text_of(managers) and set(buttons(managers)) == HANDLING
-    with bot.services.database.session() as session:
+    assert (
+        "the approval link is dead" in visible_text(managers) and set(buttons(managers)) == HANDLING
+    )
+    with bot.runtime.database.session() as session:
         keys = session.query(FeedbackRoute.key).order_by(FeedbackRoute.id).all()
     assert [k for (k,) in keys] == ["feedback:1:owner", "feedback:1:managers", "feedback:2:owner"]
 
@@ -53,8 +53,10 @@ def test_an_unreachable_owner_routes_to_managers_and_an_email_owner_is_looked_up
     one_line(bot, MARIA, "customer 2 question: is a refund question P2?")
     deliver(bot)
     [fallback] = bot.fake.messages(MANAGERS)
-    assert "could not be reached" in text_of(fallback) and "brief template" in text_of(fallback)
-    assert "P2" in text_of(bot.fake.dms(TOM)[-1])
+    assert "could not be reached" in visible_text(fallback) and "brief template" in visible_text(
+        fallback
+    )
+    assert "P2" in visible_text(bot.fake.dms(TOM)[-1])
     assert bot.fake.dms(SAM) == []
 
 
@@ -73,7 +75,7 @@ def test_only_the_owner_admins_and_managers_may_handle_feedback(bot: Bot):
     refusals = bot.fake.wait_for(
         lambda: len(e := bot.fake.ephemerals(PRIYA)) >= 2 and e, what="two refusals"
     )
-    assert all("Nothing was changed" in text_of(r) for r in refusals)
+    assert all("Nothing was changed" in visible_text(r) for r in refusals)
     assert bot.fake.open_view(PRIYA) is None and status_of(bot, 0) == "open"
 
     allowed = [(TOM, bot.fake.dms(TOM)[0]), (ANA, posted[1]), (JO, posted[2]), (boss, posted[3])]
@@ -96,14 +98,14 @@ def test_status_changes_update_the_routed_messages_in_place_and_tell_the_author(
     # Ana presses the manager channel's copy before its update arrived: told, shown as it is.
     bot.slack.click(ANA, managers_copy, Action.FEEDBACK_ACKNOWLEDGE)
     late = bot.fake.wait_for(lambda: bot.fake.ephemerals(ANA), what="already done")[-1]
-    assert "Already done" in text_of(late) and f"<@{SAM}>" in text_of(late)
+    assert "Already done" in visible_text(late) and f"<@{SAM}>" in sent_json(late)
 
     deliver(bot)
     for message in (bot.fake.dms(SAM)[0], bot.fake.messages(MANAGERS)[0]):
         assert message["ts"] in (owner_copy["ts"], managers_copy["ts"])
-        assert f"Acknowledged by <@{SAM}>" in text_of(message)
+        assert f"Acknowledged by <@{SAM}>" in sent_json(message)
         assert set(buttons(message)) == {Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX}
-    assert "was acknowledged by" in text_of(bot.fake.dms(MARIA)[-1])
+    assert "was acknowledged by" in visible_text(bot.fake.dms(MARIA)[-1])
 
     bot.slack.click(SAM, bot.fake.dms(SAM)[0], Action.FEEDBACK_RESOLVE)
     form = bot.fake.wait_for(lambda: bot.fake.open_view(SAM), what="the reason form")
@@ -114,10 +116,12 @@ def test_status_changes_update_the_routed_messages_in_place_and_tell_the_author(
     bot.fake.wait_for(lambda: status_of(bot) == "resolved", what="resolved")
     deliver(bot)
     for message in (bot.fake.dms(SAM)[0], bot.fake.messages(MANAGERS)[0]):
-        assert "Resolved by" in text_of(message) and "Link fixed" in text_of(message)
+        assert "Resolved by" in visible_text(message) and "Link fixed" in visible_text(message)
         assert not buttons(message)
     note = bot.fake.dms(MARIA)[-1]
-    assert "was resolved by" in text_of(note) and "Link fixed in the admin" in text_of(note)
+    assert "was resolved by" in visible_text(note) and "Link fixed in the admin" in visible_text(
+        note
+    )
 
     one_line(bot, MARIA, "refund 6 praise: the script is great")
     deliver(bot)
@@ -128,7 +132,7 @@ def test_status_changes_update_the_routed_messages_in_place_and_tell_the_author(
     bot.slack.submit_view(SAM, form, {})
     bot.fake.wait_for(lambda: status_of(bot) == "wont_fix", what="won't fix")
     deliver(bot)
-    assert "will not be acted on" in text_of(bot.fake.dms(MARIA)[-1])
+    assert "will not be acted on" in visible_text(bot.fake.dms(MARIA)[-1])
 
 
 def test_a_routed_copy_still_in_the_outbox_goes_out_showing_the_current_state(bot: Bot):
@@ -136,7 +140,7 @@ def test_a_routed_copy_still_in_the_outbox_goes_out_showing_the_current_state(bo
     one_line(bot, MARIA, "refund 3 the approval link is dead")
     owner_key = "feedback:1:owner"
     later = bot.clock() + timedelta(hours=1)  # Sam's copy waits (as behind a rate limit)
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.key == owner_key)
@@ -149,7 +153,7 @@ def test_a_routed_copy_still_in_the_outbox_goes_out_showing_the_current_state(bo
     bot.clock.advance(hours=1)
     deliver(bot)
     [owner_copy] = bot.fake.dms(SAM)
-    assert f"Acknowledged by <@{ANA}>" in text_of(owner_copy)
+    assert f"Acknowledged by <@{ANA}>" in sent_json(owner_copy)
     assert set(buttons(owner_copy)) == {Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX}
 
 
@@ -181,8 +185,8 @@ def test_a_new_revision_that_changes_the_step_tells_the_author(bot: Bot):
     maria, priya = stored(bot)
     assert maria.addressed_revision_id is not None and priya.addressed_revision_id is None
     on_maria, on_priya = bot.fake.dms(SAM)  # the owner's copies, updated in place
-    assert "step changed in v2" in text_of(on_maria) and set(buttons(on_maria)) == HANDLING
-    assert "step changed" not in text_of(on_priya)
+    assert "step changed in v2" in visible_text(on_maria) and set(buttons(on_maria)) == HANDLING
+    assert "step changed" not in visible_text(on_priya)
 
     # A step inserted before Priya's only shifts it; changing it later links her feedback.
     rewrite_sop(
@@ -209,20 +213,20 @@ def test_list_and_home_show_open_feedback_to_managers_and_owners_and_own_to_ever
     one_line(bot, PRIYA, "customer 2 which priority is a refund question?")
     bot.clock.advance(minutes=5)
 
-    listed = text_of(one_line(bot, SAM, "list"))
-    assert "Open feedback* (2)" in listed
+    listed = visible_text(one_line(bot, SAM, "list"))
+    assert "Open feedback (2)" in listed
     assert listed.index("Decide who approves") < listed.index("Understand and classify")
     assert "3 h old" in listed and "5 min old" in listed
-    scoped = text_of(one_line(bot, SAM, "list refund"))
+    scoped = visible_text(one_line(bot, SAM, "list refund"))
     assert "Decide who approves" in scoped and "Understand and classify" not in scoped
-    owner = text_of(one_line(bot, TOM, "list"))
+    owner = visible_text(one_line(bot, TOM, "list"))
     assert "Understand and classify" in owner and "Decide who approves" not in owner
-    assert "for managers and SOP owners" in text_of(one_line(bot, MARIA, "list"))
+    assert "for managers and SOP owners" in visible_text(one_line(bot, MARIA, "list"))
 
     bot.slack.app_home_opened(MARIA)
-    home = text_of(bot.fake.wait_for(lambda: bot.fake.home(MARIA), what="Maria's Home"))
+    home = visible_text(bot.fake.wait_for(lambda: bot.fake.home(MARIA), what="Maria's Home"))
     assert "Your feedback" in home and "Decide who approves" in home and "Open" in home
     assert "Open feedback" not in home
     bot.slack.app_home_opened(SAM)
-    home = text_of(bot.fake.wait_for(lambda: bot.fake.home(SAM), what="Sam's Home"))
-    assert "Open feedback* (2)" in home
+    home = visible_text(bot.fake.wait_for(lambda: bot.fake.home(SAM), what="Sam's Home"))
+    assert "Open feedback (2)" in home

@@ -85,7 +85,7 @@ def test_an_unverified_body_is_refused_and_its_response_url_never_called(
             response = bot.slack.send_raw(body, {"Content-Type": FORM, **headers})
             assert response.status == 401, why
         # Every after-ack and listener thread done: anything queued would have been sent.
-        bot.app.sopbot_executor.shutdown(wait=True)
+        bot.workers.shutdown(wait=True)
         assert recorder.requests == []
     assert_quiet(caplog, warnings=len(unverified_headers(body)))
 
@@ -95,7 +95,7 @@ def test_a_signed_body_whose_response_url_is_not_slack_gets_no_post(bot: Bot):
         body = command_body(bot, recorder.url)
         response = bot.slack.send_raw(body, {"Content-Type": FORM, **sign(body, SIGNING_SECRET)})
         assert response.status == 200
-        bot.app.sopbot_executor.shutdown(wait=True)
+        bot.workers.shutdown(wait=True)
         assert recorder.requests == []
 
 

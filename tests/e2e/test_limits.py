@@ -7,7 +7,7 @@ import json
 from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, SUPPORT
 from tests.e2e.conftest import Bot
-from tests.e2e.test_runs import buttons, run_thread
+from tests.e2e.conversation import buttons, run_thread
 
 PARAGRAPH = (
     "Check the customer's order history, payment method and any earlier refunds "

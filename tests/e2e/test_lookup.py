@@ -12,7 +12,7 @@ from bot.db.models import Event, Run
 from bot.slack.ids import Action
 from bot.slacksim.seed import DM_MARIA_SAM, HR_PRIVATE, MARIA, SUPPORT
 from tests.e2e.conftest import Bot
-from tests.e2e.test_runs import buttons, run_thread, step_with_buttons, text_of
+from tests.e2e.conversation import buttons, run_thread, step_with_buttons, visible_text
 
 
 def last_ephemeral(bot: Bot, user: str = MARIA, count: int = 1) -> dict:
@@ -33,7 +33,7 @@ def starts(message: dict) -> list[str]:
 def test_sop_alone_shows_usage_and_the_callers_sops_first(bot: Bot):
     bot.slack.command(MARIA, "/sop", "", channel=SUPPORT)
     answer = last_ephemeral(bot)
-    assert "/sop list" in text_of(answer)
+    assert "/sop list" in visible_text(answer)
     offered = starts(answer)
     # Typed in #support: the SOPs whose audience names #support come first.
     assert set(offered[:2]) == {"customer-inquiry", "refund-request"}
@@ -42,7 +42,7 @@ def test_sop_alone_shows_usage_and_the_callers_sops_first(bot: Bot):
 
 def test_list_groups_every_sop_by_tag(bot: Bot):
     bot.slack.command(MARIA, "/sop", "list", channel=SUPPORT)
-    answer = text_of(last_ephemeral(bot))
+    answer = visible_text(last_ephemeral(bot))
     for title in ("Handle a refund request", "Onboard a new hire", "Brief and review"):
         assert title in answer
     assert "support" in answer.lower() and "billing" in answer.lower()
@@ -60,11 +60,11 @@ def test_an_ambiguous_query_offers_a_pick_list_and_start_begins_the_run(bot: Bot
 def test_a_miss_says_so_with_the_closest_titles_and_is_recorded(bot: Bot):
     bot.slack.command(MARIA, "/sop", "refnud polcy", channel=SUPPORT)  # typos still find it
     parent, _ = run_thread(bot)
-    assert "Handle a refund request" in text_of(parent)
+    assert "Handle a refund request" in visible_text(parent)
     bot.slack.command(MARIA, "/sop", "dinosaur", channel=SUPPORT)
     answer = last_ephemeral(bot)
-    assert "No SOP matches" in text_of(answer) and "dinosaur" in text_of(answer)
-    with bot.services.database.session() as session:
+    assert "No SOP matches" in visible_text(answer) and "dinosaur" in visible_text(answer)
+    with bot.runtime.database.session() as session:
         miss = session.scalars(select(Event).where(Event.kind == "lookup_miss")).one()
     assert miss.data["query"] == "dinosaur" and miss.user_id == MARIA
 
@@ -87,9 +87,9 @@ def test_garbage_gets_a_friendly_ephemeral_and_never_a_ping(bot: Bot, garbage: s
 def test_where_the_bot_cannot_post_the_run_moves_to_a_dm(bot: Bot, channel: str):
     bot.slack.command(MARIA, "/sop", "refund", channel=channel)
     notice = last_ephemeral(bot)
-    assert "direct messages" in text_of(notice)
+    assert "direct messages" in visible_text(notice)
     parent = bot.fake.wait_for(lambda: bot.fake.dms(MARIA), what="a DM")[0]
-    assert "Handle a refund request" in text_of(parent)
+    assert "Handle a refund request" in visible_text(parent)
     dm = bot.fake.ws.bot_im(MARIA).id
     step_with_buttons(bot, dm, parent["ts"], 1)
 
@@ -101,11 +101,11 @@ def test_an_unfinished_run_is_offered_first_and_continue_reposts_its_step(bot: B
     step_with_buttons(bot, SUPPORT, parent["ts"], 2)
     bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
     offer = last_ephemeral(bot)
-    assert "unfinished" in text_of(offer) and Action.CONTINUE_RUN in buttons(offer)
+    assert "unfinished" in visible_text(offer) and Action.CONTINUE_RUN in buttons(offer)
     bot.slack.click(MARIA, offer, Action.CONTINUE_RUN)
     again = step_with_buttons(bot, SUPPORT, parent["ts"], 3)
-    assert "Step 2 of 7" in text_of(again)
-    with bot.services.database.session() as session:
+    assert "Step 2 of 7" in visible_text(again)
+    with bot.runtime.database.session() as session:
         assert len(session.scalars(select(Run)).all()) == 1
 
 
@@ -117,15 +117,15 @@ def test_a_new_revision_mid_run_is_announced_and_restart_uses_it(bot: Bot):
     bot.publish()
     bot.slack.click(MARIA, step_with_buttons(bot, SUPPORT, parent["ts"], 1), Action.STEP_DONE)
     second = step_with_buttons(bot, SUPPORT, parent["ts"], 2)
-    assert "v2" in text_of(second) and Action.RESTART_ON_NEW in buttons(second)
+    assert "v2" in visible_text(second) and Action.RESTART_ON_NEW in buttons(second)
     # The run stays pinned to v1: the old step title is still shown.
-    assert "Verify the order" in text_of(second)
+    assert "Verify the order" in visible_text(second)
     bot.slack.click(MARIA, second, Action.RESTART_ON_NEW)
     new_parent = bot.fake.wait_for(
         lambda: len(m := bot.fake.messages(SUPPORT)) == 2 and m[-1], what="a new run"
     )
-    assert "v2" in text_of(new_parent)
-    with bot.services.database.session() as session:
+    assert "v2" in visible_text(new_parent)
+    with bot.runtime.database.session() as session:
         statuses = [r.status for r in session.scalars(select(Run).order_by(Run.id))]
     assert statuses == ["abandoned", "active"]
 
@@ -138,7 +138,7 @@ def test_app_home_lists_unfinished_runs_and_a_retried_event_publishes_once(bot: 
     assert first.status == 200
     home = bot.fake.wait_for(lambda: bot.fake.home(MARIA), what="the Home tab")
     assert Action.CONTINUE_RUN in buttons(home)
-    assert "Handle a refund request" in text_of(home)
+    assert "Handle a refund request" in visible_text(home)
     body = json.loads(bot.slack.last[0])
     retry = bot.slack.event(body["event"], retry_num=1, event_id=body["event_id"])
     assert retry.status == 200
@@ -151,7 +151,7 @@ def test_a_bad_or_stale_signature_gets_401_and_changes_nothing(bot: Bot):
     bot.slack.signing_secret = "8f742231b10e8888abcd99yyyzzz85a5"
     bot.slack.timestamp_offset = -600
     assert bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT).status == 401
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         assert session.scalars(select(Event)).all() == []
     assert bot.fake.messages(SUPPORT) == []
 

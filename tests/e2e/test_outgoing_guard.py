@@ -22,14 +22,13 @@ from bot.db import outbox
 from bot.db.models import utcnow
 from bot.db.outbox import FAILED, SENT, OutboxMessage
 from bot.jobs.dispatcher import Dispatcher
-from bot.slack.app import build_client
-from bot.slack.blocks import runs as run_blocks
-from bot.slack.listeners import events
+from bot.slack.clients import listener_client
+from bot.slack.home import listeners as events
 from bot.slack.outgoing import Refused
-from bot.slack.runner import reply
+from bot.slack.runs import blocks as run_blocks
+from bot.slack.runs.runner import reply
 from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, SAM, SUPPORT
-from bot.wiring import Services
 from tests.e2e.conftest import Bot
 from tests.e2e.delivery_fixtures import (  # noqa: F401 - fixtures are used by name
     FAST,
@@ -115,7 +114,7 @@ def test_the_bots_web_client_refuses_broadcast_pings_and_sends_mentions(
     fake: FakeSlack, db, caplog
 ):
     settings = Settings(slack_bot_token=fake.token, slack_api_url=fake.api_url)
-    client = build_client(Services(settings=settings, database=db))  # the app's and jobs' client
+    client = listener_client(settings)  # the listeners' and jobs' client
     home = {"type": "home", "blocks": [section(f"<!channel> {PRIVATE}")]}
     calls = [
         lambda: client.chat_postMessage(channel=SUPPORT, text=f"<!here> {PRIVATE}"),

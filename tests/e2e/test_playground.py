@@ -25,12 +25,12 @@ from bot.slack.ids import Action
 from bot.slacksim import DEFAULT_TOKEN
 from bot.slacksim.seed import CONTRACTORS, GINA, MARIA, OPS_MANAGERS, SAM, SUPPORT
 from tests.conftest import ROOT
+from tests.e2e.conversation import buttons
 from tests.e2e.playground_fixtures import (  # noqa: F401 - fixtures are used by name
     PageClient,
     page,
     play,
 )
-from tests.e2e.test_runs import buttons
 
 REFUND = "support/refund-request.md"
 
@@ -212,13 +212,13 @@ def test_advancing_the_clock_runs_the_due_jobs_and_sends_the_outbox(
     assert answer["now"].startswith("2026-12-01T09:01")  # 09:31 is past today's 09:00
     assert "training-assign" in page.post("advance", seconds=86400)["ran"]
     assert "advance" in page.refused("advance", seconds=-5).lower()
-    assert play.services.clock().isoformat().startswith("2026-12-02T09:02")
+    assert play.runtime.clock().isoformat().startswith("2026-12-02T09:02")
 
 
 def test_next_digest_follows_the_time_and_days_set_with_sop_config(
     play: Playground, page: PageClient
 ):
-    with play.services.database.session() as session:
+    with play.runtime.database.session() as session:
         workspace = default_sop_workspace(session)
         current = digest_config.load(session, settings=play.settings, workspace=workspace)
         wednesdays = replace(current, at=time(10, 30), tz="America/New_York", weekdays={2})

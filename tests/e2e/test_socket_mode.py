@@ -7,8 +7,8 @@ from slack_sdk.socket_mode.request import SocketModeRequest
 
 from bot.slacksim.seed import MARIA, SUPPORT
 from tests.e2e.conftest import Bot
+from tests.e2e.conversation import visible_text
 from tests.e2e.raw_http import Recorder
-from tests.e2e.test_runs import text_of
 
 
 def slash_command(bot: Bot, text: str, response_url: str) -> SocketModeRequest:
@@ -32,11 +32,11 @@ def test_an_unsigned_socket_mode_command_is_served_and_answered(bot: Bot):
     response_url = bot.fake.issue_response_url(channel=SUPPORT, user=user_id)
     assert run_bolt_app(bot.app, slash_command(bot, "list", response_url)).status == 200
     answer = bot.fake.wait_for(lambda: bot.fake.ephemerals(MARIA), what="the list")[-1]
-    assert "Handle a refund request" in text_of(answer)
+    assert "Handle a refund request" in visible_text(answer)
 
 
 def test_socket_mode_answers_no_response_url_off_slacks_hosts(bot: Bot):
     with Recorder() as recorder:
         assert run_bolt_app(bot.app, slash_command(bot, "list", recorder.url)).status == 200
-        bot.app.sopbot_executor.shutdown(wait=True)
+        bot.workers.shutdown(wait=True)
         assert recorder.requests == []

@@ -21,8 +21,8 @@ from bot.slacksim import FakeSlack
 from bot.slacksim.seed import MARIA, SUPPORT
 from tests.conftest import CHILD_PYTHONPATH, SAMPLE_SOPS
 from tests.e2e.conftest import SIGNING_SECRET, ReplayingDriver
+from tests.e2e.conversation import visible_text
 from tests.e2e.playground_fixtures import START
-from tests.e2e.test_runs import text_of
 
 STARTUP_TIMEOUT = 30
 
@@ -94,14 +94,14 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
         slack = ReplayingDriver(fake, f"{url}/slack/events", SIGNING_SECRET)
         assert slack.command(MARIA, "/sop", "refund", channel=SUPPORT).status == 200
         parent = fake.wait_for(lambda: fake.messages(SUPPORT), what="a run")[-1]
-        assert "Handle a refund request" in text_of(parent)
+        assert "Handle a refund request" in visible_text(parent)
         for number in range(1, 8):
             step = fake.wait_for(
                 lambda n=number: next(
                     (
                         m
                         for m in fake.thread(SUPPORT, parent["ts"])[1:]
-                        if f"Step {n} of 7" in text_of(m)
+                        if f"Step {n} of 7" in visible_text(m)
                     ),
                     None,
                 ),
@@ -109,7 +109,8 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
             )
             slack.click(MARIA, step, Action.STEP_DONE)
         fake.wait_for(
-            lambda: "Completed" in text_of(fake.messages(SUPPORT)[-1]), what="the run completed"
+            lambda: "Completed" in visible_text(fake.messages(SUPPORT)[-1]),
+            what="the run completed",
         )
     finally:
         stop(process)

@@ -5,19 +5,18 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-import bot.slack.trainer as trainer_module
+import bot.slack.training.trainer as trainer_module
 from bot.db.training import Assignment, QuizAnswer, QuizAttempt
 from bot.jobs.training import remind_training
 from bot.services import kpi_records
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, DEPLOYBOT, LEE, MARIA, PRIYA, SAM, SOPBOT, SUPPORT, TOM
 from tests.e2e.conftest import Bot
+from tests.e2e.conversation import buttons, deliver, visible_text
 from tests.e2e.training_helpers import (
     REFUND_AUDIENCE,
     answer,
     assign,
-    buttons,
-    deliver,
     dms_keyed,
     edit_refund,
     forged_click,
@@ -28,7 +27,6 @@ from tests.e2e.training_helpers import (
     refund_revision_ids,
     refund_sop,
     start_quiz,
-    text_of,
 )
 
 STEP_7 = "Set the reason code"
@@ -48,7 +46,7 @@ def seeds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 
 
 def assignment_of(bot: Bot, user: str, revision_id: int) -> Assignment:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return session.scalars(
             select(Assignment).where(
                 Assignment.user_id == user, Assignment.revision_id == revision_id
@@ -57,7 +55,7 @@ def assignment_of(bot: Bot, user: str, revision_id: int) -> Assignment:
 
 
 def answers_stored(bot: Bot) -> int:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return session.scalar(select(func.count(QuizAnswer.id)))
 
 
@@ -76,8 +74,8 @@ def test_a_changed_sop_dms_every_audience_member_once_and_tells_the_owner(bot: B
     v1, v2 = refund_revision_ids(bot)
     for user in REFUND_AUDIENCE:
         (dm,) = dms_keyed(bot, user, f"training:{v2}:")
-        assert "Reworded step 7: Log and close" in text_of(dm)
-        assert "What it is for" in text_of(dm) and "one business day" in text_of(dm)
+        assert "Reworded step 7: Log and close" in visible_text(dm)
+        assert "What it is for" in visible_text(dm) and "one business day" in visible_text(dm)
         assert buttons(dm) == {
             Action.START_QUIZ: str(assignment_of(bot, user, v2).id),
             Action.WALK_THROUGH: "refund-request",
@@ -85,7 +83,7 @@ def test_a_changed_sop_dms_every_audience_member_once_and_tells_the_owner(bot: B
     for user in (TOM, ANA, LEE, DEPLOYBOT, SOPBOT):
         assert dms_keyed(bot, user, "training:") == []
     (note,) = dms_keyed(bot, SAM, f"unresolved:{v2}")
-    assert "U0G9QF9C6" in text_of(note) and "no Slack user with that ID" in text_of(note)
+    assert "U0G9QF9C6" in visible_text(note) and "no Slack user with that ID" in visible_text(note)
     assert len(dms_keyed(bot, SAM, "unresolved:")) == 2  # one per revision, v1 and v2
 
     again = assign(bot)["refund-request"]
@@ -98,7 +96,7 @@ def test_a_first_revision_invites_everyone_and_a_minor_revision_nobody(bot: Bot)
     deliver(bot)
     (v1,) = refund_revision_ids(bot)
     for user in REFUND_AUDIENCE:
-        assert "A new SOP concerns you" in text_of(invitation(bot, user, v1))
+        assert "A new SOP concerns you" in visible_text(invitation(bot, user, v1))
     edit_refund(bot, STEP_7, "Set the reason-code", minor=True)
     assert assign(bot)["refund-request"].created == 0
     assert deliver(bot) == 0
@@ -113,16 +111,16 @@ def test_answering_right_and_wrong_in_place_then_passing(bot: Bot, seeds):
     sop = refund_sop(bot)
     ts = invitation(bot, MARIA, v1)["ts"]
     shown = start_quiz(bot, MARIA, ts)
-    assert "Question 1 of 5" in text_of(shown)
+    assert "Question 1 of 5" in visible_text(shown)
     assert "correct" not in json_values(shown)
 
     shown, _ = answer(bot, MARIA, ts, sop, right=False)
-    assert "Not quite." in text_of(shown) and "Question 2 of 5" in text_of(shown)
+    assert "Not quite." in visible_text(shown) and "Question 2 of 5" in visible_text(shown)
     for number in range(3, 6):
         shown, _ = answer(bot, MARIA, ts, sop, right=True)
-        assert "Right." in text_of(shown) and f"Question {number} of 5" in text_of(shown)
+        assert "Right." in visible_text(shown) and f"Question {number} of 5" in visible_text(shown)
     shown, _ = answer(bot, MARIA, ts, sop, right=True)
-    assert "Passed:" in text_of(shown) and "4 of 5 right (80%)" in text_of(shown)
+    assert "Passed:" in visible_text(shown) and "4 of 5 right (80%)" in visible_text(shown)
     assert not buttons(shown)
     record = assignment_of(bot, MARIA, v1)
     assert (record.status, record.score, record.attempts) == ("current", 80, 1)
@@ -151,8 +149,8 @@ def test_a_fail_offers_review_and_a_reshuffled_retry(bot: Bot, seeds):
     start_quiz(bot, PRIYA, ts)
     for _ in range(5):
         shown, _ = answer(bot, PRIYA, ts, sop, right=False)
-    assert "Not passed yet:" in text_of(shown) and "0 of 5 right (0%" in text_of(shown)
-    assert "Step 4: *Approve refunds over $200*" in text_of(shown)
+    assert "Not passed yet:" in visible_text(shown) and "0 of 5 right (0%" in visible_text(shown)
+    assert "Step 4: Approve refunds over $200" in visible_text(shown)
     assert set(buttons(shown)) == {Action.WALK_THROUGH, Action.QUIZ_RETRY}
 
     bot.slack.click(PRIYA, shown, Action.WALK_THROUGH)
@@ -160,23 +158,23 @@ def test_a_fail_offers_review_and_a_reshuffled_retry(bot: Bot, seeds):
         lambda: next((m for m in bot.fake.dms(PRIYA) if m["ts"] != ts), None),
         what="a run in the DM",
     )
-    assert "Handle a refund request" in text_of(parent)
+    assert "Handle a refund request" in visible_text(parent)
 
     bot.slack.click(PRIYA, shown, Action.QUIZ_RETRY)
     retried = bot.fake.wait_for(
-        lambda: "Question 1 of 5" in text_of(m := message(bot, PRIYA, ts)) and m,
+        lambda: "Question 1 of 5" in visible_text(m := message(bot, PRIYA, ts)) and m,
         what="the second attempt",
     )
-    assert "Attempt" not in text_of(retried)
-    with bot.services.database.session() as session:
+    assert "Attempt" not in visible_text(retried)
+    with bot.runtime.database.session() as session:
         first, second = session.scalars(select(QuizAttempt).order_by(QuizAttempt.number)).all()
     assert (first.status, second.status, second.number) == ("failed", "open", 2)
     assert first.seed != second.seed and first.questions != second.questions
 
     assert bot.slack.replay().status == 200  # the same Try again, delivered again
     refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(PRIYA), what="a refusal")[-1]
-    assert "out of date" in text_of(refusal)
-    with bot.services.database.session() as session:
+    assert "out of date" in visible_text(refusal)
+    with bot.runtime.database.session() as session:
         assert session.scalar(select(func.count(QuizAttempt.id))) == 2
 
 
@@ -191,20 +189,21 @@ def test_leaving_the_audience_withdraws_open_training_and_coming_back_invites_ag
     result = assign(bot)["refund-request"]
     assert (result.audience, result.created, result.withdrawn) == (3, 0, 1)
     assert assignment_of(bot, SAM, v1).status == "withdrawn"
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         attempt = session.scalars(select(QuizAttempt)).one()
         assert attempt.status == "closed"
         assert kpi_records.sop_infos(session, workspace_id=1)[0].audience_size == 3
     press_any_answer(bot, SAM, message(bot, SAM, ts))
     bot.fake.wait_for(
         lambda: (
-            "no longer in this SOP's audience" in text_of((bot.fake.ephemerals(SAM) or [{}])[-1])
+            "no longer in this SOP's audience"
+            in visible_text((bot.fake.ephemerals(SAM) or [{}])[-1])
         ),
         what="the withdrawn refusal",
     )
     assert answers_stored(bot) == 0
     bot.clock.advance(days=30)
-    assert remind_training(bot.services).overdue == 3  # Maria, Priya and Jo; not Sam
+    assert remind_training(bot.job_context).overdue == 3  # Maria, Priya and Jo; not Sam
     deliver(bot)
     assert dms_keyed(bot, SAM, f"reminder:{assignment_of(bot, SAM, v1).id}:") == []
     assert assign(bot)["refund-request"].withdrawn == 0  # already withdrawn: nothing twice
@@ -239,15 +238,15 @@ def test_someone_elses_button_an_old_button_and_a_superseded_quiz_change_nothing
 
     assert forged_click(bot, PRIYA, ts, Action.START_QUIZ).status == 200
     refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(PRIYA), what="a refusal")[-1]
-    assert "sent to someone else" in text_of(refusal)
-    with bot.services.database.session() as session:
+    assert "sent to someone else" in visible_text(refusal)
+    with bot.runtime.database.session() as session:
         assert session.scalar(select(func.count(QuizAttempt.id))) == 0
 
     start_quiz(bot, MARIA, ts)
     answer(bot, MARIA, ts, sop, right=True)
     assert bot.slack.replay().status == 200  # the first answer's button, pressed again
     refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(MARIA), what="a refusal")[-1]
-    assert "out of date" in text_of(refusal)
+    assert "out of date" in visible_text(refusal)
     assert answers_stored(bot) == 1
 
     edit_refund(bot, STEP_7, "First set the reason code")
@@ -256,7 +255,7 @@ def test_someone_elses_button_an_old_button_and_a_superseded_quiz_change_nothing
     shown = message(bot, MARIA, ts)
     press_any_answer(bot, MARIA, shown)
     bot.fake.wait_for(
-        lambda: "replaced by a newer revision" in text_of(bot.fake.ephemerals(MARIA)[-1]),
+        lambda: "replaced by a newer revision" in visible_text(bot.fake.ephemerals(MARIA)[-1]),
         what="the superseded refusal",
     )
     assert answers_stored(bot) == 1

@@ -11,23 +11,21 @@ import pytest
 
 from bot.cli import main
 from bot.jobs.training import remind_training
-from bot.slack.authz import clear_cache, is_manager
+from bot.slack.authz import manages_every_sop, may_handle_sop
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, JO, MARIA, OPS_MANAGERS, PRIYA, SAM, SUPPORT, TOM
 from tests.e2e.conftest import Bot
+from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.training_helpers import (
     REFUND,
     answer,
     assign,
-    buttons,
-    deliver,
     edit_refund,
     invitation,
     refund_only,
     refund_revision_ids,
     refund_sop,
     start_quiz,
-    text_of,
 )
 
 
@@ -51,21 +49,21 @@ def test_staff_see_their_own_training_and_are_refused_an_sops_list(bot: Bot):
     (v1,) = refund_revision_ids(bot)
     bot.slack.command(MARIA, "/sop", "training", channel=SUPPORT)
     mine = latest_ephemeral(bot, MARIA, 0)
-    assert "Your training" in text_of(mine) and "Handle a refund request* (v1) — pending" in (
-        text_of(mine)
+    assert "Your training" in visible_text(mine) and "Handle a refund request (v1) — pending" in (
+        visible_text(mine)
     )
     assert Action.START_QUIZ in buttons(mine)
 
     pass_quiz(bot, MARIA, v1)
     bot.slack.command(MARIA, "/sop", "training", channel=SUPPORT)
     mine = latest_ephemeral(bot, MARIA, 1)
-    assert "up to date" in text_of(mine) and "*Completed*" in text_of(mine)
-    assert "passed" in text_of(mine) and "100%" in text_of(mine)
+    assert "up to date" in visible_text(mine) and "Completed" in visible_text(mine)
+    assert "passed" in visible_text(mine) and "100%" in visible_text(mine)
 
     bot.slack.command(PRIYA, "/sop", "training refund", channel=SUPPORT)
     refusal = latest_ephemeral(bot, PRIYA, 0)
-    assert "Only managers and the SOP's owner" in text_of(refusal)
-    assert "<@" not in text_of(refusal)
+    assert "Only managers and the SOP's owner" in visible_text(refusal)
+    assert "<@" not in sent_json(refusal)
 
 
 def test_a_manager_sees_trained_pending_and_overdue_including_a_newcomer(bot: Bot):
@@ -75,15 +73,15 @@ def test_a_manager_sees_trained_pending_and_overdue_including_a_newcomer(bot: Bo
     (v1,) = refund_revision_ids(bot)
     pass_quiz(bot, MARIA, v1)
     bot.clock.advance(days=6)
-    remind_training(bot.services)
+    remind_training(bot.job_context)
     bot.fake.ws.join(SUPPORT, TOM)  # joins #support after the revision was published
     assert assign(bot)["refund-request"].created == 1
 
     bot.slack.command(SAM, "/sop", "training refund", channel=SUPPORT)
-    report = text_of(latest_ephemeral(bot, SAM, 0))
-    assert f"*⚠️ Overdue* (3): <@{JO}> <@{PRIYA}> <@{SAM}>" in report
-    assert f"*Pending* (1): <@{TOM}>" in report
-    assert f"*✅ Trained* (1): <@{MARIA}>" in report
+    report = visible_text(latest_ephemeral(bot, SAM, 0))
+    assert f"⚠️ Overdue (3): @{JO} @{PRIYA} @{SAM}" in report
+    assert f"Pending (1): @{TOM}" in report
+    assert f"✅ Trained (1): @{MARIA}" in report
 
 
 def test_home_tab_lists_open_training_and_its_button_starts_the_quiz_in_the_dm(bot: Bot):
@@ -92,30 +90,30 @@ def test_home_tab_lists_open_training_and_its_button_starts_the_quiz_in_the_dm(b
     deliver(bot)
     bot.slack.app_home_opened(PRIYA)
     home = bot.fake.wait_for(lambda: bot.fake.home(PRIYA), what="the Home tab")
-    assert "Your training" in text_of(home) and "Handle a refund request" in text_of(home)
+    assert "Your training" in visible_text(home) and "Handle a refund request" in visible_text(home)
     before = len(bot.fake.dms(PRIYA))
     bot.slack.click(PRIYA, home, Action.START_QUIZ)
     quiz = bot.fake.wait_for(
         lambda: len(d := bot.fake.dms(PRIYA)) > before and d[-1], what="the quiz in the DM"
     )
-    assert "Question 1 of 5" in text_of(quiz)
+    assert "Question 1 of 5" in visible_text(quiz)
 
 
 def test_who_is_a_manager(bot: Bot):
-    clear_cache()
-    client = bot.fake.client()
-    services = bot.services
-    assert is_manager(client, services, SAM)  # workspace admin
-    assert not is_manager(client, services, ANA)
-    assert is_manager(client, services, MARIA, sop_owner=MARIA)  # the SOP's owner by ID
-    assert is_manager(client, services, PRIYA, sop_owner="priya@example.com")  # by e-mail
+    ctx = bot.context
+    assert manages_every_sop(ctx, SAM)  # workspace admin
+    assert not manages_every_sop(ctx, ANA)
+    assert may_handle_sop(ctx, MARIA, MARIA)  # the SOP's owner by ID
+    assert may_handle_sop(ctx, PRIYA, "priya@example.com")  # by e-mail
     settings = dataclasses.replace(
-        services.settings, manager_channel=OPS_MANAGERS, admins=frozenset({TOM})
+        ctx.runtime.settings, manager_channel=OPS_MANAGERS, admins=frozenset({TOM})
     )
-    configured = dataclasses.replace(services, settings=settings)
-    assert is_manager(client, configured, ANA)  # in MANAGER_CHANNEL
-    assert is_manager(client, configured, TOM)  # in SOPBOT_ADMINS
-    assert not is_manager(client, configured, JO)
+    configured = dataclasses.replace(
+        ctx, runtime=dataclasses.replace(ctx.runtime, settings=settings)
+    )
+    assert manages_every_sop(configured, ANA)  # in MANAGER_CHANNEL
+    assert manages_every_sop(configured, TOM)  # in SOPBOT_ADMINS
+    assert not manages_every_sop(configured, JO)
 
 
 @pytest.fixture
@@ -125,7 +123,7 @@ def cli_env(bot: Bot, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Bot:
     for name in list(os.environ):
         if name.startswith(("SLACK_", "SOPBOT_")) or name in ("SOPS_DIR", "MANAGER_CHANNEL"):
             monkeypatch.delenv(name)
-    monkeypatch.setenv("DATABASE_URL", bot.services.settings.database_url)
+    monkeypatch.setenv("DATABASE_URL", bot.runtime.settings.database_url)
     return bot
 
 

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
-
 from sqlalchemy import select
 
 from bot.core.model import Question, Sop
 from bot.core.mrkdwn import escape
 from bot.db.models import Revision, SopRecord
-from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.training import assign_training
 from bot.services.publish import publish_directory
 from bot.services.training import AssignResult
@@ -18,7 +15,7 @@ from bot.slacksim import payloads
 from bot.slacksim.driver import DriverResponse
 from bot.slacksim.seed import JO, MARIA, PRIYA, SAM
 from tests.e2e.conftest import Bot
-from tests.e2e.delivery_fixtures import FAST
+from tests.e2e.conversation import visible_text
 
 REFUND = "support/refund-request.md"
 # #support (MARIA, SAM, PRIYA, JO, the bot) ∪ @support-team (MARIA, PRIYA, JO) ∪ jo@example.com
@@ -29,37 +26,9 @@ def key_of(message: dict) -> str:
     return ((message.get("metadata") or {}).get("event_payload") or {}).get("key", "")
 
 
-def text_of(message: dict) -> str:
-    return json.dumps(message.get("blocks") or [], ensure_ascii=False) + message.get("text", "")
-
-
-def buttons(message: dict) -> dict[str, str]:
-    return {
-        element["action_id"]: element.get("value", "")
-        for block in message.get("blocks") or []
-        for element in (block.get("elements") or []) + [block.get("accessory") or {}]
-        if element.get("type") == "button"
-    }
-
-
-def deliver(bot: Bot) -> int:
-    """Send every outbox row due by the bot's clock; return how many were handled."""
-    dispatcher = Dispatcher(
-        database=bot.services.database,
-        client=bot.fake.client(retry_handlers=[], timeout=1),
-        clock=bot.clock,
-        limits=FAST,
-        sleep=lambda _seconds: None,  # the bot's clock stands still; budgets are generous
-    )
-    total = 0
-    while handled := dispatcher.run_once(50):
-        total += handled
-    return total
-
-
 def assign(bot: Bot) -> dict[str, AssignResult]:
     """The audience pass, as the scheduler runs it."""
-    return {result.slug: result for result in assign_training(bot.services)}
+    return {result.slug: result for result in assign_training(bot.job_context)}
 
 
 def refund_only(bot: Bot) -> None:
@@ -75,13 +44,19 @@ def edit_refund(bot: Bot, old: str, new: str, *, minor: bool = False) -> None:
     text = path.read_text()
     assert old in text
     path.write_text(text.replace(old, new))
-    with bot.services.database.session() as session:
-        report = publish_directory(session, directory=bot.sops_dir, now=bot.clock(), minor=minor)
+    with bot.runtime.database.session() as session:
+        report = publish_directory(
+            session,
+            directory=bot.sops_dir,
+            now=bot.clock(),
+            minor=minor,
+            renderers=bot.job_context.renderers.feedback,
+        )
     assert report.errors == [] and report.new_revisions
 
 
 def refund_revision_ids(bot: Bot) -> list[int]:
-    with bot.services.database.session() as session:
+    with bot.runtime.database.session() as session:
         return list(
             session.scalars(
                 select(Revision.id)
@@ -93,8 +68,8 @@ def refund_revision_ids(bot: Bot) -> list[int]:
 
 
 def refund_sop(bot: Bot) -> Sop:
-    with bot.services.database.session() as session:
-        record = bot.services.live_sop(session, "refund-request")
+    with bot.runtime.database.session() as session:
+        record = bot.runtime.live_sop(session, "refund-request")
         return Sop.from_dict(record.current_revision.content)
 
 
@@ -114,13 +89,13 @@ def invitation(bot: Bot, user: str, revision_id: int) -> dict:
 def wait_changed(bot: Bot, user: str, ts: str, before: str) -> dict:
     """Wait until the DM message `ts` reads differently from `before`; return it."""
     return bot.fake.wait_for(
-        lambda: (m := message(bot, user, ts)) and text_of(m) != before and m,
+        lambda: (m := message(bot, user, ts)) and visible_text(m) != before and m,
         what="the quiz message to change",
     )
 
 
 def start_quiz(bot: Bot, user: str, ts: str) -> dict:
-    before = text_of(message(bot, user, ts))
+    before = visible_text(message(bot, user, ts))
     assert bot.slack.click(user, message(bot, user, ts), Action.START_QUIZ).status == 200
     return wait_changed(bot, user, ts, before)
 
@@ -143,7 +118,7 @@ def answer(bot: Bot, user: str, ts: str, sop: Sop, *, right: bool) -> tuple[dict
     """Answer the question the DM shows, rightly or wrongly; return the updated message."""
     shown = message(bot, user, ts)
     wanted = _pick(asked_question(sop, shown), right)
-    before = text_of(shown)
+    before = visible_text(shown)
     boxes = next((b for b in shown["blocks"] if b["type"] == "input"), None)
     if boxes is not None:
         values = [

@@ -30,7 +30,7 @@ def clock() -> ManualClock:
 @pytest.fixture
 def slow_fake(clock: ManualClock) -> Iterator[FakeSlack]:
     """A fake whose clock only moves when the test advances it."""
-    with FakeSlack(default_workspace(clock=clock)) as running:
+    with FakeSlack(default_workspace(clock=clock.time)) as running:
         yield running
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from bot.services.audience import Resolver
-from bot.slack.directory import BULK_AFTER, SlackDirectory
+from bot.slack.people import BULK_AFTER, SlackDirectory
 from bot.slacksim.server import FakeSlack
 
 

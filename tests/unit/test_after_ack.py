@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-from bot.slack.after_ack import BUSY, AfterAck
+from bot.slack.guard.after_ack import BUSY, AfterAck
 
 
 class Respond:
@@ -29,7 +29,7 @@ def test_work_beyond_the_queue_is_refused_with_a_busy_note_and_never_runs(caplog
         ran.append(name)
 
     people = [Respond() for _ in range(4)]
-    with caplog.at_level(logging.WARNING, logger="bot.slack.after_ack"):
+    with caplog.at_level(logging.WARNING, logger="bot.slack.guard.after_ack"):
         for n, respond in enumerate(people):
             pool.submit(blocked, f"secret text {n}", respond=respond)
     release.set()

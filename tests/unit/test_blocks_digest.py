@@ -11,10 +11,9 @@ import pytest
 from bot.core.kpis import AssignmentRecord, RunRecord, SopInfo, digest_from_records
 from bot.services.digest_config import DigestConfig
 from bot.services.sop_review import StaleNudge
-from bot.slack.blocks import digest as blocks
-from bot.slack.blocks import digest_views as views
-from bot.slack.blocks.limits import check_message, check_view
 from bot.slack.ids import Action
+from bot.slack.kit.limits import check_message, check_view
+from bot.slack.kpis import blocks, views
 from bot.slacksim.blocks import message_block_problems, view_problems
 
 EVIL = "<!channel> <@U999EVIL> & *x*"

@@ -10,12 +10,11 @@ import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.services.feedback import FeedbackItem, Given
-from bot.slack.blocks import feedback as blocks
-from bot.slack.blocks import feedback_views as views
-from bot.slack.blocks.feedback_views import Form
-from bot.slack.blocks.limits import check_message, check_view
-from bot.slack.feedback_state import draft_from, field_errors
+from bot.slack.feedback import blocks, views
+from bot.slack.feedback.form import draft_from, field_errors
+from bot.slack.feedback.views import Form
 from bot.slack.ids import Action, View
+from bot.slack.kit.limits import check_message, check_view
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
 EVIL = "<!channel> <!here> <@U999EVIL> <!subteam^S1> <https://x.example|y> & *b*"

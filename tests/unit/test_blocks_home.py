@@ -6,11 +6,11 @@ import json
 
 from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks.cards import RunCard, SopCard
-from bot.slack.blocks.home import home_view
-from bot.slack.blocks.kit import mrkdwn
-from bot.slack.blocks.limits import check_view
+from bot.slack.home.blocks import home_view
 from bot.slack.ids import Action
+from bot.slack.kit.blocks import mrkdwn
+from bot.slack.kit.cards import RunCard, SopCard
+from bot.slack.kit.limits import check_view
 
 EVIL = "<!channel> <!here> <@U999EVIL> & *x*"
 REFUND = SopCard("refund-request", "Handle a refund request", 3, 7, ("support",))

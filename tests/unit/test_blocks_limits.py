@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from bot.slack.blocks.limits import (
+from bot.slack.kit.limits import (
     ELLIPSIS,
     block_chars,
     check_message,

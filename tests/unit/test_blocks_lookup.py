@@ -8,10 +8,12 @@ import re
 import pytest
 from slack_sdk.models.blocks import Block
 
-from bot.slack.blocks import lookup
-from bot.slack.blocks.cards import RunCard, SopCard
-from bot.slack.blocks.limits import check_message
 from bot.slack.ids import Action
+from bot.slack.kit import notices
+from bot.slack.kit.cards import RunCard, SopCard
+from bot.slack.kit.limits import check_message
+from bot.slack.lookup import blocks as lookup
+from bot.slack.runs import blocks as run_blocks
 
 EVIL = "<!channel> <!here> <@U999EVIL> & *x* `y`"
 REFUND = SopCard("refund-request", "Handle a refund request", 3, 7, ("support", "billing"),
@@ -183,19 +185,19 @@ def test_golden_unfinished_offer():
 
 
 def test_not_your_run():
-    message = lookup.not_your_run(owner_id="U0OWNER", slug="refund-request")
+    message = run_blocks.not_your_run(owner_id="U0OWNER", slug="refund-request")
     assert message["blocks"][0]["text"]["text"] == (
         "This run belongs to <@U0OWNER>; start your own with `/sop refund-request`."
     )
     assert "<@" not in message["text"]
     valid(message)
     with pytest.raises(ValueError):
-        lookup.not_your_run(owner_id="<!channel>", slug="x")
+        run_blocks.not_your_run(owner_id="<!channel>", slug="x")
 
 
 def test_notice_trusts_its_mrkdwn_and_plain_notice_escapes():
-    assert lookup.notice("Go to <#C123>")["blocks"][0]["text"]["text"] == "Go to <#C123>"
-    plain = lookup.plain_notice(f"{EVIL} " * 200)
+    assert notices.notice("Go to <#C123>")["blocks"][0]["text"]["text"] == "Go to <#C123>"
+    plain = notices.plain_notice(f"{EVIL} " * 200)
     dump = valid(plain)
     assert "<!channel>" not in dump and len(plain["blocks"][0]["text"]["text"]) <= 3000
 

@@ -10,9 +10,9 @@ from slack_sdk.models.blocks import Block
 
 from bot.core.model import Sop, Step
 from bot.core.parse import parse_sop
-from bot.slack.blocks import runs
-from bot.slack.blocks.limits import check_message
 from bot.slack.ids import Action
+from bot.slack.kit.limits import check_message
+from bot.slack.runs import blocks as runs
 
 SOURCE = """---
 id: refund-request

@@ -12,10 +12,9 @@ from bot.services.audience import Unresolved
 from bot.services.quizzes import Answered, QuizView
 from bot.services.training import Invitation, OverdueNotice, Reminder, UnresolvedNotice
 from bot.services.training_records import SopTraining, TrainingRow
-from bot.slack.blocks import training as blocks
-from bot.slack.blocks import training_lists as lists
-from bot.slack.blocks.limits import check_message, check_view
 from bot.slack.ids import Action
+from bot.slack.kit.limits import check_message, check_view
+from bot.slack.training import blocks, lists
 
 EVIL = "<!channel> <@U999EVIL> & *x*"
 T = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)

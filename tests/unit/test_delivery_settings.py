@@ -6,17 +6,18 @@ import argparse
 
 from bot.cli import worker_cmd
 from bot.config import Settings
-from bot.jobs.scheduler import build_scheduler
-from bot.wiring import Services
+from bot.runtime import Runtime
+from bot.wiring import build_background, build_job_context
 
 
 class Database:
-    """build_scheduler only hands the database on; nothing here opens it."""
+    """build_background only hands the database on; nothing here opens it."""
 
 
 def test_the_scheduler_sends_at_the_configured_rate():
     settings = Settings(slack_bot_token="xoxb-1-2", outbox_per_minute=120)
-    background = build_scheduler(Services(settings=settings, database=Database()), jobs=[])
+    runtime = Runtime(settings=settings, database=Database())
+    background = build_background(build_job_context(runtime), jobs=[])
     assert background.dispatcher.limits.per_minute == 120
 
 

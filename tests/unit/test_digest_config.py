@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import Settings
 from bot.services.digest_config import ConfigProblem, DigestConfig, defaults, parse, posting_days
-from bot.slack.listeners.kpis import parse_kpis
+from bot.slack.kpis.answers import parse_kpis
 
 BASE = DigestConfig("C0123ABCD", time(9, 0), "Europe/Berlin")
 

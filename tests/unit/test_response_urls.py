@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.slack.response_urls import Responder, is_slack_response_url
+from bot.slack.guard.response_urls import Responder, is_slack_response_url
 
 API = "https://slack.com/api/"
 FAKE_API = "http://127.0.0.1:4567/api/"

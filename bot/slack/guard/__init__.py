@@ -1,0 +1,1 @@
+"""What every request meets around the listeners: gates, limits, the after-ack pool, errors."""

@@ -1,0 +1,140 @@
+"""`/sop kpis`, `/sop config`, the review nudge's Confirm, and today's KPIs on a Home tab."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt import Respond
+
+from bot.db.sops import default_workspace
+from bot.services import digest as digests
+from bot.services import digest_config, sop_review
+from bot.services.catalog import Entry
+from bot.slack.authz import is_admin, manages_every_sop, may_handle_sop
+from bot.slack.context import SlackContext, reply
+from bot.slack.kit.notices import plain_notice
+from bot.slack.kpis import blocks, views
+from bot.slack.payload import sender
+
+log = logging.getLogger(__name__)
+PERIOD = re.compile(r"^(\d+)d$")
+PERIODS = (7, 30)
+
+
+def parse_kpis(text: str) -> tuple[str, int] | str:
+    """`[SOP] [7d|30d]` as (query, days), or the message that says what is wrong."""
+    words = text.split()
+    days = 7
+    if words and (match := PERIOD.match(words[-1].lower())):
+        days = int(match[1])
+        words = words[:-1]
+        if days not in PERIODS:
+            return "Use 7d or 30d, as in /sop kpis refund 30d."
+    return " ".join(words), days
+
+
+def _find(ctx: SlackContext, query: str) -> Entry | None:
+    """The live SOP the query clearly names (any SOP: the numbers are for managers)."""
+    with ctx.runtime.database.session() as session:
+        return ctx.runtime.catalog.snapshot(session).resolve(query).entry
+
+
+def answer_kpis(ctx: SlackContext, command: dict[str, Any], text: str, respond: Respond) -> None:
+    """`/sop kpis [SOP] [7d|30d]`."""
+    kpis_command(ctx, text, sender(command).user_id, respond)
+
+
+def kpis_command(ctx: SlackContext, text: str, user_id: str, respond: Respond) -> None:
+    """The KPIs, ephemerally, for managers and the SOP's owner (also the digest's Details)."""
+    parsed = parse_kpis(text)
+    if isinstance(parsed, str):
+        reply(respond, plain_notice(parsed))
+        return
+    query, days = parsed
+    found = _find(ctx, query) if query else None
+    if query and found is None:
+        reply(respond, plain_notice(f"No SOP clearly matches “{query[:100]}”. Try /sop list."))
+        return
+    if not may_handle_sop(ctx, user_id, found.sop.owner if found else None):
+        reply(respond, blocks.refusal())
+        return
+    reply(respond, kpis_answer(ctx, slug=found.slug if found else None, days=days))
+
+
+def kpis_answer(ctx: SlackContext, *, slug: str | None, days: int) -> dict[str, Any]:
+    """The `/sop kpis` message for one SOP or for all."""
+    runtime = ctx.runtime
+    with runtime.database.session() as session:
+        workspace = default_workspace(session)
+        config = digest_config.load(session, settings=runtime.settings, workspace=workspace)
+        kpis = digests.kpis(
+            session, workspace_id=workspace.id, tz=config.zone, days=days, now=runtime.clock()
+        )
+    if slug is None:
+        return blocks.kpis_message(kpis, days=days)
+    if slug not in kpis.sops:
+        return plain_notice(f"No numbers for {slug} yet.")
+    return blocks.sop_kpis_message(kpis.sops[slug], days=days)
+
+
+def answer_config(ctx: SlackContext, command: dict[str, Any], rest: str, respond: Respond) -> None:
+    """`/sop config`: the digest settings form, for admins."""
+    if not is_admin(ctx, sender(command).user_id):
+        reply(respond, views.not_an_admin())
+        return
+    with ctx.runtime.database.session() as session:
+        workspace = default_workspace(session)
+        config = digest_config.load(session, settings=ctx.runtime.settings, workspace=workspace)
+    ctx.client.views_open(trigger_id=command["trigger_id"], view=views.config_modal(config))
+
+
+def save_config(ctx: SlackContext, view: dict, user_id: str) -> dict:
+    """The ack for the submitted form: errors under the fields, or what was saved."""
+    if not is_admin(ctx, user_id):
+        return {"response_action": "errors", "errors": {views.CHANNEL_BLOCK: "Admins only."}}
+    with ctx.runtime.database.session() as session:
+        workspace = default_workspace(session)
+        current = digest_config.load(session, settings=ctx.runtime.settings, workspace=workspace)
+        try:
+            config = digest_config.parse(views.read_config(view), current)
+        except digest_config.ConfigProblem as problem:
+            block = views.FIELD_BLOCKS.get(problem.field, views.CHANNEL_BLOCK)
+            return {"response_action": "errors", "errors": {block: str(problem)}}
+        digest_config.save(session, workspace=workspace, config=config)
+    log.info("digest settings changed by %s: %s", user_id, config.to_json())
+    return {"response_action": "update", "view": views.saved_view(config)}
+
+
+def confirm_review(ctx: SlackContext, slug: str, user_id: str, respond: Respond) -> None:
+    """The nudge's Confirm button: the owner or a manager records a review in place."""
+    found = _find(ctx, slug)
+    if found is None:
+        reply(respond, plain_notice(f"The SOP {slug} is no longer published."))
+        return
+    if not may_handle_sop(ctx, user_id, found.sop.owner):
+        reply(respond, plain_notice("Only the SOP's owner or a manager can confirm its review."))
+        return
+    now = ctx.runtime.clock()
+    with ctx.runtime.database.session() as session:
+        record = ctx.runtime.live_sop(session, found.slug)
+        assert record is not None
+        sop_review.confirm_review(session, record=record, user_id=user_id, now=now)
+        title = record.title
+    done = views.review_confirmed(slug=found.slug, title=title, by=user_id, at=now)
+    reply(respond, done, replace=True)
+
+
+def home_section(ctx: SlackContext, user_id: str) -> list[dict[str, Any]]:
+    """Today's KPIs for a manager's Home tab; nothing for anyone else."""
+    if not manages_every_sop(ctx, user_id):
+        return []
+    runtime = ctx.runtime
+    with runtime.database.session() as session:
+        workspace = default_workspace(session)
+        config = digest_config.load(session, settings=runtime.settings, workspace=workspace)
+        kpis = digests.kpis(
+            session, workspace_id=workspace.id, tz=config.zone, days=1, now=runtime.clock()
+        )
+    return blocks.home_section(kpis)
