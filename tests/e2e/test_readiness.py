@@ -19,7 +19,7 @@ from tests.e2e.test_sopbot_run import free_port
 
 def _migrate(bot: Bot, revision: str, *, down: bool = False) -> None:
     config = migrate.alembic_config()
-    with bot.services.database.engine.begin() as conn:
+    with bot.runtime.database.engine.begin() as conn:
         config.attributes["connection"] = conn
         (command.downgrade if down else command.upgrade)(config, revision)
 
@@ -45,7 +45,7 @@ def test_a_database_one_migration_behind_is_not_ready_and_says_both_revisions(bo
 
 def test_a_database_migrated_by_a_newer_sopbot_is_not_ready(bot: Bot):
     head = migrate.head_revision()
-    with bot.services.database.engine.begin() as conn:
+    with bot.runtime.database.engine.begin() as conn:
         conn.execute(text("UPDATE alembic_version SET version_num = 'f00d'"))
     assert get(f"{bot.server.url}/readyz", timeout=5) == (
         503,
