@@ -21,6 +21,9 @@ class Person:
     deleted: bool = False
     is_admin: bool = False  # workspace admin or owner
     email: str | None = None
+    external: str = (
+        ""  # why outside the team: "guest", "single-channel guest", "another organisation"
+    )
 
 
 class Directory(Protocol):
