@@ -267,13 +267,8 @@ def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> 
     assert run is not None and visit is not None
     run.current_step = max(1, visit.step_number - 1)
     record_event(session, run=run, kind="step_back", at=now, from_step=visit.step_number)
-    return Move(
-        "ok",
-        _state(session, run),
-        visit.step_number,
-        visit.message_ts,
-        _open_visit(session, run, now, user_id),
-    )
+    reopened = _open_visit(session, run, now, user_id)
+    return Move("ok", _state(session, run), visit.step_number, visit.message_ts, reopened)
 
 
 def _open_visit_of(session: Session, run: Run) -> RunVisit | None:
@@ -337,9 +332,8 @@ def continue_run(session: Session, *, run_id: int, user_id: str, now: datetime) 
     record_event(session, run=run, kind="run_continued", at=now)
     # The step keeps its assignee (or keeps waiting) when shown again.
     assignee = visit.assignee_id if visit is not None else user_id
-    return Move(
-        "ok", _state(session, run), *_closed(visit), _open_visit(session, run, now, assignee)
-    )
+    reopened = _open_visit(session, run, now, assignee)
+    return Move("ok", _state(session, run), *_closed(visit), reopened)
 
 
 def _closed(visit: RunVisit | None) -> tuple[int | None, str | None]:
