@@ -121,6 +121,14 @@ def test_step_waits_for_the_team_lead_who_is_told_takes_it_and_alone_can_finish_
         taken = session.scalars(select(Event).where(Event.kind == "handoff_taken")).one()
         assert taken.data["role"] == "Team lead" and taken.data["seconds"] == 420
 
+    bot.slack.command(SAM, "/sop", "kpis refund", channel=SUPPORT)
+    kpis = bot.fake.wait_for(
+        lambda: next((e for e in bot.fake.ephemerals(SAM) if "Hand-offs" in visible_text(e)), None),
+        what="the hand-off KPIs",
+    )
+    assert "Hand-off wait: Team lead 7.0 min median (1)" in visible_text(kpis)
+    assert "Slowest hand-off: step 4 (Team lead), 7.0 min" in visible_text(kpis)
+
 
 def test_handing_to_someone_outside_the_role_is_refused_then_to_the_team_lead_works(bot: Bot):
     parent = _to_step_four(bot)
