@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
+from bot.config import ExternalPeople
+from bot.core.model import Sop
 from bot.db import sops as repo
 from bot.db.models import SopRecord
 from bot.jobs.context import JobContext
@@ -37,6 +41,28 @@ class CastReport:
         return out
 
 
+def cast_report(slug: str, roles: list[cast_service.RoleCast]) -> CastReport:
+    """What one SOP's resolved cast comes to, for people reading it."""
+    return CastReport(
+        slug=slug,
+        people={r.role: len(r.people) for r in roles},
+        unresolved=tuple((r.role, u) for r in roles for u in r.unresolved),
+        skipped=tuple((r.role, u) for r in roles for u in r.skipped),
+    )
+
+
+def check_cast(
+    client: WebClient, sops: Iterable[Sop], *, policy: ExternalPeople
+) -> list[CastReport]:
+    """Resolve the casts of `sops` without storing anything (`sopbot sops check`)."""
+    resolver = Resolver(SlackDirectory(client))
+    return [
+        cast_report(sop.slug, cast_service.resolve_cast(resolver, sop.cast, policy=policy))
+        for sop in sops
+        if sop.cast
+    ]
+
+
 def refresh_cast(job: JobContext, *, slugs: set[str] | None = None) -> list[CastReport]:
     """Resolve and store the cast of each live SOP (or of `slugs`); idempotent."""
     runtime = job.runtime
@@ -64,12 +90,7 @@ def refresh_cast(job: JobContext, *, slugs: set[str] | None = None) -> list[Cast
             record = session.get(SopRecord, sop_id)
             assert record is not None
             cast_service.refresh(session, record=record, roles=roles, now=runtime.clock())
-        report = CastReport(
-            slug=slug,
-            people={r.role: len(r.people) for r in roles},
-            unresolved=tuple((r.role, u) for r in roles for u in r.unresolved),
-            skipped=tuple((r.role, u) for r in roles for u in r.skipped),
-        )
+        report = cast_report(slug, roles)
         for line in report.lines()[1:]:
             log.warning("%s %s", slug, line.strip())
         if cast:

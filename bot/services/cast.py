@@ -17,7 +17,7 @@ from bot.config import ExternalPeople
 from bot.core.cast import Cast, entries_of
 from bot.core.model import Sop
 from bot.db.models import CastMember, SopRecord
-from bot.services.audience import Person, Resolver, Unresolved
+from bot.services.audience import Person, Resolver, Unresolved, admitted
 
 
 @dataclass(frozen=True)
@@ -39,27 +39,9 @@ def resolve_cast(resolver: Resolver, cast: Cast, *, policy: ExternalPeople) -> l
     """Each cast role's people; guests and other organisations only where `policy` allows."""
     found = []
     for role, entries in cast:
-        audience = resolver.resolve(entries)
-        kept, skipped = split_external(audience.people, policy=policy)
-        found.append(RoleCast(role, kept, audience.unresolved, skipped))
+        audience = admitted(resolver.resolve(entries), policy=policy)
+        found.append(RoleCast(role, audience.people, audience.unresolved, audience.skipped))
     return found
-
-
-def split_external(
-    people: Sequence[Person], *, policy: ExternalPeople
-) -> tuple[tuple[Person, ...], tuple[Unresolved, ...]]:
-    """The people `policy` lets in, and the others with why they were skipped.
-
-    Under `listed` and `allow`, someone the SOP names (by its audience or cast) is in; under
-    `deny` no guest or member of another organisation is.
-    """
-    if policy != "deny":
-        return tuple(people), ()
-    kept = tuple(p for p in people if not p.external)
-    skipped = tuple(
-        Unresolved(p.id, f"{p.external}; EXTERNAL_PEOPLE=deny") for p in people if p.external
-    )
-    return kept, skipped
 
 
 def refresh(

@@ -15,7 +15,7 @@ from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.services import cast
 from bot.services import digest as digests
-from bot.services.audience import Person, Unresolved
+from bot.services.audience import Audience, Person, Unresolved, admitted
 from bot.services.publish import publish_directory
 from bot.slack.kpis.blocks import digest_message
 from tests.conftest import SAMPLE_SOPS
@@ -50,12 +50,12 @@ def test_holders_are_stored_per_sop_and_role_and_replaced_on_refresh(db: Databas
         assert cast.holders(session, sop=record.id, role="Team lead") == []
 
 
-def test_external_people_are_cast_unless_the_policy_denies_them():
+def test_external_people_are_cast_and_trained_unless_the_policy_denies_them():
     staff, guest = Person("U1"), Person("U2", external="guest")
-    assert cast.split_external([staff, guest], policy="listed") == ((staff, guest), ())
-    assert cast.split_external([staff, guest], policy="deny") == (
-        (staff,),
-        (Unresolved("U2", "guest; EXTERNAL_PEOPLE=deny"),),
+    both = Audience((staff, guest), ())
+    assert admitted(both, policy="listed") == both
+    assert admitted(both, policy="deny") == Audience(
+        (staff,), (), (Unresolved("U2", "guest; EXTERNAL_PEOPLE=deny"),)
     )
 
 
