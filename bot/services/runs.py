@@ -267,7 +267,18 @@ def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> 
     assert run is not None and visit is not None
     run.current_step = max(1, visit.step_number - 1)
     record_event(session, run=run, kind="step_back", at=now, from_step=visit.step_number)
-    reopened = _open_visit(session, run, now, user_id)
+    # The step goes back to whoever did it (in a team run it may not be the presser).
+    did = session.scalar(
+        select(RunVisit.assignee_id)
+        .where(
+            RunVisit.run_id == run.id,
+            RunVisit.step_number == run.current_step,
+            RunVisit.outcome == "done",
+        )
+        .order_by(RunVisit.id.desc())
+        .limit(1)
+    )
+    reopened = _open_visit(session, run, now, did or user_id)
     return Move("ok", _state(session, run), visit.step_number, visit.message_ts, reopened)
 
 

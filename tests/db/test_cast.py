@@ -13,7 +13,7 @@ from bot.core.kpis import digest_text
 from bot.db.models import Event, SopRecord
 from bot.db.session import Database
 from bot.db.sops import default_workspace
-from bot.services import cast
+from bot.services import cast, handoffs
 from bot.services import digest as digests
 from bot.services.audience import Audience, Person, Unresolved, admitted
 from bot.services.publish import publish_directory
@@ -48,6 +48,31 @@ def test_holders_are_stored_per_sop_and_role_and_replaced_on_refresh(db: Databas
         cast.refresh(session, record=record, roles=[cast.RoleCast("Team lead", (), ())], now=AT)
     with db.session() as session:
         assert cast.holders(session, sop=record.id, role="Team lead") == []
+
+
+def test_more_than_five_holders_of_a_role_cast_as_a_channel_are_told_in_that_channel(
+    db: Database, tmp_path
+):
+    publish(db, tmp_path)
+    with db.session() as session:
+        record = session.scalars(select(SopRecord).where(SopRecord.slug == "refund-request")).one()
+        many = tuple(Person(f"U{n}") for n in range(6))
+        cast.refresh(session, record=record, roles=[cast.RoleCast("Team lead", many, ())], now=AT)
+        tell = handoffs.who_to_tell
+        assert tell(
+            session, sop_id=record.id, role="Team lead", channel_ids=["C9"], skip=set()
+        ) == (handoffs.Audience(channel_id="C9"))
+        few = tell(session, sop_id=record.id, role="Team lead", channel_ids=["C9"], skip={"U0"})
+        assert few == handoffs.Audience(user_ids=("U1", "U2", "U3", "U4", "U5"))
+        # No channel in the cast: the first five get a DM.
+        assert (
+            len(
+                tell(
+                    session, sop_id=record.id, role="Team lead", channel_ids=[], skip=set()
+                ).user_ids
+            )
+            == 5
+        )
 
 
 def test_external_people_are_cast_and_trained_unless_the_policy_denies_them():
