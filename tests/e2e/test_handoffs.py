@@ -162,6 +162,7 @@ def test_a_manager_reassigns_a_step_and_stops_the_run(bot: Bot):
     bot.slack.select(SAM, first, Action.REASSIGN, PRIYA)  # Sam: workspace admin, SOP owner
     again = _with(bot, parent["ts"], Action.STEP_DONE, f"<@{PRIYA}>")
     assert "Step 1 of 7" in visible_text(again)
+    assert any("Reassigned to" in visible_text(m) for m in bot.fake.thread(SUPPORT, parent["ts"]))
     bot.slack.click(MARIA, again, Action.STEP_DONE)
     assert f"is <@{PRIYA}>'s" in _refusal(bot, MARIA, "is <@")
     bot.slack.click(PRIYA, again, Action.STEP_DONE)

@@ -45,11 +45,14 @@ def step_waiting(*, run_id: int, visit_id: int, sop: Sop, step_number: int, role
     return {"text": truncate(text, FALLBACK_CHARS), "blocks": blocks}
 
 
-def step_taken(*, sop: Sop, step_number: int, role: str, user_id: str) -> dict:
-    """What the waiting message becomes once someone has the step."""
+def step_taken(
+    *, sop: Sop, step_number: int, role: str, user_id: str, reassigned: bool = False
+) -> dict:
+    """What the waiting (or reassigned) step's message becomes once someone has the step."""
     n = step_number
     heading = f"Step {n} of {len(sop.steps)} · {sop.step(n).title}"
-    line = f"🙋 Taken by {mention(user_id)} · {bold(role, 100)}"
+    verb = "↪️ Reassigned to" if reassigned else "🙋 Taken by"
+    line = f"{verb} {mention(user_id)} · {bold(role or 'no role', 100)}"
     blocks = [
         section(bold(heading), block_id=f"step-{n}-title"),
         context(line, block_id=f"step-{n}-taken"),

@@ -129,7 +129,11 @@ class HandoffDesk:
         assert state is not None and result.assignee_id is not None
         sop, n = state.sop, result.step_number
         closed = handoff_blocks.step_taken(
-            sop=sop, step_number=n, role=result.role, user_id=result.assignee_id
+            sop=sop,
+            step_number=n,
+            role=result.role,
+            user_id=result.assignee_id,
+            reassigned=reassigned,
         )
         if not reassigned:
             taken = handoff_blocks.handoff_taken(
