@@ -35,6 +35,7 @@ class RunState:
     # The open step's role and who has it (None: it waits for someone of its cast role).
     assignee_id: str | None = None
     step_role: str | None = None
+    visit_id: int | None = None  # the open step's visit
 
     @property
     def step_count(self) -> int:
@@ -83,6 +84,7 @@ def _state(session: Session, run: Run) -> RunState:
         newer_revision=newer,
         assignee_id=visit.assignee_id if visit is not None else None,
         step_role=visit.role if visit is not None else None,
+        visit_id=visit.id if visit is not None else None,
     )
 
 

@@ -145,10 +145,32 @@ def test_handing_to_someone_outside_the_role_is_refused_then_to_the_team_lead_wo
 
     bot.slack.select(MARIA, waiting, Action.HAND_TO, SAM)
     step = _with(bot, parent["ts"], Action.STEP_DONE, "Step 4 of 7")
+    assert "Taken by" in visible_text(bot.fake.thread(SUPPORT, parent["ts"])[-2])
     assert f"<@{SAM}>" in sent_json(step)
     with bot.runtime.database.session() as session:
         taken = session.scalars(select(Event).where(Event.kind == "handoff_taken")).one()
         assert (taken.user_id, taken.data["how"], taken.data["assignee"]) == (MARIA, "handed", SAM)
+
+
+def test_stopping_a_waiting_run_withdraws_the_notices(bot: Bot):
+    parent = _to_step_four(bot)
+    waiting = _with(bot, parent["ts"], Action.TAKE_STEP)
+    _queued(bot, "handoff:")
+    deliver(bot)
+    dm = bot.fake.wait_for(lambda: bot.fake.dms(SAM), what="Sam's DM")[-1]
+    bot.slack.click(MARIA, waiting, Action.STOP_RUN)
+    _queued(bot, ":taken")
+    deliver(bot)
+    bot.fake.wait_for(
+        lambda: any(
+            m["ts"] == dm["ts"] and "No longer needed" in visible_text(m) for m in bot.fake.dms(SAM)
+        ),
+        what="Sam's DM saying it is no longer needed",
+    )
+    bot.fake.wait_for(
+        lambda: "Stopped at step 4" in visible_text(bot.fake.messages(SUPPORT)[-1]),
+        what="the run stopped at step 4",
+    )
 
 
 def test_a_manager_reassigns_a_step_and_stops_the_run(bot: Bot):

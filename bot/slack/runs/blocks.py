@@ -249,20 +249,28 @@ def _step_buttons(
         buttons.append(
             button(f"Restart on v{newer}", action_id=Action.RESTART_ON_NEW, value=str(run_id))
         )
-    confirm = {
+    stop = button(
+        "Stop",
+        action_id=Action.STOP_RUN,
+        value=str(run_id),
+        style="danger",
+        confirm=stop_confirm(sop.slug),
+    )
+    return [*buttons, stop]
+
+
+def stop_confirm(slug: str) -> dict[str, Any]:
+    """The dialog before Stop ends a run."""
+    return {
         "title": plain("Stop this run?", 100),
         "text": mrkdwn(
             "The run ends here and its thread stays as a record. You can start again any "
-            f"time with {code('/sop ' + sop.slug)}."
+            f"time with {code('/sop ' + slug)}."
         ),
         "confirm": plain("Stop", 30),
         "deny": plain("Keep going", 30),
         "style": "danger",
     }
-    stop = button(
-        "Stop", action_id=Action.STOP_RUN, value=str(run_id), style="danger", confirm=confirm
-    )
-    return [*buttons, stop]
 
 
 def people_picker(placeholder: str, action_id: Action) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from bot.services.runs import RunState
 from bot.slack.ids import Action
 from bot.slack.kit.blocks import actions, bold, button, context, mention, section
 from bot.slack.kit.limits import truncate
-from bot.slack.runs.blocks import people_picker
+from bot.slack.runs.blocks import people_picker, stop_confirm
 
 FALLBACK_CHARS = 300
 
@@ -36,7 +36,13 @@ def step_waiting(*, run_id: int, visit_id: int, sop: Sop, step_number: int, role
                     style="primary",
                 ),
                 people_picker("Hand to…", Action.HAND_TO),
-                button("Stop", action_id=Action.STOP_RUN, value=str(run_id), style="danger"),
+                button(
+                    "Stop",
+                    action_id=Action.STOP_RUN,
+                    value=str(run_id),
+                    style="danger",
+                    confirm=stop_confirm(sop.slug),
+                ),
             ],
             block_id=f"hand-{visit_id}",
         ),
@@ -95,6 +101,15 @@ def handoff_refusal(run: RunState) -> dict:
     return refusal(
         f"Step {n} is {mention(run.assignee_id)}'s; a manager of this SOP can reassign it."
     )
+
+
+def handoff_withdrawn(*, role: str, step_number: int, title: str) -> dict:
+    """The notice, updated in place when the run was stopped before anyone took the step."""
+    line = (
+        f"⏹ No longer needed: {bold(role, 100)}, step {step_number} of {bold(title)} (run stopped)"
+    )
+    text = f"No longer needed: step {step_number} of {escape(title)}"
+    return {"text": truncate(text, FALLBACK_CHARS), "blocks": [section(line, block_id="handoff")]}
 
 
 def refusal(text: str) -> dict:

@@ -67,6 +67,24 @@ class HandoffDesk:
                 now=self.runtime.clock(),
             )
 
+    def withdraw(self, state: RunState) -> None:
+        """The run stopped while its step waited: its notices say it is no longer needed."""
+        if state.visit_id is None:
+            return
+        message = handoff_blocks.handoff_withdrawn(
+            role=state.step_role or "", step_number=state.current_step, title=state.sop.title
+        )
+        with self.runtime.database.session() as session:
+            record = self.runtime.live_sop(session, state.slug)
+            if record is not None:
+                handoffs.update_notices(
+                    session,
+                    visit_id=state.visit_id,
+                    workspace_id=record.workspace_id,
+                    message=message,
+                    now=self.runtime.clock(),
+                )
+
     def take(
         self, *, visit_id: int, caller: Caller, respond: Respond, by: str | None = None
     ) -> None:

@@ -217,6 +217,8 @@ class Runner:
             return move
         state = move.run
         assert state is not None
+        if found is not None and found.waiting:
+            self.handoffs.withdraw(found)
         if move.closed_step is not None:
             self.messages.replace(
                 state,
