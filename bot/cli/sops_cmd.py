@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from bot.cli import training_cmd
+from bot.cli import cast_cmd, training_cmd
 from bot.cli.errors import UsageError
 from bot.config import Settings
 from bot.core.model import Sop
@@ -68,6 +68,7 @@ def check_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
         print(f"{len(errors)} error(s) in {files} file(s); nothing was published")
         return 1
     print(f"{len(sops)} SOP(s) OK in {directory}")
+    cast_cmd.check_after_parse(settings, sops)
     return 0
 
 
@@ -94,6 +95,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
         print("\n".join(outcome.describe()))
     print(f"{len(report.new_revisions)} new revision(s)")
     training_cmd.assign_after_publish(settings, database, report, clock=clock)
+    cast_cmd.refresh_after_publish(settings, database, clock=clock)
     return 0
 
 

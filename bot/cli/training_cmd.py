@@ -95,6 +95,8 @@ def assign_after_publish(
         )
         for problem in result.unresolved:
             print(f"           unresolved {problem}")
+        for problem in result.skipped:
+            print(f"           skipped {problem}")
         if result.owner_told is False:
             print("           the SOP's owner is not in Slack, so nobody was told")
     print("training DMs wait in the outbox; `sopbot run` or `sopbot worker` sends them")

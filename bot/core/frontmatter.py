@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.core.cast import CastRole, read_cast
 from bot.core.model import RETRAIN_CHOICES, SopError, quoted
 
 KNOWN_KEYS: tuple[str, ...] = (
@@ -21,6 +22,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "review_every",
     "pass_mark",
     "retrain",
+    "cast",
 )
 
 ID_RE = re.compile(r"^[a-z0-9-]+$")
@@ -44,6 +46,7 @@ class FrontMatter:
     review_every_days: int | None = None
     pass_mark: int | None = None
     retrain: str | None = None
+    cast: tuple[CastRole, ...] = ()
     key_lines: dict[str, int] = field(default_factory=dict)
     invalid_keys: set[str] = field(default_factory=set)
 
@@ -106,6 +109,13 @@ def read_front_matter(
         fm.key_lines[key] = line
         nodes[key] = value_node
 
+    if "cast" in nodes and data.get("cast") is not None:
+        fm.cast, problems = read_cast(
+            data["cast"], nodes["cast"], first_line=first_line, is_entry=_is_entry
+        )
+        for node, message in problems:
+            fm.invalid_keys.add("cast")
+            error(first_line + node.start_mark.line, message)
     for key, read in _READERS.items():
         if key in nodes and data.get(key) is not None:
             for node, message in read(fm, data[key], nodes[key]):
@@ -179,6 +189,11 @@ def _read_audience(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:
             problems.append((entry_node, message))
     fm.audience = tuple(audience)
     return problems
+
+
+def _is_entry(text: str) -> bool:
+    """Whether `text` is an audience-style entry: #channel, @handle, user ID or e-mail."""
+    return any(p.match(text) for p in (CHANNEL_RE, HANDLE_RE, USER_ID_RE, EMAIL_RE))
 
 
 def _read_tags(fm: FrontMatter, value: Any, node: yaml.Node) -> Problems:

@@ -84,6 +84,8 @@ class Sop:
     roles: tuple[Role, ...] = ()
     outcome: str = ""
     quiz: tuple[Question, ...] = field(default=())
+    # `cast:` (bot/core/cast.py): (role, entries) pairs; empty for a one-person SOP.
+    cast: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def step(self, number: int) -> Step:
         """Return step `number` (1-based)."""
@@ -91,7 +93,10 @@ class Sop:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (for storing a revision's parsed content)."""
-        return dataclasses.asdict(self)
+        data = dataclasses.asdict(self)
+        if not data["cast"]:
+            del data["cast"]  # so SOPs without one keep the fingerprint they were published with
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sop:
@@ -108,6 +113,7 @@ class Sop:
         )
         for key in ("audience", "tags"):
             d[key] = tuple(d.get(key, ()))
+        d["cast"] = tuple((role, tuple(entries)) for role, entries in d.get("cast", ()))
         return cls(**d)
 
 

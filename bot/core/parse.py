@@ -11,6 +11,7 @@ from markdown_it.tree import SyntaxTreeNode
 from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
+from bot.core.cast import check_cast
 from bot.core.frontmatter import ID_RE, FrontMatter, read_front_matter
 from bot.core.model import (
     DEFAULT_PASS_MARK,
@@ -95,6 +96,13 @@ class _Parser:
         if "outcome" in sections:
             outcome = _trim(self.lines[sections["outcome"].start : sections["outcome"].end])
 
+        cast, cast_errors = check_cast(
+            fm.cast,
+            step_roles=[s.role for s in steps],
+            listed_roles=[r.name for r in roles] if "roles" in sections else None,
+            path=self.path,
+        )
+        self.errors.extend(cast_errors)
         title = fm.title or (_inline_text(h1) if h1 is not None else "")
         if not title:
             self.error(1, "the SOP has no title; add a `# Title` line or `title:` in front matter")
@@ -138,6 +146,7 @@ class _Parser:
             roles=roles,
             outcome=outcome,
             quiz=quiz,
+            cast=cast,
         )
         return sop, slug, id_line
 

@@ -214,8 +214,27 @@ class RunVisit(Base):
     started_at: Mapped[datetime] = mapped_column(UtcDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     outcome: Mapped[str | None] = mapped_column(String(16))
+    # Hand-offs (bot/services/cast.py): the step's role, who has it (None while it waits for
+    # someone of a cast role) and when they took it.
+    role: Mapped[str | None] = mapped_column(String(200))
+    assignee_id: Mapped[str | None] = mapped_column(String(32))
+    taken_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
     run: Mapped[Run] = relationship()
+
+
+class CastMember(Base):
+    """One person who plays one role of an SOP, as its `cast:` resolved at `refreshed_at`."""
+
+    __tablename__ = "cast_members"
+    __table_args__ = (UniqueConstraint("sop_id", "role", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    sop_id: Mapped[int] = mapped_column(ForeignKey("sops.id"))
+    role: Mapped[str] = mapped_column(String(200))
+    user_id: Mapped[str] = mapped_column(String(32))
+    refreshed_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class Event(Base):

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.jobs import digest, ratelimit, retention, training
+from bot.jobs import cast, digest, ratelimit, retention, training
 from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.triggers import Every
@@ -52,6 +52,7 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("forget-feedback-quota", forget_feedback_quota, FORGET_QUOTA_TRIGGER),
     JobSpec("training-assign", training.assign_job, training.ASSIGN_TRIGGER),
     JobSpec("training-remind", training.remind_job, training.REMIND_TRIGGER),
+    JobSpec("cast-refresh", cast.refresh_job, cast.REFRESH_TRIGGER),
     JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),
     JobSpec("kpi-rollup", digest.rollup_job, digest.ROLLUP_TRIGGER),
     JobSpec("sop-review-nudges", digest.stale_job, digest.STALE_TRIGGER),

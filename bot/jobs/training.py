@@ -14,7 +14,7 @@ from bot.db.models import Revision, SopRecord
 from bot.jobs.context import JobContext
 from bot.jobs.triggers import Every
 from bot.runtime import Runtime
-from bot.services.audience import Resolver
+from bot.services.audience import Resolver, admitted
 from bot.services.reminders import ReminderReport, send_reminders
 from bot.services.training import (
     AssignResult,
@@ -67,7 +67,9 @@ def assign_training(job: JobContext, *, slugs: set[str] | None = None) -> list[A
     for target in _targets(runtime, slugs):
         # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
         try:
-            audience = resolver.resolve(target.audience)
+            audience = admitted(
+                resolver.resolve(target.audience), policy=runtime.settings.external_people
+            )
             owner = resolver.person(target.owner) if target.owner else None
         except SlackApiError as exc:
             log.warning("training for %s not assigned: Slack said %s", target.slug, exc)
@@ -91,6 +93,9 @@ def assign_training(job: JobContext, *, slugs: set[str] | None = None) -> list[A
             result = replace(result, withdrawn=withdrawn)
         for problem in result.unresolved:
             log.warning("%s v%s audience: %s", result.slug, result.revision, problem)
+        for problem in audience.skipped:
+            log.info("%s v%s audience skipped %s", result.slug, result.revision, problem)
+        result = replace(result, skipped=audience.skipped)
         results.append(result)
     return results
 

@@ -14,6 +14,7 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.db import served
 from bot.db.sops import default_workspace as default_sop_workspace
+from bot.jobs.cast import refresh_cast
 from bot.jobs.scheduler import STANDARD_JOBS
 from bot.jobs.training import assign_training
 from bot.playground.clock import PlayClock
@@ -144,6 +145,12 @@ class Playground:
                 assign_training(self.job, slugs=material)
             except (SlackApiError, OSError) as exc:
                 log.warning("training for %s not assigned now (%s)", ", ".join(material), exc)
+        changed = {o.slug for o in (report.new_revisions if report else [])}
+        if changed or first:  # the cast now, so a hand-off can be played at once
+            try:
+                refresh_cast(self.job, slugs=None if first else changed)
+            except (SlackApiError, OSError) as exc:
+                log.warning("cast not resolved now (%s)", exc)
         return report
 
     def digest_config(self) -> DigestConfig:

@@ -100,8 +100,10 @@ def may_see(sop: Sop, *, viewer: Viewer, policy: Policy, audiences: Audiences) -
         return True
     if policy == "deny":
         return False
-    # User IDs first: they cost no look-up, and most outsiders are named that way.
-    ordered: Sequence[str] = sorted(sop.audience, key=lambda e: not USER_ID_RE.match(e))
+    # Someone the cast names may take its steps, so may see it. User IDs first: they cost no
+    # look-up, and most outsiders are named that way.
+    named = [*sop.audience, *(entry for _, entries in sop.cast for entry in entries)]
+    ordered: Sequence[str] = sorted(named, key=lambda e: not USER_ID_RE.match(e))
     return any(names(entry, viewer.user_id, audiences) for entry in ordered)
 
 

@@ -21,6 +21,9 @@ class Person:
     deleted: bool = False
     is_admin: bool = False  # workspace admin or owner
     email: str | None = None
+    external: str = (
+        ""  # why outside the team: "guest", "single-channel guest", "another organisation"
+    )
 
 
 class Directory(Protocol):
@@ -62,6 +65,24 @@ class Audience:
 
     people: tuple[Person, ...]
     unresolved: tuple[Unresolved, ...]
+    skipped: tuple[Unresolved, ...] = ()  # guests and other organisations the policy keeps out
+
+
+def admitted(audience: Audience, *, policy: str) -> Audience:
+    """The audience without the external people EXTERNAL_PEOPLE=`policy` keeps out.
+
+    Under `listed` and `allow` someone an SOP names is in; under `deny` no guest or member of
+    another organisation is, and each is listed in `skipped` with why.
+    """
+    if policy != "deny":
+        return audience
+    kept = tuple(p for p in audience.people if not p.external)
+    skipped = tuple(
+        Unresolved(p.id, f"{p.external}; EXTERNAL_PEOPLE=deny")
+        for p in audience.people
+        if p.external
+    )
+    return Audience(kept, audience.unresolved, audience.skipped + skipped)
 
 
 class Resolver:

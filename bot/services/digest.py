@@ -7,6 +7,7 @@ daily rollups; see bot/services/kpi_rollups.py for when they are exact.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 from bisect import bisect_right
@@ -32,8 +33,8 @@ from bot.core.kpis import (
 from bot.db import digest as store
 from bot.db import outbox
 from bot.db.models import Revision, SopRecord
+from bot.services import kpi_handoffs, kpi_rollups
 from bot.services import kpi_records as records
-from bot.services import kpi_rollups
 
 TREND_DAYS = 7
 CHART_DAYS = 14
@@ -167,6 +168,8 @@ def report(
         attempts=attempts,
         feedback=feedback,
     )
+    slower = kpi_handoffs.slower_for_digest(session, workspace_id=workspace_id, tz=tz, day=day)
+    digest = dataclasses.replace(digest, slower_handoffs=slower)
     days = tuple(day - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))
     # Plain sums per day: merging whole Counts (people sets, sorted lists) is not needed here.
     per_day = {d: [0, 0, 0] for d in days}  # runs started, runs completed, lookups

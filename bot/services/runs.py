@@ -11,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from bot.core.model import Sop
 from bot.db.models import Event, Run, RunVisit, SopRecord
+from bot.services.handoffs import next_assignee
 
-Verdict = Literal["ok", "not_owner", "stale", "missing"]
+Verdict = Literal["ok", "not_owner", "not_assignee", "waiting", "stale", "missing"]
 
 
 @dataclass(frozen=True)
@@ -31,11 +32,20 @@ class RunState:
     started_at: datetime
     finished_at: datetime | None
     newer_revision: int | None
+    # The open step's role and who has it (None: it waits for someone of its cast role).
+    assignee_id: str | None = None
+    step_role: str | None = None
+    visit_id: int | None = None  # the open step's visit
 
     @property
     def step_count(self) -> int:
         """How many steps the run's revision has."""
         return len(self.sop.steps)
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the open step waits for someone of its role to take it."""
+        return self.status == "active" and self.assignee_id is None and bool(self.sop.cast)
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,7 @@ class Move:
 
 def _state(session: Session, run: Run) -> RunState:
     record: SopRecord = run.sop
+    visit = _open_visit_of(session, run) if run.status == "active" else None
     current = record.current_revision
     newer = (
         current.number
@@ -71,6 +82,9 @@ def _state(session: Session, run: Run) -> RunState:
         started_at=run.started_at,
         finished_at=run.finished_at,
         newer_revision=newer,
+        assignee_id=visit.assignee_id if visit is not None else None,
+        step_role=visit.role if visit is not None else None,
+        visit_id=visit.id if visit is not None else None,
     )
 
 
@@ -91,8 +105,16 @@ def record_event(session: Session, *, run: Run, kind: str, at: datetime, **data:
     )
 
 
-def _open_visit(session: Session, run: Run, now: datetime) -> int:
-    visit = RunVisit(run_id=run.id, step_number=run.current_step, started_at=now)
+def _open_visit(session: Session, run: Run, now: datetime, assignee: str | None) -> int:
+    role = Sop.from_dict(run.revision.content).step(run.current_step).role
+    visit = RunVisit(
+        run_id=run.id,
+        step_number=run.current_step,
+        started_at=now,
+        role=role,
+        assignee_id=assignee,
+        taken_at=now if assignee is not None else None,
+    )
     session.add(visit)
     session.flush()
     return visit.id
@@ -123,7 +145,7 @@ def start_run(
     session.add(run)
     session.flush()
     record_event(session, run=run, kind="run_started", at=now)
-    visit_id = _open_visit(session, run, now)
+    visit_id = _open_visit(session, run, now, user_id)
     return _state(session, run), visit_id
 
 
@@ -131,6 +153,12 @@ def get_run(session: Session, *, run_id: int) -> RunState | None:
     """The run with this ID."""
     run = session.get(Run, run_id)
     return _state(session, run) if run is not None else None
+
+
+def run_of_visit(session: Session, *, visit_id: int) -> RunState | None:
+    """The run a step visit belongs to."""
+    visit = session.get(RunVisit, visit_id)
+    return _state(session, visit.run) if visit is not None else None
 
 
 def slug_of_run(session: Session, *, run_id: int) -> str | None:
@@ -176,13 +204,17 @@ def attach_message(session: Session, *, visit_id: int, message_ts: str) -> None:
 def _close_visit(
     session: Session, *, visit_id: int, user_id: str, outcome: str, now: datetime
 ) -> tuple[Verdict, Run | None, RunVisit | None]:
-    """Close an open visit exactly once, for its run's owner only."""
+    """Close an open visit exactly once, for the step's assignee only."""
     visit = session.get(RunVisit, visit_id)
     if visit is None:
         return "missing", None, None
     run = visit.run
-    if run.user_id != user_id:
-        return "not_owner", run, visit
+    # Visits stored before hand-offs existed have no assignee: the run's starter did them all.
+    if visit.assignee_id is None and visit.role is not None and visit.finished_at is None:
+        return ("waiting" if run.status == "active" else "stale"), run, visit
+    if (visit.assignee_id or run.user_id) != user_id:
+        handed = visit.assignee_id not in (None, run.user_id)
+        return ("not_assignee" if handed else "not_owner"), run, visit
     # The conditional update is what makes a double click (or a retry on another process)
     # advance once: only one transaction sees finished_at still empty.
     closed = session.execute(
@@ -219,7 +251,9 @@ def complete_step(session: Session, *, visit_id: int, user_id: str, now: datetim
         )
     else:
         run.current_step = visit.step_number + 1
-        next_visit = _open_visit(session, run, now)
+        sop = Sop.from_dict(run.revision.content)
+        assignee = next_assignee(session, run=run, sop=sop, number=run.current_step, closer=user_id)
+        next_visit = _open_visit(session, run, now, assignee)
     return Move(
         "ok", _state(session, run), visit.step_number, visit.message_ts, next_visit, seconds
     )
@@ -235,13 +269,19 @@ def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> 
     assert run is not None and visit is not None
     run.current_step = max(1, visit.step_number - 1)
     record_event(session, run=run, kind="step_back", at=now, from_step=visit.step_number)
-    return Move(
-        "ok",
-        _state(session, run),
-        visit.step_number,
-        visit.message_ts,
-        _open_visit(session, run, now),
+    # The step goes back to whoever did it (in a team run it may not be the presser).
+    did = session.scalar(
+        select(RunVisit.assignee_id)
+        .where(
+            RunVisit.run_id == run.id,
+            RunVisit.step_number == run.current_step,
+            RunVisit.outcome == "done",
+        )
+        .order_by(RunVisit.id.desc())
+        .limit(1)
     )
+    reopened = _open_visit(session, run, now, did or user_id)
+    return Move("ok", _state(session, run), visit.step_number, visit.message_ts, reopened)
 
 
 def _open_visit_of(session: Session, run: Run) -> RunVisit | None:
@@ -253,13 +293,15 @@ def _open_visit_of(session: Session, run: Run) -> RunVisit | None:
     ).first()
 
 
-def _own_active_run(session: Session, *, run_id: int, user_id: str) -> Run | Move:
-    """The caller's active run, locked for this transaction; else the Move that refuses."""
+def _own_active_run(
+    session: Session, *, run_id: int, user_id: str, manager: bool = False
+) -> Run | Move:
+    """The caller's (or, for a manager, any) active run, locked; else the Move that refuses."""
     # FOR UPDATE makes a second, concurrent press wait and then see the first one's result.
     run = session.get(Run, run_id, with_for_update=True)
     if run is None:
         return Move("missing")
-    if run.user_id != user_id:
+    if run.user_id != user_id and not manager:
         return Move("not_owner", _state(session, run))
     if run.status != "active":
         return Move("stale", _state(session, run))
@@ -276,10 +318,16 @@ def _close_open_visit(
 
 
 def stop_run(
-    session: Session, *, run_id: int, user_id: str, now: datetime, outcome: str = "stopped"
+    session: Session,
+    *,
+    run_id: int,
+    user_id: str,
+    now: datetime,
+    outcome: str = "stopped",
+    manager: bool = False,
 ) -> Move:
-    """End an active run as abandoned."""
-    run = _own_active_run(session, run_id=run_id, user_id=user_id)
+    """End an active run as abandoned (its starter, or a manager of its SOP)."""
+    run = _own_active_run(session, run_id=run_id, user_id=user_id, manager=manager)
     if isinstance(run, Move):
         return run
     visit = _close_open_visit(session, run, outcome=outcome, now=now)
@@ -295,7 +343,10 @@ def continue_run(session: Session, *, run_id: int, user_id: str, now: datetime) 
         return run
     visit = _close_open_visit(session, run, outcome="moved", now=now)
     record_event(session, run=run, kind="run_continued", at=now)
-    return Move("ok", _state(session, run), *_closed(visit), _open_visit(session, run, now))
+    # The step keeps its assignee (or keeps waiting) when shown again.
+    assignee = visit.assignee_id if visit is not None else user_id
+    reopened = _open_visit(session, run, now, assignee)
+    return Move("ok", _state(session, run), *_closed(visit), reopened)
 
 
 def _closed(visit: RunVisit | None) -> tuple[int | None, str | None]:

@@ -101,6 +101,7 @@ class AssignResult:
     unresolved: tuple[Unresolved, ...]
     owner_told: bool | None  # None: nothing to tell; False: the owner could not be found
     withdrawn: int = 0  # open assignments of people who left the audience
+    skipped: tuple[Unresolved, ...] = ()  # external people EXTERNAL_PEOPLE keeps out, and why
 
 
 def latest_material_revision(session: Session, *, sop_id: int) -> Revision | None:

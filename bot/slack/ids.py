@@ -13,6 +13,9 @@ class Action(StrEnum):
     STOP_RUN = "run.stop"  # value: run ID
     RESTART_ON_NEW = "run.restart_new"  # value: run ID
     STEP_FEEDBACK = "run.step_feedback"  # value: "<run_id>:<step_number>"
+    TAKE_STEP = "run.take_step"  # value: the waiting visit's ID
+    HAND_TO = "run.hand_to"  # users_select; block_id "hand-<visit ID>"
+    REASSIGN = "run.reassign"  # users_select (managers); block_id "reassign-<visit ID>"
     START_OVER = "sop.start_over"  # value: SOP slug; ends the person's unfinished runs of it first
     START_QUIZ = "training.start"  # value: assignment ID
     WALK_THROUGH = "training.walk"  # value: SOP slug; starts a run in the person's DM

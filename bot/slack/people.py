@@ -162,9 +162,23 @@ class SlackPeople:
             return frozenset()
 
 
-def person_of(user: dict[str, Any]) -> Person:
-    """A users.info / users.lookupByEmail `user` object as a Person."""
+def external_reason(user: dict[str, Any], team: str | None) -> str:
+    """Why a `user` is outside the workspace `team` (guest, another organisation); "" if not."""
+    if user.get("is_ultra_restricted"):
+        return "single-channel guest"
+    if user.get("is_restricted"):
+        return "guest"
+    enterprise = (user.get("enterprise_user") or {}).get("enterprise_id")
+    home = user.get("team_id")
+    if team and home and home != team and enterprise != team:
+        return "another organisation"
+    return ""
+
+
+def person_of(user: dict[str, Any], team: str | None = None) -> Person:
+    """A users.info / users.lookupByEmail `user` object as a Person (`team`: the workspace's)."""
     return Person(
+        external=external_reason(user, team),
         id=user["id"],
         tz=user.get("tz") or None,
         is_bot=bool(user.get("is_bot")) or user.get("id") == "USLACKBOT",
@@ -180,6 +194,7 @@ class SlackDirectory:
     def __init__(self, client: WebClient) -> None:
         self.client = client
         self._bot_user_id: str | None = None
+        self._team: str | None = None
         self._channels: dict[str, str] | None = None
         self._groups: dict[str, str] | None = None
         self._everyone: dict[str, Person] | None = None
@@ -189,8 +204,16 @@ class SlackDirectory:
     def bot_user_id(self) -> str:
         """The app's own user, which is in every channel it serves and is never trained."""
         if self._bot_user_id is None:
-            self._bot_user_id = str(self.client.auth_test().get("user_id") or "")
+            answer = self.client.auth_test()
+            self._bot_user_id = str(answer.get("user_id") or "")
+            self._team = answer.get("team_id") or None
         return self._bot_user_id
+
+    @property
+    def team(self) -> str | None:
+        """The workspace sopbot is installed in: people of other teams are external."""
+        _ = self.bot_user_id
+        return self._team
 
     def channel_members(self, name: str) -> list[str] | None:
         """Members of #name (public, or private with sopbot in it); None if there is none."""
@@ -218,7 +241,7 @@ class SlackDirectory:
         """users.info as a Person (users.list once many were asked); None if there is none."""
         if self._everyone is None and self._asked >= BULK_AFTER:
             self._everyone = {
-                user["id"]: person_of(user)
+                user["id"]: person_of(user, self.team)
                 for page in _pages(self.client.users_list)
                 for user in page.get("members", [])
             }
@@ -226,12 +249,14 @@ class SlackDirectory:
             return self._everyone[user_id]
         # Someone users.list does not show (e.g. from another organisation) is asked alone.
         self._asked += 1
-        return _missing_as_none(lambda: person_of(self.client.users_info(user=user_id)["user"]))
+        return _missing_as_none(
+            lambda: person_of(self.client.users_info(user=user_id)["user"], self.team)
+        )
 
     def user_by_email(self, email: str) -> Person | None:
         """users.lookupByEmail as a Person; None if no active user has that address."""
         return _missing_as_none(
-            lambda: person_of(self.client.users_lookupByEmail(email=email)["user"])
+            lambda: person_of(self.client.users_lookupByEmail(email=email)["user"], self.team)
         )
 
 

@@ -280,6 +280,8 @@ class SlackDriver(EventDelivery):
             if missing:
                 raise payloads.NotShown(f"options {missing} not offered for {query!r}")
             chosen = [by_value[v] for v in values]
+        elif kind in payloads.SELECTED_ONE or kind in payloads.SELECTED_MANY:
+            chosen = values  # users, conversations, dates: the value is what is picked
         else:
             chosen = [payloads.find_option(found.element, v) for v in values]
         many = kind.startswith("multi_") or kind == "checkboxes"

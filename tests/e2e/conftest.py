@@ -14,6 +14,7 @@ import pytest
 from slack_bolt import App
 
 from bot.config import Settings
+from bot.jobs.cast import refresh_cast
 from bot.jobs.context import JobContext
 from bot.runtime import Runtime
 from bot.services.publish import publish_directory
@@ -63,7 +64,7 @@ class Bot:
     job_context: JobContext
 
     def publish(self) -> None:
-        """Publish the SOP folder, as `sopbot sops publish` does."""
+        """Publish the SOP folder and resolve the casts, as `sopbot sops publish` does."""
         with self.runtime.database.session() as session:
             report = publish_directory(
                 session,
@@ -72,6 +73,7 @@ class Bot:
                 renderers=self.job_context.renderers.feedback,
             )
         assert report.errors == []
+        refresh_cast(self.job_context)
 
 
 @pytest.fixture

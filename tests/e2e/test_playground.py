@@ -112,6 +112,11 @@ def test_sop_refund_to_finish_in_a_thread(play: Playground, page: PageClient):
     parent = play.fake.messages(SUPPORT)[-1]
     assert 'class="app-badge">APP<' in state["main"] and "@Maria" in shown_text(state["main"])
     for number in range(1, 8):
+        if number == 4:  # the Team lead's step: Sam (the sample's cast) takes and does it
+            waiting = step_with(play, parent["ts"], 4, Action.TAKE_STEP)
+            page.post("user", user=SAM)
+            value = buttons(waiting)[Action.TAKE_STEP]
+            page.post("click", source=waiting["ts"], action_id=Action.TAKE_STEP, value=value)
         step = step_with(play, parent["ts"], number, Action.STEP_DONE)
         label = "Finish" if number == 7 else "Done, next step"
         thread = page.state(view=SUPPORT, thread=parent["ts"])["thread"]
@@ -122,6 +127,8 @@ def test_sop_refund_to_finish_in_a_thread(play: Playground, page: PageClient):
             action_id=Action.STEP_DONE,
             value=buttons(step)[Action.STEP_DONE],
         )
+        if number == 4:
+            page.post("user", user=MARIA)
     state = page.wait_state(
         lambda s: "Completed" in shown_text(s["main"]), what="the parent updated", view=SUPPORT
     )

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from bot.db.models import Event, Run
 from bot.slack.ids import Action
-from bot.slacksim.seed import MARIA, PRIYA, SUPPORT
+from bot.slacksim.seed import MARIA, PRIYA, SAM, SUPPORT
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import buttons, run_thread, sent_json, step_with_buttons, visible_text
 
@@ -26,10 +26,26 @@ def test_sop_refund_walks_maria_through_every_step_to_finish(bot: Bot):
     assert Action.STEP_BACK not in buttons(step)
 
     for number in range(1, REFUND_STEPS + 1):
-        step = step_with_buttons(bot, SUPPORT, parent["ts"], number)
+        # Step 4 is the Team lead's (the sample's cast: Sam), who takes it from the thread.
+        count = number + 1 if number >= 4 else number
+        if number == 4:
+            waiting = bot.fake.wait_for(
+                lambda: next(
+                    (
+                        m
+                        for m in bot.fake.thread(SUPPORT, parent["ts"])
+                        if Action.TAKE_STEP in buttons(m)
+                    ),
+                    None,
+                ),
+                what="step 4 waiting for a Team lead",
+            )
+            assert bot.slack.click(SAM, waiting, Action.TAKE_STEP).status == 200
+        step = step_with_buttons(bot, SUPPORT, parent["ts"], count)
         assert f"Step {number} of 7" in visible_text(step)
         bot.clock.advance(minutes=2)
-        assert bot.slack.click(MARIA, step, Action.STEP_DONE).status == 200
+        doer = SAM if number == 4 else MARIA
+        assert bot.slack.click(doer, step, Action.STEP_DONE).status == 200
         # The pressed message is updated in place: done, no buttons left.
         done = bot.fake.wait_for(
             lambda ts=step["ts"]: next(

@@ -14,14 +14,16 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from sqlalchemy import create_engine, text
+
 from bot.cli import main
 from bot.playground.wiring import Playground
 from bot.slack.ids import Action
 from bot.slacksim import FakeSlack
-from bot.slacksim.seed import MARIA, SUPPORT
+from bot.slacksim.seed import MARIA, SAM, SUPPORT
 from tests.conftest import CHILD_PYTHONPATH, SAMPLE_SOPS
 from tests.e2e.conftest import SIGNING_SECRET, ReplayingDriver
-from tests.e2e.conversation import visible_text
+from tests.e2e.conversation import buttons, visible_text
 from tests.e2e.playground_fixtures import START
 
 STARTUP_TIMEOUT = 30
@@ -83,6 +85,35 @@ def stop(process: subprocess.Popen) -> None:
         process.wait()
 
 
+def step_offering(fake: FakeSlack, parent_ts: str, number: int, action: str) -> dict:
+    """Step `number` of the run's thread once it offers `action`."""
+    return fake.wait_for(
+        lambda: next(
+            (
+                m
+                for m in fake.thread(SUPPORT, parent_ts)[1:]
+                if f"Step {number} of 7" in visible_text(m) and action in buttons(m)
+            ),
+            None,
+        ),
+        what=f"step {number} offering {action}",
+    )
+
+
+def wait_for_cast(fake: FakeSlack, database_url: str) -> None:
+    """Wait until the process's start-up pass has stored the sample's cast."""
+    engine = create_engine(database_url)
+    try:
+
+        def stored() -> bool:
+            with engine.connect() as connection:
+                return bool(connection.scalar(text("select count(*) from cast_members")))
+
+        fake.wait_for(stored, what="the cast resolved at start-up", timeout=20)
+    finally:
+        engine.dispose()
+
+
 def test_sopbot_run_serves_a_whole_run_from_its_environment(
     fake: FakeSlack, database_url: str, tmp_path: Path
 ):
@@ -96,18 +127,12 @@ def test_sopbot_run_serves_a_whole_run_from_its_environment(
         parent = fake.wait_for(lambda: fake.messages(SUPPORT), what="a run")[-1]
         assert "Handle a refund request" in visible_text(parent)
         for number in range(1, 8):
-            step = fake.wait_for(
-                lambda n=number: next(
-                    (
-                        m
-                        for m in fake.thread(SUPPORT, parent["ts"])[1:]
-                        if f"Step {n} of 7" in visible_text(m)
-                    ),
-                    None,
-                ),
-                what=f"step {number}",
-            )
-            slack.click(MARIA, step, Action.STEP_DONE)
+            if number == 4:  # the Team lead's step: Sam (the sample's cast) takes it
+                waiting = step_offering(fake, parent["ts"], 4, Action.TAKE_STEP)
+                wait_for_cast(fake, database_url)
+                slack.click(SAM, waiting, Action.TAKE_STEP)
+            step = step_offering(fake, parent["ts"], number, Action.STEP_DONE)
+            slack.click(SAM if number == 4 else MARIA, step, Action.STEP_DONE)
         fake.wait_for(
             lambda: "Completed" in visible_text(fake.messages(SUPPORT)[-1]),
             what="the run completed",

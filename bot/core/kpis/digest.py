@@ -8,6 +8,7 @@ from datetime import date, datetime, tzinfo
 
 from bot.core.kpis.compute import compute_kpis
 from bot.core.kpis.fmt import NONE, minutes, name_list, number, percent, plural
+from bot.core.kpis.handoffs import SlowerHandoffs
 from bot.core.kpis.health import Reason, attention
 from bot.core.kpis.measures import Kpis, SopKpis
 from bot.core.kpis.records import (
@@ -51,6 +52,7 @@ class Digest:
     week: Kpis  # the 7 days ending with the day, against the 7 before
     rows: tuple[SopKpis, ...]  # the week's KPIs per SOP, least healthy first
     attention: tuple[Reason, ...]
+    slower_handoffs: tuple[SlowerHandoffs, ...] = ()  # bot/core/kpis/handoffs.py
 
     @property
     def week_runs(self) -> Trend:
@@ -216,6 +218,9 @@ def digest_text(d: Digest) -> str:
         lines.append("- no SOPs are published yet")
     for k in d.rows:
         lines += _sop_lines(k)
+    if d.slower_handoffs:
+        lines += ["", "Hand-offs that got slower"]
+        lines += [f"- {s.text}" for s in d.slower_handoffs]
     if w.content_gaps:
         lines += ["", f"Searches that found nothing (last {TREND_DAYS} days)"]
         lines += [f'- "{g.query}" ×{g.count}' for g in w.content_gaps]

@@ -10,7 +10,7 @@ from slack_bolt import Respond
 
 from bot.db.sops import default_workspace
 from bot.services import digest as digests
-from bot.services import digest_config, sop_review
+from bot.services import digest_config, kpi_handoffs, sop_review
 from bot.services.catalog import Entry
 from bot.slack.authz import is_admin, manages_every_sop, may_handle_sop
 from bot.slack.context import SlackContext, reply
@@ -72,11 +72,17 @@ def kpis_answer(ctx: SlackContext, *, slug: str | None, days: int) -> dict[str, 
         kpis = digests.kpis(
             session, workspace_id=workspace.id, tz=config.zone, days=days, now=runtime.clock()
         )
+        waits, _ = kpi_handoffs.handoffs(
+            session, workspace_id=workspace.id, tz=config.zone, days=days, now=runtime.clock()
+        )
     if slug is None:
         return blocks.kpis_message(kpis, days=days)
     if slug not in kpis.sops:
         return plain_notice(f"No numbers for {slug} yet.")
-    return blocks.sop_kpis_message(kpis.sops[slug], days=days)
+    message = blocks.sop_kpis_message(kpis.sops[slug], days=days)
+    if slug in waits:
+        message["blocks"].append(blocks.handoff_section(waits[slug]))
+    return message
 
 
 def answer_config(ctx: SlackContext, command: dict[str, Any], rest: str, respond: Respond) -> None:

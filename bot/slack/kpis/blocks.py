@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.core.kpis import Digest, Kpis, Reason, SopKpis, headline, minutes, name_list, percent
 from bot.core.kpis.fmt import plural
+from bot.core.kpis.handoffs import SopHandoffs
 from bot.core.mrkdwn import escape
 from bot.slack.ids import Action
 from bot.slack.kit.blocks import (
@@ -89,6 +90,9 @@ def digest_message(d: Digest, *, with_chart: bool) -> dict[str, Any]:
         closing.append(f"All {plural(len(d.rows), 'SOP')} on track." if d.rows else "No SOPs yet.")
     if closing:
         blocks.append(context(" ".join(closing), block_id="digest-rest"))
+    if d.slower_handoffs:
+        slower = "; ".join(escape(s.text) for s in d.slower_handoffs[:3])
+        blocks.append(context(truncate(f"⏳ {slower}", 2000), block_id="digest-handoffs"))
     gaps = d.week.total.content_gaps
     if gaps:
         found = ", ".join(f"“{truncate(escape(g.query), 60)}” ×{g.count}" for g in gaps)
@@ -151,6 +155,12 @@ def sop_kpis_message(k: SopKpis, *, days: int) -> dict[str, Any]:
         blocks.append(section(f"*Pending* {_people(k.coverage.pending)}", block_id="kpis-pending"))
     summary = f"{escape(' '.join(k.title.split()))[:150]}: health {h.score}"
     return {"text": summary, "blocks": blocks}
+
+
+def handoff_section(h: SopHandoffs) -> dict[str, Any]:
+    """Hand-off waits per role and the slowest hand-off, under one SOP's KPIs."""
+    text = "\n".join(escape(line) for line in h.lines())
+    return section(truncate(f"*Hand-offs*\n{text}", 3000), block_id="kpis-handoffs")
 
 
 def kpis_message(kpis: Kpis, *, days: int) -> dict[str, Any]:

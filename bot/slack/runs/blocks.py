@@ -84,12 +84,20 @@ def step_messages(
     revision: int,
     newer_revision: int | None = None,
     feedback_button: bool = False,
+    assignee_id: str | None = None,
 ) -> list[dict]:
-    """One step as thread messages (usually one); the buttons sit on the last."""
+    """One step as thread messages (usually one); the buttons sit on the last.
+
+    With `assignee_id` (an SOP with a cast) the step says who has it and offers managers
+    *Reassign*.
+    """
     step = _step(sop, step_number)
     n = step_number
     blocks = [_title_block(sop, n)]
-    if step.role:
+    if step.role and assignee_id:
+        line = f"Step {n} · {bold(step.role, 100)} · {mention(assignee_id)}"
+        blocks.append(context(line, block_id=f"step-{n}-role"))
+    elif step.role:
         blocks.append(context(f"Role: {bold(step.role, 100)}", block_id=f"step-{n}-role"))
     if newer_revision is not None:
         warning = (
@@ -108,12 +116,12 @@ def step_messages(
         boxes = "\n".join(f"☐ {one_line(item, 500)}" for item in checklist)
         content += _sections(f"☑️ *Checklist*\n{boxes}", f"step-{n}-check")
     blocks += _within(content, STEP_CHARS, note_id=f"step-{n}-cut")
-    blocks.append(
-        actions(
-            _step_buttons(run_id, visit_id, sop, n, newer_revision, feedback_button),
-            block_id=f"step-{n}-actions",
-        )
-    )
+    elements = _step_buttons(run_id, visit_id, sop, n, newer_revision, feedback_button)
+    if assignee_id:
+        elements.append(people_picker("Reassign…", Action.REASSIGN))
+    blocks.append(actions(elements, block_id=f"step-{n}-actions"))
+    if assignee_id:
+        blocks[-1]["block_id"] = f"reassign-{visit_id}"
     text = truncate(f"Step {n} of {len(sop.steps)}: {escape(step.title)}", FALLBACK_CHARS)
     return chunk_messages(blocks, text=text)
 
@@ -241,20 +249,37 @@ def _step_buttons(
         buttons.append(
             button(f"Restart on v{newer}", action_id=Action.RESTART_ON_NEW, value=str(run_id))
         )
-    confirm = {
+    stop = button(
+        "Stop",
+        action_id=Action.STOP_RUN,
+        value=str(run_id),
+        style="danger",
+        confirm=stop_confirm(sop.slug),
+    )
+    return [*buttons, stop]
+
+
+def stop_confirm(slug: str) -> dict[str, Any]:
+    """The dialog before Stop ends a run."""
+    return {
         "title": plain("Stop this run?", 100),
         "text": mrkdwn(
             "The run ends here and its thread stays as a record. You can start again any "
-            f"time with {code('/sop ' + sop.slug)}."
+            f"time with {code('/sop ' + slug)}."
         ),
         "confirm": plain("Stop", 30),
         "deny": plain("Keep going", 30),
         "style": "danger",
     }
-    stop = button(
-        "Stop", action_id=Action.STOP_RUN, value=str(run_id), style="danger", confirm=confirm
-    )
-    return [*buttons, stop]
+
+
+def people_picker(placeholder: str, action_id: Action) -> dict[str, Any]:
+    """A users_select; the listener reads the visit from its block's ID."""
+    return {
+        "type": "users_select",
+        "action_id": str(action_id),
+        "placeholder": plain(placeholder, 150),
+    }
 
 
 def not_your_run(*, owner_id: str, slug: str) -> dict:

@@ -6,6 +6,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
+from bot.core.frontmatter import USER_ID_RE
 from bot.services.runs import unfinished_runs
 from bot.slack.context import SlackContext
 from bot.slack.ids import Action
@@ -71,6 +72,23 @@ def register(app: App, ctx: SlackContext) -> None:
         ack()
         if (run_id := number(action.get("value"))) is not None:
             ctx.later(runner.resume, run_id=run_id, caller=sender(body), respond=respond)
+
+    @app.action(Action.TAKE_STEP)
+    def take(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        if (visit_id := number(action.get("value"))) is not None:
+            ctx.later(runner.handoffs.take, visit_id=visit_id, caller=sender(body), respond=respond)
+
+    @app.action(Action.HAND_TO)
+    @app.action(Action.REASSIGN)
+    def pick(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
+        ack()
+        prefix, _, raw = str(action.get("block_id", "")).partition("-")
+        visit_id, target = number(raw), action.get("selected_user") or ""
+        if visit_id is None or not USER_ID_RE.match(target):
+            return
+        work = runner.handoffs.hand_to if prefix == "hand" else runner.handoffs.reassign
+        ctx.later(work, visit_id=visit_id, caller=sender(body), target=target, respond=respond)
 
     @app.action(Action.RESTART_ON_NEW)
     def restart(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:

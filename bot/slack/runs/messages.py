@@ -9,6 +9,7 @@ from bot.runtime import Runtime
 from bot.services import runs
 from bot.services.runs import RunState
 from bot.slack.runs import blocks as run_blocks
+from bot.slack.runs import handoff_blocks
 
 # Slack refuses the channel itself: the run moves to a DM instead of failing.
 FALLBACK_ERRORS = frozenset(
@@ -35,22 +36,37 @@ class RunMessages:
             response = self.client.chat_postMessage(channel=dm, **message)
         return response["channel"], response["ts"]
 
-    def post_step(self, state: RunState, visit_id: int, *, channel: str, thread_ts: str) -> None:
-        """Post the run's current step in its thread and remember the message."""
-        messages = run_blocks.step_messages(
-            run_id=state.run_id,
-            visit_id=visit_id,
-            sop=state.sop,
-            step_number=state.current_step,
-            revision=state.revision,
-            newer_revision=state.newer_revision,
-            feedback_button=True,
-        )
+    def post_step(
+        self, state: RunState, visit_id: int, *, channel: str, thread_ts: str
+    ) -> str | None:
+        """Post the run's current step in its thread and remember the message; returns its ts."""
+        if state.waiting:
+            messages = [
+                handoff_blocks.step_waiting(
+                    run_id=state.run_id,
+                    visit_id=visit_id,
+                    sop=state.sop,
+                    step_number=state.current_step,
+                    role=state.step_role or "",
+                )
+            ]
+        else:
+            messages = run_blocks.step_messages(
+                run_id=state.run_id,
+                visit_id=visit_id,
+                sop=state.sop,
+                step_number=state.current_step,
+                revision=state.revision,
+                newer_revision=state.newer_revision,
+                feedback_button=True,
+                assignee_id=state.assignee_id if state.sop.cast else None,
+            )
         ts = None
         for message in messages:
             ts = self.client.chat_postMessage(channel=channel, thread_ts=thread_ts, **message)["ts"]
         with self.runtime.database.session() as session:
             runs.attach_message(session, visit_id=visit_id, message_ts=ts)
+        return ts
 
     @staticmethod
     def parent(state: RunState, status: str, **details: float | int | None) -> dict:

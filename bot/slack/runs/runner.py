@@ -8,10 +8,13 @@ from collections.abc import Callable
 from bot.core.mrkdwn import escape
 from bot.services import runs
 from bot.services.runs import Move, RunState
+from bot.slack.authz import may_handle_sop
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.kit.notices import none_to_open, notice, plain_notice
 from bot.slack.payload import Caller
 from bot.slack.runs import blocks as run_blocks
+from bot.slack.runs.handoff_blocks import handoff_refusal
+from bot.slack.runs.handoffs import HandoffDesk
 from bot.slack.runs.messages import RunMessages
 
 log = logging.getLogger(__name__)
@@ -21,8 +24,9 @@ class Runner:
     """Carries out one run button or command for one person."""
 
     def __init__(self, ctx: SlackContext) -> None:
-        self.runtime, self.client, self.access = ctx.runtime, ctx.client, ctx.access
+        self.ctx, self.runtime, self.client, self.access = ctx, ctx.runtime, ctx.client, ctx.access
         self.messages = RunMessages(runtime=ctx.runtime, client=ctx.client)
+        self.handoffs = HandoffDesk(ctx, self.messages)
 
     def allowed(
         self,
@@ -87,6 +91,8 @@ class Runner:
         """Answer a press that must change nothing; True when the press is done with."""
         if move.verdict == "not_owner" and move.run is not None:
             reply(respond, run_blocks.not_your_run(owner_id=move.run.user_id, slug=move.run.slug))
+        elif move.verdict in ("not_assignee", "waiting") and move.run is not None:
+            reply(respond, handoff_refusal(move.run))
         elif move.verdict == "missing":
             reply(respond, plain_notice("That run no longer exists."))
         # "stale" (double click, Slack retry, old button) is answered with silence on purpose.
@@ -131,9 +137,11 @@ class Runner:
         if state is None:
             return
         if move.next_visit_id is not None:
-            self.messages.post_step(
+            ts = self.messages.post_step(
                 state, move.next_visit_id, channel=state.channel_id, thread_ts=state.thread_ts
             )
+            if state.waiting:
+                self.handoffs.announce(state, move.next_visit_id, ts)
             return
         minutes = ((state.finished_at or state.started_at) - state.started_at).total_seconds() / 60
         self.messages.replace(
@@ -189,17 +197,28 @@ class Runner:
         if not self.allowed(caller, respond, run_id=run_id):
             return Move("missing")
         with self.runtime.database.session() as session:
+            found = runs.get_run(session, run_id=run_id)
+        # Managers of the SOP may stop anyone's run (asked of Slack only when it is not theirs).
+        manager = (
+            found is not None
+            and found.user_id != caller.user_id
+            and may_handle_sop(self.ctx, caller.user_id, found.sop.owner)
+        )
+        with self.runtime.database.session() as session:
             move = runs.stop_run(
                 session,
                 run_id=run_id,
                 user_id=caller.user_id,
                 now=self.runtime.clock(),
                 outcome=reason,
+                manager=manager,
             )
         if self._refuse(move, respond):
             return move
         state = move.run
         assert state is not None
+        if found is not None and found.waiting:
+            self.handoffs.withdraw(found)
         if move.closed_step is not None:
             self.messages.replace(
                 state,
