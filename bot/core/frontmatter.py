@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.core import schedule
 from bot.core.model import RETRAIN_CHOICES, SopError, quoted
 
 KNOWN_KEYS: tuple[str, ...] = (
@@ -21,6 +22,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "review_every",
     "pass_mark",
     "retrain",
+    *schedule.KEYS,
 )
 
 ID_RE = re.compile(r"^[a-z0-9-]+$")
@@ -44,6 +46,11 @@ class FrontMatter:
     review_every_days: int | None = None
     pass_mark: int | None = None
     retrain: str | None = None
+    # bot/core/schedule.py reads these four
+    schedule: tuple[str, ...] = ()
+    timezone: str | None = None
+    due_minutes: int | None = None
+    managers: str | None = None
     key_lines: dict[str, int] = field(default_factory=dict)
     invalid_keys: set[str] = field(default_factory=set)
 
@@ -241,4 +248,5 @@ _READERS: dict[str, Callable[[FrontMatter, Any, yaml.Node], Problems]] = {
     "review_every": _read_review_every,
     "pass_mark": _read_pass_mark,
     "retrain": _read_retrain,
+    **schedule.READERS,
 }

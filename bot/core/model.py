@@ -84,6 +84,11 @@ class Sop:
     roles: tuple[Role, ...] = ()
     outcome: str = ""
     quiz: tuple[Question, ...] = field(default=())
+    # Scheduled runs and the SOP's own managers channel (bot/core/schedule.py).
+    schedule: tuple[str, ...] = ()
+    timezone: str | None = None
+    due_minutes: int = 60
+    managers: str | None = None
 
     def step(self, number: int) -> Step:
         """Return step `number` (1-based)."""
@@ -91,7 +96,12 @@ class Sop:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (for storing a revision's parsed content)."""
-        return dataclasses.asdict(self)
+        d = dataclasses.asdict(self)
+        # Left out when unused, so an SOP without them keeps its stored content and fingerprint.
+        for key, unused in _UNUSED.items():
+            if d[key] == unused:
+                del d[key]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sop:
@@ -106,9 +116,12 @@ class Sop:
             Question(**{**q, "options": tuple(Option(**o) for o in q["options"])})
             for q in d.get("quiz", ())
         )
-        for key in ("audience", "tags"):
+        for key in ("audience", "tags", "schedule"):
             d[key] = tuple(d.get(key, ()))
         return cls(**d)
+
+
+_UNUSED: dict[str, Any] = {"schedule": (), "timezone": None, "due_minutes": 60, "managers": None}
 
 
 @dataclass(frozen=True)

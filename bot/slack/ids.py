@@ -12,6 +12,7 @@ class Action(StrEnum):
     STEP_BACK = "run.step_back"  # value: the visit (run_steps row) ID
     STOP_RUN = "run.stop"  # value: run ID
     RESTART_ON_NEW = "run.restart_new"  # value: run ID
+    TAKE_RUN = "run.take_scheduled"  # value: scheduled run ID
     STEP_FEEDBACK = "run.step_feedback"  # value: "<run_id>:<step_number>"
     START_OVER = "sop.start_over"  # value: SOP slug; ends the person's unfinished runs of it first
     START_QUIZ = "training.start"  # value: assignment ID
