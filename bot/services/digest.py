@@ -7,6 +7,7 @@ daily rollups; see bot/services/kpi_rollups.py for when they are exact.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 from bisect import bisect_right
@@ -29,11 +30,13 @@ from bot.core.kpis import (
     local_day,
     trailing_windows,
 )
+from bot.core.kpis.adherence import with_streaks
+from bot.core.kpis.digest import with_schedule
 from bot.db import digest as store
 from bot.db import outbox
 from bot.db.models import Revision, SopRecord
 from bot.services import kpi_records as records
-from bot.services import kpi_rollups
+from bot.services import kpi_rollups, scheduled_kpis
 
 TREND_DAYS = 7
 CHART_DAYS = 14
@@ -167,6 +170,13 @@ def report(
         attempts=attempts,
         feedback=feedback,
     )
+    week_end = day_window(day, tz).end
+    digest = with_schedule(
+        digest,
+        scheduled_kpis.rows(
+            session, workspace_id=workspace_id, start=week_start, end=week_end, now=now
+        ),
+    )
     days = tuple(day - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))
     # Plain sums per day: merging whole Counts (people sets, sorted lists) is not needed here.
     per_day = {d: [0, 0, 0] for d in days}  # runs started, runs completed, lookups
@@ -204,7 +214,7 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         now=now,
         light_before=today - timedelta(days=days - 1),
     )
-    return compute_kpis(
+    found = compute_kpis(
         window=window,
         now=now,
         tally=kpi_rollups.tally_between(rollups, today - timedelta(days=days - 1), today),
@@ -216,6 +226,10 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         attempts=records.attempt_records(session, workspace_id=workspace_id, since=window.start),
         feedback=records.feedback_records(session, workspace_id=workspace_id),
     )
+    schedule = scheduled_kpis.rows(
+        session, workspace_id=workspace_id, start=window.start, end=window.end, now=now
+    )
+    return dataclasses.replace(found, sops=with_streaks(found.sops, schedule))
 
 
 def installed_at(session: Session, *, workspace_id: int) -> datetime | None:

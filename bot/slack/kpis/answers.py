@@ -10,7 +10,7 @@ from slack_bolt import Respond
 
 from bot.db.sops import default_workspace
 from bot.services import digest as digests
-from bot.services import digest_config, sop_review
+from bot.services import digest_config, scheduled_kpis, sop_review
 from bot.services.catalog import Entry
 from bot.slack.authz import is_admin, manages_every_sop, may_handle_sop
 from bot.slack.context import SlackContext, reply
@@ -72,11 +72,19 @@ def kpis_answer(ctx: SlackContext, *, slug: str | None, days: int) -> dict[str, 
         kpis = digests.kpis(
             session, workspace_id=workspace.id, tz=config.zone, days=days, now=runtime.clock()
         )
+        schedule = scheduled_kpis.rows(
+            session,
+            workspace_id=workspace.id,
+            start=kpis.window.start,
+            end=kpis.window.end,
+            now=runtime.clock(),
+            slugs=None if slug is None else {slug},
+        )
     if slug is None:
-        return blocks.kpis_message(kpis, days=days)
+        return blocks.kpis_message(kpis, days=days, schedule=schedule)
     if slug not in kpis.sops:
         return plain_notice(f"No numbers for {slug} yet.")
-    return blocks.sop_kpis_message(kpis.sops[slug], days=days)
+    return blocks.sop_kpis_message(kpis.sops[slug], days=days, schedule=schedule)
 
 
 def answer_config(ctx: SlackContext, command: dict[str, Any], rest: str, respond: Respond) -> None:
