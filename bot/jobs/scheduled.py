@@ -104,7 +104,7 @@ def follow_up(job: JobContext, *, workspace_id: int, channels: Channels) -> list
     return done
 
 
-def tick_job(job: JobContext) -> None:
+def scheduled_runs_job(job: JobContext) -> None:
     """The every-minute scheduled-runs tick (a JobSpec in bot.jobs.scheduler.STANDARD_JOBS)."""
     tick(job)
 

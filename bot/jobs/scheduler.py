@@ -55,7 +55,7 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),
     JobSpec("kpi-rollup", digest.rollup_job, digest.ROLLUP_TRIGGER),
     JobSpec("sop-review-nudges", digest.stale_job, digest.STALE_TRIGGER),
-    JobSpec("scheduled-runs", scheduled.tick_job, scheduled.TICK_TRIGGER),
+    JobSpec("scheduled-runs", scheduled.scheduled_runs_job, scheduled.TICK_TRIGGER),
     JobSpec("prune-event-claims", retention.prune_claims_job, retention.CLAIMS_TRIGGER),
     JobSpec("retention", retention.retention_job, retention.RETENTION_TRIGGER),
 )
