@@ -10,14 +10,17 @@ from bot.db.scheduled import ScheduledRun
 from bot.services import scheduled_runs
 from bot.slacksim.seed import ANA, MARIA, OPS, OPS_MANAGERS, SAM, TOM
 from tests.e2e.conversation import buttons, sent_json, visible_text
-from tests.e2e.digest_helpers import make_bot, set_clock  # noqa: F401  (fixture)
+from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
+    make_bot,
+    set_clock,
+)
 from tests.e2e.schedule_helpers import add_close_till, finish, scheduled_posts, take, tick
 
 MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
 MONDAY_21_BERLIN = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
 
 
-def test_a_scheduled_run_is_posted_once_taken_by_one_person_and_done_on_time(make_bot):
+def test_a_scheduled_run_is_posted_once_taken_by_one_person_and_done_on_time(make_bot):  # noqa: F811 - the fixture
     bot = make_bot(MONDAY_NOON)
     add_close_till(bot)
     assert tick(bot) == []  # not yet time
@@ -60,7 +63,7 @@ def test_a_scheduled_run_is_posted_once_taken_by_one_person_and_done_on_time(mak
     assert "Close the till in #ops: 1 of 1 on time, 0 late, 0 missed (100%)" in visible_text(answer)
 
 
-def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_recorded(make_bot):
+def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_recorded(make_bot):  # noqa: F811 - the fixture
     bot = make_bot(MONDAY_NOON)
     add_close_till(bot)
     set_clock(bot, MONDAY_21_BERLIN)
@@ -107,7 +110,7 @@ def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_rec
     assert "3 scheduled runs in a row late or missed in #ops" in text  # the health's why
 
 
-def test_an_sop_without_a_schedule_posts_nothing_and_shows_no_schedule_kpis(make_bot):
+def test_an_sop_without_a_schedule_posts_nothing_and_shows_no_schedule_kpis(make_bot):  # noqa: F811 - the fixture
     bot = make_bot(MONDAY_NOON)
     set_clock(bot, MONDAY_21_BERLIN)
     assert tick(bot) == []
