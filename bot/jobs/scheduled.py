@@ -10,36 +10,15 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-from slack_sdk.errors import SlackApiError
-
 from bot.db.scheduled import MISSED, NO_CHANNEL
 from bot.db.sops import default_workspace
 from bot.jobs.context import JobContext
 from bot.jobs.digest import WHO
+from bot.jobs.managers import Channels
 from bot.jobs.triggers import Every
 from bot.services import scheduled_runs
-from bot.slack.people import channel_ids
 
 log = logging.getLogger(__name__)
-
-
-class Channels:
-    """`#name` or an ID -> a channel ID, asking Slack for the names at most once per pass."""
-
-    def __init__(self, job: JobContext) -> None:
-        self.job = job
-        self._names: dict[str, str] | None = None
-
-    def __call__(self, ref: str) -> str | None:
-        if not ref.startswith("#"):
-            return ref
-        if self._names is None:
-            try:
-                self._names = channel_ids(self.job.client)
-            except SlackApiError as exc:
-                log.warning("cannot list channels for scheduled runs (%s)", exc.response["error"])
-                self._names = {}
-        return self._names.get(ref[1:])
 
 
 def tick(job: JobContext) -> list[str]:

@@ -57,7 +57,9 @@ def kpis_command(ctx: SlackContext, text: str, user_id: str, respond: Respond) -
     if query and found is None:
         reply(respond, plain_notice(f"No SOP clearly matches “{query[:100]}”. Try /sop list."))
         return
-    if not may_handle_sop(ctx, user_id, found.sop.owner if found else None):
+    if not may_handle_sop(
+        ctx, user_id, found.sop.owner if found else None, slug=found.slug if found else None
+    ):
         reply(respond, blocks.refusal())
         return
     reply(respond, kpis_answer(ctx, slug=found.slug if found else None, days=days))
@@ -121,7 +123,7 @@ def confirm_review(ctx: SlackContext, slug: str, user_id: str, respond: Respond)
     if found is None:
         reply(respond, plain_notice(f"The SOP {slug} is no longer published."))
         return
-    if not may_handle_sop(ctx, user_id, found.sop.owner):
+    if not may_handle_sop(ctx, user_id, found.sop.owner, slug=found.slug):
         reply(respond, plain_notice("Only the SOP's owner or a manager can confirm its review."))
         return
     now = ctx.runtime.clock()
