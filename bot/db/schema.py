@@ -6,6 +6,7 @@ from bot.db import (
     models,
     outbox,  # noqa: F401
     scheduled,  # noqa: F401
+    team_digests,  # noqa: F401
     training,  # noqa: F401
 )
 from bot.db.models import Base

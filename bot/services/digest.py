@@ -137,9 +137,15 @@ def collector_paused(function: Callable[P, T]) -> Callable[P, T]:
 
 @collector_paused
 def report(
-    session: Session, *, workspace_id: int, day: date, tz: ZoneInfo, now: datetime
+    session: Session,
+    *,
+    workspace_id: int,
+    day: date,
+    tz: ZoneInfo,
+    now: datetime,
+    slugs: frozenset[str] | None = None,
 ) -> DigestReport:
-    """The digest of local `day` at `now`."""
+    """The digest of local `day` at `now`; of only `slugs` when given (a managers channel's)."""
     first = day - timedelta(days=max(CHART_DAYS, 2 * TREND_DAYS) - 1)
     rollups = kpi_rollups.daily(
         session,
@@ -155,6 +161,12 @@ def report(
     assignments = records.assignment_records(session, workspace_id=workspace_id)
     attempts = records.attempt_records(session, workspace_id=workspace_id, since=week_start)
     feedback = records.feedback_records(session, workspace_id=workspace_id)
+    if slugs is not None:
+        rollups = [r for r in rollups if r.sop in slugs]
+        sops = [s for s in sops if s.slug in slugs]
+        assignments = [a for a in assignments if a.sop in slugs]
+        attempts = [a for a in attempts if a.sop in slugs]
+        feedback = [f for f in feedback if f.sop in slugs]
     between = kpi_rollups.tally_between
     digest = build_digest(
         day=day,
@@ -174,8 +186,13 @@ def report(
     digest = with_schedule(
         digest,
         scheduled_kpis.rows(
-            session, workspace_id=workspace_id, start=week_start, end=week_end, now=now
-        ),
+            session,
+            workspace_id=workspace_id,
+            start=week_start,
+            end=week_end,
+            now=now,
+            slugs=None if slugs is None else set(slugs),
+        ),  # fmt: skip
     )
     days = tuple(day - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))
     # Plain sums per day: merging whole Counts (people sets, sorted lists) is not needed here.

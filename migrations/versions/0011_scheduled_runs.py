@@ -1,4 +1,5 @@
-"""scheduled_runs: one row per SOP, channel and scheduled start, claimed exactly once
+"""scheduled_runs and team_digests: scheduled starts and managers channels' digests, each
+claimed exactly once
 
 Revision ID: 0011
 Revises: 0008
@@ -58,7 +59,27 @@ def upgrade() -> None:
         ["workspace_id", "scheduled_for"],
     )
 
+    op.create_table(
+        "team_digests",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("channel_id", sa.String(32), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("status", sa.String(16), nullable=False),
+        sa.Column("claimed_at", TS, nullable=False),
+        sa.Column("claimed_by", sa.String(100), nullable=False),
+        sa.Column("message_key", sa.String(200), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name="fk_team_digests_workspace_id_workspaces"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_team_digests"),
+        sa.UniqueConstraint(
+            "workspace_id", "channel_id", "day", name="uq_team_digests_workspace_id_channel_id_day"
+        ),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("team_digests")
     op.drop_index("ix_scheduled_runs_workspace_id_scheduled_for", table_name="scheduled_runs")
     op.drop_table("scheduled_runs")

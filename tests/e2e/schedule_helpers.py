@@ -14,7 +14,7 @@ owner: U01SAMLEAD
 schedule: ["every day 21:00 #ops"]
 timezone: Europe/Berlin
 due: 30m
-managers: "#ops-managers"
+managers: "#leads"
 ---
 # Close the till
 
