@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.db.scheduled import ScheduledRun
+from bot.db.sops import default_workspace
 from bot.services import scheduled_runs
+from bot.services.kpi_export import SCHEDULE_COLUMNS, export_rows
 from bot.slacksim.seed import ANA, LEADS, MARIA, OPS, OPS_MANAGERS, SAM, TOM
 from tests.e2e.conversation import buttons, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
@@ -109,6 +112,19 @@ def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_rec
     text = visible_text(answer)
     assert "Close the till in #ops: 0 of 3 on time, 1 late, 2 missed (0%)" in text
     assert "3 scheduled runs in a row late or missed in #ops" in text  # the health's why
+    with bot.runtime.database.session() as session:  # `sopbot kpis export`
+        rows = export_rows(
+            session, workspace_id=default_workspace(session).id, tz=ZoneInfo("Europe/Berlin"),
+            since=date(2026, 11, 30), until=date(2026, 12, 3), now=bot.clock(),
+        )  # fmt: skip
+        close_till = [
+            [r["day"], *(r[c] for c in SCHEDULE_COLUMNS)] for r in rows if r["sop"] == "close-till"
+        ]
+    assert close_till == [
+        ["2026-11-30", "1", "0", "1", "0", "0.0000"],
+        ["2026-12-01", "1", "0", "0", "1", "0.0000"],
+        ["2026-12-02", "1", "0", "0", "1", "0.0000"],
+    ]
 
 
 def test_an_sop_without_a_schedule_posts_nothing_and_shows_no_schedule_kpis(make_bot):  # noqa: F811 - the fixture
