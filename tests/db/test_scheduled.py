@@ -69,3 +69,33 @@ def test_racing_processes_claim_and_post_an_occurrence_once(db: Database, tmp_pa
             scheduled_runs.unclaimed(session, workspace_id=workspace_id, now=NOW, default_tz="UTC")
             == []
         )
+
+
+def test_at_a_dst_change_a_run_falls_due_at_the_same_wall_clock_time(db: Database, tmp_path: Path):
+    shutil.copytree(SAMPLE_SOPS, tmp_path / "sops")
+    (tmp_path / "sops" / "close-till.md").write_text(
+        SOP.replace("due: 30m", "due: 30m\ntimezone: Europe/Berlin").replace("20:00", "21:00")
+    )
+    published = datetime(2026, 3, 27, 12, 0, tzinfo=UTC)
+    with db.session() as session:
+        publish_directory(session, directory=tmp_path / "sops", now=published, renderers=RENDER)
+        workspace_id = default_workspace(session).id
+
+    def due(now: datetime) -> list[datetime]:
+        with db.session() as session:
+            found = scheduled_runs.unclaimed(
+                session, workspace_id=workspace_id, now=now, default_tz="UTC"
+            )
+        return [o.scheduled_for for o in found if o.slug == "close-till"]
+
+    # Saturday 21:00 CET is 20:00 UTC; Sunday, after the clocks went forward, 21:00 CEST is 19:00.
+    assert due(datetime(2026, 3, 28, 20, 5, tzinfo=UTC)) == [
+        datetime(2026, 3, 27, 20, 0, tzinfo=UTC),  # Friday's, since the publish at noon
+        datetime(2026, 3, 28, 20, 0, tzinfo=UTC),
+    ]
+    assert due(datetime(2026, 3, 29, 19, 1, tzinfo=UTC))[-1] == datetime(
+        2026, 3, 29, 19, 0, tzinfo=UTC
+    )
+    assert due(datetime(2026, 3, 29, 20, 1, tzinfo=UTC))[-1] == datetime(
+        2026, 3, 29, 19, 0, tzinfo=UTC
+    )
