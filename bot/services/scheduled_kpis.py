@@ -7,7 +7,6 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from bot.core.kpis.adherence import AdherenceRow, ScheduledRecord, adherence
-from bot.core.model import Sop
 from bot.db import scheduled as store
 from bot.db.models import SopRecord
 
@@ -51,21 +50,3 @@ def rows(
     """Adherence per SOP and channel over [start, end); only `slugs` when given."""
     found = records(session, workspace_id=workspace_id, start=start, end=end)
     return [r for r in adherence(found, now) if slugs is None or r.slug in slugs]
-
-
-def managed_by(
-    session: Session, *, workspace_id: int, channel_ids: dict[str, str]
-) -> dict[str, str]:
-    """Slug -> the managers channel ID of every live SOP with `managers:` (names resolved)."""
-    found = {}
-    for record in session.query(SopRecord).where(
-        SopRecord.workspace_id == workspace_id, SopRecord.retired_at.is_(None)
-    ):
-        if record.current_revision is None:
-            continue
-        managers = Sop.from_dict(record.current_revision.content).managers
-        if managers:
-            channel = channel_ids.get(managers, managers)
-            if not channel.startswith("#"):
-                found[record.slug] = channel
-    return found
