@@ -26,9 +26,11 @@ def tick(job: JobContext) -> list[str]:
     runtime = job.runtime
     now = runtime.clock()
     with runtime.database.session() as session:
-        workspace_id = default_workspace(session).id
+        workspace = default_workspace(session)
+        workspace_id = workspace.id
         channels = team_digests.managers_channels(session, workspace_id=workspace_id)
         installed = digests.installed_at(session, workspace_id=workspace_id)
+        overview = digest_config.load(session, settings=runtime.settings, workspace=workspace)
     if not channels or installed is None:
         return []
     resolve = Channels(job)
@@ -36,8 +38,8 @@ def tick(job: JobContext) -> list[str]:
     rolled = False
     for written, slugs in sorted(channels.items()):
         channel_id = resolve(written)
-        if channel_id is None:
-            continue
+        if channel_id is None or channel_id == overview.channel:
+            continue  # the overview there already covers these SOPs
         with runtime.database.session() as session:
             config = team_digests.load(
                 session, settings=runtime.settings, workspace=default_workspace(session),

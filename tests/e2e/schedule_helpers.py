@@ -34,10 +34,11 @@ def add_close_till(bot: Bot, text: str = CLOSE_TILL) -> None:
 
 
 def tick(bot: Bot) -> list[str]:
-    """One scheduled-runs tick as the scheduler runs it, then the outbox."""
+    """One scheduled-runs tick as the scheduler runs it, then the outbox; what it did to
+    close-till (the samples' own scheduled SOP fires too)."""
     done = scheduled_jobs.tick(bot.job_context)
     deliver(bot)
-    return done
+    return [d for d in done if d.startswith("close-till@")]
 
 
 def scheduled_posts(bot: Bot, channel: str) -> list[dict]:

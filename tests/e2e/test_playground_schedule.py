@@ -33,6 +33,6 @@ def test_moving_the_clock_to_nine_posts_open_the_day_once_and_tom_takes_it(
         "click", source=post["ts"], action_id=Action.TAKE_RUN, value=buttons(post)[Action.TAKE_RUN]
     )
     play.fake.wait_for(
-        lambda: any("Step 1 of 2" in visible_text(r) for r in play.fake.thread(OPS, post["ts"])),
+        lambda: any("Step 1 of 5" in visible_text(r) for r in play.fake.thread(OPS, post["ts"])),
         what="step 1 in the thread",
     )

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot.db.models import SopRecord
 from bot.db.scheduled import ScheduledRun
 from bot.db.sops import default_workspace
 from bot.services import scheduled_runs
 from bot.services.kpi_export import SCHEDULE_COLUMNS, export_rows
-from bot.slacksim.seed import ANA, LEADS, MARIA, OPS, OPS_MANAGERS, SAM, TOM
+from bot.slacksim.seed import ANA, LEADS, MARIA, OPS, OPS_MANAGERS, SAM, SUPPORT, TOM
 from tests.e2e.conversation import buttons, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     make_bot,
@@ -102,7 +103,13 @@ def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_rec
     assert tick(bot) == ["close-till@#ops:missed", "close-till@#ops:posted"]
     assert len(bot.fake.messages(OPS)) == 2  # Monday's (now completed) and Wednesday's
     with bot.runtime.database.session() as session:
-        states = session.scalars(select(ScheduledRun.state).order_by(ScheduledRun.id)).all()
+        states = session.scalars(
+            select(ScheduledRun.state)
+            .where(ScheduledRun.channel == "#ops", ScheduledRun.due_at > MONDAY_NOON)
+            .join(SopRecord, SopRecord.id == ScheduledRun.sop_id)
+            .where(SopRecord.slug == "close-till")
+            .order_by(ScheduledRun.id)
+        ).all()
     assert states == ["posted", "missed", "posted"]
 
     set_clock(bot, datetime(2026, 12, 3, 12, 0, tzinfo=UTC))  # Wednesday's is never taken
@@ -131,6 +138,9 @@ def test_an_sop_without_a_schedule_posts_nothing_and_shows_no_schedule_kpis(make
     bot = make_bot(MONDAY_NOON)
     set_clock(bot, MONDAY_21_BERLIN)
     assert tick(bot) == []
+    assert bot.fake.messages(SUPPORT) == []  # refund-request has no schedule: nothing posted
+    with bot.runtime.database.session() as session:
+        assert session.scalars(select(ScheduledRun.sop_id)).all() == []  # nor claimed
     bot.slack.command(SAM, "/sop", "kpis refund")
     answer = bot.fake.wait_for(lambda: bot.fake.ephemerals(SAM), what="the KPIs")[-1]
     assert "Scheduled runs" not in visible_text(answer)
