@@ -10,6 +10,7 @@ from typing import Any
 
 import yaml
 
+from bot.core import schedule
 from bot.core.cast import CastRole, read_cast
 from bot.core.model import RETRAIN_CHOICES, SopError, quoted
 
@@ -23,6 +24,7 @@ KNOWN_KEYS: tuple[str, ...] = (
     "pass_mark",
     "retrain",
     "cast",
+    *schedule.KEYS,
 )
 
 ID_RE = re.compile(r"^[a-z0-9-]+$")
@@ -47,6 +49,11 @@ class FrontMatter:
     pass_mark: int | None = None
     retrain: str | None = None
     cast: tuple[CastRole, ...] = ()
+    # bot/core/schedule.py reads these four
+    schedule: tuple[str, ...] = ()
+    timezone: str | None = None
+    due_minutes: int | None = None
+    managers: str | None = None
     key_lines: dict[str, int] = field(default_factory=dict)
     invalid_keys: set[str] = field(default_factory=set)
 
@@ -256,4 +263,5 @@ _READERS: dict[str, Callable[[FrontMatter, Any, yaml.Node], Problems]] = {
     "review_every": _read_review_every,
     "pass_mark": _read_pass_mark,
     "retrain": _read_retrain,
+    **schedule.READERS,
 }

@@ -86,6 +86,11 @@ class Sop:
     quiz: tuple[Question, ...] = field(default=())
     # `cast:` (bot/core/cast.py): (role, entries) pairs; empty for a one-person SOP.
     cast: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # Scheduled runs and the SOP's own managers channel (bot/core/schedule.py).
+    schedule: tuple[str, ...] = ()
+    timezone: str | None = None
+    due_minutes: int = 60
+    managers: str | None = None
 
     def step(self, number: int) -> Step:
         """Return step `number` (1-based)."""
@@ -93,10 +98,12 @@ class Sop:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (for storing a revision's parsed content)."""
-        data = dataclasses.asdict(self)
-        if not data["cast"]:
-            del data["cast"]  # so SOPs without one keep the fingerprint they were published with
-        return data
+        d = dataclasses.asdict(self)
+        # Left out when unused, so an SOP without them keeps its stored content and fingerprint.
+        for key, unused in _UNUSED.items():
+            if d[key] == unused:
+                del d[key]
+        return d
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Sop:
@@ -111,10 +118,19 @@ class Sop:
             Question(**{**q, "options": tuple(Option(**o) for o in q["options"])})
             for q in d.get("quiz", ())
         )
-        for key in ("audience", "tags"):
+        for key in ("audience", "tags", "schedule"):
             d[key] = tuple(d.get(key, ()))
         d["cast"] = tuple((role, tuple(entries)) for role, entries in d.get("cast", ()))
         return cls(**d)
+
+
+_UNUSED: dict[str, Any] = {
+    "cast": (),
+    "schedule": (),
+    "timezone": None,
+    "due_minutes": 60,
+    "managers": None,
+}
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from bot.core.model import (
     Step,
     quoted,
 )
+from bot.core.schedule import DEFAULT_DUE_MINUTES
 
 SECTIONS = ("roles", "steps", "outcome", "quiz")
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -147,6 +148,10 @@ class _Parser:
             outcome=outcome,
             quiz=quiz,
             cast=cast,
+            schedule=fm.schedule,
+            timezone=fm.timezone,
+            due_minutes=fm.due_minutes or DEFAULT_DUE_MINUTES,
+            managers=fm.managers,
         )
         return sop, slug, id_line
 

@@ -13,6 +13,7 @@ from bot.db.digest import KpiRollup
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Run
 from bot.db.outbox import SENT, OutboxMessage
+from bot.db.scheduled import ScheduledRun
 
 ANONYMOUS = ""  # the user and channel of a forgotten run (the columns are NOT NULL)
 
@@ -64,6 +65,18 @@ def forget_activity(session: Session, *, workspace_id: int, window: Window) -> t
         .values(user_id=ANONYMOUS, channel_id=ANONYMOUS, thread_ts=None)
         .execution_options(synchronize_session=False)
     ).rowcount
+    # Who took a scheduled run goes with the run's person; the schedule's channel stays.
+    session.execute(
+        update(ScheduledRun)
+        .where(
+            ScheduledRun.workspace_id == workspace_id,
+            ScheduledRun.scheduled_for >= window.start,
+            ScheduledRun.scheduled_for < window.end,
+            ScheduledRun.taken_by.is_not(None),
+        )
+        .values(taken_by=None)
+        .execution_options(synchronize_session=False)
+    )
     return events, runs
 
 

@@ -15,6 +15,7 @@ from bot.db import digest as store
 from bot.db.sops import default_workspace
 from bot.jobs.context import JobContext
 from bot.jobs.digest_chart import upload_charts
+from bot.jobs.managers import Channels
 from bot.jobs.training import OwnerIds
 from bot.jobs.triggers import Every
 from bot.runtime import Runtime
@@ -151,18 +152,19 @@ def nudge_stale(job: JobContext) -> int:
     with runtime.database.session() as session:
         workspace_id = default_workspace(session).id
         items = sop_review.stale_sops(session, workspace_id=workspace_id, now=now)
-    owner_ids = OwnerIds(job)
+    owner_ids, channels = OwnerIds(job), Channels(job)
     queued = 0
     for item in items:
         # Slack is asked outside any transaction: a SQLite write lock must never wait on HTTP.
         owner = owner_ids(item.owner) if item.owner else None
-        if owner is None:
+        managers = channels(item.managers) if owner is None and item.managers else None
+        if owner is None and managers is None:
             log.info("%s is due for review but its owner is not a Slack user", item.slug)
             continue
         with runtime.database.session() as session:
             queued += sop_review.nudge(
                 session, workspace_id=workspace_id, item=item, owner_id=owner, now=now,
-                render=job.renderers.stale_nudge,
+                render=job.renderers.stale_nudge, managers_channel=managers,
             )  # fmt: skip
     return queued
 

@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.jobs import cast, digest, ratelimit, retention, training
+from bot.jobs import cast, digest, ratelimit, retention, scheduled, team_digests, training
 from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.triggers import Every
@@ -56,6 +56,8 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("digest-tick", digest.tick_job, digest.TICK_TRIGGER),
     JobSpec("kpi-rollup", digest.rollup_job, digest.ROLLUP_TRIGGER),
     JobSpec("sop-review-nudges", digest.stale_job, digest.STALE_TRIGGER),
+    JobSpec("scheduled-runs", scheduled.scheduled_runs_job, scheduled.TICK_TRIGGER),
+    JobSpec("team-digests", team_digests.team_digests_job, team_digests.TICK_TRIGGER),
     JobSpec("prune-event-claims", retention.prune_claims_job, retention.CLAIMS_TRIGGER),
     JobSpec("retention", retention.retention_job, retention.RETENTION_TRIGGER),
 )

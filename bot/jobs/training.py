@@ -12,6 +12,7 @@ from bot.core.frontmatter import EMAIL_RE
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
 from bot.jobs.context import JobContext
+from bot.jobs.managers import Channels
 from bot.jobs.triggers import Every
 from bot.runtime import Runtime
 from bot.services.audience import Resolver, admitted
@@ -132,6 +133,7 @@ def remind_training(job: JobContext) -> ReminderReport:
             interval=interval,
             render=job.renderers.training,
             owner_id=OwnerIds(job),
+            managers_of=Channels(job),
         )
 
 

@@ -1,7 +1,8 @@
 """Who may do what in sopbot: one rule for training, feedback, KPIs and settings.
 
 Managers are SOPBOT_ADMINS, the workspace's admins and owners, and the members of
-MANAGER_CHANNEL; an SOP's owner may also manage that SOP. Admins (who may change the digest
+MANAGER_CHANNEL; an SOP's owner and the members of its `managers:` channel may also manage that
+SOP. Admins (who may change the digest
 settings) are SOPBOT_ADMINS and the workspace's admins and owners.
 """
 
@@ -50,9 +51,18 @@ def manages_every_sop(people: People, *, settings: Settings, user_id: str) -> bo
     return channel is not None and user_id in people.channel_members(channel)
 
 
-def may_handle(people: People, *, settings: Settings, user_id: str, owner: str | None) -> bool:
-    """Whether `user_id` may manage an SOP with `owner` (its KPIs, training, feedback)."""
+def may_handle(
+    people: People,
+    *,
+    settings: Settings,
+    user_id: str,
+    owner: str | None,
+    managers_channel: str | None = None,
+) -> bool:
+    """Whether `user_id` may manage an SOP with `owner` and its `managers:` channel (an ID)."""
     if user_id in settings.admins:
+        return True
+    if managers_channel is not None and user_id in people.channel_members(managers_channel):
         return True
     return owns(people, user_id=user_id, owner=owner) or manages_every_sop(
         people, settings=settings, user_id=user_id

@@ -30,10 +30,12 @@ from bot.core.kpis import (
     local_day,
     trailing_windows,
 )
+from bot.core.kpis.adherence import with_streaks
+from bot.core.kpis.digest import with_schedule
 from bot.db import digest as store
 from bot.db import outbox
 from bot.db.models import Revision, SopRecord
-from bot.services import kpi_handoffs, kpi_rollups
+from bot.services import kpi_handoffs, kpi_rollups, scheduled_kpis
 from bot.services import kpi_records as records
 
 TREND_DAYS = 7
@@ -135,9 +137,15 @@ def collector_paused(function: Callable[P, T]) -> Callable[P, T]:
 
 @collector_paused
 def report(
-    session: Session, *, workspace_id: int, day: date, tz: ZoneInfo, now: datetime
+    session: Session,
+    *,
+    workspace_id: int,
+    day: date,
+    tz: ZoneInfo,
+    now: datetime,
+    slugs: frozenset[str] | None = None,
 ) -> DigestReport:
-    """The digest of local `day` at `now`."""
+    """The digest of local `day` at `now`; of only `slugs` when given (a managers channel's)."""
     first = day - timedelta(days=max(CHART_DAYS, 2 * TREND_DAYS) - 1)
     rollups = kpi_rollups.daily(
         session,
@@ -153,6 +161,12 @@ def report(
     assignments = records.assignment_records(session, workspace_id=workspace_id)
     attempts = records.attempt_records(session, workspace_id=workspace_id, since=week_start)
     feedback = records.feedback_records(session, workspace_id=workspace_id)
+    if slugs is not None:
+        rollups = [r for r in rollups if r.sop in slugs]
+        sops = [s for s in sops if s.slug in slugs]
+        assignments = [a for a in assignments if a.sop in slugs]
+        attempts = [a for a in attempts if a.sop in slugs]
+        feedback = [f for f in feedback if f.sop in slugs]
     between = kpi_rollups.tally_between
     digest = build_digest(
         day=day,
@@ -170,6 +184,18 @@ def report(
     )
     slower = kpi_handoffs.slower_for_digest(session, workspace_id=workspace_id, tz=tz, day=day)
     digest = dataclasses.replace(digest, slower_handoffs=slower)
+    week_end = day_window(day, tz).end
+    digest = with_schedule(
+        digest,
+        scheduled_kpis.rows(
+            session,
+            workspace_id=workspace_id,
+            start=week_start,
+            end=week_end,
+            now=now,
+            slugs=None if slugs is None else set(slugs),
+        ),  # fmt: skip
+    )
     days = tuple(day - timedelta(days=n) for n in range(CHART_DAYS - 1, -1, -1))
     # Plain sums per day: merging whole Counts (people sets, sorted lists) is not needed here.
     per_day = {d: [0, 0, 0] for d in days}  # runs started, runs completed, lookups
@@ -207,7 +233,7 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         now=now,
         light_before=today - timedelta(days=days - 1),
     )
-    return compute_kpis(
+    found = compute_kpis(
         window=window,
         now=now,
         tally=kpi_rollups.tally_between(rollups, today - timedelta(days=days - 1), today),
@@ -219,6 +245,10 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         attempts=records.attempt_records(session, workspace_id=workspace_id, since=window.start),
         feedback=records.feedback_records(session, workspace_id=workspace_id),
     )
+    schedule = scheduled_kpis.rows(
+        session, workspace_id=workspace_id, start=window.start, end=window.end, now=now
+    )
+    return dataclasses.replace(found, sops=with_streaks(found.sops, schedule))
 
 
 def installed_at(session: Session, *, workspace_id: int) -> datetime | None:

@@ -9,8 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from bot.core.kpis import Counts, median, nearest_rank
+from bot.core.kpis.adherence import AdherenceRow, ScheduledRecord, adherence
 from bot.services import kpi_records as records
-from bot.services import kpi_rollups
+from bot.services import kpi_rollups, scheduled_kpis
 from bot.services.digest import CoverageHistory
 
 TOTAL = "*"  # the sop column of a day's total row
@@ -31,7 +32,13 @@ EXPORT_COLUMNS = (
     "people",
     "outdated_revision_runs",
     "training_coverage",
+    "scheduled_expected",
+    "scheduled_on_time",
+    "scheduled_late",
+    "scheduled_missed",
+    "schedule_adherence",
 )
+SCHEDULE_COLUMNS = EXPORT_COLUMNS[-5:]
 
 
 def _share(value: float | None) -> str:
@@ -59,6 +66,22 @@ def _row(day: date, sop: str, c: Counts, now: datetime) -> dict[str, str]:
         "people": str(len(c.people)),
         "outdated_revision_runs": str(c.runs_started - c.current_revision_runs),
         "training_coverage": "",
+        **dict.fromkeys(SCHEDULE_COLUMNS, ""),
+    }
+
+
+def _scheduled(rows: list[AdherenceRow]) -> dict[str, str]:
+    """The schedule columns of one SOP's day (its channels added up)."""
+    on_time, late, missed = (
+        sum(getattr(r, k) for r in rows) for k in ("on_time", "late", "missed")
+    )
+    expected = on_time + late + missed
+    return {
+        "scheduled_expected": str(expected),
+        "scheduled_on_time": str(on_time),
+        "scheduled_late": str(late),
+        "scheduled_missed": str(missed),
+        "schedule_adherence": _share(on_time / expected if expected else None),
     }
 
 
@@ -82,11 +105,23 @@ def export_rows(
         by_day: dict[date, list] = {}
         for r in rollups:
             by_day.setdefault(r.day, []).append(r)
+        span = kpi_rollups.span(start, end, tz)
+        scheduled: dict[tuple[date, str], list[ScheduledRecord]] = {}
+        for record in scheduled_kpis.records(
+            session, workspace_id=workspace_id, start=span.start, end=span.end
+        ):
+            key = (record.scheduled_for.astimezone(tz).date(), record.slug)
+            scheduled.setdefault(key, []).append(record)
         for offset in range((end - start).days + 1):
             day = start + timedelta(days=offset)
             tally = kpi_rollups.tally_between(by_day.get(day, []), day, day)
-            for slug in sorted(k for k in tally.by_sop if k is not None):
-                yield _row(day, slug, tally.of(slug), now)
+            slugs = {k for k in tally.by_sop if k is not None}
+            slugs |= {slug for (d, slug) in scheduled if d == day}
+            for slug in sorted(slugs):
+                row = _row(day, slug, tally.of(slug), now)
+                if (day, slug) in scheduled:
+                    row.update(_scheduled(adherence(scheduled[day, slug], now)))
+                yield row
             total = _row(day, TOTAL, tally.total(), now)
             end_of_day = min(now, kpi_rollups.span(day, day, tz).end)
             total["training_coverage"] = _share(coverage.at(end_of_day))

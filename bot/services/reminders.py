@@ -35,8 +35,10 @@ def send_reminders(
     interval: timedelta,
     render: TrainingRenderers,
     owner_id: Callable[[str], str | None],
+    managers_of: Callable[[str], str | None] = lambda written: None,
 ) -> ReminderReport:
-    """Queue due reminders (deferred out of quiet hours), mark overdue ones, tell owners."""
+    """Queue due reminders (deferred out of quiet hours), mark overdue ones, tell owners and
+    the SOP's `managers:` channel (`managers_of` turns what the file wrote into a channel ID)."""
     due = session.scalars(
         select(Assignment)
         .join(SopRecord, SopRecord.id == Assignment.sop_id)
@@ -84,7 +86,9 @@ def send_reminders(
             assignment.last_reminded_at = send_at
             reminders += 1
             deferred += send_at > now
-    owners = _tell_owners(session, now=now, render=render, owner_id=owner_id)
+    owners = _tell_owners(
+        session, now=now, render=render, owner_id=owner_id, managers_of=managers_of
+    )
     return ReminderReport(reminders, deferred, overdue, owners)
 
 
@@ -94,8 +98,10 @@ def _tell_owners(
     now: datetime,
     render: TrainingRenderers,
     owner_id: Callable[[str], str | None],
+    managers_of: Callable[[str], str | None],
 ) -> int:
-    """One DM per SOP per day listing people newly overdue; later ones wait for tomorrow."""
+    """One DM per SOP per day listing people newly overdue (and one message to its managers
+    channel); later ones wait for tomorrow."""
     waiting = session.scalars(
         select(Assignment)
         .join(SopRecord, SopRecord.id == Assignment.sop_id)
@@ -114,7 +120,11 @@ def _tell_owners(
     for sop_id, people in by_sop.items():
         record = people[0].sop
         owner = owner_id(record.owner) if record.owner else None
-        if owner is None:
+        written = (
+            record.current_revision.content.get("managers") if record.current_revision else None
+        )
+        managers = managers_of(written) if written else None
+        if owner is None and managers is None:
             continue  # reported by the audience pass; the overdue list shows in /sop training
         revision = max(people, key=lambda a: a.revision.number).revision
         notice = OverdueNotice(
@@ -123,14 +133,27 @@ def _tell_owners(
             revision=revision.number,
             people=tuple((a.user_id, a.assigned_at) for a in people),
         )
-        queued = outbox.enqueue(
+        key = f"overdue:{sop_id}:{now.date().isoformat()}"
+        queued = owner is not None and outbox.enqueue(
             session,
-            key=f"overdue:{sop_id}:{now.date().isoformat()}",
+            key=key,
             workspace_id=record.workspace_id,
             user_id=owner,
             now=now,
             **render.overdue(notice),
         )
+        if managers is not None:
+            queued = (
+                outbox.enqueue(
+                    session,
+                    key=f"{key}:managers",
+                    workspace_id=record.workspace_id,
+                    channel_id=managers,
+                    now=now,
+                    **render.overdue(notice),
+                )
+                or queued
+            )
         if queued:
             for assignment in people:
                 assignment.owner_notified_at = now

@@ -8,6 +8,7 @@ from typing import Any
 
 from bot.core.kpis import Digest
 from bot.services.feedback import FeedbackRenderers
+from bot.services.scheduled_runs import ScheduledRenderers
 from bot.services.sop_review import StaleNudge
 from bot.services.training import TrainingRenderers
 
@@ -22,3 +23,4 @@ class Renderers:
     feedback: FeedbackRenderers
     digest: Callable[[Digest, bool], Message]  # (digest, with_chart) -> the daily digest
     stale_nudge: Callable[[StaleNudge], Message]  # the DM asking an owner to review an SOP
+    scheduled: ScheduledRenderers  # a scheduled run's post, reminders and escalation

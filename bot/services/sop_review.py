@@ -31,6 +31,7 @@ class StaleNudge:
     review_every_days: int
     days_since: int
     period: int
+    managers: str | None = None  # the SOP's `managers:` channel as written
 
     @property
     def key(self) -> str:
@@ -70,6 +71,7 @@ def staleness(record: SopRecord, sop: Sop, now: datetime) -> StaleNudge | None:
         review_every_days=sop.review_every_days,
         days_since=age.days,
         period=int(age / every),
+        managers=sop.managers,
     )
 
 
@@ -78,18 +80,18 @@ def nudge(
     *,
     workspace_id: int,
     item: StaleNudge,
-    owner_id: str,
+    owner_id: str | None,
     now: datetime,
     render: Callable[[StaleNudge], Message],
+    managers_channel: str | None = None,
 ) -> bool:
-    """Queue the owner's DM for this review period; False if it was queued before."""
+    """Queue the owner's DM for this review period, or when the owner cannot be reached, the
+    message to the SOP's `managers:` channel; False if it was queued before (or to nobody)."""
+    address = {"user_id": owner_id} if owner_id else {"channel_id": managers_channel}
+    if not owner_id and not managers_channel:
+        return False
     return outbox.enqueue(
-        session,
-        key=item.key,
-        workspace_id=workspace_id,
-        user_id=owner_id,
-        now=now,
-        **render(item),
+        session, key=item.key, workspace_id=workspace_id, now=now, **address, **render(item)
     )
 
 

@@ -15,11 +15,34 @@ from bot.slack.context import SlackContext
 log = logging.getLogger(__name__)
 
 
-def may_handle_sop(ctx: SlackContext, user_id: str, owner: str | None) -> bool:
+def may_handle_sop(
+    ctx: SlackContext, user_id: str, owner: str | None, *, slug: str | None = None
+) -> bool:
     """Whether the person may manage an SOP with this `owner:` (a user ID or an e-mail): its
-    owner, SOPBOT_ADMINS, workspace admins and owners, and MANAGER_CHANNEL members."""
+    owner, the members of its `managers:` channel (given its slug), SOPBOT_ADMINS, workspace
+    admins and owners, and MANAGER_CHANNEL members."""
     settings = ctx.runtime.settings
-    return authz.may_handle(ctx.people, settings=settings, user_id=user_id, owner=owner)
+    managers = managers_channel(ctx, slug) if slug else None
+    return authz.may_handle(
+        ctx.people, settings=settings, user_id=user_id, owner=owner, managers_channel=managers
+    )
+
+
+def managers_channel(ctx: SlackContext, slug: str) -> str | None:
+    """The channel ID of the live SOP's `managers:`, if it has one sopbot can find."""
+    with ctx.runtime.database.session() as session:
+        record = ctx.runtime.live_sop(session, slug)
+        revision = record.current_revision if record is not None else None
+        written = revision.content.get("managers") if revision is not None else None
+    if not written:
+        return None
+    return ctx.people.channel_id(written[1:]) if written.startswith("#") else written
+
+
+def sop_manager_channel(ctx: SlackContext, slug: str | None) -> str | None:
+    """Where an SOP's managers hear about it: its `managers:` channel, else MANAGER_CHANNEL."""
+    own = managers_channel(ctx, slug) if slug else None
+    return own or ctx.runtime.settings.manager_channel
 
 
 def manages_every_sop(ctx: SlackContext, user_id: str) -> bool:

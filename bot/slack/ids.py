@@ -12,6 +12,7 @@ class Action(StrEnum):
     STEP_BACK = "run.step_back"  # value: the visit (run_steps row) ID
     STOP_RUN = "run.stop"  # value: run ID
     RESTART_ON_NEW = "run.restart_new"  # value: run ID
+    TAKE_RUN = "run.take_scheduled"  # value: scheduled run ID
     STEP_FEEDBACK = "run.step_feedback"  # value: "<run_id>:<step_number>"
     TAKE_STEP = "run.take_step"  # value: the waiting visit's ID
     HAND_TO = "run.hand_to"  # users_select; block_id "hand-<visit ID>"

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from bot.services.feedback import FeedbackRenderers
 from bot.services.renderers import Renderers
+from bot.services.scheduled_runs import ScheduledRenderers
 from bot.services.training import TrainingRenderers
 from bot.slack.feedback import blocks as feedback
 from bot.slack.kpis import blocks as digest
 from bot.slack.kpis import views as digest_views
+from bot.slack.runs import schedule_blocks
 from bot.slack.training import blocks as training
 from bot.slack.training import lists as training_lists
 
@@ -27,4 +29,10 @@ def build_renderers() -> Renderers:
         ),
         digest=lambda report, with_chart: digest.digest_message(report, with_chart=with_chart),
         stale_nudge=digest_views.stale_nudge,
+        scheduled=ScheduledRenderers(
+            post=schedule_blocks.scheduled_post,
+            reminder=schedule_blocks.reminder,
+            reminder_dm=schedule_blocks.reminder_dm,
+            escalation=schedule_blocks.escalation,
+        ),
     )

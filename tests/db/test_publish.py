@@ -40,7 +40,7 @@ def test_first_publish_creates_revision_1_of_every_sample(db, sops_dir):
     report = publish(db, sops_dir)
     assert report.errors == []
     assert set(statuses(report).values()) == {"new"}
-    assert len(report.outcomes) == 4
+    assert len(report.outcomes) == 5
     with db.session() as session:
         workspace = repo.default_workspace(session)
         record = repo.get_sop(session, workspace_id=workspace.id, slug="refund-request")
@@ -63,7 +63,7 @@ def test_publishing_twice_is_a_no_op(db, sops_dir):
     assert set(statuses(report).values()) == {"unchanged"}
     assert report.new_revisions == []
     with db.session() as session:
-        assert session.scalar(select(func.count(Revision.id))) == 4
+        assert session.scalar(select(func.count(Revision.id))) == 5
 
 
 def test_a_reworded_step_becomes_a_material_revision_2(db, sops_dir):
@@ -107,7 +107,7 @@ def test_a_deleted_file_retires_its_sop_and_keeps_history(db, sops_dir):
         everything = repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
         assert "refund-request" not in live
         assert "refund-request" in {r.slug for r in everything}
-        assert session.scalar(select(func.count(Revision.id))) == 4
+        assert session.scalar(select(func.count(Revision.id))) == 5
     # Retiring is itself idempotent, and restoring the file brings the SOP back unchanged.
     assert "refund-request" not in statuses(publish(db, sops_dir))
     shutil.copy(SAMPLE_SOPS / REFUND, sops_dir / REFUND)

@@ -37,7 +37,7 @@ def test_sop_alone_shows_usage_and_the_callers_sops_first(bot: Bot):
     offered = starts(answer)
     # Typed in #support: the SOPs whose audience names #support come first.
     assert set(offered[:2]) == {"customer-inquiry", "refund-request"}
-    assert len(offered) == 4
+    assert len(offered) == 5
 
 
 def test_list_groups_every_sop_by_tag(bot: Bot):

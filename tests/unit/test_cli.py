@@ -51,7 +51,7 @@ def workdir(tmp_path, monkeypatch):
 
 def test_check_passes_on_the_samples(workdir, capsys):
     assert main(["sops", "check"]) == 0
-    assert "4 SOP(s) OK" in capsys.readouterr().out
+    assert "5 SOP(s) OK" in capsys.readouterr().out
 
 
 def test_check_lists_every_error_with_file_and_line(workdir, capsys):
@@ -68,8 +68,8 @@ def test_check_lists_every_error_with_file_and_line(workdir, capsys):
 def test_publish_then_publish_again_then_list_and_show(workdir, capsys):
     assert main(["sops", "publish"]) == 0
     first = capsys.readouterr().out
-    assert sum(line.startswith("new ") for line in first.splitlines()) == 4
-    assert "4 new revision(s)" in first
+    assert sum(line.startswith("new ") for line in first.splitlines()) == 5
+    assert "5 new revision(s)" in first
     assert main(["sops", "publish"]) == 0
     assert "0 new revision(s)" in capsys.readouterr().out
     assert main(["sops", "list"]) == 0

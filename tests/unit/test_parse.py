@@ -711,6 +711,7 @@ def test_sample_sops_load_without_errors() -> None:
     assert sorted(s.slug for s in sops) == [
         "customer-inquiry",
         "new-hire-onboarding",
+        "open-the-day",
         "outsourced-work",
         "refund-request",
     ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 
+from bot.core.kpis.adherence import AdherenceRow, with_streak_reasons, with_streaks
 from bot.core.kpis.compute import compute_kpis
 from bot.core.kpis.fmt import NONE, minutes, name_list, number, percent, plural
 from bot.core.kpis.handoffs import SlowerHandoffs
@@ -53,6 +55,7 @@ class Digest:
     rows: tuple[SopKpis, ...]  # the week's KPIs per SOP, least healthy first
     attention: tuple[Reason, ...]
     slower_handoffs: tuple[SlowerHandoffs, ...] = ()  # bot/core/kpis/handoffs.py
+    schedule: tuple[AdherenceRow, ...] = ()  # the week's scheduled-run adherence per channel
 
     @property
     def week_runs(self) -> Trend:
@@ -144,6 +147,17 @@ def digest_from_records(
     )
 
 
+def with_schedule(d: Digest, rows: Sequence[AdherenceRow]) -> Digest:
+    """The digest with the week's scheduled-run adherence, and streaks taken off health."""
+    if not rows:
+        return d
+    sops = with_streaks(d.week.sops, rows)
+    week = dataclasses.replace(d.week, sops=sops)
+    ordered = tuple(sorted(sops.values(), key=lambda k: (k.health.score, k.slug)))
+    reasons = with_streak_reasons(d.attention, sops, rows)
+    return dataclasses.replace(d, week=week, rows=ordered, attention=reasons, schedule=tuple(rows))
+
+
 def headline(d: Digest) -> str:
     """12 runs, 83% completed, training coverage 91%."""
     runs, completion, coverage = plural(d.runs, "run"), percent(d.completion), percent(d.coverage)
@@ -210,6 +224,9 @@ def digest_text(d: Digest) -> str:
         f"Run time: median {minutes(w.run_time.median_minutes)},"
         f" p90 {minutes(w.run_time.p90_minutes)}"
     )
+    if d.schedule:
+        lines += ["", "Scheduled runs"]
+        lines += [f"- {r.line()}" for r in d.schedule]
     if d.attention:
         lines += ["", "Needs attention"]
         lines += [f"- {r.title}: {r.text} (health {r.health})" for r in d.attention]

@@ -194,7 +194,7 @@ def score_health(h: HealthInputs) -> Health:
     )
 
 
-ReasonKind = Literal["completion", "coverage", "problems", "stale"]
+ReasonKind = Literal["completion", "coverage", "problems", "stale", "schedule"]
 REASON_ORDER: tuple[ReasonKind, ...] = ("completion", "coverage", "problems", "stale")
 
 

@@ -12,6 +12,7 @@ from bot.services import feedback_lists as lists
 from bot.services.access import Viewer
 from bot.services.feedback import Draft, Given, Routing
 from bot.services.runs import get_run
+from bot.slack.authz import sop_manager_channel
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.feedback import blocks, views
 from bot.slack.feedback.blocks import NOTICES
@@ -28,14 +29,14 @@ class FeedbackDesk:
     """Where people give feedback: one method per command, form or button."""
 
     def __init__(self, ctx: SlackContext) -> None:
+        self.ctx = ctx
         self.runtime, self.client, self.access = ctx.runtime, ctx.client, ctx.access
         self.people, self.render = ctx.people, ctx.renderers.feedback
 
-    @property
-    def routing(self) -> Routing:
-        """Where feedback goes besides the SOP's owner."""
-        settings = self.runtime.settings
-        return Routing(manager_channel=settings.manager_channel, admins=settings.admins)
+    def routing(self, slug: str | None) -> Routing:
+        """Where feedback on the SOP goes besides its owner (its `managers:` channel, if any)."""
+        channel = sop_manager_channel(self.ctx, slug)
+        return Routing(manager_channel=channel, admins=self.runtime.settings.admins)
 
     def form(self, *, viewer: Viewer | None = None, slug: str | None = None, **values: Any) -> Form:
         """The form for `slug` (default: the SOP of the viewer's latest run), with `values`."""
@@ -92,7 +93,9 @@ class FeedbackDesk:
         given = self._give(draft_from(view), viewer=viewer, source_key=f"view:{view.get('id')}")
         if given.item is None:
             return {"response_action": "errors", "errors": field_errors(view, given.problems)}
-        recipient = blocks.recipients(given, manager_channel=self.routing.manager_channel)
+        recipient = blocks.recipients(
+            given, manager_channel=self.routing(given.item.slug).manager_channel
+        )
         return {"response_action": "update", "view": views.thanks(given.item, recipient=recipient)}
 
     def _give(self, draft: Draft, *, viewer: Viewer, source_key: str | None = None) -> Given:
@@ -105,13 +108,14 @@ class FeedbackDesk:
         assert found is not None
         # Looked up outside the write transaction: no Slack call while holding the write lock.
         owner_id = self.people.active_user(found.owner) if found.owner else None
+        routing = self.routing(found.slug)
         with self.runtime.database.session() as session:
             return giving.give(
                 session,
                 draft=draft,
                 user_id=viewer.user_id,
                 owner_id=owner_id,
-                routing=self.routing,
+                routing=routing,
                 render=self.render,
                 now=self.runtime.clock(),
                 quota_secret=self.runtime.quota_secret,
@@ -132,7 +136,9 @@ class FeedbackDesk:
             if given.item is None:
                 reply(respond, plain_notice(" ".join(given.problems.values())))
                 return
-            recipient = blocks.recipients(given, manager_channel=self.routing.manager_channel)
+            recipient = blocks.recipients(
+                given, manager_channel=self.routing(given.item.slug).manager_channel
+            )
             confirmation = blocks.confirmation(
                 given.item, recipient=recipient, undo_minutes=UNDO_MINUTES
             )

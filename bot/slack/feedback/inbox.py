@@ -87,7 +87,7 @@ class FeedbackInbox:
         return {}
 
     def _may_handle(self, user_id: str, item: FeedbackItem) -> bool:
-        return may_handle_sop(self.ctx, user_id, item.owner)
+        return may_handle_sop(self.ctx, user_id, item.owner, slug=item.slug)
 
     def _stale(self, item: FeedbackItem, respond: Respond) -> None:
         # The pressed message may have been delivered after the change: show it as it is now.

@@ -10,7 +10,7 @@ from slack_bolt import Respond
 
 from bot.db.sops import default_workspace
 from bot.services import digest as digests
-from bot.services import digest_config, kpi_handoffs, sop_review
+from bot.services import digest_config, kpi_handoffs, scheduled_kpis, sop_review, team_digests
 from bot.services.catalog import Entry
 from bot.slack.authz import is_admin, manages_every_sop, may_handle_sop
 from bot.slack.context import SlackContext, reply
@@ -57,7 +57,9 @@ def kpis_command(ctx: SlackContext, text: str, user_id: str, respond: Respond) -
     if query and found is None:
         reply(respond, plain_notice(f"No SOP clearly matches “{query[:100]}”. Try /sop list."))
         return
-    if not may_handle_sop(ctx, user_id, found.sop.owner if found else None):
+    if not may_handle_sop(
+        ctx, user_id, found.sop.owner if found else None, slug=found.slug if found else None
+    ):
         reply(respond, blocks.refusal())
         return
     reply(respond, kpis_answer(ctx, slug=found.slug if found else None, days=days))
@@ -75,40 +77,87 @@ def kpis_answer(ctx: SlackContext, *, slug: str | None, days: int) -> dict[str, 
         waits, _ = kpi_handoffs.handoffs(
             session, workspace_id=workspace.id, tz=config.zone, days=days, now=runtime.clock()
         )
+        schedule = scheduled_kpis.rows(
+            session,
+            workspace_id=workspace.id,
+            start=kpis.window.start,
+            end=kpis.window.end,
+            now=runtime.clock(),
+            slugs=None if slug is None else {slug},
+        )
     if slug is None:
-        return blocks.kpis_message(kpis, days=days)
+        return blocks.kpis_message(kpis, days=days, schedule=schedule)
     if slug not in kpis.sops:
         return plain_notice(f"No numbers for {slug} yet.")
-    message = blocks.sop_kpis_message(kpis.sops[slug], days=days)
+    message = blocks.sop_kpis_message(kpis.sops[slug], days=days, schedule=schedule)
     if slug in waits:
         message["blocks"].append(blocks.handoff_section(waits[slug]))
     return message
 
 
 def answer_config(ctx: SlackContext, command: dict[str, Any], rest: str, respond: Respond) -> None:
-    """`/sop config`: the digest settings form, for admins."""
+    """`/sop config [#managers-channel]`: the digest settings form, for admins."""
     if not is_admin(ctx, sender(command).user_id):
         reply(respond, views.not_an_admin())
         return
+    settings = ctx.runtime.settings
     with ctx.runtime.database.session() as session:
         workspace = default_workspace(session)
-        config = digest_config.load(session, settings=ctx.runtime.settings, workspace=workspace)
-    ctx.client.views_open(trigger_id=command["trigger_id"], view=views.config_modal(config))
+        config = digest_config.load(session, settings=settings, workspace=workspace)
+        written = team_digests.managers_channels(session, workspace_id=workspace.id)
+    channels = {cid: w for w in written if (cid := _channel_id(ctx, w))}
+    wanted = _channel_id(ctx, rest.strip()) if rest.strip() else None
+    if rest.strip() and wanted not in channels:
+        known = ", ".join(sorted(written)) or "none yet"
+        reply(respond, plain_notice(f"No SOP names {rest.strip()[:80]} as its managers ({known})."))
+        return
+    with ctx.runtime.database.session() as session:
+        workspace = default_workspace(session)
+        teams = tuple(
+            team_digests.load(session, settings=settings, workspace=workspace, channel_id=cid)
+            for cid in sorted(channels)
+        )
+    if wanted is not None:
+        team = next(t for t in teams if t.channel == wanted)
+        view = views.config_modal(team, team=True)
+    else:
+        view = views.config_modal(config, teams=teams)
+    ctx.client.views_open(trigger_id=command["trigger_id"], view=view)
+
+
+def _channel_id(ctx: SlackContext, written: str) -> str | None:
+    """`#name`, `<#C123|name>` or an ID -> the channel ID."""
+    text = written.strip()
+    if text.startswith("<#") and text.endswith(">"):
+        return text[2:-1].split("|")[0]
+    return ctx.people.channel_id(text[1:]) if text.startswith("#") else text or None
 
 
 def save_config(ctx: SlackContext, view: dict, user_id: str) -> dict:
     """The ack for the submitted form: errors under the fields, or what was saved."""
     if not is_admin(ctx, user_id):
         return {"response_action": "errors", "errors": {views.CHANNEL_BLOCK: "Admins only."}}
+    team = view.get("private_metadata") or None  # a managers channel's digest
     with ctx.runtime.database.session() as session:
         workspace = default_workspace(session)
-        current = digest_config.load(session, settings=ctx.runtime.settings, workspace=workspace)
+        settings = ctx.runtime.settings
+        current = (
+            team_digests.load(session, settings=settings, workspace=workspace, channel_id=team)
+            if team
+            else digest_config.load(session, settings=settings, workspace=workspace)
+        )
+        values = views.read_config(view)
+        if team:
+            values["channel"] = team
         try:
-            config = digest_config.parse(views.read_config(view), current)
+            config = digest_config.parse(values, current)
         except digest_config.ConfigProblem as problem:
             block = views.FIELD_BLOCKS.get(problem.field, views.CHANNEL_BLOCK)
             return {"response_action": "errors", "errors": {block: str(problem)}}
-        digest_config.save(session, workspace=workspace, config=config)
+        if team:
+            team_digests.save(session, workspace=workspace, config=config)
+        else:
+            digest_config.save(session, workspace=workspace, config=config)
     log.info("digest settings changed by %s: %s", user_id, config.to_json())
     return {"response_action": "update", "view": views.saved_view(config)}
 
@@ -119,7 +168,7 @@ def confirm_review(ctx: SlackContext, slug: str, user_id: str, respond: Respond)
     if found is None:
         reply(respond, plain_notice(f"The SOP {slug} is no longer published."))
         return
-    if not may_handle_sop(ctx, user_id, found.sop.owner):
+    if not may_handle_sop(ctx, user_id, found.sop.owner, slug=found.slug):
         reply(respond, plain_notice("Only the SOP's owner or a manager can confirm its review."))
         return
     now = ctx.runtime.clock()

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.core.kpis import Digest, Kpis, Reason, SopKpis, headline, minutes, name_list, percent
+from bot.core.kpis.adherence import AdherenceRow
 from bot.core.kpis.fmt import plural
 from bot.core.kpis.handoffs import SopHandoffs
 from bot.core.mrkdwn import escape
@@ -22,8 +23,10 @@ from bot.slack.kit.blocks import (
 )
 from bot.slack.kit.limits import MAX_BLOCKS, MESSAGE_CHARS, block_chars, truncate
 
-CHAR_BUDGET = MESSAGE_CHARS - 1_000  # room kept for the closing lines after the lists
-TAIL_BLOCKS = 4  # blocks kept free for "and N more", content gaps and the chart note
+CHAR_BUDGET = MESSAGE_CHARS - 2_500  # room kept for the closing lines after the lists
+TAIL_BLOCKS = 5  # blocks kept free for "and N more", schedule, content gaps and the chart note
+MAX_SCHEDULE_LINES = 10
+SCHEDULE_CHARS = 1_500
 MAX_PEOPLE = 20
 
 
@@ -93,6 +96,8 @@ def digest_message(d: Digest, *, with_chart: bool) -> dict[str, Any]:
     if d.slower_handoffs:
         slower = "; ".join(escape(s.text) for s in d.slower_handoffs[:3])
         blocks.append(context(truncate(f"⏳ {slower}", 2000), block_id="digest-handoffs"))
+    if d.schedule:
+        blocks.append(schedule_section(d.schedule, block_id="digest-schedule"))
     gaps = d.week.total.content_gaps
     if gaps:
         found = ", ".join(f"“{truncate(escape(g.query), 60)}” ×{g.count}" for g in gaps)
@@ -135,7 +140,18 @@ def _sop_fields(k: SopKpis) -> list[str]:
     return lines
 
 
-def sop_kpis_message(k: SopKpis, *, days: int) -> dict[str, Any]:
+def schedule_section(rows: Sequence[AdherenceRow], *, block_id: str) -> dict[str, Any]:
+    """Scheduled runs per SOP and channel: "Close the till in #store-42: 5 of 7 on time, ..."."""
+    lines = [f"• {escape(r.line())}" for r in rows[:MAX_SCHEDULE_LINES]]
+    if len(rows) > MAX_SCHEDULE_LINES:
+        lines.append(f"…and {plural(len(rows) - MAX_SCHEDULE_LINES, 'more')}")
+    text = truncate("*Scheduled runs*\n" + "\n".join(lines), SCHEDULE_CHARS)
+    return section(text, block_id=block_id)
+
+
+def sop_kpis_message(
+    k: SopKpis, *, days: int, schedule: Sequence[AdherenceRow] = ()
+) -> dict[str, Any]:
     """`/sop kpis SOP`: one SOP's numbers over the last `days` days."""
     h = k.health
     why = f"health {h.score}: {escape(h.why)}"
@@ -148,6 +164,8 @@ def sop_kpis_message(k: SopKpis, *, days: int) -> dict[str, Any]:
         context(f"{code(k.slug)} · {why}", block_id="kpis-health"),
         section("\n".join(_sop_fields(k)), block_id="kpis-numbers"),
     ]
+    if schedule:
+        blocks.append(schedule_section(schedule, block_id="kpis-schedule"))
     if k.coverage.overdue:
         text = f"*Overdue* {_people(k.coverage.overdue)}"
         blocks.append(section(text, block_id="kpis-overdue"))
@@ -163,7 +181,7 @@ def handoff_section(h: SopHandoffs) -> dict[str, Any]:
     return section(truncate(f"*Hand-offs*\n{text}", 3000), block_id="kpis-handoffs")
 
 
-def kpis_message(kpis: Kpis, *, days: int) -> dict[str, Any]:
+def kpis_message(kpis: Kpis, *, days: int, schedule: Sequence[AdherenceRow] = ()) -> dict[str, Any]:
     """`/sop kpis`: the totals over the last `days` days, then SOPs least healthy first."""
     t = kpis.total
     was = f" (was {percent(t.previous_completion)})" if t.previous_completion is not None else ""
@@ -181,6 +199,8 @@ def kpis_message(kpis: Kpis, *, days: int) -> dict[str, Any]:
         header(f"KPIs — last {days} days", block_id="kpis-title"),
         section("\n".join(totals), block_id="kpis-totals"),
     ]
+    if schedule:
+        blocks.append(schedule_section(schedule, block_id="kpis-schedule"))
     rows = sorted(kpis.sops.values(), key=lambda k: (k.health.score, k.slug))
     shown = 0
     for index, k in enumerate(rows):

@@ -19,6 +19,7 @@ CHANNEL_BLOCK, TIME_BLOCK, TZ_BLOCK, DAYS_BLOCK, OPTIONS_BLOCK = (
     "digest-options",
 )
 SKIP_EMPTY = "skip_empty"
+MAX_TEAM_LINES = 20
 ZONES = (
     "UTC", "Europe/London", "Europe/Dublin", "Europe/Lisbon", "Europe/Berlin", "Europe/Paris",
     "Europe/Madrid", "Europe/Rome", "Europe/Amsterdam", "Europe/Zurich", "Europe/Vienna",
@@ -42,8 +43,14 @@ def _input(block_id: str, label: str, element: dict, **extra: Any) -> dict[str, 
             **extra}  # fmt: skip
 
 
-def config_modal(config: DigestConfig) -> dict[str, Any]:
-    """The digest settings form, filled with the current values."""
+def config_modal(
+    config: DigestConfig, *, team: bool = False, teams: tuple[DigestConfig, ...] = ()
+) -> dict[str, Any]:
+    """The digest settings form, filled with the current values.
+
+    `team`: the digest of one SOP managers channel (its channel is fixed); `teams`: those
+    channels' settings, listed under the overview's form.
+    """
     channel: dict[str, Any] = {
         "type": "conversations_select",
         "action_id": str(Action.DIGEST_CHANNEL),
@@ -63,9 +70,14 @@ def config_modal(config: DigestConfig) -> dict[str, Any]:
     }
     if config.skip_empty:
         options["initial_options"] = [skip]
+    intro = (
+        f"The daily digest of the SOPs whose managers are <#{config.channel}>."
+        if team
+        else "The daily digest of KPIs for managers: the overview of every SOP."
+    )
     blocks = [
-        context("The daily digest of KPIs for managers.", block_id="digest-intro"),
-        _input(CHANNEL_BLOCK, "Post to", channel),
+        context(intro, block_id="digest-intro"),
+        *([] if team else [_input(CHANNEL_BLOCK, "Post to", channel)]),
         _input(
             TIME_BLOCK,
             "At",
@@ -97,8 +109,14 @@ def config_modal(config: DigestConfig) -> dict[str, Any]:
         ),  # fmt: skip
         _input(OPTIONS_BLOCK, "Quiet days", options, optional=True),
     ]
+    if teams:
+        lines = "\n".join(f"• {t.describe()}" for t in teams[:MAX_TEAM_LINES])
+        text = f"*SOP managers channels* (each gets a digest of its SOPs)\n{lines}\n"
+        text += "Change one with `/sop config #channel`."
+        blocks.append(section(text, block_id="digest-teams"))
     return {
         "type": "modal",
+        "private_metadata": config.channel if team and config.channel else "",
         "callback_id": str(View.DIGEST_CONFIG),
         "title": plain("Daily digest", 24),
         "submit": plain("Save", 24),

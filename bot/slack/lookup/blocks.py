@@ -39,7 +39,7 @@ MANAGER_USAGE = (
     "`/sop kpis [SOP] [7d|30d]` — how the SOPs are doing (default: all, last 7 days)\n"
     "`/sop training SOP` — who passed the SOP's quiz, who is pending or overdue"
 )
-ADMIN_USAGE = "`/sop config` — when and where the daily KPI digest is posted"
+ADMIN_USAGE = "`/sop config [#managers-channel]` — when and where the daily KPI digests are posted"
 
 
 def help_message(

@@ -37,7 +37,7 @@ SUB_COMMANDS: dict[str, SubCommand] = {
     "list": SubCommand(answers.answer_list, alone=True),
     "training": SubCommand(training.answer_training),
     "kpis": SubCommand(kpis.answer_kpis),
-    "config": SubCommand(kpis.answer_config, alone=True),
+    "config": SubCommand(kpis.answer_config),  # [#managers-channel]
 }
 
 

@@ -12,6 +12,7 @@ from bot.slack.context import SlackContext
 from bot.slack.ids import Action
 from bot.slack.payload import channel_of, number, pressed_ts, sender
 from bot.slack.runs.runner import Runner
+from bot.slack.runs.taker import take_run
 
 
 def register(app: App, ctx: SlackContext) -> None:
@@ -95,6 +96,22 @@ def register(app: App, ctx: SlackContext) -> None:
         ack()
         if (run_id := number(action.get("value"))) is not None:
             ctx.later(runner.restart, run_id=run_id, caller=sender(body), respond=respond)
+
+    @app.action(Action.TAKE_RUN)
+    def take_scheduled(
+        ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond
+    ) -> None:
+        ack()
+        if (scheduled_id := number(action.get("value"))) is not None:
+            ctx.later(
+                take_run,
+                ctx,
+                scheduled_id=scheduled_id,
+                caller=sender(body),
+                channel_id=channel_of(body),
+                message_ts=pressed_ts(body),
+                respond=respond,
+            )
 
 
 def start_sop(

@@ -35,7 +35,7 @@ def answer_training(
         no_match = f"No SOP clearly matches “{query[:100]}”. Use its id, as in /sop list."
         reply(respond, plain_notice(no_match))
         return
-    if not may_handle_sop(ctx, user_id, owner):
+    if not may_handle_sop(ctx, user_id, owner, slug=record.slug):
         reply(respond, lists.not_a_manager(record.slug))
         return
     with runtime.database.session() as session:

@@ -1,0 +1,86 @@
+"""An SOP's `managers:` channel: its members manage it, and it gets its own daily digest."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from bot.jobs import team_digests
+from bot.slacksim.seed import LEADS, OPS, OPS_MANAGERS, SAM, TOM
+from tests.e2e.conversation import deliver, visible_text
+from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
+    digests_posted,
+    latest_ephemeral,
+    make_bot,
+    run_jobs,
+    set_clock,
+)
+from tests.e2e.schedule_helpers import add_close_till, finish, scheduled_posts, take, tick
+
+MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
+TUESDAY_0900_BERLIN = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
+
+
+def team_tick(bot) -> list[str]:
+    done = team_digests.tick(bot.job_context)
+    deliver(bot)
+    return done
+
+
+def test_a_managers_channel_gets_a_digest_of_only_its_sops_once_with_adherence(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)
+    set_clock(bot, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tick(bot)
+    (post,) = scheduled_posts(bot, OPS)
+    take(bot, TOM, post)
+    bot.clock.advance(minutes=40)  # past 21:30: late
+    finish(bot, TOM, OPS, post["ts"])
+
+    set_clock(bot, TUESDAY_0900_BERLIN)
+    assert team_tick(bot) == [f"{LEADS}:2026-11-30:sent"]
+    assert team_tick(bot) == []  # exactly once
+    (team,) = [m for m in bot.fake.messages(LEADS) if "Daily digest" in visible_text(m)]
+    text = visible_text(team)
+    assert "Close the till in #ops: 0 of 1 on time, 1 late, 0 missed (0%)" in text
+    assert "refund" not in text.lower()  # only its SOPs
+    run_jobs(bot)  # the overview still covers every SOP, adherence included
+    (overview,) = digests_posted(bot)
+    assert "Close the till in #ops: 0 of 1 on time" in visible_text(overview)
+    assert len(bot.fake.messages(OPS_MANAGERS)) == 1  # nothing else went to the overview
+
+
+def test_managers_channel_members_manage_its_sop_and_only_it(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)
+    bot.fake.ws.join(LEADS, TOM)
+    seen = len(bot.fake.ephemerals(TOM))
+    bot.slack.command(TOM, "/sop", "kpis close-till", channel=OPS)
+    assert "Close the till — last 7 days" in visible_text(latest_ephemeral(bot, TOM, seen))
+    seen = len(bot.fake.ephemerals(TOM))
+    bot.slack.command(TOM, "/sop", "kpis refund", channel=OPS)
+    assert "Close the till" not in visible_text(latest_ephemeral(bot, TOM, seen))
+
+
+def test_config_shows_and_changes_a_managers_channels_digest(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)
+    bot.slack.command(SAM, "/sop", "config", channel=OPS)
+    form = bot.fake.wait_for(lambda: bot.fake.open_view(SAM), what="the overview's form")
+    assert f"<#{LEADS}> at 09:00 Europe/Berlin, every day" in str(form)
+    bot.slack.command(SAM, "/sop", "config #leads", channel=OPS)
+    form = bot.fake.wait_for(
+        lambda: (v := bot.fake.open_view(SAM)) and v.get("private_metadata") == LEADS and v,
+        what="the managers channel's form",
+    )
+    assert bot.slack.submit_view(SAM, form["id"], values={"digest-time": "10:30"}).status == 200
+    saved = bot.fake.wait_for(
+        lambda: "Saved" in visible_text(bot.fake.open_view(SAM) or {}) and bot.fake.open_view(SAM),
+        what="the saved view",
+    )
+    assert "10:30 Europe/Berlin" in visible_text(saved)
+    set_clock(bot, TUESDAY_0900_BERLIN)
+    assert team_tick(bot) == []  # not before 10:30
+    set_clock(bot, TUESDAY_0900_BERLIN + timedelta(minutes=90))
+    assert team_tick(bot) == [f"{LEADS}:2026-11-30:sent"]
+    run_jobs(bot)
+    assert len(digests_posted(bot)) == 1  # the overview kept its 09:00
