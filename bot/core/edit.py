@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import re
 from dataclasses import dataclass
 
@@ -161,3 +162,28 @@ def remove_step(text: str, number: int) -> str:
     file = _File(text)
     at = file.layout(number)
     return file.text([*file.lines[: at.start], *file.lines[at.end :]])
+
+
+def line_diff(before: str, after: str) -> list[str]:
+    """The changed lines as `- old` / `+ new`, in file order, without context."""
+    out = []
+    for line in difflib.unified_diff(before.splitlines(), after.splitlines(), n=0, lineterm=""):
+        if line[:1] in "-+" and not line.startswith(("---", "+++")):
+            out.append(f"{line[0]} {line[1:]}".rstrip())
+    return out
+
+
+def word_diff(before: str, after: str) -> list[tuple[str, str]]:
+    """(`=`, `-` or `+`, words) runs that turn `before` into `after`, word by word."""
+    old, new = before.split(), after.split()
+    runs: list[tuple[str, str]] = []
+    matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            runs.append(("=", " ".join(old[i1:i2])))
+            continue
+        if i2 > i1:
+            runs.append(("-", " ".join(old[i1:i2])))
+        if j2 > j1:
+            runs.append(("+", " ".join(new[j1:j2])))
+    return runs

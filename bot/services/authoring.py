@@ -25,11 +25,14 @@ from bot.core import edit as markdown
 from bot.core.diff import RevisionDiff, content_fingerprint, diff_sops
 from bot.core.edit import StepDraft
 from bot.core.model import Sop
+from bot.core.mrkdwn import escape
 from bot.core.parse import MAX_TITLE, parse_sop
+from bot.db import outbox
 from bot.db import sops as repo
+from bot.db.feedback import Feedback
 from bot.db.models import Revision, SopRecord
 from bot.services.feedback import FeedbackRenderers
-from bot.services.feedback_handling import link_feedback
+from bot.services.feedback_handling import counterpart, link_feedback
 from bot.services.publish import Outcome
 
 log = logging.getLogger(__name__)
@@ -75,7 +78,8 @@ class Change:
     material: bool
     note: str = ""
     editor: str | None = None
-    credit: str | None = None  # whose suggested wording it is
+    credit: str | None = None  # whose suggested wording it is (None when anonymous)
+    feedback_id: int | None = None  # the suggestion accepted, or the feedback it came from
 
 
 @dataclass(frozen=True)
@@ -120,6 +124,7 @@ class Saved:
     step: int  # the step's number in the new revision (the one before it when removed)
     what: str
     pending: PendingWrite = field(compare=False)
+    lines: tuple[str, ...] = ()  # the file's changed lines, `- old` / `+ new`
 
 
 class Refused(ValueError):
@@ -213,10 +218,13 @@ def save(
     if sop.slug != record.slug:
         return Invalid({"body": "the change would give the SOP another id; edit the file"})
     outcome = _publish(session, record=record, sop=sop, source=new_text, change=change, now=now)
-    link_feedback(session, outcomes=[outcome], now=now, render=renderers)
+    told = change.feedback_id if change.credit else None
+    link_feedback(session, outcomes=[outcome], now=now, render=renderers, told_elsewhere=told)
+    step = {"edit": change.step, "add": change.step + 1, "remove": max(change.step - 1, 1)}
+    if change.credit and change.feedback_id is not None:
+        _thank_author(session, change=change, record=record, outcome=outcome, now=now)
     temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     temp.write_bytes(new_text.encode("utf-8"))
-    step = {"edit": change.step, "add": change.step + 1, "remove": max(change.step - 1, 1)}
     return Saved(
         slug=record.slug,
         title=record.title,
@@ -225,6 +233,26 @@ def save(
         step=step[change.kind],
         what=WHAT[change.kind].format(n=change.step),
         pending=PendingWrite(path=path, temp=temp),
+        lines=tuple(markdown.line_diff(text, new_text)),
+    )
+
+
+def _thank_author(
+    session: Session, *, change: Change, record: SopRecord, outcome: Outcome, now: datetime
+) -> None:
+    """Tell the author of an accepted suggestion where their wording went."""
+    assert change.credit is not None
+    line = (
+        f"✏️ Your wording is now step {change.step} of {escape(record.title)}, "
+        f"v{outcome.new_number}. Thank you!"
+    )
+    outbox.enqueue(
+        session,
+        key=f"feedback:{change.feedback_id}:accepted:{outcome.new_number}",
+        workspace_id=record.workspace_id,
+        user_id=change.credit,
+        text=line,
+        now=now,
     )
 
 
@@ -340,3 +368,36 @@ def recover(session: Session, *, directory: Path) -> list[str]:
 def revision_of(session: Session, *, record_id: int, number: int) -> Revision | None:
     """One revision of an SOP by number."""
     return repo.get_revision(session, sop_id=record_id, number=number)
+
+
+@dataclass(frozen=True)
+class FeedbackTarget:
+    """The step a feedback item is about, in the SOP's current revision, and its suggestion."""
+
+    record_id: int
+    slug: str
+    owner: str | None
+    step: int | None  # None: the current revision no longer has that step
+    author: str | None  # None when anonymous
+    suggestion: str | None
+    status: str
+
+
+def feedback_target(session: Session, *, feedback_id: int) -> FeedbackTarget | None:
+    """Where an Edit step / Accept suggestion button on a feedback item leads."""
+    fb = session.get(Feedback, feedback_id)
+    if fb is None or fb.sop.current_revision is None or fb.sop.retired_at is not None:
+        return None
+    current = fb.sop.current_revision
+    step: int | None = fb.step_number
+    if fb.revision_id != current.id:
+        step = counterpart(Sop.from_dict(fb.revision.content), Sop.from_dict(current.content), step)
+    return FeedbackTarget(
+        record_id=fb.sop_id,
+        slug=fb.sop.slug,
+        owner=fb.sop.owner,
+        step=step,
+        author=None if fb.anonymous else fb.author_id,
+        suggestion=fb.suggestion,
+        status=fb.status,
+    )

@@ -1,0 +1,5 @@
+"""Editing SOPs from Slack: `/sop edit`, the step editor, Edit step and Accept suggestion."""
+
+from bot.slack.authoring.listeners import answer_edit, register
+
+__all__ = ["answer_edit", "register"]
