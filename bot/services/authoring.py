@@ -401,3 +401,41 @@ def feedback_target(session: Session, *, feedback_id: int) -> FeedbackTarget | N
         suggestion=fb.suggestion,
         status=fb.status,
     )
+
+
+@dataclass(frozen=True)
+class Edit:
+    """A revision made from Slack, for the Home tab."""
+
+    slug: str
+    title: str
+    number: int
+    editor: str
+    credit: str | None
+    note: str | None
+    owner: str | None
+    published_at: datetime
+
+
+def recent_edits(session: Session, *, limit: int = 20) -> list[Edit]:
+    """The latest revisions made from Slack, newest first."""
+    rows = session.execute(
+        select(Revision, SopRecord)
+        .join(SopRecord, SopRecord.id == Revision.sop_id)
+        .where(Revision.editor.is_not(None), SopRecord.retired_at.is_(None))
+        .order_by(Revision.published_at.desc(), Revision.id.desc())
+        .limit(limit)
+    )
+    return [
+        Edit(
+            slug=record.slug,
+            title=record.title,
+            number=revision.number,
+            editor=str(revision.editor),
+            credit=revision.credit,
+            note=revision.note,
+            owner=record.owner,
+            published_at=revision.published_at,
+        )
+        for revision, record in rows
+    ]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
 
+from bot.cli import main
 from bot.core.edit import StepDraft
 from bot.services import authoring
 from bot.services.authoring import Change, Saved
 from bot.slack.authoring.editor import StepEditor
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, MARIA, SAM
+from bot.wiring import publish_on_start
 from tests.e2e.authoring_helpers import (
     REFUND,
     changed_lines,
@@ -154,3 +156,53 @@ def test_remove_and_add_a_step(bot: Bot):
     ]
     assert "Refund it.\n\n### 5. Confirm the customer" in added or "Refund it.\n\n### " in added
     assert revisions(bot)[-1].number == 3
+
+
+def test_an_edit_interrupted_before_its_file_was_replaced_is_finished_at_start_up(bot: Bot):
+    with bot.runtime.database.session() as session:
+        record = bot.runtime.live_sop(session, REFUND)
+        opened = authoring.open_step(session, directory=bot.sops_dir, record=record, step=2)
+        draft = StepDraft(opened.draft.title, opened.draft.role, "Check the order.")
+        change = Change(kind="edit", step=2, draft=draft, material=True, editor=SAM)
+        saved = authoring.save(
+            session,
+            directory=bot.sops_dir,
+            record_id=record.id,
+            change=change,
+            base=opened.base,
+            now=bot.clock(),
+            renderers=bot.job_context.renderers.feedback,
+        )
+    # The revision committed; the process "died" before the rename.
+    assert isinstance(saved, Saved) and saved.pending.temp.exists()
+    assert "Check the order." not in refund_file(bot).read_text()
+    publish_on_start(bot.runtime, renderers=bot.job_context.renderers.feedback)
+    assert refund_file(bot).read_text() == revisions(bot)[-1].source
+    assert [r.number for r in revisions(bot)] == [1, 2] and not saved.pending.temp.exists()
+
+
+def test_a_hand_edit_of_the_file_is_never_overwritten_by_recovery(bot: Bot):
+    view = sop_edit(bot, SAM, "refund 2")
+    assert view is not None
+    bot.slack.submit_view(SAM, view, {"edit-body": "Check the order."})
+    path = refund_file(bot)
+    path.write_text(path.read_text().replace("Check the order.", "Check it by hand."))
+    publish_on_start(bot.runtime, renderers=bot.job_context.renderers.feedback)
+    assert "Check it by hand." in path.read_text() and revisions(bot)[-1].number == 3
+
+
+def test_the_editor_and_note_show_in_sops_show_and_on_home(bot: Bot, monkeypatch, capsys):
+    view = sop_edit(bot, SAM, "refund 2")
+    assert view is not None
+    bot.slack.submit_view(SAM, view, {"edit-body": "Check the order.", "edit-note": "shorter"})
+    monkeypatch.setenv("DATABASE_URL", bot.runtime.settings.database_url)
+    monkeypatch.setenv("SOPS_DIR", str(bot.sops_dir))
+    assert main(["sops", "show", REFUND, "--revision", "2"]) == 0
+    shown = capsys.readouterr().out
+    assert "Check the order." in shown and f"Edited in Slack by {SAM}: shorter" in shown
+    assert main(["sops", "show", REFUND, "--revision", "1"]) == 0
+    assert "Edited in Slack" not in capsys.readouterr().out
+    bot.slack.app_home_opened(SAM)
+    home = bot.fake.wait_for(lambda: bot.fake.home(SAM), what="the Home tab")
+    assert "Recent edits from Slack" in visible_text(home)
+    assert f"Handle a refund request* v2 · edited by <@{SAM}>" in sent_json(home)

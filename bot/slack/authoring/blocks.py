@@ -8,7 +8,7 @@ from typing import Any
 
 from bot.core.edit import MAX_BODY, StepDraft
 from bot.core.mrkdwn import escape
-from bot.services.authoring import Base, Saved
+from bot.services.authoring import Base, Edit, Saved
 from bot.slack.ids import Action, View
 from bot.slack.kit.blocks import actions, bold, button, context, mention, plain, section
 from bot.slack.kit.limits import MAX_OPTIONS, OPTION_TEXT, OPTION_VALUE, split_text, truncate
@@ -20,6 +20,7 @@ NO_ROLE = "-"
 MATERIAL = "material"
 MAX_NOTE = 300
 DIFF_SECTIONS = 6
+HOME_EDITS = 5
 
 
 @dataclass(frozen=True)
@@ -270,3 +271,18 @@ def git_failure(saved: Saved, *, why: str) -> str:
         f"take it: {escape(truncate(why, 500))}. The file in SOPS_DIR has the change; the next "
         "edit or sync tries again, or commit it by hand. Nothing was force-pushed."
     )
+
+
+def home_section(edits: list[Edit]) -> list[dict]:
+    """Home tab: the latest edits made from Slack, with who made them and why."""
+    if not edits:
+        return []
+    blocks = [section("*Recent edits from Slack*", block_id="home-edits")]
+    for i, edit in enumerate(edits[:HOME_EDITS]):
+        line = f"{bold(edit.title)} v{edit.number} · edited by {mention(edit.editor)}"
+        if edit.credit:
+            line += f" · suggested by {mention(edit.credit)}"
+        if edit.note:
+            line += f"\n> {escape(truncate(edit.note, 200))}"
+        blocks.append(section(line, block_id=f"home-edits-{i}"))
+    return blocks

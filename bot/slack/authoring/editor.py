@@ -20,7 +20,7 @@ from bot.services.sops_git import Author, SopsGit, commit_message
 from bot.services.training import assign
 from bot.slack.authoring import blocks
 from bot.slack.authoring.blocks import EditorForm
-from bot.slack.authz import may_handle_sop
+from bot.slack.authz import manages_every_sop, may_handle_sop
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.ids import Action
 from bot.slack.kit.notices import plain_notice
@@ -434,6 +434,17 @@ class StepEditor:
                 now=self.runtime.clock(),
                 render=self.ctx.renderers.training,
             )
+
+
+def home_section(ctx: SlackContext, user_id: str) -> list[dict[str, Any]]:
+    """Recent edits from Slack: every SOP's for managers, their own SOPs' for owners."""
+    with ctx.runtime.database.session() as session:
+        edits = authoring.recent_edits(session)
+    if not edits:
+        return []
+    if not manages_every_sop(ctx, user_id):
+        edits = [e for e in edits if e.owner == user_id]
+    return blocks.home_section(edits)
 
 
 def _errors(block: str, text: str) -> dict[str, Any]:
