@@ -13,7 +13,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.jobs import digest, ratelimit, retention, training
+from bot.jobs import digest, git_sync, ratelimit, retention, training
 from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.triggers import Every
@@ -57,6 +57,7 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("sop-review-nudges", digest.stale_job, digest.STALE_TRIGGER),
     JobSpec("prune-event-claims", retention.prune_claims_job, retention.CLAIMS_TRIGGER),
     JobSpec("retention", retention.retention_job, retention.RETENTION_TRIGGER),
+    JobSpec("git-sync", git_sync.sync_job, git_sync.SYNC_TRIGGER),
 )
 
 

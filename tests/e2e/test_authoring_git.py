@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from bot.jobs.git_sync import sync_job
 from bot.slacksim.seed import SAM
-from tests.e2e.authoring_helpers import sop_edit
+from tests.e2e.authoring_helpers import revisions, sop_edit
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import deliver, visible_text
 
@@ -94,3 +95,32 @@ def test_a_failed_push_tells_the_editor_and_admins_and_keeps_the_revision(
     assert "v2 of Handle a refund request is published" in visible_text(message)
     assert git(remote, "log", "-1", "--format=%s").strip() == "theirs"
     assert "$250 or less" in (bot.sops_dir / "support" / "refund-request.md").read_text()
+
+
+def test_pull_sync_fast_forwards_and_publishes_once_per_interval(
+    bot: Bot, remote: Path, tmp_path: Path
+):
+    settings = bot.runtime.settings
+    bot.runtime.settings = replace(
+        settings, sops_git_pull_every_seconds=300, admins=frozenset({SAM})
+    )
+    assert sync_job(bot.job_context) == "unchanged"
+    assert sync_job(bot.job_context) == "taken"  # the same five minutes: claimed already
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    path = other / "support" / "refund-request.md"
+    path.write_text(path.read_text().replace("$200 or less", "$300 or less"))
+    git(other, "commit", "-q", "-am", "merged on the host")
+    git(other, "push", "-q")
+    bot.clock.advance(minutes=5)
+    assert sync_job(bot.job_context) == "updated"
+    assert "$300 or less" in (bot.sops_dir / "support" / "refund-request.md").read_text()
+    assert [r.number for r in revisions(bot)] == [1, 2]
+    # A local change that is not committed is never overwritten: the admins hear of it.
+    mine = bot.sops_dir / "support" / "refund-request.md"
+    mine.write_text(mine.read_text() + "\nlocal note\n")
+    bot.clock.advance(minutes=5)
+    assert sync_job(bot.job_context) == "refused"
+    assert mine.read_text().endswith("local note\n")
+    deliver(bot)
+    assert "could not update SOPS_DIR from git" in visible_text(bot.fake.dms(SAM)[-1])
