@@ -75,7 +75,7 @@ class Change:
     kind: Kind
     step: int
     draft: StepDraft | None
-    material: bool
+    material: bool | None  # None: as the publish rule decides (retrain:, what changed)
     note: str = ""
     editor: str | None = None
     credit: str | None = None  # whose suggested wording it is (None when anonymous)
@@ -158,6 +158,12 @@ def open_step(session: Session, *, directory: Path, record: SopRecord, step: int
         draft = markdown.step_draft(text, number)
     except markdown.NotEditable as exc:
         raise Refused(str(exc)) from exc
+    if len(draft.body) > markdown.MAX_BODY:
+        # The modal holds 3,000 characters: a longer step would come back cut short.
+        raise Refused(
+            f"step {number} is {len(draft.body):,} characters, more than the editor holds "
+            f"({markdown.MAX_BODY:,}); edit it in the file"
+        )
     sop = Sop.from_dict(current.content)
     return Opened(
         slug=record.slug,
@@ -301,7 +307,7 @@ def _publish(
     current = record.current_revision
     assert current is not None
     diff = diff_sops(Sop.from_dict(current.content), sop)
-    if diff.material != change.material:  # the editor's checkbox decides
+    if change.material is not None and diff.material != change.material:  # the checkbox wins
         how = "material" if change.material else "minor"
         diff = replace(diff, material=change.material, reason=f"marked {how} by its editor")
     revision = repo.add_revision(

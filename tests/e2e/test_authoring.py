@@ -206,3 +206,19 @@ def test_the_editor_and_note_show_in_sops_show_and_on_home(bot: Bot, monkeypatch
     home = bot.fake.wait_for(lambda: bot.fake.home(SAM), what="the Home tab")
     assert "Recent edits from Slack" in visible_text(home)
     assert f"Handle a refund request* v2 · edited by <@{SAM}>" in sent_json(home)
+
+
+def test_a_step_longer_than_the_editor_holds_is_refused_not_cut(bot: Bot):
+    path = refund_file(bot)
+    long_words = " ".join(["word"] * 700)
+    path.write_text(
+        path.read_text().replace(
+            "Role: Agent\nReply within", f"Role: Agent\n{long_words}\nReply within", 1
+        )
+    )
+    bot.publish()
+    assert sop_edit(bot, SAM, "refund 1") is None
+    answer = bot.fake.ephemerals(SAM)[-1]
+    assert "more than the editor holds" in visible_text(
+        answer
+    ) and "edit it in the file" in visible_text(answer)

@@ -209,7 +209,7 @@ class StepEditor:
             kind="edit",
             step=form.step,
             draft=replace(form.draft, body=target.suggestion),
-            material=form.material,
+            material=None,  # as the publish rule decides, as for a change to the file
             note="suggested wording accepted",
             editor=user_id,
             credit=target.author,
@@ -316,7 +316,7 @@ class StepEditor:
                 form,
                 kind=change.kind if change.kind != "remove" else "edit",
                 draft=change.draft or form.draft,
-                material=change.material,
+                material=form.material if change.material is None else change.material,
                 note=change.note,
                 credit=change.credit,
                 feedback_id=change.feedback_id,
