@@ -223,14 +223,29 @@ def save(
         )
     if sop.slug != record.slug:
         return Invalid({"body": "the change would give the SOP another id; edit the file"})
-    outcome = _publish(session, record=record, sop=sop, source=new_text, change=change, now=now)
-    told = change.feedback_id if change.credit else None
-    link_feedback(session, outcomes=[outcome], now=now, render=renderers, told_elsewhere=told)
-    step = {"edit": change.step, "add": change.step + 1, "remove": max(change.step - 1, 1)}
-    if change.credit and change.feedback_id is not None:
-        _thank_author(session, change=change, record=record, outcome=outcome, now=now)
+    # The new text goes to disk before anything is published: a folder sopbot may not write
+    # to refuses the edit with nothing changed.
     temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-    temp.write_bytes(new_text.encode("utf-8"))
+    try:
+        temp.write_bytes(new_text.encode("utf-8"))
+    except OSError as exc:
+        log.warning("cannot write beside %s: %s", record.path, exc)
+        return Invalid(
+            {
+                "body": f"sopbot cannot write to SOPS_DIR ({exc.strerror}); nothing "
+                "was saved. Ask whoever runs sopbot to make the folder writable."
+            }
+        )
+    try:
+        outcome = _publish(session, record=record, sop=sop, source=new_text, change=change, now=now)
+        told = change.feedback_id if change.credit else None
+        link_feedback(session, outcomes=[outcome], now=now, render=renderers, told_elsewhere=told)
+        if change.credit and change.feedback_id is not None:
+            _thank_author(session, change=change, record=record, outcome=outcome, now=now)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    step = {"edit": change.step, "add": change.step + 1, "remove": max(change.step - 1, 1)}
     return Saved(
         slug=record.slug,
         title=record.title,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from bot.cli import main
 from bot.core.edit import StepDraft
@@ -222,3 +223,20 @@ def test_a_step_longer_than_the_editor_holds_is_refused_not_cut(bot: Bot):
     assert "more than the editor holds" in visible_text(
         answer
     ) and "edit it in the file" in visible_text(answer)
+
+
+def test_a_folder_sopbot_cannot_write_refuses_the_edit_with_nothing_changed(bot: Bot, monkeypatch):
+    view = sop_edit(bot, SAM, "refund 2")
+    assert view is not None
+    write_bytes = Path.write_bytes
+
+    def read_only(path: Path, data: bytes) -> int:
+        if path.name.endswith(".tmp"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return write_bytes(path, data)
+
+    monkeypatch.setattr(Path, "write_bytes", read_only)  # as a `:ro` mount answers
+    before = refund_file(bot).read_bytes()
+    answer = bot.slack.submit_view(SAM, view, {"edit-body": "Check the order."})
+    assert "cannot write to SOPS_DIR (Permission denied)" in answer.body["errors"]["edit-body"]
+    assert len(revisions(bot)) == 1 and refund_file(bot).read_bytes() == before
