@@ -13,7 +13,7 @@ from bot.db import sops as repo
 from bot.playground import frames
 from bot.playground.frames import Row
 from bot.playground.render import Context, Names, esc
-from bot.services import authoring
+from bot.services import edits
 from bot.slack.runs.blocks import run_parent, step_messages
 
 if TYPE_CHECKING:
@@ -117,9 +117,9 @@ def _last_changed(play: Playground, session: Session) -> str:
     Slack (`/sop edit`) counts as such a publish.
     """
     watched = next((r for r in reversed(play.watcher.history) if r.changed), None)
-    edits = authoring.recent_edits(session, limit=1)
-    if edits and (watched is None or edits[0].published_at >= watched.at):
-        return edits[0].slug
+    latest = edits.recent_edits(session, limit=1)
+    if latest and (watched is None or latest[0].published_at >= watched.at):
+        return latest[0].slug
     return watched.changed[0] if watched is not None else ""
 
 

@@ -8,7 +8,8 @@ from typing import Any
 
 from bot.core.edit import MAX_BODY, StepDraft
 from bot.core.mrkdwn import escape
-from bot.services.authoring import Base, Edit, Saved
+from bot.services.authoring import Base, Saved
+from bot.services.edits import Edit
 from bot.slack.ids import Action, View
 from bot.slack.kit.blocks import actions, bold, button, context, mention, plain, section
 from bot.slack.kit.limits import MAX_OPTIONS, OPTION_TEXT, OPTION_VALUE, split_text, truncate

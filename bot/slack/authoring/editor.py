@@ -11,20 +11,16 @@ from typing import Any
 from slack_sdk.errors import SlackApiError
 
 from bot.core.edit import StepDraft
-from bot.db import outbox
-from bot.db.models import Revision, SopRecord
-from bot.services import authoring
-from bot.services.audience import Resolver
+from bot.db.models import SopRecord
+from bot.services import authoring, edits
 from bot.services.authoring import Base, Change, Conflict, Invalid, Refused, Saved
-from bot.services.sops_git import Author, SopsGit, commit_message
-from bot.services.training import assign
 from bot.slack.authoring import blocks
+from bot.slack.authoring.after_save import AfterSave
 from bot.slack.authoring.blocks import EditorForm
-from bot.slack.authz import manages_every_sop, may_handle_sop
+from bot.slack.authz import may_handle_sop
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.ids import Action
 from bot.slack.kit.notices import plain_notice
-from bot.slack.people import SlackDirectory
 
 log = logging.getLogger(__name__)
 
@@ -167,7 +163,7 @@ class StepEditor:
     ) -> None:
         """Edit step (or Edit and accept) on a feedback item: its step in the current revision."""
         with self.runtime.database.session() as session:
-            target = authoring.feedback_target(session, feedback_id=feedback_id)
+            target = edits.feedback_target(session, feedback_id=feedback_id)
         if target is None:
             reply(respond, plain_notice("That SOP is no longer published."))
             return
@@ -194,7 +190,7 @@ class StepEditor:
     def accept(self, *, feedback_id: int, user_id: str, respond: Respond) -> None:
         """Accept suggestion: publish the suggested wording through the same path as an edit."""
         with self.runtime.database.session() as session:
-            target = authoring.feedback_target(session, feedback_id=feedback_id)
+            target = edits.feedback_target(session, feedback_id=feedback_id)
         if target is None or target.suggestion is None:
             reply(respond, plain_notice("That suggestion can no longer be accepted."))
             return
@@ -348,103 +344,8 @@ class StepEditor:
             raise
         if isinstance(result, Saved):
             result.pending.apply()
-            self.ctx.later(self.after_save, result, change)
+            self.ctx.later(AfterSave(self.ctx).run, result, change)
         return result
-
-    def after_save(self, saved: Saved, change: Change) -> None:
-        """Off the ack path: commit (and push) the file, assign training when material."""
-        self._commit(saved, change)
-        outcome = saved.outcome
-        if outcome.diff is not None and outcome.diff.material and outcome.revision_id:
-            self._assign(outcome.revision_id)
-
-    def _commit(self, saved: Saved, change: Change) -> None:
-        git = SopsGit(self.directory)
-        if git.root() is None:
-            return
-        try:
-            git.commit(
-                paths=[saved.pending.path],
-                message=commit_message(slug=saved.slug, what=saved.what, note=change.note),
-                author=self._author(change.editor),
-            )
-        except Exception as exc:  # noqa: BLE001 - told to the editor and the admins
-            self._tell_git_failure(saved, change, f"commit failed: {exc}")
-            return
-        if self.runtime.settings.sops_git_push:
-            pushed = git.push()
-            if pushed.status == "failed":
-                self._tell_git_failure(saved, change, f"push failed: {pushed.detail}")
-
-    def _author(self, user_id: str | None) -> Author:
-        """users.info's display name and e-mail; the user ID when Slack does not say."""
-        user: dict[str, Any] | None = None
-        if user_id:
-            try:
-                user = self.ctx.people.user(user_id)
-            except SlackApiError as exc:
-                log.warning("users.info failed for the git author (%s)", exc.response.get("error"))
-        profile = (user or {}).get("profile") or {}
-        name = profile.get("display_name") or profile.get("real_name") or (user or {}).get("name")
-        email = profile.get("email") or f"{user_id or 'sopbot'}@users.noreply.slack.com"
-        return Author(name=str(name or user_id or "sopbot"), email=str(email))
-
-    def _tell_git_failure(self, saved: Saved, change: Change, why: str) -> None:
-        log.warning("git for %s v%s: %s", saved.slug, saved.outcome.new_number, why)
-        people = set(self.runtime.settings.admins) | ({change.editor} if change.editor else set())
-        text = blocks.git_failure(saved, why=why)
-        with self.runtime.database.session() as session:
-            revision = session.get(Revision, saved.outcome.revision_id)
-            assert revision is not None
-            workspace_id = revision.sop.workspace_id
-            for person in sorted(people):
-                outbox.enqueue(
-                    session,
-                    key=f"git:{saved.slug}:v{saved.outcome.new_number}:{person}",
-                    workspace_id=workspace_id,
-                    user_id=person,
-                    text=text,
-                    now=self.runtime.clock(),
-                )
-
-    def _assign(self, revision_id: int) -> None:
-        """Training as after any material publish (the daily pass would catch up otherwise)."""
-        if not self.runtime.settings.slack_bot_token:
-            return
-        with self.runtime.database.session() as session:
-            revision = session.get(Revision, revision_id)
-            assert revision is not None
-            audience_refs, owner_ref = revision.content.get("audience", []), revision.sop.owner
-        resolver = Resolver(SlackDirectory(self.ctx.client))
-        try:
-            audience = resolver.resolve(audience_refs)
-            owner = resolver.person(owner_ref) if owner_ref else None
-        except SlackApiError as exc:
-            log.warning("training not assigned now (%s); the daily pass will", exc)
-            return
-        with self.runtime.database.session() as session:
-            revision = session.get(Revision, revision_id)
-            assert revision is not None
-            assign(
-                session,
-                record=revision.sop,
-                revision=revision,
-                audience=audience,
-                owner=owner,
-                now=self.runtime.clock(),
-                render=self.ctx.renderers.training,
-            )
-
-
-def home_section(ctx: SlackContext, user_id: str) -> list[dict[str, Any]]:
-    """Recent edits from Slack: every SOP's for managers, their own SOPs' for owners."""
-    with ctx.runtime.database.session() as session:
-        edits = authoring.recent_edits(session)
-    if not edits:
-        return []
-    if not manages_every_sop(ctx, user_id):
-        edits = [e for e in edits if e.owner == user_id]
-    return blocks.home_section(edits)
 
 
 def _errors(block: str, text: str) -> dict[str, Any]:
