@@ -124,7 +124,13 @@ def withdraw(
     changed = session.execute(
         update(Feedback)
         .where(Feedback.id == feedback_id, Feedback.status.in_(UNHANDLED))
-        .values(status=WITHDRAWN, text="", status_changed_at=now, version=Feedback.version + 1)
+        .values(
+            status=WITHDRAWN,
+            text="",
+            suggestion=None,
+            status_changed_at=now,
+            version=Feedback.version + 1,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(fb)
