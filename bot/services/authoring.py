@@ -222,6 +222,8 @@ def save(
         )
     if sop.slug != record.slug:
         return Invalid({"body": "the change would give the SOP another id; edit the file"})
+    if new_text == text or content_fingerprint(sop) == current.fingerprint:
+        return Invalid({"body": "Nothing the SOP shows would change; edit the step, or Cancel."})
     # The new text goes to disk before anything is published: a folder sopbot may not write
     # to refuses the edit with nothing changed.
     temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"

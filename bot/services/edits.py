@@ -25,6 +25,7 @@ class FeedbackTarget:
     author: str | None  # None when anonymous
     suggestion: str | None
     status: str
+    based_on: str  # the step's Markdown the suggestion was written against
 
 
 def feedback_target(session: Session, *, feedback_id: int) -> FeedbackTarget | None:
@@ -44,7 +45,13 @@ def feedback_target(session: Session, *, feedback_id: int) -> FeedbackTarget | N
         author=None if fb.anonymous else fb.author_id,
         suggestion=fb.suggestion,
         status=fb.status,
+        based_on=_body(fb.revision.content, fb.step_number),
     )
+
+
+def _body(content: dict, number: int) -> str:
+    steps = content.get("steps", [])
+    return str(steps[number - 1].get("body", "")) if 1 <= number <= len(steps) else ""
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from bot.slack.ids import Action
 from bot.slacksim.seed import JO, MARIA, PRIYA, SAM, SUPPORT
-from tests.e2e.authoring_helpers import changed_lines, input_value, refund_file, revisions
+from tests.e2e.authoring_helpers import (
+    changed_lines,
+    input_value,
+    refund_file,
+    revisions,
+    sop_edit,
+)
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.feedback_helpers import (
@@ -142,3 +148,24 @@ def test_feedback_on_this_step_prefills_the_suggested_wording(bot: Bot):
     # Sent unchanged, it is no suggestion.
     bot.slack.submit_view(MARIA, form, {"fb-text": "fine as it is", "fb-kind": "praise"})
     assert stored(bot)[-1].suggestion is None
+
+
+def test_accepting_a_suggestion_on_a_step_reworded_since_is_refused(bot: Bot):
+    suggest(bot, JO, 1, NEW_GREETING)
+    deliver(bot)
+    [copy] = bot.fake.dms(SAM)
+    view = sop_edit(bot, SAM, "refund 1")
+    assert view is not None
+    bot.slack.submit_view(SAM, view, {"edit-body": "Greet them by name."})
+    bot.slack.click(SAM, copy, Action.ACCEPT_SUGGESTION)
+    answer = bot.fake.wait_for(lambda: bot.fake.ephemerals(SAM), what="the answer")[-1]
+    assert "Use Edit and accept" in visible_text(answer)
+    assert [r.number for r in revisions(bot)] == [1, 2]
+
+
+def test_saving_the_step_unchanged_publishes_nothing(bot: Bot):
+    view = sop_edit(bot, SAM, "refund 2")
+    assert view is not None
+    answer = bot.slack.submit_view(SAM, view)
+    assert "Nothing the SOP shows would change" in answer.body["errors"]["edit-body"]
+    assert len(revisions(bot)) == 1

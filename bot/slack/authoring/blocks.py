@@ -287,3 +287,11 @@ def home_section(edits: list[Edit]) -> list[dict]:
             line += f"\n> {escape(truncate(edit.note, 200))}"
         blocks.append(section(line, block_id=f"home-edits-{i}"))
     return blocks
+
+
+def step_moved_on(step: int) -> str:
+    """Accept suggestion on a step that was reworded since the suggestion was made."""
+    return (
+        f"Step {step} was changed since this suggestion was made, so accepting it as it is "
+        "would undo that change. Use Edit and accept to combine them."
+    )

@@ -201,6 +201,10 @@ class StepEditor:
         if not self.may_edit(user_id, target.owner):
             reply(respond, self.refusal(form.sop_title, target.owner))
             return
+        if " ".join(form.draft.body.split()) != " ".join(target.based_on.split()):
+            # Someone reworded the step since: accepting would silently undo their change.
+            reply(respond, plain_notice(blocks.step_moved_on(form.step)))
+            return
         change = Change(
             kind="edit",
             step=form.step,
