@@ -13,20 +13,21 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
+# Plain nullable columns: ALTER TABLE ADD/DROP COLUMN on both databases (SQLite 3.35+), no table
+# rebuild, which SQLite could not do for `revisions` with foreign keys pointing at it.
+COLUMNS = (
+    ("revisions", "editor", sa.String(32)),
+    ("revisions", "note", sa.Text()),
+    ("revisions", "credit", sa.String(32)),
+    ("feedback", "suggestion", sa.Text()),
+)
+
 
 def upgrade() -> None:
-    with op.batch_alter_table("revisions") as batch:
-        batch.add_column(sa.Column("editor", sa.String(32), nullable=True))
-        batch.add_column(sa.Column("note", sa.Text(), nullable=True))
-        batch.add_column(sa.Column("credit", sa.String(32), nullable=True))
-    with op.batch_alter_table("feedback") as batch:
-        batch.add_column(sa.Column("suggestion", sa.Text(), nullable=True))
+    for table, name, kind in COLUMNS:
+        op.add_column(table, sa.Column(name, kind, nullable=True))
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("feedback") as batch:
-        batch.drop_column("suggestion")
-    with op.batch_alter_table("revisions") as batch:
-        batch.drop_column("credit")
-        batch.drop_column("note")
-        batch.drop_column("editor")
+    for table, name, _ in reversed(COLUMNS):
+        op.drop_column(table, name)
