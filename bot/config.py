@@ -42,6 +42,8 @@ class Settings:
     outbox_per_minute: float = 50.0  # chat.postMessage budget per workspace, all processes
     retention_days: int = 400  # search text, who ran what: anonymised after this many days
     external_people: ExternalPeople = "listed"  # guests, other organisations (services/access)
+    sops_git_push: bool = False  # push each commit made from Slack to the branch's upstream
+    sops_git_pull_every_seconds: int | None = None  # fast-forward SOPS_DIR from its upstream
 
     @property
     def zone(self) -> ZoneInfo:
@@ -73,6 +75,12 @@ class Settings:
             outbox_per_minute=_per_minute(get("OUTBOX_PER_MINUTE") or "50"),
             retention_days=_retention(get("RETENTION_DAYS") or "400"),
             external_people=_external_people(get("EXTERNAL_PEOPLE") or "listed"),
+            sops_git_push=_flag(get("SOPS_GIT_PUSH"), "SOPS_GIT_PUSH"),
+            sops_git_pull_every_seconds=(
+                parse_duration(pull, name="SOPS_GIT_PULL_EVERY")
+                if (pull := get("SOPS_GIT_PULL_EVERY")) and pull.lower() != "off"
+                else None
+            ),
         )
 
 
@@ -86,6 +94,14 @@ def parse_duration(value: str, *, name: str) -> int:
     if not match or int(match[1]) == 0:
         raise ConfigError(f"{name}={value!r} is not a duration; use e.g. 12h, 2d or 1w")
     return int(match[1]) * _UNIT_SECONDS[match[2]]
+
+
+def _flag(value: str | None, name: str) -> bool:
+    if value is None or value.lower() in ("0", "false", "no", "off"):
+        return False
+    if value.lower() in ("1", "true", "yes", "on"):
+        return True
+    raise ConfigError(f"{name}={value!r} is not a switch; use 1 (on) or 0 (off)")
 
 
 def _token(value: str | None, name: str, prefix: str) -> str | None:

@@ -18,6 +18,7 @@ from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
 from bot.jobs.scheduler import Background, JobSpec, schedule
 from bot.runtime import Clock, Runtime, utc_now
+from bot.services import authoring
 from bot.services.feedback import FeedbackRenderers
 from bot.services.publish import PublishReport, publish_directory
 from bot.slack.access import Access
@@ -83,6 +84,11 @@ def publish_on_start(runtime: Runtime, *, renderers: FeedbackRenderers) -> Publi
     if not directory.is_dir():
         log.warning("SOPS_DIR %s is not a folder; serving the SOPs already published", directory)
         return None
+    with runtime.database.session() as session:
+        # An edit from Slack whose revision committed but whose file was not yet replaced
+        # (the process died in between): finish it, or the publish below would undo it.
+        for slug in authoring.recover(session, directory=directory):
+            log.warning("finished an interrupted edit of %s", slug)
     try:
         with runtime.database.session() as session:
             report = publish_directory(

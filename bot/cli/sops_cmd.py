@@ -140,8 +140,17 @@ def show_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
                     f"(latest is v{record.current_revision.number})"
                 )
         text = sop_as_text(Sop.from_dict(revision.content), revision=revision.number)
+        if revision.editor:
+            text += edited_line(revision.editor, revision.credit, revision.note) + "\n"
     print(text, end="")
     return 0
+
+
+def edited_line(editor: str, credit: str | None, note: str | None) -> str:
+    """`Edited in Slack by U123 (suggested by U456): the note`."""
+    line = f"Edited in Slack by {editor}"
+    line += f" (suggested by {credit})" if credit else ""
+    return line + (f": {note}" if note else "")
 
 
 def confirm_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:

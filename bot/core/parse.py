@@ -500,3 +500,17 @@ def _trim(lines: list[str]) -> str:
     while start < end and not lines[start].strip():
         start += 1
     return "\n".join(lines[start:end]).rstrip()
+
+
+def step_spans(text: str) -> list[tuple[int, int]] | None:
+    """Each `###` step's 0-based [first, end) lines in `text`; None when steps are a list."""
+    parser = _Parser(_normalise(text), path="")
+    blocks = list(parser.root.children)
+    if blocks and blocks[0].type == "front_matter":
+        blocks = blocks[1:]
+    h2 = [i for i, n in enumerate(blocks) if _is_heading(n, 2)]
+    section = parser._sections(blocks, h2).get("steps")
+    if section is None or not any(_is_heading(n, 3) for n in section.nodes):
+        return None
+    starts = [_map(n)[0] for n in section.nodes if _is_heading(n, 3)]
+    return list(zip(starts, [*starts[1:], section.end], strict=True))

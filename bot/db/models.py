@@ -133,6 +133,10 @@ class Revision(Base):
     diff: Mapped[dict[str, Any]] = mapped_column(Json)
     material: Mapped[bool] = mapped_column(Boolean)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Set when the revision was made from Slack: who saved it, their note, whose wording it is.
+    editor: Mapped[str | None] = mapped_column(String(32))
+    note: Mapped[str | None] = mapped_column(Text)
+    credit: Mapped[str | None] = mapped_column(String(32))
 
     sop: Mapped[SopRecord] = relationship(foreign_keys=[sop_id])
     steps: Mapped[list[StepRecord]] = relationship(

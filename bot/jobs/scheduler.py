@@ -13,7 +13,16 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.jobs import cast, digest, ratelimit, retention, scheduled, team_digests, training
+from bot.jobs import (
+    cast,
+    digest,
+    git_sync,
+    ratelimit,
+    retention,
+    scheduled,
+    team_digests,
+    training,
+)
 from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.triggers import Every
@@ -60,6 +69,7 @@ STANDARD_JOBS: tuple[JobSpec, ...] = (
     JobSpec("team-digests", team_digests.team_digests_job, team_digests.TICK_TRIGGER),
     JobSpec("prune-event-claims", retention.prune_claims_job, retention.CLAIMS_TRIGGER),
     JobSpec("retention", retention.retention_job, retention.RETENTION_TRIGGER),
+    JobSpec("git-sync", git_sync.sync_job, git_sync.SYNC_TRIGGER),
 )
 
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.orm import Session
+
 from bot.core.diff import RevisionDiff
 from bot.core.model import Sop
 from bot.db import sops as repo
 from bot.playground import frames
 from bot.playground.frames import Row
 from bot.playground.render import Context, Names, esc
+from bot.services import edits
 from bot.slack.runs.blocks import run_parent, step_messages
 
 if TYPE_CHECKING:
@@ -37,7 +40,7 @@ def panel(play: Playground, slug: str, zone: ZoneInfo, names: Names) -> str:
     with play.runtime.database.session() as session:
         workspace = repo.default_workspace(session)
         live = repo.current_sops(session, workspace_id=workspace.id)
-        slug = slug or _last_changed(play)
+        slug = slug or _last_changed(play, session)
         chosen = next(((r, s) for r, s in live if r.slug == slug), live[0] if live else None)
         picker = "".join(
             f'<option value="{esc(r.slug)}"{" selected" if chosen and r is chosen[0] else ""}>'
@@ -106,16 +109,18 @@ def _sop(play: Playground, record: SopRecord, sop: Sop, zone: ZoneInfo, names: N
     )
 
 
-def _last_changed(play: Playground) -> str:
+def _last_changed(play: Playground, session: Session) -> str:
     """The SOP the latest publish that changed one changed: what an author wants to see.
 
     Not just the last publish: a save that changes nothing (or a second look at a file that
-    was still being written) must not switch the preview to another SOP.
+    was still being written) must not switch the preview to another SOP. An edit made from
+    Slack (`/sop edit`) counts as such a publish.
     """
-    for result in reversed(play.watcher.history):
-        if result.changed:
-            return result.changed[0]
-    return ""
+    watched = next((r for r in reversed(play.watcher.history) if r.changed), None)
+    latest = edits.recent_edits(session, limit=1)
+    if latest and (watched is None or latest[0].published_at >= watched.at):
+        return latest[0].slug
+    return watched.changed[0] if watched is not None else ""
 
 
 def _last_publish(play: Playground) -> str:

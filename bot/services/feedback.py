@@ -59,6 +59,8 @@ class FeedbackItem:
     handled_by: str | None = None
     addressed_in: int | None = None
     owner: str | None = None  # the SOP's owner as written in the file (user ID or e-mail)
+    suggestion: str | None = None  # the step's Markdown as the author would have it
+    step_body: str = ""  # the step's Markdown in the revision the feedback is on
 
     @property
     def is_open(self) -> bool:
@@ -90,6 +92,7 @@ class Draft:
     text: str
     anonymous: bool = False
     revision: int | None = None
+    suggestion: str = ""  # suggested wording of the step; blank or unchanged means none
 
 
 @dataclass(frozen=True)
@@ -187,7 +190,25 @@ def check(draft: Draft, found: Target | None) -> dict[str, str]:
         problems["text"] = (
             f"That is {len(draft.text):,} characters; the most is {MAX_TEXT:,}. Please shorten it."
         )
+    if len(draft.suggestion) > MAX_TEXT:
+        problems["suggestion"] = (
+            f"That is {len(draft.suggestion):,} characters; the most is {MAX_TEXT:,}."
+        )
     return problems
+
+
+def step_body(revision: Revision, number: int) -> str:
+    """A step's Markdown (without its Role line) as stored in a revision."""
+    steps = revision.content.get("steps", [])
+    return str(steps[number - 1].get("body", "")) if 1 <= number <= len(steps) else ""
+
+
+def _suggestion(draft: Draft, current: str) -> str | None:
+    """The suggested wording, unless blank or the step as it is."""
+    words = draft.suggestion.replace("\r\n", "\n").strip("\n")
+    if not words.strip() or " ".join(words.split()) == " ".join(current.split()):
+        return None
+    return words
 
 
 def item_of(fb: Feedback) -> FeedbackItem:
@@ -195,6 +216,7 @@ def item_of(fb: Feedback) -> FeedbackItem:
     revision: Revision = fb.revision
     steps = revision.content.get("steps", [])
     step_title = steps[fb.step_number - 1]["title"] if fb.step_number <= len(steps) else "?"
+    body = step_body(revision, fb.step_number)
     addressed = fb.addressed_revision
     return FeedbackItem(
         feedback_id=fb.id,
@@ -212,6 +234,8 @@ def item_of(fb: Feedback) -> FeedbackItem:
         handled_by=fb.handled_by,
         addressed_in=addressed.number if addressed is not None else None,
         owner=fb.sop.owner,
+        suggestion=fb.suggestion,
+        step_body=body,
     )
 
 
@@ -256,6 +280,7 @@ def give(
         step_number=draft.step,
         kind=draft.kind,
         text=draft.text.strip(),
+        suggestion=None,
         anonymous=draft.anonymous,
         author_id=None if draft.anonymous else user_id,
         status=OPEN,
@@ -265,6 +290,7 @@ def give(
     )
     session.add(fb)
     session.flush()
+    fb.suggestion = _suggestion(draft, step_body(fb.revision, draft.step))
     session.add(
         Event(
             workspace_id=found.workspace_id,

@@ -124,7 +124,13 @@ def withdraw(
     changed = session.execute(
         update(Feedback)
         .where(Feedback.id == feedback_id, Feedback.status.in_(UNHANDLED))
-        .values(status=WITHDRAWN, text="", status_changed_at=now, version=Feedback.version + 1)
+        .values(
+            status=WITHDRAWN,
+            text="",
+            suggestion=None,
+            status_changed_at=now,
+            version=Feedback.version + 1,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     session.refresh(fb)
@@ -204,9 +210,14 @@ def link_feedback(
     outcomes: Sequence[Outcome],
     now: datetime,
     render: FeedbackRenderers,
+    told_elsewhere: int | None = None,
 ) -> int:
     """Mark open feedback whose step a new revision changed, moved or removed; tell authors
-    and update the owner's and managers' copies to say so."""
+    and update the owner's and managers' copies to say so.
+
+    `told_elsewhere`: a feedback item whose author the caller tells itself (an accepted
+    suggestion's author hears that their wording was published instead).
+    """
     linked = 0
     for outcome in outcomes:
         if outcome.status != "changed" or outcome.diff is None or outcome.revision_id is None:
@@ -241,7 +252,7 @@ def link_feedback(
             fb.version += 1  # a new key for the copies' update
             session.flush()
             _show_everywhere(session, fb, item_of(fb), render=render, now=now)
-            if fb.author_id is not None:
+            if fb.author_id is not None and fb.id != told_elsewhere:
                 _tell_author(session, fb, version=new.number, now=now)
     return linked
 

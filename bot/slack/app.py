@@ -11,7 +11,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 
 from bot.db.events import claim_event
 from bot.db.session import is_unavailable
-from bot.slack import feedback, home, kpis, lookup, runs, training
+from bot.slack import authoring, feedback, home, kpis, lookup, runs, training
 from bot.slack.context import SlackContext
 from bot.slack.guard import gates, log_redaction, request_limits
 from bot.slack.guard.after_ack import Workers, error_notice
@@ -21,7 +21,7 @@ from bot.threads import LISTENER_THREADS
 
 log = logging.getLogger(__name__)
 # Each feature folder has a register(app, ctx) that attaches its listeners.
-FEATURES = (lookup, runs, training, feedback, kpis, home)
+FEATURES = (lookup, runs, training, feedback, kpis, authoring, home)
 
 
 def build_app(

@@ -41,6 +41,18 @@ class Action(StrEnum):
     DIGEST_TZ = "digest.tz"  # static select of time zones
     DIGEST_WEEKDAYS = "digest.weekdays"  # checkboxes; value: 0 (Monday) to 6
     DIGEST_OPTIONS = "digest.options"  # checkboxes; value: "skip_empty"
+    FEEDBACK_SUGGESTION = "feedback.suggestion"  # suggested wording of the step (Markdown)
+    EDIT_STEP = "edit.step"  # value: feedback ID (routed copies, /feedback list)
+    EDIT_PICK = "edit.pick"  # static select of steps in the picker; value: step number
+    EDIT_TITLE = "edit.title"  # the step's title
+    EDIT_ROLE = "edit.role"  # static select of the SOP's roles; value: role name or "-"
+    EDIT_BODY = "edit.body"  # the step's Markdown as written in the file
+    EDIT_MATERIAL = "edit.material"  # checkbox; value: "material"
+    EDIT_NOTE = "edit.note"  # the change note
+    EDIT_ADD_AFTER = "edit.add_after"  # in the editor; opens the form for a new step after it
+    EDIT_REMOVE = "edit.remove"  # in the editor, with a confirm dialog; removes the step
+    ACCEPT_SUGGESTION = "edit.accept"  # value: feedback ID; publishes the suggested wording
+    EDIT_AND_ACCEPT = "edit.edit_accept"  # value: feedback ID; the editor, prefilled with it
 
 
 class View(StrEnum):
@@ -49,3 +61,5 @@ class View(StrEnum):
     FEEDBACK = "feedback.give"  # the feedback form
     FEEDBACK_CLOSE = "feedback.close"  # resolve / won't fix with a reason
     DIGEST_CONFIG = "digest.config"  # /sop config: the digest's channel, time, zone, days
+    EDIT_STEP = "edit.step"  # the step editor; metadata: slug, step, kind, base revision, file
+    EDIT_PICK = "edit.pick"  # /sop edit SOP without a step: which step?

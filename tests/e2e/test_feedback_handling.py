@@ -20,7 +20,12 @@ from tests.e2e.feedback_helpers import (
     with_managers,
 )
 
-HANDLING = {Action.FEEDBACK_ACKNOWLEDGE, Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX}
+HANDLING = {
+    Action.FEEDBACK_ACKNOWLEDGE,
+    Action.FEEDBACK_RESOLVE,
+    Action.FEEDBACK_WONT_FIX,
+    Action.EDIT_STEP,
+}
 
 
 def status_of(bot: Bot, index: int = -1) -> str:
@@ -104,7 +109,11 @@ def test_status_changes_update_the_routed_messages_in_place_and_tell_the_author(
     for message in (bot.fake.dms(SAM)[0], bot.fake.messages(MANAGERS)[0]):
         assert message["ts"] in (owner_copy["ts"], managers_copy["ts"])
         assert f"Acknowledged by <@{SAM}>" in sent_json(message)
-        assert set(buttons(message)) == {Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX}
+        assert set(buttons(message)) == {
+            Action.FEEDBACK_RESOLVE,
+            Action.FEEDBACK_WONT_FIX,
+            Action.EDIT_STEP,
+        }
     assert "was acknowledged by" in visible_text(bot.fake.dms(MARIA)[-1])
 
     bot.slack.click(SAM, bot.fake.dms(SAM)[0], Action.FEEDBACK_RESOLVE)
@@ -154,7 +163,11 @@ def test_a_routed_copy_still_in_the_outbox_goes_out_showing_the_current_state(bo
     deliver(bot)
     [owner_copy] = bot.fake.dms(SAM)
     assert f"Acknowledged by <@{ANA}>" in sent_json(owner_copy)
-    assert set(buttons(owner_copy)) == {Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX}
+    assert set(buttons(owner_copy)) == {
+        Action.FEEDBACK_RESOLVE,
+        Action.FEEDBACK_WONT_FIX,
+        Action.EDIT_STEP,
+    }
 
 
 def test_closing_an_item_someone_else_closed_meanwhile_changes_nothing(bot: Bot):

@@ -322,3 +322,24 @@ def test_the_feedback_modal_shows_field_errors_then_closes(play: Playground, pag
     if done["outcome"] == "updated":
         page.post("close", view_id=view_id)
     assert page.state(view=SUPPORT)["modal"] is None
+
+
+def test_sam_edits_a_step_and_the_file_and_preview_follow(play: Playground, page: PageClient):
+    page.post("user", user=SAM)
+    page.post("send", view=SUPPORT, text="/sop edit refund 3")
+    state = page.wait_state(lambda s: s["modal"], what="the editor", view=SUPPORT)
+    assert "Edit step 3 of Handle a refund request" in shown_text(state["modal"])
+    assert "Retrain people on this change" in shown_text(state["modal"])
+    view_id = re.search(r'data-view-id="(V[^"]+)"', state["modal"])[1]
+    view = play.fake.open_view(SAM)
+    body = next(b for b in view["blocks"] if b["block_id"] == "edit-body")["element"]
+    words = body["initial_value"].replace("$200 or less", "$250 or less")
+    done = page.post("submit", view_id=view_id, values={"edit-body": words, "edit-note": "new"})
+    assert done["outcome"] == "updated"
+    assert "Published" in shown_text(page.state(view=SUPPORT)["modal"])
+    refund = play.settings.sops_dir / REFUND
+    assert "$250 or less" in refund.read_text()
+    state = page.wait_state(
+        lambda s: "$250 or less" in shown_text(s["main"]), what="the preview", view="preview"
+    )
+    assert "Handle a refund request (v2)" in shown_text(state["main"])

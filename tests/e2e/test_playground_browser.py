@@ -204,3 +204,25 @@ def test_hostile_sop_text_is_shown_never_run(play: Playground, tab: browser.Page
     assert tab.driver.title == "sopbot playground"
     assert not tab.css("#main script, #main [onerror], #main [onclick], #main a[href^=javascript]")
     tab.shot(SHOTS, "12-hostile-text")
+
+
+def test_sam_edits_a_step_and_the_file_and_preview_follow(play: Playground, tab: browser.Page):
+    tab.choose("#user", "Sam (manager)")
+    tab.wait(lambda: tab.side_item("ops-managers"), what="Sam's channels")
+    tab.open_view("support")
+    tab.type("#text", "/sop edit refund 3")
+    tab.wait_text("#overlay", "Edit step 3 of Handle a refund request")
+    body = tab.one("#overlay .modal textarea", what="the step's Markdown")
+    assert "You can approve on your own" in (body.get_attribute("value") or "")
+    body.clear()
+    body.send_keys("Approve up to $250 on your own; above that, ask the team lead.")
+    tab.shot(SHOTS, "11-edit-step")
+    tab.button("Save and publish", within="#overlay").click()
+    tab.wait_text("#overlay", "Published")
+    tab.shot(SHOTS, "12-edit-published")
+    refund = play.settings.sops_dir / "support" / "refund-request.md"
+    assert "Approve up to $250 on your own" in refund.read_text(encoding="utf-8")
+    tab.one("#overlay .modal-x").click()
+    tab.open_view("SOP preview")
+    tab.wait_text("#main", "Approve up to $250 on your own")
+    assert "Handle a refund request (v2)" in tab.text_of("#main")

@@ -56,8 +56,16 @@ def action_ids(message: dict) -> list[str]:
 @pytest.mark.parametrize(
     ("status", "expected"),
     [
-        ("open", [Action.FEEDBACK_ACKNOWLEDGE, Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX]),
-        ("acknowledged", [Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX]),
+        (
+            "open",
+            [
+                Action.FEEDBACK_ACKNOWLEDGE,
+                Action.FEEDBACK_RESOLVE,
+                Action.FEEDBACK_WONT_FIX,
+                Action.EDIT_STEP,
+            ],
+        ),
+        ("acknowledged", [Action.FEEDBACK_RESOLVE, Action.FEEDBACK_WONT_FIX, Action.EDIT_STEP]),
         ("resolved", []),
         ("wont_fix", []),
         ("withdrawn", []),

@@ -95,3 +95,16 @@ def test_durations(text, seconds):
 
 def test_blank_values_mean_default():
     assert Settings.from_env({"PORT": "  ", "DIGEST_TZ": ""}).port == 3000
+
+
+def test_git_settings_are_off_by_default_and_parsed():
+    assert Settings.from_env({}).sops_git_push is False
+    assert Settings.from_env({}).sops_git_pull_every_seconds is None
+    env = {"SOPS_GIT_PUSH": "1", "SOPS_GIT_PULL_EVERY": "5m"}
+    settings = Settings.from_env(env)
+    assert settings.sops_git_push and settings.sops_git_pull_every_seconds == 300
+    assert Settings.from_env({"SOPS_GIT_PULL_EVERY": "off"}).sops_git_pull_every_seconds is None
+    with pytest.raises(ConfigError, match="SOPS_GIT_PUSH"):
+        Settings.from_env({"SOPS_GIT_PUSH": "maybe"})
+    with pytest.raises(ConfigError, match="SOPS_GIT_PULL_EVERY"):
+        Settings.from_env({"SOPS_GIT_PULL_EVERY": "often"})

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
+from bot.core.edit import line_diff, word_diff
 from bot.core.mrkdwn import escape
 from bot.services.feedback import FeedbackItem, Given
 from bot.slack.ids import Action
@@ -24,6 +25,7 @@ FALLBACK_CHARS = 300
 MAX_LISTED = 20
 HOME_LISTED = 10
 LIST_CHARS = MESSAGE_CHARS - 1500  # room for the heading and the "and N more" line
+INLINE_DIFF_CHARS = 1500  # longer suggestions show as a -/+ code block
 USAGE = (
     "*Tell an SOP's owner what to fix*\n"
     "`/feedback` — open the feedback form\n"
@@ -94,6 +96,36 @@ def _fallback(text: str) -> str:
     return truncate(text, FALLBACK_CHARS)
 
 
+def _marked(marker: str, words: str) -> str:
+    """Words struck through or in bold; the markers themselves are taken out of the words."""
+    cleaned = escape(words.replace(marker, ""))
+    return f"{marker}{cleaned}{marker}" if cleaned.strip() else ""
+
+
+def suggestion_diff(before: str, after: str) -> str:
+    """The suggested wording against the step: removed words struck, added words in bold, or
+    `-`/`+` lines in a code block when that would be long."""
+    runs = word_diff(before, after)
+    marks = {"-": "~", "+": "*"}
+    inline = " ".join(
+        escape(words) if op == "=" else _marked(marks[op], words) for op, words in runs
+    )
+    if len(inline) <= INLINE_DIFF_CHARS:
+        return inline
+    lines = line_diff(before, after)
+    return "```" + escape("\n".join(lines)) + "```"
+
+
+def _suggestion_sections(card: FeedbackItem, prefix: str) -> list[dict]:
+    if not card.suggestion:
+        return []
+    chunks = split_text(suggestion_diff(card.step_body, card.suggestion))[:QUOTE_SECTIONS]
+    head = section("*Suggested wording* (~removed~, *added*)", block_id=f"{prefix}-sugg")
+    return [head] + [
+        section(chunk, block_id=f"{prefix}-sugg-{i}") for i, chunk in enumerate(chunks)
+    ]
+
+
 def routed_message(card: FeedbackItem, *, note: str = "") -> dict:
     """What the owner and the manager channel see, with the handling buttons while open."""
     p = f"fb-{card.feedback_id}"
@@ -101,6 +133,7 @@ def routed_message(card: FeedbackItem, *, note: str = "") -> dict:
     blocks = [
         section(f"*Feedback* · {kind_label(card.kind)}\n{where(card)}", block_id=f"{p}-head"),
         *_quote_sections(card, p),
+        *_suggestion_sections(card, p),
         context(f"From {author} · {status_line(card)}", block_id=f"{p}-status"),
     ]
     if note:
@@ -113,6 +146,14 @@ def routed_message(card: FeedbackItem, *, note: str = "") -> dict:
             ack = button("Acknowledge", action_id=Action.FEEDBACK_ACKNOWLEDGE, value=value)
             buttons.insert(0, {**ack, "style": "primary"})
         blocks.append(actions(buttons, block_id=f"{p}-actions"))
+        edits = [button("Edit step", action_id=Action.EDIT_STEP, value=value)]
+        if card.suggestion:
+            edits = [
+                button("Accept suggestion", action_id=Action.ACCEPT_SUGGESTION, value=value),
+                button("Edit and accept", action_id=Action.EDIT_AND_ACCEPT, value=value),
+                *edits,
+            ]
+        blocks.append(actions(edits, block_id=f"{p}-edit"))
     text = (
         f"{KIND_LABELS.get(card.kind, 'Feedback')} on step {card.step_number} of "
         f"{escape(card.sop_title)}: {excerpt(card.text, 150)}"
@@ -184,7 +225,9 @@ def help_message() -> dict:
     }
 
 
-def _item(card: FeedbackItem, now: datetime, *, block_id: str, mine: bool = False) -> dict:
+def _item(
+    card: FeedbackItem, now: datetime, *, block_id: str, mine: bool = False, edit: bool = False
+) -> dict:
     when = age((now - card.created_at).total_seconds())
     facts = f"{kind_label(card.kind)} · {when} old"
     if mine or not card.is_open or card.addressed_in is not None:
@@ -192,17 +235,27 @@ def _item(card: FeedbackItem, now: datetime, *, block_id: str, mine: bool = Fals
     text = f"{where(card)}\n{facts}"
     if card.text.strip():
         text += f"\n> {excerpt(card.text)}"
+    if edit:
+        value = str(card.feedback_id)
+        accessory = button("Edit step", action_id=Action.EDIT_STEP, value=value)
+        return section(text, block_id=block_id, accessory=accessory)
     return section(text, block_id=block_id)
 
 
 def _items(
-    cards: Sequence[FeedbackItem], now: datetime, *, prefix: str, room: int, mine: bool = False
+    cards: Sequence[FeedbackItem],
+    now: datetime,
+    *,
+    prefix: str,
+    room: int,
+    mine: bool = False,
+    edit: bool = False,
 ) -> list[dict]:
     """Up to `room` items within LIST_CHARS of text, then how many were left out."""
     blocks: list[dict] = []
     used = 0
     for i, card in enumerate(cards[:room]):
-        block = _item(card, now, block_id=f"{prefix}-{i}", mine=mine)
+        block = _item(card, now, block_id=f"{prefix}-{i}", mine=mine, edit=edit)
         used += block_chars(block)
         if used > LIST_CHARS:
             break
@@ -227,7 +280,7 @@ def open_list(cards: Sequence[FeedbackItem], *, now: datetime, scope: str = "") 
             "blocks": [section(f"{title}: none. 🎉", block_id="fb-list")],
         }
     blocks = [section(f"*{title}* ({len(cards)}), oldest first", block_id="fb-list")]
-    blocks += _items(cards, now=now, prefix="fb-list", room=MAX_LISTED)
+    blocks += _items(cards, now=now, prefix="fb-list", room=MAX_LISTED, edit=True)
     return {"text": f"Open feedback ({len(cards)})", "blocks": blocks}
 
 

@@ -177,7 +177,9 @@ class FeedbackDesk:
         if not self.access.may_open(self.access.viewer(caller), run.slug):
             reply(respond, none_to_open())
             return
-        form = self.form(slug=run.slug, revision=run.revision, step=step)
+        # Suggested wording starts from the step as it is, ready to be reworded.
+        body = run.sop.step(step).body if 1 <= step <= len(run.sop.steps) else ""
+        form = self.form(slug=run.slug, revision=run.revision, step=step, suggestion=body)
         if form.slug is None:
             form = Form(note=f"{run.sop.title} is no longer published; pick another SOP.")
         self.open_form(trigger_id=trigger_id, form=form)

@@ -11,12 +11,18 @@ from bot.slack.feedback.views import (
     ANONYMOUS,
     KIND_BLOCK,
     SOP_BLOCK,
+    SUGGESTION_BLOCK,
     TEXT_BLOCK,
     step_block_id,
 )
 from bot.slack.ids import Action
 
-FIELD_BLOCKS = {"sop": SOP_BLOCK, "kind": KIND_BLOCK, "text": TEXT_BLOCK}
+FIELD_BLOCKS = {
+    "sop": SOP_BLOCK,
+    "kind": KIND_BLOCK,
+    "text": TEXT_BLOCK,
+    "suggestion": SUGGESTION_BLOCK,
+}
 
 
 def _entry(view: dict[str, Any], block_id: str, action_id: str) -> dict[str, Any]:
@@ -43,6 +49,7 @@ def form_values(view: dict[str, Any]) -> dict[str, Any]:
         "kind": _selected(_entry(view, KIND_BLOCK, Action.FEEDBACK_KIND)) or "problem",
         "text": _entry(view, TEXT_BLOCK, Action.FEEDBACK_TEXT).get("value") or "",
         "anonymous": any(option.get("value") == ANONYMOUS for option in chosen),
+        "suggestion": _entry(view, SUGGESTION_BLOCK, Action.FEEDBACK_SUGGESTION).get("value") or "",
     }
 
 
@@ -62,6 +69,7 @@ def draft_from(view: dict[str, Any]) -> Draft:
         text=values["text"],
         anonymous=values["anonymous"],
         revision=revision,
+        suggestion=values["suggestion"],
     )
 
 

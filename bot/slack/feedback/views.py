@@ -24,6 +24,7 @@ SOP_BLOCK, KIND_BLOCK, TEXT_BLOCK, ANON_BLOCK, REASON_BLOCK = (
     "fb-anon",
     "fb-reason",
 )
+SUGGESTION_BLOCK = "fb-suggestion"
 ANONYMOUS = "anonymous"
 
 
@@ -39,6 +40,7 @@ class Form:
     kind: str = "problem"
     text: str = ""
     anonymous: bool = False
+    suggestion: str = ""  # the step's Markdown to reword (prefilled from a step's button)
     note: str = ""  # plain text shown at the top, e.g. why the one-liner opened the form
 
 
@@ -114,6 +116,16 @@ def feedback_form(form: Form) -> dict:
     if form.text.strip():
         text["initial_value"] = form.text[:MAX_TEXT]
     blocks.append(_input(TEXT_BLOCK, "Your feedback", text))
+    suggestion: dict[str, Any] = {
+        "type": "plain_text_input",
+        "action_id": str(Action.FEEDBACK_SUGGESTION),
+        "multiline": True,
+        "max_length": MAX_TEXT,
+        "placeholder": plain("Optional: the step as you would write it", 150),
+    }
+    if form.suggestion.strip():
+        suggestion["initial_value"] = form.suggestion[:MAX_TEXT]
+    blocks.append(_input(SUGGESTION_BLOCK, "Suggested wording", suggestion, optional=True))
     anonymous_option = {
         "text": plain("Send anonymously", OPTION_TEXT),
         "description": plain("Your name is not stored with it.", OPTION_TEXT),

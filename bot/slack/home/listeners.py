@@ -8,7 +8,7 @@ from slack_bolt import App
 
 from bot.services import runs
 from bot.services.lookup import relevant_sops
-from bot.slack import feedback, kpis, training
+from bot.slack import authoring, feedback, kpis, training
 from bot.slack.context import SlackContext
 from bot.slack.home.blocks import home_view
 from bot.slack.kit.cards import run_card, sop_card
@@ -44,6 +44,7 @@ def publish_home(ctx: SlackContext, caller: Caller) -> None:
             training.home_section(ctx, user_id),
             *feedback.FeedbackInbox(ctx).home_sections(user_id),
             kpis.home_section(ctx, user_id),
+            authoring.home_section(ctx, user_id),
         ],
     )
     # ctx.client, not bolt's per-request client: only ours checks what it sends.

@@ -37,7 +37,8 @@ USAGE = (
 MANAGER_USAGE = (
     "*For managers and SOP owners*\n"
     "`/sop kpis [SOP] [7d|30d]` — how the SOPs are doing (default: all, last 7 days)\n"
-    "`/sop training SOP` — who passed the SOP's quiz, who is pending or overdue"
+    "`/sop training SOP` — who passed the SOP's quiz, who is pending or overdue\n"
+    "`/sop edit SOP [STEP]` — reword, add or remove a step; it is published at once"
 )
 ADMIN_USAGE = "`/sop config [#managers-channel]` — when and where the daily KPI digests are posted"
 

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import kpis, training
+from bot.slack import authoring, kpis, training
 from bot.slack.context import SlackContext, reply
 from bot.slack.kit.notices import plain_notice
 from bot.slack.lookup import answers
@@ -38,6 +38,7 @@ SUB_COMMANDS: dict[str, SubCommand] = {
     "training": SubCommand(training.answer_training),
     "kpis": SubCommand(kpis.answer_kpis),
     "config": SubCommand(kpis.answer_config),  # [#managers-channel]
+    "edit": SubCommand(authoring.answer_edit),
 }
 
 

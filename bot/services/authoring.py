@@ -1,0 +1,387 @@
+"""Change an SOP file from Slack: lock, refuse conflicts, check, publish, then write the file.
+
+The revision row and the file change together: the new text goes to a hidden temporary file
+beside the SOP, which replaces the file only after the revision commits (`PendingWrite.apply`).
+If the process dies in between, `recover` (run at start-up) finishes the rename from the
+revision's stored source. Edits of one SOP are serialized across processes by a database lock
+on its row (SELECT ... FOR UPDATE on PostgreSQL; SQLite takes its write lock at BEGIN).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import uuid
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from bot.core import edit as markdown
+from bot.core.diff import RevisionDiff, content_fingerprint, diff_sops
+from bot.core.edit import StepDraft
+from bot.core.model import Sop
+from bot.core.mrkdwn import escape
+from bot.core.parse import MAX_TITLE, parse_sop
+from bot.db import outbox
+from bot.db import sops as repo
+from bot.db.models import SopRecord
+from bot.services.feedback import FeedbackRenderers
+from bot.services.feedback_handling import link_feedback
+from bot.services.publish import Outcome
+
+log = logging.getLogger(__name__)
+
+Kind = Literal["edit", "add", "remove"]
+WHAT = {"edit": "edit step {n}", "add": "add a step after step {n}", "remove": "remove step {n}"}
+
+
+def digest(text: str) -> str:
+    """What the editor remembers of the file it opened (to spot a change since)."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Base:
+    """The SOP as the editor saw it when the modal opened."""
+
+    revision: int
+    file_digest: str
+
+
+@dataclass(frozen=True)
+class Opened:
+    """What the editor modal shows: the step as written, the SOP's roles, what it was based on."""
+
+    slug: str
+    title: str
+    step: int
+    steps: tuple[str, ...]
+    draft: StepDraft
+    roles: tuple[str, ...]
+    material_by_default: bool
+    base: Base
+
+
+@dataclass(frozen=True)
+class Change:
+    """One change to one step: `step` is the step edited or removed, or the one to add after."""
+
+    kind: Kind
+    step: int
+    draft: StepDraft | None
+    material: bool | None  # None: as the publish rule decides (retrain:, what changed)
+    note: str = ""
+    editor: str | None = None
+    credit: str | None = None  # whose suggested wording it is (None when anonymous)
+    feedback_id: int | None = None  # the suggestion accepted, or the feedback it came from
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """The SOP changed since the editor opened it."""
+
+    number: int
+    editor: str | None
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """Field -> what to fix (fields: title, role, body)."""
+
+    problems: dict[str, str]
+
+
+@dataclass
+class PendingWrite:
+    """The new file text, in a temporary file until the revision is committed."""
+
+    path: Path
+    temp: Path
+
+    def apply(self) -> None:
+        """Put the new text in place (an atomic rename); call after the commit."""
+        os.replace(self.temp, self.path)
+
+    def discard(self) -> None:
+        """Forget the new text (the revision was not committed)."""
+        self.temp.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What the save published."""
+
+    slug: str
+    title: str
+    path: str
+    outcome: Outcome
+    step: int  # the step's number in the new revision (the one before it when removed)
+    what: str
+    pending: PendingWrite = field(compare=False)
+    lines: tuple[str, ...] = ()  # the file's changed lines, `- old` / `+ new`
+
+
+class Refused(ValueError):
+    """The SOP or step cannot be edited from Slack; the text says why and what to do."""
+
+
+def _file(directory: Path, record: SopRecord) -> Path:
+    path = (directory / record.path).resolve()
+    if not record.path or directory.resolve() not in path.parents:
+        raise Refused(f"the file of {record.title} is not in SOPS_DIR; edit it there")
+    return path
+
+
+def read_file(directory: Path, record: SopRecord) -> str:
+    """The SOP's file as it is on disk now."""
+    path = _file(directory, record)
+    if not path.is_file():
+        raise Refused(f"{record.path} is not in SOPS_DIR any more")
+    return path.read_bytes().decode("utf-8")
+
+
+def open_step(session: Session, *, directory: Path, record: SopRecord, step: int | None) -> Opened:
+    """The step as written in the file now (step 1 when `step` is None), for the editor."""
+    current = record.current_revision
+    if current is None:
+        raise Refused(f"{record.title} has no published revision yet")
+    text = read_file(directory, record)
+    try:
+        count = markdown.step_count(text)
+        number = min(max(step or 1, 1), count)
+        draft = markdown.step_draft(text, number)
+    except markdown.NotEditable as exc:
+        raise Refused(str(exc)) from exc
+    if len(draft.body) > markdown.MAX_BODY:
+        # The modal holds 3,000 characters: a longer step would come back cut short.
+        raise Refused(
+            f"step {number} is {len(draft.body):,} characters, more than the editor holds "
+            f"({markdown.MAX_BODY:,}); edit it in the file"
+        )
+    sop = Sop.from_dict(current.content)
+    return Opened(
+        slug=record.slug,
+        title=record.title,
+        step=number,
+        steps=tuple(s.title for s in sop.steps),
+        draft=draft,
+        roles=tuple(r.name for r in sop.roles),
+        material_by_default=sop.retrain != "never",
+        base=Base(revision=current.number, file_digest=digest(text)),
+    )
+
+
+def lock(session: Session, *, record_id: int) -> SopRecord:
+    """Hold the SOP's row until the transaction ends: one edit of an SOP at a time."""
+    record = session.scalars(
+        select(SopRecord).where(SopRecord.id == record_id).with_for_update()
+    ).one()
+    session.refresh(record)  # what the edit that held the lock before committed
+    return record
+
+
+def save(
+    session: Session,
+    *,
+    directory: Path,
+    record_id: int,
+    change: Change,
+    base: Base,
+    now: datetime,
+    renderers: FeedbackRenderers,
+) -> Saved | Conflict | Invalid:
+    """Check and publish `change`; the caller commits, then calls `saved.pending.apply()`."""
+    record = lock(session, record_id=record_id)
+    current = record.current_revision
+    assert current is not None
+    text = read_file(directory, record)
+    if current.number != base.revision or digest(text) != base.file_digest:
+        return Conflict(number=current.number, editor=current.editor)
+    problems = _problems(change)
+    if problems:
+        return Invalid(problems)
+    try:
+        new_text, expected = _apply(text, change)
+    except markdown.NotEditable as exc:
+        return Invalid({"body": str(exc)})
+    path = _file(directory, record)
+    sop, errors = parse_sop(new_text, path=record.path, default_slug=path.stem)
+    if errors or sop is None:
+        return Invalid(_field_problems(errors, new_text, change))
+    if len(sop.steps) != expected:
+        return Invalid(
+            {
+                "body": "a line starting with `#` would start a new step or section; "
+                "indent it or remove the #"
+            }
+        )
+    if sop.slug != record.slug:
+        return Invalid({"body": "the change would give the SOP another id; edit the file"})
+    if new_text == text or content_fingerprint(sop) == current.fingerprint:
+        return Invalid({"body": "Nothing the SOP shows would change; edit the step, or Cancel."})
+    # The new text goes to disk before anything is published: a folder sopbot may not write
+    # to refuses the edit with nothing changed.
+    temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+    try:
+        temp.write_bytes(new_text.encode("utf-8"))
+    except OSError as exc:
+        log.warning("cannot write beside %s: %s", record.path, exc)
+        return Invalid(
+            {
+                "body": f"sopbot cannot write to SOPS_DIR ({exc.strerror}); nothing "
+                "was saved. Ask whoever runs sopbot to make the folder writable."
+            }
+        )
+    try:
+        outcome = _publish(session, record=record, sop=sop, source=new_text, change=change, now=now)
+        told = change.feedback_id if change.credit else None
+        link_feedback(session, outcomes=[outcome], now=now, render=renderers, told_elsewhere=told)
+        if change.credit and change.feedback_id is not None:
+            _thank_author(session, change=change, record=record, outcome=outcome, now=now)
+    except BaseException:
+        temp.unlink(missing_ok=True)
+        raise
+    step = {"edit": change.step, "add": change.step + 1, "remove": max(change.step - 1, 1)}
+    return Saved(
+        slug=record.slug,
+        title=record.title,
+        path=record.path,
+        outcome=outcome,
+        step=step[change.kind],
+        what=WHAT[change.kind].format(n=change.step),
+        pending=PendingWrite(path=path, temp=temp),
+        lines=tuple(markdown.line_diff(text, new_text)),
+    )
+
+
+def _thank_author(
+    session: Session, *, change: Change, record: SopRecord, outcome: Outcome, now: datetime
+) -> None:
+    """Tell the author of an accepted suggestion where their wording went."""
+    assert change.credit is not None
+    line = (
+        f"✏️ Your wording is now step {change.step} of {escape(record.title)}, "
+        f"v{outcome.new_number}. Thank you!"
+    )
+    outbox.enqueue(
+        session,
+        key=f"feedback:{change.feedback_id}:accepted:{outcome.new_number}",
+        workspace_id=record.workspace_id,
+        user_id=change.credit,
+        text=line,
+        now=now,
+    )
+
+
+def _problems(change: Change) -> dict[str, str]:
+    draft = change.draft
+    if change.kind == "remove" or draft is None:
+        return {}
+    problems = {}
+    if not markdown.one_line(draft.title):
+        problems["title"] = "Give the step a title."
+    elif len(markdown.one_line(draft.title)) > MAX_TITLE:
+        problems["title"] = f"Keep the title to {MAX_TITLE} characters; move the rest below."
+    if len(draft.body) > markdown.MAX_BODY:
+        problems["body"] = f"Keep it to {markdown.MAX_BODY:,} characters."
+    return problems
+
+
+def _apply(text: str, change: Change) -> tuple[str, int]:
+    """The new file text and how many steps it must have."""
+    count = markdown.step_count(text)
+    if change.kind == "remove":
+        return markdown.remove_step(text, change.step), count - 1
+    assert change.draft is not None
+    if change.kind == "add":
+        return markdown.insert_step(text, change.step, change.draft), count + 1
+    return markdown.replace_step(text, change.step, change.draft), count
+
+
+def _field_problems(errors: list, text: str, change: Change) -> dict[str, str]:
+    """Errors of the new file under the field they concern (the step's text by default)."""
+    problems: dict[str, str] = {}
+    for error in errors:
+        message = error.message
+        field_name = "body"
+        if "title" in message and "step" in message:
+            field_name = "title"
+        elif "role" in message.lower():
+            field_name = "role"
+        problems.setdefault(field_name, message[:1].upper() + message[1:] + ".")
+    return problems or {"body": "The SOP would not pass `sopbot sops check`."}
+
+
+def _publish(
+    session: Session, *, record: SopRecord, sop: Sop, source: str, change: Change, now: datetime
+) -> Outcome:
+    current = record.current_revision
+    assert current is not None
+    diff = diff_sops(Sop.from_dict(current.content), sop)
+    if change.material is not None and diff.material != change.material:  # the checkbox wins
+        how = "material" if change.material else "minor"
+        diff = replace(diff, material=change.material, reason=f"marked {how} by its editor")
+    revision = repo.add_revision(
+        session,
+        record=record,
+        sop=sop,
+        number=current.number + 1,
+        source=source,
+        fingerprint=content_fingerprint(sop),
+        diff=diff.to_dict(),
+        material=diff.material,
+        now=now,
+    )
+    revision.editor, revision.note = change.editor, change.note.strip() or None
+    revision.credit = change.credit
+    return Outcome(
+        slug=record.slug,
+        title=record.title,
+        status="changed",
+        old_number=current.number,
+        new_number=revision.number,
+        diff=RevisionDiff.from_dict(diff.to_dict()),
+        revision_id=revision.id,
+    )
+
+
+def recover(session: Session, *, directory: Path) -> list[str]:
+    """Finish edits whose revision committed but whose file was not replaced (a crash).
+
+    Only a file that still holds the revision before is rewritten: a file someone changed by
+    hand since is theirs, and the next publish takes it.
+    """
+    finished = []
+    workspace = repo.default_workspace(session)
+    for record in repo.list_sops(session, workspace_id=workspace.id):
+        current = record.current_revision
+        if current is None or current.editor is None or current.number < 2:
+            continue
+        try:
+            path = _file(directory, record)
+            on_disk = path.read_bytes().decode("utf-8") if path.is_file() else None
+        except (Refused, OSError, UnicodeDecodeError):
+            continue
+        if on_disk == current.source:
+            continue
+        before = repo.get_revision(session, sop_id=record.id, number=current.number - 1)
+        if before is None or on_disk != before.source:
+            continue
+        temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        temp.write_bytes(current.source.encode("utf-8"))
+        os.replace(temp, path)
+        log.warning(
+            "%s: wrote v%s to %s (its edit was interrupted)",
+            record.slug,
+            current.number,
+            record.path,
+        )
+        finished.append(record.slug)
+    for leftover in directory.rglob(".*.tmp"):
+        leftover.unlink(missing_ok=True)
+    return finished
