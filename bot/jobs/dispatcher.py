@@ -87,6 +87,11 @@ class Dispatcher:
                 stop_event.wait(self.limits.poll_interval)
         log.info("outbox dispatcher %s stopped", self.dispatcher_id)
 
+    def hand_back(self) -> int:
+        """Release every row this dispatcher still leases, so another takes them at once."""
+        with self.database.session() as session:
+            return outbox.release_owned(session, owner=self.dispatcher_id, due=self.clock())
+
     def run_once(self, max_rows: int | None = None) -> int:
         """Claim one batch and work through it; return how many rows got an outcome."""
         token = f"{self.dispatcher_id}#{next(self._claims)}"
