@@ -77,6 +77,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         build_runtime,
         build_slack,
         publish_on_start,
+        serve_metrics,
     )
 
     runtime = build_runtime(settings, clock=clock)
@@ -93,6 +94,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     job = build_job_context(runtime)
     background = None if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
     stop = StopSignal()
+    stop_metrics = serve_metrics(runtime)
     if settings.slack_app_token:
         handler = _connect_socket_mode(app, settings.slack_app_token)
     else:
@@ -120,6 +122,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         drained.still_running,
     )
     finished = background.stop(timeout=remaining(deadline)) if background is not None else True
+    stop_metrics()
     runtime.database.dispose()
     log.info("sopbot stopped")
     exit_now_if(drained.still_running > 0 or not finished)

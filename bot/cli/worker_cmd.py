@@ -60,7 +60,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     and jobs in flight, hand the other leased rows back, and exit 0."""
     check_bot_token(settings)
     from bot.jobs.scheduler import STANDARD_JOBS
-    from bot.wiring import build_background, build_job_context, build_runtime
+    from bot.wiring import build_background, build_job_context, build_runtime, serve_metrics
 
     runtime = build_runtime(settings, clock=clock)
     limits = DeliveryLimits(
@@ -72,6 +72,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     _check_token_with_slack(background.dispatcher.client)
     mark_real_slack(runtime)
     stop = StopSignal()
+    stop_metrics = serve_metrics(runtime)
     background.start()
     log.info(
         "sopbot worker %s sending at most %g messages a minute",
@@ -83,6 +84,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     log.info("sopbot worker stopping (%s; grace %gs)", stop.received or "stop", grace)
     deadline = deadline_after(grace)
     finished = background.stop(timeout=remaining(deadline))
+    stop_metrics()
     runtime.database.dispose()
     log.info("sopbot worker stopped")
     exit_now_if(not finished)

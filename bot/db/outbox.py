@@ -365,6 +365,12 @@ def counts_by_state(session: Session) -> dict[str, int]:
     return {state: 0 for state in STATES} | {state: count for state, count in found}
 
 
+def oldest_waiting(session: Session) -> datetime | None:
+    """When the oldest row not yet sent or failed was queued (None if none waits)."""
+    waiting = OutboxMessage.state.in_((PENDING, SENDING))
+    return session.scalar(select(func.min(OutboxMessage.created_at)).where(waiting))
+
+
 def recent_failures(session: Session, *, limit: int = 20) -> list[OutboxMessage]:
     """Failed rows, newest first."""
     query = select(OutboxMessage).where(OutboxMessage.state == FAILED)

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.db import outbox
 from bot.db.outbox import POST, SENDING, UPDATE, OutboxMessage
 from bot.db.session import Database
@@ -251,6 +252,7 @@ class Dispatcher:
             outcome(session)
 
     def _on_sent(self, attempt: Attempt, channel: str, ts: str) -> None:
+        metrics.SENDS.labels("ok").inc()
         now, message_id = self.clock(), attempt.row.id
         self._record(
             attempt,
@@ -263,6 +265,7 @@ class Dispatcher:
         if attempt.posted and status < 500:
             attempt.maybe_sent = False  # Slack answered: the message was not posted
         if status == 429:
+            metrics.SENDS.labels("429").inc()
             retry_after = float(exc.response.headers.get("Retry-After") or 1)
             log.info("%s rate limited for %.0fs", attempt.method, retry_after)
             until = self.clock() + timedelta(seconds=retry_after)
@@ -279,6 +282,8 @@ class Dispatcher:
         if tries >= self.limits.max_attempts:
             self._on_permanent(attempt, f"{error} (gave up after {tries} attempts)")
             return
+        if blocked_until is None:  # a 429 is counted as such
+            metrics.SENDS.labels("error").inc()
         limits = self.limits
         wait = ratelimit.backoff(
             tries, base=limits.backoff_base, cap=limits.backoff_cap, rng=self.rng
@@ -305,6 +310,7 @@ class Dispatcher:
         self._record(attempt, outcome)
 
     def _on_permanent(self, attempt: Attempt, error: str) -> None:
+        metrics.SENDS.labels("gave_up").inc()
         log.warning("outbox %s failed: %s", attempt.row.key, error)
         message_id, token = attempt.row.id, attempt.token
         self._record(

@@ -14,6 +14,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import metrics
 from bot.jobs import digest, ratelimit, retention, training
 from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import Dispatcher
@@ -115,6 +116,21 @@ class Background:
         return jobs_done and not sending
 
 
+def counted(spec: JobSpec) -> Callable[[JobContext], None]:
+    """`spec.run`, with its runs, failures and duration in the metrics."""
+
+    def run(job: JobContext) -> None:
+        with metrics.JOB_SECONDS.labels(spec.id).time():
+            try:
+                spec.run(job)
+            except Exception:
+                metrics.JOB_RUNS.labels(spec.id, "failed").inc()
+                raise  # APScheduler logs it
+        metrics.JOB_RUNS.labels(spec.id, "ok").inc()
+
+    return run
+
+
 def schedule(job: JobContext, *, jobs: Sequence[JobSpec]) -> BackgroundScheduler:
     """`jobs` on an APScheduler BackgroundScheduler (not yet started), each given `job`."""
     # Its pool counts towards the database connections (bot/threads.py).
@@ -124,7 +140,7 @@ def schedule(job: JobContext, *, jobs: Sequence[JobSpec]) -> BackgroundScheduler
     for spec in jobs:
         # One run at a time per process; runs missed while busy collapse into one.
         scheduler.add_job(
-            spec.run,
+            counted(spec),
             trigger=spec.trigger,
             args=(job,),
             id=spec.id,

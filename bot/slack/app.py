@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 
+from bot import metrics
 from bot.db.events import claim_event
 from bot.db.session import is_unavailable
 from bot.slack import feedback, home, kpis, lookup, runs, training
@@ -38,6 +40,7 @@ def build_app(
     )
     # Anonymous means no log line may tie a person to what they sent, whatever bolt logs.
     log_redaction.install(app.logger)
+    _install_metrics(app)
     # First: nothing may act on another workspace's request or (under deny) an outsider's.
     gates.install(app, access=ctx.access, later=ctx.after_ack)
     _install_middleware(app, ctx, throttle or request_limits.Throttle())
@@ -46,6 +49,20 @@ def build_app(
         feature.register(app, ctx)
     # The caller shuts these down (and each test waits for work still running after its ack).
     return app, Workers(executor, ctx.after_ack)
+
+
+def _install_metrics(app: App) -> None:
+    @app.middleware
+    def count_and_time(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """Requests by kind and outcome, and how long each took to be acknowledged."""
+        kind = gates.kind_of(body)
+        started = time.perf_counter()
+        response = next()
+        metrics.ACK_SECONDS.labels(kind).observe(time.perf_counter() - started)
+        status = response.status if response is not None else 200
+        outcome = "ok" if status < 400 else "refused" if status < 500 else "error"
+        metrics.REQUESTS.labels(kind, outcome).inc()
+        return response
 
 
 def _install_middleware(app: App, ctx: SlackContext, throttle: request_limits.Throttle) -> None:

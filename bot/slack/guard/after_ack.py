@@ -11,6 +11,7 @@ from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from bot import metrics
 from bot.db.session import is_unavailable
 from bot.slack.guard.unavailable import database_notice
 from bot.slack.kit.notices import plain_notice
@@ -65,10 +66,12 @@ class AfterAck:
         """Run `work(*args, **kwargs)` soon; a `respond` keyword also receives error notices."""
         if self._closed:
             log.warning("shutting down; handed back %s", getattr(work, "__qualname__", work))
+            metrics.AFTER_ACK_REFUSED.inc()
             _tell(kwargs.get("respond"), plain_notice(RESTARTING))
             return
         if not self._slots.acquire(blocking=False):
             log.warning("after-ack queue full; refused %s", getattr(work, "__qualname__", work))
+            metrics.AFTER_ACK_REFUSED.inc()
             _tell(kwargs.get("respond"), plain_notice(BUSY))
             return
         try:
@@ -76,12 +79,17 @@ class AfterAck:
         except BaseException:
             self._slots.release()
             raise
+        submitted = time.perf_counter()
+        metrics.AFTER_ACK_DEPTH.inc()
         with self._lock:
             self._pending[future] = kwargs.get("respond")
-        future.add_done_callback(self._done)
+        future.add_done_callback(lambda done: self._done(done, submitted))
 
-    def _done(self, future: Future) -> None:
+    def _done(self, future: Future, submitted: float) -> None:
         self._slots.release()
+        metrics.AFTER_ACK_DEPTH.dec()
+        if not future.cancelled():
+            metrics.AFTER_ACK_SECONDS.observe(time.perf_counter() - submitted)
         with self._lock:
             self._pending.pop(future, None)
 
