@@ -89,7 +89,7 @@ def start_sopbot(
         shutil.copytree(SAMPLE_SOPS, workdir / "sops")
     env = {"SOPS_DIR": str(workdir / "sops"), **env}
     port = None
-    if args[0] == "run":
+    if "run" in args:
         port = free_port()
         env["PORT"] = str(port)
         args = [*args, "--host", "127.0.0.1"]

@@ -7,11 +7,11 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import Executor, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Executor, Future, wait
 from dataclasses import dataclass
 from typing import Any
 
-from bot import metrics
+from bot import logs, metrics
 from bot.db.session import is_unavailable
 from bot.slack.guard.unavailable import database_notice
 from bot.slack.kit.notices import plain_notice
@@ -54,7 +54,7 @@ class AfterAck:
     person, and work that finds the queue full is refused with a short note."""
 
     def __init__(self, threads: int = WORK_THREADS, queue: int = QUEUE_LIMIT) -> None:
-        self._pool = ThreadPoolExecutor(threads, thread_name_prefix="work")
+        self._pool = logs.ContextExecutor(threads, thread_name_prefix="work")
         # ThreadPoolExecutor's own queue has no bound; this counts running plus waiting work.
         self._slots = threading.BoundedSemaphore(threads + queue)
         # Work not yet done, with its `respond`, so a shutdown can hand it back to the person.
@@ -126,7 +126,7 @@ class AfterAck:
                 notice = database_notice()
             else:
                 error_id = uuid.uuid4().hex[:8]
-                log.exception("error %s in %s", error_id, name)
+                log.exception("error %s in %s", error_id, name, extra={"error_id": error_id})
                 notice = error_notice(error_id)
             _tell(kwargs.get("respond"), notice)
 
