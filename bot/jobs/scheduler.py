@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -119,6 +120,7 @@ class Background:
 def counted(spec: JobSpec) -> Callable[[JobContext], None]:
     """`spec.run`, with its runs, failures and duration in the metrics."""
 
+    @functools.wraps(spec.run)  # APScheduler's log lines name the job's own function
     def run(job: JobContext) -> None:
         with metrics.JOB_SECONDS.labels(spec.id).time():
             try:
