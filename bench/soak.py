@@ -220,7 +220,7 @@ def outbox_figures(db: str, fake: FakeSlack) -> dict[str, int]:
         - states.get(SENT, 0)
         - states.get(FAILED, 0)
         - (unsent_due or 0),
-        "lost (due, unsent)": unsent_due or 0,
+        "queued (due, unsent)": unsent_due or 0,
         "duplicated": sum(n - 1 for n in posted.values() if n > 1),
         "training rows": training or 0,
     }
@@ -250,7 +250,11 @@ def bench(args, fake: FakeSlack, db: str, tmp: Path, procs: list) -> None:
     )  # fmt: skip
     buckets_after = ack_buckets(metrics)
     settle_started = time.perf_counter()
-    quiet_after(fake, still=5.0, limit=180)
+    # Drained: nothing due is left unsent (up to 15 minutes); only then can a loss show.
+    drain_deadline = time.monotonic() + 900
+    while outbox_figures(db, fake)["queued (due, unsent)"] and time.monotonic() < drain_deadline:
+        time.sleep(5)
+    quiet_after(fake, still=5.0, limit=60)
     # The digest: wait (up to 6 minutes) until it is past due and the tick has run.
     digest_posts = lambda: [  # noqa: E731
         c for c in fake.calls_to("chat.postMessage")
