@@ -15,6 +15,7 @@ DEFAULT_SLACK_API_URL = "https://slack.com/api/"
 # /sop kpis 30d compares with the 30 days before: raw records must outlive 62 days, with room.
 MIN_RETENTION_DAYS = 90
 MANIFEST_HINT = "create the Slack app from deploy/slack-app-manifest.yml"
+LogFormat = Literal["text", "json"]
 ExternalPeople = Literal["deny", "listed", "allow"]
 EXTERNAL_PEOPLE: tuple[ExternalPeople, ...] = ("deny", "listed", "allow")
 
@@ -44,6 +45,9 @@ class Settings:
     external_people: ExternalPeople = "listed"  # guests, other organisations (services/access)
     sops_git_push: bool = False  # push each commit made from Slack to the branch's upstream
     sops_git_pull_every_seconds: int | None = None  # fast-forward SOPS_DIR from its upstream
+    shutdown_grace: float = 20.0  # seconds SIGTERM leaves in-flight work to finish
+    metrics_port: int | None = None  # GET /metrics on its own port; None: not served
+    log_format: LogFormat = "text"
 
     @property
     def zone(self) -> ZoneInfo:
@@ -81,6 +85,9 @@ class Settings:
                 if (pull := get("SOPS_GIT_PULL_EVERY")) and pull.lower() != "off"
                 else None
             ),
+            shutdown_grace=_grace(get("SHUTDOWN_GRACE") or "20"),
+            metrics_port=_metrics_port(get("METRICS_PORT"), port=get("PORT") or "3000"),
+            log_format=_log_format(get("LOG_FORMAT") or "text"),
         )
 
 
@@ -201,3 +208,34 @@ def _user_ids(value: str) -> frozenset[str]:
             "separate IDs with commas"
         )
     return frozenset(ids)
+
+
+def _grace(value: str) -> float:
+    seconds = int(value) if value.isdigit() else None
+    if seconds is None and _DURATION.match(value):
+        seconds = parse_duration(value, name="SHUTDOWN_GRACE")
+    if seconds is None or not 1 <= seconds <= 3600:
+        raise ConfigError(
+            f"SHUTDOWN_GRACE={value!r} is not a grace period; use seconds from 1 to 3600, "
+            "e.g. 20 (keep it under your orchestrator's kill timeout)"
+        )
+    return float(seconds)
+
+
+def _metrics_port(value: str | None, *, port: str) -> int | None:
+    if value is None:
+        return None
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise ConfigError(f"METRICS_PORT={value!r} is not a TCP port; use a number from 1 to 65535")
+    if value == port:
+        raise ConfigError(
+            f"METRICS_PORT={value} is the Slack port (PORT); give /metrics a port of its own, "
+            "reachable only by your Prometheus"
+        )
+    return int(value)
+
+
+def _log_format(value: str) -> LogFormat:
+    if value.lower() in ("text", "json"):
+        return "json" if value.lower() == "json" else "text"
+    raise ConfigError(f"LOG_FORMAT={value!r} is not a log format; use text or json")

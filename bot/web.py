@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
+import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -116,6 +118,7 @@ class HttpServer:
     def start(self) -> HttpServer:
         """Serve on a daemon thread and return at once."""
         self._stopping = threading.Event()
+        self._drain_until = 0.0
         self._thread = threading.Thread(target=self._serve_until_stopped, name="http", daemon=True)
         self._thread.start()
         return self
@@ -124,15 +127,39 @@ class HttpServer:
         # One poll at a time, so the socket is closed on this thread after the last poll and
         # never under a select() still running (waitress has no cross-thread shutdown).
         server = self._server
-        while not self._stopping.is_set():
-            server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map, count=1)
-        server.task_dispatcher.shutdown()
-        server.close()
 
-    def stop(self) -> None:
-        """Stop serving and release the port."""
+        def poll() -> None:
+            server.asyncore.loop(timeout=server.adj.asyncore_loop_timeout, map=server._map, count=1)
+
+        while not self._stopping.is_set():
+            poll()
+        # Stop accepting (the listening socket closes: new connections are refused), then keep
+        # polling so the requests already in hand are answered, until the drain deadline.
+        server.asyncore.dispatcher.close(server)
+        while time.monotonic() < self._drain_until and self._busy():
+            poll()
+        server.task_dispatcher.shutdown(timeout=max(0.0, self._drain_until - time.monotonic()))
+        with contextlib.suppress(OSError):
+            server.asyncore.close_all(server._map)
+
+    def _busy(self) -> bool:
+        """Whether a request is being handled, waiting, or has an answer not yet sent."""
+        server = self._server
+        tasks = server.task_dispatcher
+        channels = [c for c in list(server._map.values()) if c is not server.trigger]
+        return bool(
+            tasks.active_count
+            or tasks.queue
+            or any(
+                getattr(c, "requests", None) or getattr(c, "total_outbufs_len", 0) for c in channels
+            )
+        )
+
+    def stop(self, *, drain: float = 0.0) -> None:
+        """Stop accepting; answer the requests in hand for up to `drain` seconds; free the port."""
         if self._thread is None:
             self._server.close()
             return
+        self._drain_until = time.monotonic() + drain
         self._stopping.set()
-        self._thread.join(timeout=5)
+        self._thread.join(timeout=drain + 5)

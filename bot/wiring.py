@@ -7,12 +7,14 @@ build everything through these functions and assemble nothing themselves.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from datetime import UTC
 
 from sqlalchemy.exc import IntegrityError
 
+from bot import metrics
 from bot.config import Settings
-from bot.db import migrate
+from bot.db import migrate, outbox
 from bot.db.session import Database
 from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import DeliveryLimits, Dispatcher
@@ -76,6 +78,25 @@ def build_background(
     """The dispatcher plus `jobs` on a scheduler, not yet started (`with` starts and stops it)."""
     limits = limits or DeliveryLimits(per_minute=job.runtime.settings.outbox_per_minute)
     return Background(schedule(job, jobs=jobs), build_dispatcher(job.runtime, limits=limits))
+
+
+def serve_metrics(runtime: Runtime) -> Callable[[], None]:
+    """GET /metrics on METRICS_PORT, with this database's outbox; returns how to stop it."""
+    port = runtime.settings.metrics_port
+    if port is None:
+        return lambda: None
+
+    def probe() -> metrics.OutboxState:
+        with runtime.database.session() as session:
+            counts = outbox.counts_by_state(session)
+            oldest = outbox.oldest_waiting(session)
+        if oldest is not None and oldest.tzinfo is None:
+            oldest = oldest.replace(tzinfo=UTC)  # SQLite hands back naive UTC
+        age = 0.0 if oldest is None else (runtime.clock() - oldest).total_seconds()
+        return metrics.OutboxState(by_state=counts, oldest_waiting_seconds=max(0.0, age))
+
+    metrics.watch_outbox(probe)
+    return metrics.serve(port)
 
 
 def publish_on_start(runtime: Runtime, *, renderers: FeedbackRenderers) -> PublishReport | None:

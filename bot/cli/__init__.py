@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 
 from dotenv import load_dotenv
 
+from bot import logs
 from bot.cli import (
     db_cmd,
     digest_cmd,
@@ -24,6 +24,7 @@ from bot.cli import (
 from bot.cli.errors import UsageError
 from bot.config import ConfigError, Settings
 from bot.runtime import Clock, utc_now
+from bot.slack.guard import log_redaction
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -53,16 +54,13 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, clock: Clock = utc_now) -> int:
     """Run `sopbot` with `argv`, stamping times with `clock`; return the exit code."""
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
-    # Alembic narrates every migration check at INFO; only its problems are news.
-    logging.getLogger("alembic").setLevel(logging.DEBUG if args.verbose else logging.WARNING)
     # The real environment wins over .env, so deployments can override a developer's file.
     load_dotenv(".env", override=False)
     try:
         settings = Settings.from_env()
+        logs.configure(
+            log_format=settings.log_format, verbose=args.verbose, filters=[log_redaction.FILTER]
+        )
         return int(args.handler(args, settings, clock) or 0)
     except (ConfigError, UsageError) as exc:
         print(f"sopbot: {exc}", file=sys.stderr)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import logging
-from contextlib import nullcontext
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
 
 from bot.cli.errors import UsageError
+from bot.cli.stopping import StopSignal, deadline_after, exit_now_if, remaining
 from bot.config import MANIFEST_HINT, Settings
 from bot.db import served
 from bot.runtime import Clock, Runtime
@@ -55,7 +55,11 @@ def mark_real_slack(runtime: Runtime) -> None:
 
 
 def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """Start the bot and serve until interrupted; without a bot token, start the playground."""
+    """Serve until SIGTERM or SIGINT, then stop gracefully; without a bot token, the playground.
+
+    Stopping: no new connections; requests in hand are answered, after-ack work finishes (or
+    its person is told to try again) and leased outbox rows go back, all within SHUTDOWN_GRACE.
+    """
     try:
         check_credentials(settings)
     except UsageError as exc:
@@ -73,13 +77,14 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         build_runtime,
         build_slack,
         publish_on_start,
+        serve_metrics,
     )
 
     runtime = build_runtime(settings, clock=clock)
     slack = build_slack(runtime)
     publish_on_start(runtime, renderers=slack.renderers.feedback)
     try:
-        app, _workers = build_app(slack)
+        app, workers = build_app(slack)
     except (BoltError, SlackApiError) as exc:
         raise UsageError(
             f"Slack refused SLACK_BOT_TOKEN ({exc}); copy it again from your app's "
@@ -87,25 +92,55 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         ) from None
     mark_real_slack(runtime)
     job = build_job_context(runtime)
-    background = nullcontext() if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
-    with background:
-        if settings.slack_app_token:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
-            log.info("sopbot connecting to Slack in Socket Mode")
-            try:
-                SocketModeHandler(app, settings.slack_app_token).start()
-            except SlackApiError as exc:
-                raise UsageError(
-                    f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); create an "
-                    "app-level token with the connections:write scope under Basic Information > "
-                    "App-Level Tokens (see deploy/slack-app-manifest.socket-mode.yml)"
-                ) from None
-            return 0
+    background = None if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
+    stop = StopSignal()
+    stop_metrics = serve_metrics(runtime)
+    if settings.slack_app_token:
+        handler = _connect_socket_mode(app, settings.slack_app_token)
+    else:
         # check_credentials made sure HTTP mode has a signing secret.
         secret = settings.slack_signing_secret or ""
         application = wsgi_app(app, runtime.database, signing_secret=secret)
         server = HttpServer(application, host=args.host, port=settings.port)
         log.info("sopbot serving %s/slack/events", server.url)
-        server.serve_forever()
+        server.start()
+    if background is not None:
+        background.start()
+    stop.wait()
+    grace = settings.shutdown_grace
+    log.info("sopbot stopping (%s; grace %gs)", stop.received or "stop", grace)
+    deadline = deadline_after(grace)
+    if settings.slack_app_token:
+        handler.close()
+    else:
+        server.stop(drain=remaining(deadline))
+    drained = workers.drain(deadline=deadline)
+    log.info(
+        "after-ack work: %d finished, %d handed back, %d still running",
+        drained.finished,
+        drained.handed_back,
+        drained.still_running,
+    )
+    finished = background.stop(timeout=remaining(deadline)) if background is not None else True
+    stop_metrics()
+    runtime.database.dispose()
+    log.info("sopbot stopped")
+    exit_now_if(drained.still_running > 0 or not finished)
     return 0
+
+
+def _connect_socket_mode(app: object, app_token: str):  # -> SocketModeHandler
+    """Open the Socket Mode connection (a refused token is one line, exit 2)."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    log.info("sopbot connecting to Slack in Socket Mode")
+    handler = SocketModeHandler(app, app_token)
+    try:
+        handler.connect()
+    except SlackApiError as exc:
+        raise UsageError(
+            f"Slack refused SLACK_APP_TOKEN ({exc.response.get('error')}); create an "
+            "app-level token with the connections:write scope under Basic Information > "
+            "App-Level Tokens (see deploy/slack-app-manifest.socket-mode.yml)"
+        ) from None
+    return handler

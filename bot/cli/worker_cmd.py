@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import argparse
 import logging
-import signal
-import threading
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cli.errors import UsageError
 from bot.cli.run_cmd import check_bot_token, mark_real_slack
+from bot.cli.stopping import StopSignal, deadline_after, exit_now_if, remaining
 from bot.config import Settings
 from bot.jobs.dispatcher import DeliveryLimits
 from bot.runtime import Clock
@@ -57,10 +56,11 @@ def _positive(value: str) -> float:
 
 
 def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    """Send and schedule until SIGTERM or SIGINT, then stop after the message in flight."""
+    """Send and schedule until SIGTERM or SIGINT; then, within SHUTDOWN_GRACE, finish the send
+    and jobs in flight, hand the other leased rows back, and exit 0."""
     check_bot_token(settings)
     from bot.jobs.scheduler import STANDARD_JOBS
-    from bot.wiring import build_background, build_job_context, build_runtime
+    from bot.wiring import build_background, build_job_context, build_runtime, serve_metrics
 
     runtime = build_runtime(settings, clock=clock)
     limits = DeliveryLimits(
@@ -71,21 +71,23 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     background = build_background(build_job_context(runtime), jobs=STANDARD_JOBS, limits=limits)
     _check_token_with_slack(background.dispatcher.client)
     mark_real_slack(runtime)
-    stop = threading.Event()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: stop.set())
+    stop = StopSignal()
+    stop_metrics = serve_metrics(runtime)
     background.start()
     log.info(
         "sopbot worker %s sending at most %g messages a minute",
         background.dispatcher.dispatcher_id,
         limits.per_minute,
     )
-    # A timed wait hands the main thread back regularly, so the signal handler runs promptly.
-    while not stop.is_set():
-        stop.wait(1.0)
-    log.info("sopbot worker stopping")
-    background.stop()
+    stop.wait()
+    grace = settings.shutdown_grace
+    log.info("sopbot worker stopping (%s; grace %gs)", stop.received or "stop", grace)
+    deadline = deadline_after(grace)
+    finished = background.stop(timeout=remaining(deadline))
+    stop_metrics()
     runtime.database.dispose()
+    log.info("sopbot worker stopped")
+    exit_now_if(not finished)
     return 0
 
 

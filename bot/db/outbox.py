@@ -294,6 +294,20 @@ def release(session: Session, *, message_ids: list[int], token: str, due: dateti
     return result.rowcount
 
 
+def release_owned(session: Session, *, owner: str, due: datetime) -> int:
+    """Hand back every row leased to dispatcher `owner` (its claim tokens start `owner#`).
+
+    A row left `sending` stays so: the next dispatcher looks for it in Slack before posting.
+    """
+    result = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.lease_owner.startswith(f"{owner}#", autoescape=True))
+        .values(next_attempt_at=due, lease_owner=None, lease_expires_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def superseded(session: Session, *, message: OutboxMessage) -> bool:
     """Whether a later chat.update of the same message is queued or done, making this one stale."""
     newer = select(OutboxMessage.id).where(
@@ -349,6 +363,12 @@ def counts_by_state(session: Session) -> dict[str, int]:
         select(OutboxMessage.state, func.count()).group_by(OutboxMessage.state)
     ).all()
     return {state: 0 for state in STATES} | {state: count for state, count in found}
+
+
+def oldest_waiting(session: Session) -> datetime | None:
+    """When the oldest row not yet sent or failed was queued (None if none waits)."""
+    waiting = OutboxMessage.state.in_((PENDING, SENDING))
+    return session.scalar(select(func.min(OutboxMessage.created_at)).where(waiting))
 
 
 def recent_failures(session: Session, *, limit: int = 20) -> list[OutboxMessage]:

@@ -11,6 +11,7 @@ import os
 import socket
 from datetime import date, timedelta
 
+from bot import metrics
 from bot.db import digest as store
 from bot.db.sops import default_workspace
 from bot.jobs.context import JobContext
@@ -39,6 +40,11 @@ def config_of(runtime: Runtime) -> tuple[int, DigestConfig]:
 
 def roll_up(runtime: Runtime) -> kpi_rollups.RollupReport:
     """Roll up every finished day that needs it, one short transaction per day."""
+    with metrics.ROLLUP_SECONDS.time():
+        return _roll_up(runtime)
+
+
+def _roll_up(runtime: Runtime) -> kpi_rollups.RollupReport:
     workspace_id, config = config_of(runtime)
     zone = config.zone
     with runtime.database.session() as session:
@@ -76,6 +82,14 @@ def send_digest(
         with runtime.database.session() as session:
             if store.digest_row(session, workspace_id=workspace_id, day=day) is not None:
                 return "taken"  # cheap check first: the numbers need not be computed again
+    with metrics.DIGEST_SECONDS.time():
+        return _build_and_queue(job, day=day, force=force, skip_quiet=skip_quiet)
+
+
+def _build_and_queue(job: JobContext, *, day: date, force: bool, skip_quiet: bool | None) -> str:
+    """Roll up, compute the day's report and queue it (or skip it when quiet)."""
+    runtime = job.runtime
+    workspace_id, config = config_of(runtime)
     roll_up(runtime)
     now = runtime.clock()
     with runtime.database.session() as session:

@@ -20,6 +20,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.orm import Session
 
+from bot import metrics
 from bot.db import outbox
 from bot.db.outbox import POST, SENDING, UPDATE, OutboxMessage
 from bot.db.session import Database
@@ -86,6 +87,11 @@ class Dispatcher:
             if handled == 0:
                 stop_event.wait(self.limits.poll_interval)
         log.info("outbox dispatcher %s stopped", self.dispatcher_id)
+
+    def hand_back(self) -> int:
+        """Release every row this dispatcher still leases, so another takes them at once."""
+        with self.database.session() as session:
+            return outbox.release_owned(session, owner=self.dispatcher_id, due=self.clock())
 
     def run_once(self, max_rows: int | None = None) -> int:
         """Claim one batch and work through it; return how many rows got an outcome."""
@@ -246,6 +252,7 @@ class Dispatcher:
             outcome(session)
 
     def _on_sent(self, attempt: Attempt, channel: str, ts: str) -> None:
+        metrics.SENDS.labels("ok").inc()
         now, message_id = self.clock(), attempt.row.id
         self._record(
             attempt,
@@ -258,6 +265,7 @@ class Dispatcher:
         if attempt.posted and status < 500:
             attempt.maybe_sent = False  # Slack answered: the message was not posted
         if status == 429:
+            metrics.SENDS.labels("429").inc()
             retry_after = float(exc.response.headers.get("Retry-After") or 1)
             log.info("%s rate limited for %.0fs", attempt.method, retry_after)
             until = self.clock() + timedelta(seconds=retry_after)
@@ -274,6 +282,8 @@ class Dispatcher:
         if tries >= self.limits.max_attempts:
             self._on_permanent(attempt, f"{error} (gave up after {tries} attempts)")
             return
+        if blocked_until is None:  # a 429 is counted as such
+            metrics.SENDS.labels("error").inc()
         limits = self.limits
         wait = ratelimit.backoff(
             tries, base=limits.backoff_base, cap=limits.backoff_cap, rng=self.rng
@@ -300,6 +310,7 @@ class Dispatcher:
         self._record(attempt, outcome)
 
     def _on_permanent(self, attempt: Attempt, error: str) -> None:
+        metrics.SENDS.labels("gave_up").inc()
         log.warning("outbox %s failed: %s", attempt.row.key, error)
         message_id, token = attempt.row.id, attempt.token
         self._record(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, timedelta
@@ -13,6 +15,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 
+from bot import metrics
 from bot.jobs import (
     cast,
     digest,
@@ -96,13 +99,51 @@ class Background:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Let the current send finish, hand unsent claimed rows back, stop the jobs."""
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Let the current send and jobs finish within `timeout` seconds; hand every row still
+        leased back. False if something was still running at the end (a job, a send)."""
+        deadline = time.monotonic() + timeout
         self._stop.set()
         if self._thread.is_alive():
-            self._thread.join(timeout)
+            self._thread.join(max(0.0, deadline - time.monotonic()))
+        sending = self._thread.is_alive()
+        if sending:
+            # The send outlasted the grace: another dispatcher may take its row now; the row
+            # stays `sending`, so that one first looks in Slack for this attempt.
+            log.warning("outbox dispatcher still sending at the end of the grace period")
+        try:
+            released = self.dispatcher.hand_back()
+        except Exception as exc:  # noqa: BLE001 - database gone: the leases expire on their own
+            log.warning("could not hand back leased outbox rows (%s)", type(exc).__name__)
+            released = 0
+        if released:
+            log.info("handed %d leased outbox rows back", released)
+        jobs_done = True
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            # shutdown(wait=True) has no timeout; waiting for it on a thread gives it one.
+            waiter = threading.Thread(target=self.scheduler.shutdown, name="jobs-stop", daemon=True)
+            waiter.start()
+            waiter.join(max(0.0, deadline - time.monotonic()))
+            jobs_done = not waiter.is_alive()
+            if not jobs_done:
+                log.warning("a scheduled job was still running at the end of the grace period")
+        return jobs_done and not sending
+
+
+def counted(spec: JobSpec) -> Callable[[JobContext], None]:
+    """`spec.run`, with its runs, failures and duration in the metrics."""
+
+    @functools.wraps(spec.run)  # APScheduler's log lines name the job's own function
+    def run(job: JobContext) -> None:
+        with metrics.JOB_SECONDS.labels(spec.id).time():
+            try:
+                spec.run(job)
+            except Exception:
+                metrics.JOB_RUNS.labels(spec.id, "failed").inc()
+                raise  # APScheduler logs it
+        metrics.JOB_RUNS.labels(spec.id, "ok").inc()
+
+    return run
 
 
 def schedule(job: JobContext, *, jobs: Sequence[JobSpec]) -> BackgroundScheduler:
@@ -114,7 +155,7 @@ def schedule(job: JobContext, *, jobs: Sequence[JobSpec]) -> BackgroundScheduler
     for spec in jobs:
         # One run at a time per process; runs missed while busy collapse into one.
         scheduler.add_job(
-            spec.run,
+            counted(spec),
             trigger=spec.trigger,
             args=(job,),
             id=spec.id,

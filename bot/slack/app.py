@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
 
+from bot import logs, metrics
 from bot.db.events import claim_event
 from bot.db.session import is_unavailable
 from bot.slack import authoring, feedback, home, kpis, lookup, runs, training
@@ -28,7 +29,7 @@ def build_app(
     ctx: SlackContext, *, throttle: request_limits.Throttle | None = None
 ) -> tuple[App, Workers]:
     """The whole Slack app, ready to be served over HTTP or Socket Mode, and its threads."""
-    executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
+    executor = logs.ContextExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     app = App(
         client=ctx.client,
         signing_secret=ctx.runtime.settings.slack_signing_secret or "",
@@ -38,6 +39,7 @@ def build_app(
     )
     # Anonymous means no log line may tie a person to what they sent, whatever bolt logs.
     log_redaction.install(app.logger)
+    _install_metrics(app)
     # First: nothing may act on another workspace's request or (under deny) an outsider's.
     gates.install(app, access=ctx.access, later=ctx.after_ack)
     _install_middleware(app, ctx, throttle or request_limits.Throttle())
@@ -46,6 +48,23 @@ def build_app(
         feature.register(app, ctx)
     # The caller shuts these down (and each test waits for work still running after its ack).
     return app, Workers(executor, ctx.after_ack)
+
+
+def _install_metrics(app: App) -> None:
+    @app.middleware
+    def observe(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """An ID and kind on every log line of the request; its outcome and ack latency."""
+        kind = gates.kind_of(body)
+        started = time.perf_counter()
+        with logs.request_context(request_id=uuid.uuid4().hex[:12], kind=kind):
+            response = next()
+            elapsed = time.perf_counter() - started
+            status = response.status if response is not None else 200
+            outcome = "ok" if status < 400 else "refused" if status < 500 else "error"
+            log.debug("%s acknowledged in %.1f ms (%s)", kind, elapsed * 1000, outcome)
+        metrics.ACK_SECONDS.labels(kind).observe(elapsed)
+        metrics.REQUESTS.labels(kind, outcome).inc()
+        return response
 
 
 def _install_middleware(app: App, ctx: SlackContext, throttle: request_limits.Throttle) -> None:
@@ -90,7 +109,13 @@ def _install_error_handler(app: App, ctx: SlackContext) -> None:
             notice = database_notice()
         else:
             error_id = uuid.uuid4().hex[:8]
-            log.error("error %s handling %s", error_id, body.get("type"), exc_info=error)
+            log.error(
+                "error %s handling %s",
+                error_id,
+                body.get("type"),
+                exc_info=error,
+                extra={"error_id": error_id},
+            )
             notice = error_notice(error_id)
         respond = Responder(response_url=context.response_url, api_url=api_url)
         if respond.response_url:

@@ -66,6 +66,7 @@ class Faults:
         self._post_rate: float = 0.0
         self._post_burst: int = 1
         self._buckets: dict[tuple, tuple[float, float]] = {}
+        self._delays: dict[str, float] = {}
 
     def fail(
         self,
@@ -106,9 +107,20 @@ class Faults:
         with self._lock:
             self._chaos = (chosen, rate, list(errors), random.Random(seed))
 
-    def calm(self) -> None:
-        """Stop chaos and forget scripted failures and rate limits."""
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer every call of `method` `seconds` late (0: on time again)."""
         with self._lock:
+            self._delays[method] = seconds
+
+    def delay(self, method: str) -> float:
+        """How late this call of `method` is answered."""
+        with self._lock:
+            return self._delays.get(method, 0.0)
+
+    def calm(self) -> None:
+        """Stop chaos and forget scripted failures, delays and rate limits."""
+        with self._lock:
+            self._delays.clear()
             self._chaos = None
             self._scripted.clear()
             self._limits = None

@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -147,8 +148,12 @@ class FakeSlack(TranscriptQueries):
         """Fail a seeded-random share of calls; see Faults.chaos."""
         self.faults.chaos(methods, **kwargs)
 
+    def slow(self, method: str, seconds: float) -> None:
+        """Answer every call of `method` `seconds` late; see Faults.slow."""
+        self.faults.slow(method, seconds)
+
     def calm(self) -> None:
-        """Remove every injected failure and rate limit."""
+        """Remove every injected failure, delay and rate limit."""
         self.faults.calm()
 
     def enforce_rate_limits(self, **kwargs: Any) -> None:
@@ -200,6 +205,9 @@ class FakeSlack(TranscriptQueries):
         if handler is None:
             error = SlackError("unknown_method", extra={"req_method": method})
             return self._answer(method, args, error.body(), 200)
+        delay = self.faults.delay(method)
+        if delay > 0:
+            time.sleep(delay)  # a slow Slack, on this request's own thread
         failure = self.faults.check(method, args)
         if failure is not None and failure.drop_connection:
             if failure.land:

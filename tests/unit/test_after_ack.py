@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 
-from bot.slack.guard.after_ack import BUSY, AfterAck
+from bot.slack.guard.after_ack import BUSY, RESTARTING, AfterAck, Drained
 
 
 class Respond:
@@ -69,3 +70,27 @@ def test_finished_work_frees_its_place_in_the_queue():
         poll(lambda n=n: n in ran, what=f"work {n} to run")
     pool._pool.shutdown(wait=True)
     assert ran == [0, 1, 2, 3, 4]
+
+
+def test_a_drain_finishes_running_work_and_hands_back_what_never_started():
+    pool = AfterAck(threads=1, queue=5)
+    release, ran = threading.Event(), []
+
+    def blocked(name: str, *, respond: Respond) -> None:
+        release.wait(10)
+        ran.append(name)
+
+    people = [Respond() for _ in range(3)]
+    for n, respond in enumerate(people):
+        pool.submit(blocked, f"work {n}", respond=respond)
+    # The first holds the only thread past the deadline; the other two never start.
+    drained = pool.drain(deadline=time.monotonic())
+    release.set()
+    late = Respond()
+    pool.submit(blocked, "after the drain", respond=late)
+
+    assert drained == Drained(finished=0, handed_back=2, still_running=1)
+    assert [[m["text"] for m in p.sent] for p in people] == [[], [RESTARTING], [RESTARTING]]
+    assert [m["text"] for m in late.sent] == [RESTARTING]
+    pool._pool.shutdown(wait=True)
+    assert ran == ["work 0"]

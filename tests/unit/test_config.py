@@ -21,6 +21,11 @@ def test_defaults_work_with_an_empty_environment():
     assert settings.retention_days == 400
     assert settings.external_people == "listed"
     assert settings.slack_bot_token is None
+    assert (settings.shutdown_grace, settings.metrics_port, settings.log_format) == (
+        20,
+        None,
+        "text",
+    )
 
 
 def test_values_are_parsed():
@@ -41,7 +46,15 @@ def test_values_are_parsed():
             "OUTBOX_PER_MINUTE": "120",
             "RETENTION_DAYS": "730",
             "EXTERNAL_PEOPLE": "Deny",
+            "SHUTDOWN_GRACE": "45s",
+            "METRICS_PORT": "9100",
+            "LOG_FORMAT": "JSON",
         }
+    )
+    assert (settings.shutdown_grace, settings.metrics_port, settings.log_format) == (
+        45,
+        9100,
+        "json",
     )
     assert settings.slack_api_url == "http://127.0.0.1:9999/api/"
     assert settings.port == 8080
@@ -75,6 +88,11 @@ def test_values_are_parsed():
         ("RETENTION_DAYS", "1y", "RETENTION_DAYS='1y' is not a number of days"),
         ("RETENTION_DAYS", "30", "at least 90"),
         ("EXTERNAL_PEOPLE", "guests", "EXTERNAL_PEOPLE='guests' is not a policy"),
+        ("SHUTDOWN_GRACE", "0", "SHUTDOWN_GRACE='0' is not a grace period"),
+        ("SHUTDOWN_GRACE", "soon", "SHUTDOWN_GRACE='soon'"),
+        ("METRICS_PORT", "3000", "METRICS_PORT=3000 is the Slack port"),
+        ("METRICS_PORT", "x", "METRICS_PORT='x' is not a TCP port"),
+        ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not a log format"),
     ],
 )
 def test_bad_values_raise_one_line_naming_the_variable(name, value, fragment):
