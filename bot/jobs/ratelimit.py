@@ -27,6 +27,7 @@ class DeliveryLimits:
     per_channel_per_second: float = 1.0
     tier3_per_minute: float = 50  # conversations.open/.history/.replies, chat.update
     burst: int = 3  # per method: a late dispatcher may catch up by this many calls
+    senders: int = 8  # calls in flight at once per dispatcher (Slack takes 100-300 ms a call)
     max_attempts: int = 8
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
