@@ -348,6 +348,7 @@ class Dispatcher:
                     workspace_id=row.workspace_id,
                     bucket=attempt.method,
                     until=blocked_until,
+                    now=self.clock(),
                 )
             outbox.mark_retry(
                 session,
@@ -376,7 +377,7 @@ class Dispatcher:
         if row.kind == UPDATE:
             return [Rate.per_minute("chat.update", limits.tier3_per_minute, burst=limits.burst)]
         rates = [
-            Rate.per_minute("chat.postMessage", limits.per_minute, burst=limits.burst),
+            limits.post_rate(),
             Rate(f"to:{row.channel_id or row.user_id}", 1.0 / limits.per_channel_per_second),
         ]
         if row.channel_id is None and attempt.dm is None and attempt.maybe_sent:

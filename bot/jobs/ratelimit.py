@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select
@@ -15,6 +15,16 @@ from bot.db.outbox import RateLimit, dialect_insert
 TRANSIENT = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "ratelimited", "request_timeout"}
 )
+# OUTBOX_PER_MINUTE=auto: start where Slack's docs put a bot's pace ("a few hundred a minute"),
+# grow by one message a minute per message sent until the first 429 (doubling in well under a
+# minute), then by 5% a minute, and slow down to 85% on each 429 (once per Retry-After).
+AUTO_START = 300.0
+AUTO_FLOOR = 20.0
+AUTO_CEILING = 6000.0
+PROBE_GAIN = 1.0
+STEADY_GAIN = 0.05
+BACK_OFF = 0.85
+
 # Slack can briefly deny a DM or channel it has just created; one more try settles it.
 SETTLING = frozenset({"channel_not_found", "user_not_in_channel"})
 
@@ -23,7 +33,7 @@ SETTLING = frozenset({"channel_not_found", "user_not_in_channel"})
 class DeliveryLimits:
     """How fast and how persistently to send; the defaults follow Slack's published limits."""
 
-    per_minute: float = 50  # chat.postMessage per workspace, across every dispatcher
+    per_minute: float | None = 50  # chat.postMessage per workspace; None: learn it (auto)
     per_channel_per_second: float = 1.0
     tier3_per_minute: float = 50  # conversations.open/.history/.replies, chat.update
     burst: int = 3  # per method: a late dispatcher may catch up by this many calls
@@ -37,6 +47,12 @@ class DeliveryLimits:
     max_wait: float = 5.0  # longest wait for a budget slot while holding a row
     history_margin: float = 300.0  # look this far before the first attempt (clock skew)
     history_pages: int = 5
+
+    def post_rate(self) -> Rate:
+        """The chat.postMessage budget: fixed, or learned from Slack's 429s when auto."""
+        if self.per_minute is None:
+            return Rate.per_minute("chat.postMessage", AUTO_START, burst=self.burst, adaptive=True)
+        return Rate.per_minute("chat.postMessage", self.per_minute, burst=self.burst)
 
     def call_timeout(self) -> int:
         """Seconds a Web API call may take so that all of a row's calls end within its lease."""
@@ -58,10 +74,29 @@ class Rate:
     bucket: str
     interval: float
     burst: int = 1
+    adaptive: bool = False  # the pace is learned (RateLimit.per_minute); `interval` starts it
 
     @classmethod
-    def per_minute(cls, bucket: str, count: float, *, burst: int = 1) -> Rate:
-        return cls(bucket, 60.0 / count, burst)
+    def per_minute(
+        cls, bucket: str, count: float, *, burst: int = 1, adaptive: bool = False
+    ) -> Rate:
+        return cls(bucket, 60.0 / count, burst, adaptive)
+
+
+def learned(row: RateLimit, rate: Rate) -> Rate:
+    """`rate` at the pace the shared row has learned so far (fixed rates unchanged)."""
+    if not rate.adaptive:
+        return rate
+    if row.per_minute is None:
+        row.per_minute = 60.0 / rate.interval
+    return replace(rate, interval=60.0 / row.per_minute)
+
+
+def grow(row: RateLimit) -> None:
+    """One more message sent without a 429: speed up (fast until the first 429, then slowly)."""
+    pace = row.per_minute or AUTO_START
+    gain = PROBE_GAIN if row.settled_at is None else STEADY_GAIN
+    row.per_minute = min(AUTO_CEILING, pace + gain)
 
 
 @dataclass(frozen=True)
@@ -114,22 +149,25 @@ def reserve(
         .with_for_update()
     ).all()
     by_bucket = {row.bucket: row for row in rows}
+    paced = [(by_bucket[rate.bucket], learned(by_bucket[rate.bucket], rate)) for rate in rates]
     send_at = now
-    for rate in rates:
-        row = by_bucket[rate.bucket]
+    for row, rate in paced:
         send_at = max(send_at, earliest(row.next_free, now, rate))
         if row.blocked_until is not None:
             send_at = max(send_at, row.blocked_until)
     if (send_at - now).total_seconds() > max_wait:
         return Reservation(send_at, granted=False)
-    for rate in rates:
-        row = by_bucket[rate.bucket]
+    for row, rate in paced:
         row.next_free = advance(row.next_free, send_at, rate)
+        if rate.adaptive:
+            grow(row)
     session.flush()
     return Reservation(send_at, granted=True)
 
 
-def block(session: Session, *, workspace_id: int, bucket: str, until: datetime) -> None:
+def block(
+    session: Session, *, workspace_id: int, bucket: str, until: datetime, now: datetime
+) -> None:
     """Hold every dispatcher off `bucket` (a Web API method) until `until`, after a 429."""
     session.execute(
         dialect_insert(session, RateLimit)
@@ -141,6 +179,11 @@ def block(session: Session, *, workspace_id: int, bucket: str, until: datetime) 
         .where(RateLimit.workspace_id == workspace_id, RateLimit.bucket == bucket)
         .with_for_update()
     ).one()
+    if row.per_minute is not None and (row.blocked_until is None or row.blocked_until < now):
+        # The first 429 of a spell slows the learned pace; those of calls already under way
+        # when it came (same spell) must not slow it again.
+        row.per_minute = max(AUTO_FLOOR, row.per_minute * BACK_OFF)
+        row.settled_at = now
     if row.blocked_until is None or row.blocked_until < until:
         row.blocked_until = until
     session.flush()

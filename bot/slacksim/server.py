@@ -6,6 +6,7 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -82,6 +83,7 @@ class FakeSlack(TranscriptQueries):
         self.loopback_only = loopback_only
         self.calls: list[Call] = []
         self.faults = Faults(lambda: self.ws.clock())
+        self.latency = 0.0  # seconds every Web API call takes, as Slack's 100-300 ms do
         self._address = (host, port)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -200,6 +202,8 @@ class FakeSlack(TranscriptQueries):
         if handler is None:
             error = SlackError("unknown_method", extra={"req_method": method})
             return self._answer(method, args, error.body(), 200)
+        if self.latency > 0:
+            time.sleep(self.latency)  # the network and Slack's own work, on this call's thread
         failure = self.faults.check(method, args)
         if failure is not None and failure.drop_connection:
             if failure.land:

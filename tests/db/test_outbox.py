@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from bot.db import migrate, outbox
-from bot.db.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from bot.db.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage, RateLimit
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.jobs import ratelimit
-from bot.jobs.ratelimit import Rate
+from bot.jobs.ratelimit import (
+    AUTO_START,
+    BACK_OFF,
+    PROBE_GAIN,
+    STEADY_GAIN,
+    DeliveryLimits,
+    Rate,
+)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -241,9 +249,58 @@ def test_a_call_waits_for_every_budget_it_draws_on_and_for_a_429_block(db, works
     assert reserve(db, workspace_id, POSTS, channel).send_at == T0 + timedelta(seconds=1)
     with db.session() as session:
         until = T0 + timedelta(seconds=30)
-        ratelimit.block(session, workspace_id=workspace_id, bucket="chat.postMessage", until=until)
-        ratelimit.block(session, workspace_id=workspace_id, bucket="chat.postMessage", until=T0)
+        ratelimit.block(
+            session, workspace_id=workspace_id, bucket="chat.postMessage", until=until, now=T0
+        )
+        ratelimit.block(
+            session, workspace_id=workspace_id, bucket="chat.postMessage", until=T0, now=T0
+        )
     assert reserve(db, workspace_id, POSTS).send_at == T0 + timedelta(seconds=30)
+
+
+AUTO = DeliveryLimits(per_minute=None).post_rate()
+
+
+def pace(db, workspace_id) -> tuple[float, object]:
+    with db.session() as session:
+        row = session.get(RateLimit, (workspace_id, "chat.postMessage"))
+        return row.per_minute, row.settled_at
+
+
+def test_auto_starts_at_a_safe_pace_and_speeds_up_with_every_message(db, workspace_id):
+    one_by_one = replace(AUTO, burst=1)
+    first = reserve(db, workspace_id, one_by_one).send_at
+    assert pace(db, workspace_id) == (AUTO_START + PROBE_GAIN, None)  # probing: fast growth
+    second = reserve(db, workspace_id, one_by_one).send_at
+    assert (second - first).total_seconds() == pytest.approx(60 / AUTO_START, abs=1e-5)
+    third = reserve(db, workspace_id, one_by_one).send_at
+    assert (third - second).total_seconds() == pytest.approx(60 / (AUTO_START + PROBE_GAIN), abs=1e-5)
+
+
+def block_at(db, workspace_id, now, seconds=1):
+    with db.session() as session:
+        until = now + timedelta(seconds=seconds)
+        ratelimit.block(
+            session, workspace_id=workspace_id, bucket="chat.postMessage", until=until, now=now
+        )
+
+
+def test_a_429_slows_the_learned_pace_once_per_spell_then_it_grows_slowly(db, workspace_id):
+    reserve(db, workspace_id, AUTO)
+    learned = AUTO_START + PROBE_GAIN
+    block_at(db, workspace_id, T0)
+    block_at(db, workspace_id, T0 + timedelta(seconds=0.2))  # a call already under way
+    assert pace(db, workspace_id) == (pytest.approx(learned * BACK_OFF), T0)
+    reserve(db, workspace_id, AUTO, at=T0 + timedelta(seconds=1))
+    assert pace(db, workspace_id)[0] == pytest.approx(learned * BACK_OFF + STEADY_GAIN)
+    block_at(db, workspace_id, T0 + timedelta(seconds=5))  # a new spell slows it again
+    assert pace(db, workspace_id)[0] == pytest.approx((learned * BACK_OFF + STEADY_GAIN) * BACK_OFF)
+
+
+def test_a_fixed_pace_is_never_learned(db, workspace_id):
+    reserve(db, workspace_id, POSTS)
+    block_at(db, workspace_id, T0)
+    assert pace(db, workspace_id) == (None, None)
 
 
 def test_concurrent_reservations_share_one_budget(database_url):
