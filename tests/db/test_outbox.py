@@ -274,7 +274,9 @@ def test_auto_starts_at_a_safe_pace_and_speeds_up_with_every_message(db, workspa
     second = reserve(db, workspace_id, one_by_one).send_at
     assert (second - first).total_seconds() == pytest.approx(60 / AUTO_START, abs=1e-5)
     third = reserve(db, workspace_id, one_by_one).send_at
-    assert (third - second).total_seconds() == pytest.approx(60 / (AUTO_START + PROBE_GAIN), abs=1e-5)
+    assert (third - second).total_seconds() == pytest.approx(
+        60 / (AUTO_START + PROBE_GAIN), abs=1e-5
+    )
 
 
 def block_at(db, workspace_id, now, seconds=1):
