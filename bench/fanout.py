@@ -177,9 +177,8 @@ def run(args: argparse.Namespace, dispatchers: int, workdir: Path, source: Path 
 
     pace = f"--rate {args.rate}" + (f", hidden limit {limit:g}/min" if args.hidden_limit else "")
     code = f"baseline {source}" if source else "this checkout"
-    print(
-        f"\n== {code}: {dispatchers} dispatcher(s), {args.members} DMs, {pace}, {args.latency} s/call"
-    )
+    shape = f"{dispatchers} dispatcher(s), {args.members} DMs, {pace}, {args.latency} s/call"
+    print(f"\n== {code}: {shape}")
     print(f"enqueue (one transaction)      {enqueue_seconds:8.2f} s")
     print(f"first to last post             {window:8.2f} s   (the limit allows {allowed:.2f} s)")
     print(f"achieved rate                  {achieved:8.0f} /min = {achieved / limit:.1%} of limit")
