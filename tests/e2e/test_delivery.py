@@ -21,7 +21,7 @@ from sqlalchemy import select, update
 from bot.cli import main
 from bot.db import migrate, outbox, served
 from bot.db.models import utcnow
-from bot.db.outbox import FAILED, SENT, DmChannel, OutboxMessage
+from bot.db.outbox import FAILED, SENT, DmChannel, OutboxMessage, RateLimit
 from bot.db.session import Database
 from bot.jobs.dispatcher import Dispatcher
 from bot.slacksim import DEFAULT_TOKEN, FakeSlack, ManualClock, default_workspace
@@ -424,3 +424,23 @@ def test_worker_rejects_a_rate_that_is_not_positive(value, capsys):
     with pytest.raises(SystemExit):
         main(["worker", "--per-minute", value])
     assert "not a positive number" in capsys.readouterr().err
+
+
+def test_auto_pace_meets_an_unannounced_limit_slows_down_and_loses_nothing(
+    fake_slack, delivery_db, start_dispatcher
+):
+    # 120 posts a minute across the workspace, never announced: auto starts at 300.
+    fake_slack.enforce_rate_limits(chat_postMessage_per_minute=120, tiers=False)
+    people = add_people(fake_slack, 24)
+    enqueue_dms(delivery_db, people)
+
+    start_dispatcher(delivery_db, replace(FAST, per_minute=None, max_attempts=30))
+    wait_settled(fake_slack, delivery_db)
+
+    assert set(dm_counts(fake_slack, people).values()) == {1}
+    assert {r.state for r in rows(delivery_db)} == {SENT}
+    assert any(c.status == 429 for c in fake_slack.calls_to("chat.postMessage"))
+    with delivery_db.session() as session:
+        learned = session.get(RateLimit, (workspace_of(delivery_db), "chat.postMessage"))
+        assert learned.settled_at is not None  # the first 429 ended the probing
+        assert learned.per_minute < 300  # and slowed it below where it started
