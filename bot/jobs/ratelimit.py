@@ -16,14 +16,15 @@ TRANSIENT = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "ratelimited", "request_timeout"}
 )
 # OUTBOX_PER_MINUTE=auto: start where Slack's docs put a bot's pace ("a few hundred a minute"),
-# grow by one message a minute per message sent until the first 429 (doubling in well under a
-# minute), then by 5% a minute, and slow down to 85% on each 429 (once per Retry-After).
+# grow by two messages a minute per message sent until the first 429 (300 to 1,200 in about
+# 40 s), then by 10% a minute, and slow down to 90% on each 429 (once per Retry-After spell).
+# It grows only while the pace is what holds sending back: a pace nobody uses proves nothing.
 AUTO_START = 300.0
 AUTO_FLOOR = 20.0
 AUTO_CEILING = 6000.0
-PROBE_GAIN = 1.0
-STEADY_GAIN = 0.05
-BACK_OFF = 0.85
+PROBE_GAIN = 2.0
+STEADY_GAIN = 0.1
+BACK_OFF = 0.9
 
 # Slack can briefly deny a DM or channel it has just created; one more try settles it.
 SETTLING = frozenset({"channel_not_found", "user_not_in_channel"})
@@ -158,9 +159,9 @@ def reserve(
     if (send_at - now).total_seconds() > max_wait:
         return Reservation(send_at, granted=False)
     for row, rate in paced:
-        row.next_free = advance(row.next_free, send_at, rate)
-        if rate.adaptive:
+        if rate.adaptive and send_at > now:  # waited for a slot: the pace is the limit
             grow(row)
+        row.next_free = advance(row.next_free, send_at, rate)
     session.flush()
     return Reservation(send_at, granted=True)
 

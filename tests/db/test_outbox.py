@@ -267,16 +267,28 @@ def pace(db, workspace_id) -> tuple[float, object]:
         return row.per_minute, row.settled_at
 
 
-def test_auto_starts_at_a_safe_pace_and_speeds_up_with_every_message(db, workspace_id):
-    one_by_one = replace(AUTO, burst=1)
-    first = reserve(db, workspace_id, one_by_one).send_at
-    assert pace(db, workspace_id) == (AUTO_START + PROBE_GAIN, None)  # probing: fast growth
-    second = reserve(db, workspace_id, one_by_one).send_at
+ONE_BY_ONE = replace(AUTO, burst=1)
+
+
+def test_auto_starts_at_a_safe_pace_and_speeds_up_while_the_pace_holds_sending_back(
+    db, workspace_id
+):
+    first = reserve(db, workspace_id, ONE_BY_ONE).send_at
+    assert pace(db, workspace_id) == (AUTO_START, None)  # a free slot proves nothing
+    second = reserve(db, workspace_id, ONE_BY_ONE).send_at  # had to wait: grow (probing)
     assert (second - first).total_seconds() == pytest.approx(60 / AUTO_START, abs=1e-5)
-    third = reserve(db, workspace_id, one_by_one).send_at
-    assert (third - second).total_seconds() == pytest.approx(
+    assert pace(db, workspace_id) == (AUTO_START + PROBE_GAIN, None)
+    third = reserve(db, workspace_id, ONE_BY_ONE).send_at
+    fourth = reserve(db, workspace_id, ONE_BY_ONE).send_at  # spaced at the grown pace
+    assert (fourth - third).total_seconds() == pytest.approx(
         60 / (AUTO_START + PROBE_GAIN), abs=1e-5
     )
+
+
+def test_a_pace_nobody_uses_does_not_grow(db, workspace_id):
+    for minute in range(5):
+        reserve(db, workspace_id, ONE_BY_ONE, at=T0 + timedelta(minutes=minute))
+    assert pace(db, workspace_id) == (AUTO_START, None)
 
 
 def block_at(db, workspace_id, now, seconds=1):
@@ -288,15 +300,17 @@ def block_at(db, workspace_id, now, seconds=1):
 
 
 def test_a_429_slows_the_learned_pace_once_per_spell_then_it_grows_slowly(db, workspace_id):
-    reserve(db, workspace_id, AUTO)
-    learned = AUTO_START + PROBE_GAIN
+    reserve(db, workspace_id, ONE_BY_ONE)
     block_at(db, workspace_id, T0)
     block_at(db, workspace_id, T0 + timedelta(seconds=0.2))  # a call already under way
-    assert pace(db, workspace_id) == (pytest.approx(learned * BACK_OFF), T0)
-    reserve(db, workspace_id, AUTO, at=T0 + timedelta(seconds=1))
-    assert pace(db, workspace_id)[0] == pytest.approx(learned * BACK_OFF + STEADY_GAIN)
+    assert pace(db, workspace_id) == (pytest.approx(AUTO_START * BACK_OFF), T0)
+    later = T0 + timedelta(seconds=2)  # after the spell (which ended at 1.2 s)
+    reserve(db, workspace_id, ONE_BY_ONE, at=later)
+    reserve(db, workspace_id, ONE_BY_ONE, at=later)  # waited: grows, now slowly
+    slowed = AUTO_START * BACK_OFF + STEADY_GAIN
+    assert pace(db, workspace_id)[0] == pytest.approx(slowed)
     block_at(db, workspace_id, T0 + timedelta(seconds=5))  # a new spell slows it again
-    assert pace(db, workspace_id)[0] == pytest.approx((learned * BACK_OFF + STEADY_GAIN) * BACK_OFF)
+    assert pace(db, workspace_id)[0] == pytest.approx(slowed * BACK_OFF)
 
 
 def test_a_fixed_pace_is_never_learned(db, workspace_id):
