@@ -39,7 +39,7 @@ from sqlalchemy import select
 
 from bot.db import migrate, outbox
 from bot.db.models import utcnow
-from bot.db.outbox import OutboxMessage
+from bot.db.outbox import OutboxMessage, RateLimit
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.slacksim import DEFAULT_TOKEN, FakeSlack
@@ -109,6 +109,15 @@ def held_until(user: str, held: set[str]) -> datetime | None:
     return HELD_AT[f"training:bench:{user}"]
 
 
+def learned_pace(database: Database) -> str:
+    """The chat.postMessage pace auto learned, as stored for every process."""
+    with database.session() as session:
+        pace = session.scalar(
+            select(RateLimit.per_minute).where(RateLimit.bucket == "chat.postMessage")
+        )
+    return "-" if pace is None else f"{pace:.0f} /min"
+
+
 def sent_early(database: Database) -> int:
     """Held rows the outbox sent before the time they were held until."""
     with database.session() as session:
@@ -161,6 +170,7 @@ def run(args: argparse.Namespace, dispatchers: int, workdir: Path, source: Path 
             worker.send_signal(signal.SIGTERM)
         exits = [worker.wait(timeout=60) for worker in workers]
         early = sent_early(database)
+        learned = learned_pace(database)
         database.dispose()
     # The rate is judged on the DMs free to go at once; the held ones go a minute later.
     free = {f"{m}" for m in members} - held
@@ -195,6 +205,7 @@ def run(args: argparse.Namespace, dispatchers: int, workdir: Path, source: Path 
     print(f"429s of all calls              {share:8.2%}   ({calls} calls)")
     print(f"held rows sent early or never  {early} of {len(HELD_AT)} held a minute (quiet hours)")
     print(f"conversations.open / .history  {opens} / {history}")
+    print(f"pace learned (auto)            {learned}")
     print(f"worker exit codes              {exits}")
     print(f"peak RSS: largest worker {children:.0f} MB; bench + FakeSlack {own:.0f} MB")
     return achieved

@@ -15,15 +15,18 @@ from bot.db.outbox import RateLimit, dialect_insert
 TRANSIENT = frozenset(
     {"internal_error", "fatal_error", "service_unavailable", "ratelimited", "request_timeout"}
 )
-# OUTBOX_PER_MINUTE=auto: start where Slack's docs put a bot's pace ("a few hundred a minute"),
-# grow by two messages a minute per message sent until the first 429 (300 to 1,200 in about
-# 40 s), then by 10% a minute, and slow down to 90% on each 429 (once per Retry-After spell).
-# It grows only while the pace is what holds sending back: a pace nobody uses proves nothing.
+# OUTBOX_PER_MINUTE=auto: start where Slack's docs put a bot's pace ("a few hundred a minute").
+# Every WINDOW, if sending used at least USED of the pace (the pace, not our own speed, was the
+# limit), speed up: x1.5 while probing (before the first 429), then +20% a minute. At the first
+# 429 of a spell, slow to 90% of what actually went through in the window (probing overshoots
+# the pace it asked for), later to 90% of the pace.
 AUTO_START = 300.0
 AUTO_FLOOR = 20.0
 AUTO_CEILING = 6000.0
-PROBE_GAIN = 2.0
-STEADY_GAIN = 0.1
+WINDOW = 10.0
+USED = 0.8
+PROBE_STEP = 1.5
+STEADY_STEP = 1.0 + 0.2 * WINDOW / 60
 BACK_OFF = 0.9
 
 # Slack can briefly deny a DM or channel it has just created; one more try settles it.
@@ -93,11 +96,30 @@ def learned(row: RateLimit, rate: Rate) -> Rate:
     return replace(rate, interval=60.0 / row.per_minute)
 
 
-def grow(row: RateLimit) -> None:
-    """One more message sent without a 429: speed up (fast until the first 429, then slowly)."""
+def count_send(row: RateLimit, now: datetime) -> None:
+    """One more call at the learned pace; at the end of a window, speed up if it was used."""
+    if row.window_start is None or now < row.window_start:
+        row.window_start, row.window_sent = now, 0
+    row.window_sent = (row.window_sent or 0) + 1
+    elapsed = (now - row.window_start).total_seconds()
+    if elapsed < WINDOW:
+        return
     pace = row.per_minute or AUTO_START
-    gain = PROBE_GAIN if row.settled_at is None else STEADY_GAIN
-    row.per_minute = min(AUTO_CEILING, pace + gain)
+    if row.window_sent * 60 / elapsed >= USED * pace:
+        step = PROBE_STEP if row.settled_at is None else STEADY_STEP
+        row.per_minute = min(AUTO_CEILING, pace * step)
+    row.window_start, row.window_sent = now, 0
+
+
+def slow_down(row: RateLimit, now: datetime) -> None:
+    """The first 429 of a spell: slow to 90% of the pace (or of what went through, if less)."""
+    pace = row.per_minute or AUTO_START
+    elapsed = (now - row.window_start).total_seconds() if row.window_start else 0.0
+    if row.settled_at is None and elapsed >= 2:  # probing overshot: trust what went through
+        pace = min(pace, (row.window_sent or 0) * 60 / elapsed)
+    row.per_minute = max(AUTO_FLOOR, pace * BACK_OFF)
+    row.settled_at = now
+    row.window_start, row.window_sent = now, 0
 
 
 @dataclass(frozen=True)
@@ -159,8 +181,8 @@ def reserve(
     if (send_at - now).total_seconds() > max_wait:
         return Reservation(send_at, granted=False)
     for row, rate in paced:
-        if rate.adaptive and send_at > now:  # waited for a slot: the pace is the limit
-            grow(row)
+        if rate.adaptive:
+            count_send(row, now)
         row.next_free = advance(row.next_free, send_at, rate)
     session.flush()
     return Reservation(send_at, granted=True)
@@ -183,8 +205,7 @@ def block(
     if row.per_minute is not None and (row.blocked_until is None or row.blocked_until < now):
         # The first 429 of a spell slows the learned pace; those of calls already under way
         # when it came (same spell) must not slow it again.
-        row.per_minute = max(AUTO_FLOOR, row.per_minute * BACK_OFF)
-        row.settled_at = now
+        slow_down(row, now)
     if row.blocked_until is None or row.blocked_until < until:
         row.blocked_until = until
     session.flush()

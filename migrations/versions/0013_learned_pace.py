@@ -18,9 +18,13 @@ def upgrade() -> None:
     with op.batch_alter_table("rate_limits") as table:
         table.add_column(sa.Column("per_minute", sa.Float(), nullable=True))
         table.add_column(sa.Column("settled_at", sa.DateTime(timezone=True), nullable=True))
+        table.add_column(sa.Column("window_start", sa.DateTime(timezone=True), nullable=True))
+        table.add_column(sa.Column("window_sent", sa.Integer(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("rate_limits") as table:
+        table.drop_column("window_sent")
+        table.drop_column("window_start")
         table.drop_column("settled_at")
         table.drop_column("per_minute")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,8 +16,9 @@ from bot.jobs import ratelimit
 from bot.jobs.ratelimit import (
     AUTO_START,
     BACK_OFF,
-    PROBE_GAIN,
-    STEADY_GAIN,
+    PROBE_STEP,
+    STEADY_STEP,
+    WINDOW,
     DeliveryLimits,
     Rate,
 )
@@ -267,28 +267,20 @@ def pace(db, workspace_id) -> tuple[float, object]:
         return row.per_minute, row.settled_at
 
 
-ONE_BY_ONE = replace(AUTO, burst=1)
+def send_for(db, workspace_id, seconds: float, per_minute: float, *, start=T0) -> datetime:
+    """Reserve calls at `per_minute` for `seconds` (demand, not the pace); the last time."""
+    at, step = start, 60 / per_minute
+    while at < start + timedelta(seconds=seconds):
+        reserve(db, workspace_id, AUTO, at=at)
+        at += timedelta(seconds=step)
+    return at
 
 
-def test_auto_starts_at_a_safe_pace_and_speeds_up_while_the_pace_holds_sending_back(
-    db, workspace_id
-):
-    first = reserve(db, workspace_id, ONE_BY_ONE).send_at
-    assert pace(db, workspace_id) == (AUTO_START, None)  # a free slot proves nothing
-    second = reserve(db, workspace_id, ONE_BY_ONE).send_at  # had to wait: grow (probing)
-    assert (second - first).total_seconds() == pytest.approx(60 / AUTO_START, abs=1e-5)
-    assert pace(db, workspace_id) == (AUTO_START + PROBE_GAIN, None)
-    third = reserve(db, workspace_id, ONE_BY_ONE).send_at
-    fourth = reserve(db, workspace_id, ONE_BY_ONE).send_at  # spaced at the grown pace
-    assert (fourth - third).total_seconds() == pytest.approx(
-        60 / (AUTO_START + PROBE_GAIN), abs=1e-5
-    )
-
-
-def test_a_pace_nobody_uses_does_not_grow(db, workspace_id):
-    for minute in range(5):
-        reserve(db, workspace_id, ONE_BY_ONE, at=T0 + timedelta(minutes=minute))
-    assert pace(db, workspace_id) == (AUTO_START, None)
+def test_auto_speeds_up_fast_while_its_pace_is_used_and_not_when_it_is_not(db, workspace_id):
+    end = send_for(db, workspace_id, WINDOW + 1, AUTO_START)  # demand meets the pace
+    assert pace(db, workspace_id) == (pytest.approx(AUTO_START * PROBE_STEP), None)
+    send_for(db, workspace_id, 3 * WINDOW, AUTO_START / 2, start=end)  # a pace nobody uses
+    assert pace(db, workspace_id)[0] == pytest.approx(AUTO_START * PROBE_STEP)
 
 
 def block_at(db, workspace_id, now, seconds=1):
@@ -299,18 +291,17 @@ def block_at(db, workspace_id, now, seconds=1):
         )
 
 
-def test_a_429_slows_the_learned_pace_once_per_spell_then_it_grows_slowly(db, workspace_id):
-    reserve(db, workspace_id, ONE_BY_ONE)
-    block_at(db, workspace_id, T0)
-    block_at(db, workspace_id, T0 + timedelta(seconds=0.2))  # a call already under way
-    assert pace(db, workspace_id) == (pytest.approx(AUTO_START * BACK_OFF), T0)
-    later = T0 + timedelta(seconds=2)  # after the spell (which ended at 1.2 s)
-    reserve(db, workspace_id, ONE_BY_ONE, at=later)
-    reserve(db, workspace_id, ONE_BY_ONE, at=later)  # waited: grows, now slowly
-    slowed = AUTO_START * BACK_OFF + STEADY_GAIN
-    assert pace(db, workspace_id)[0] == pytest.approx(slowed)
-    block_at(db, workspace_id, T0 + timedelta(seconds=5))  # a new spell slows it again
-    assert pace(db, workspace_id)[0] == pytest.approx(slowed * BACK_OFF)
+def test_the_first_429_slows_to_what_went_through_then_once_per_spell(db, workspace_id):
+    # Probing asked for 300 a minute but only 120 a minute went through before the 429.
+    end = send_for(db, workspace_id, 5, 120)
+    block_at(db, workspace_id, end)
+    block_at(db, workspace_id, end + timedelta(seconds=0.2))  # a call already under way
+    slowed, settled = pace(db, workspace_id)
+    assert settled == end and slowed == pytest.approx(120 * BACK_OFF, rel=0.1)
+    later = send_for(db, workspace_id, WINDOW + 1, slowed, start=end + timedelta(seconds=2))
+    assert pace(db, workspace_id)[0] == pytest.approx(slowed * STEADY_STEP)  # slowly now
+    block_at(db, workspace_id, later)  # a new spell: 90% of the pace
+    assert pace(db, workspace_id)[0] == pytest.approx(slowed * STEADY_STEP * BACK_OFF)
 
 
 def test_a_fixed_pace_is_never_learned(db, workspace_id):
