@@ -19,7 +19,7 @@ TRANSIENT = frozenset(
 # Every WINDOW, if sending used at least USED of the pace (the pace, not our own speed, was the
 # limit), speed up: x1.5 while probing (before the first 429), then +20% a minute. At the first
 # 429 of a spell, slow to 90% of what actually went through in the window (probing overshoots
-# the pace it asked for), later to 90% of the pace.
+# the pace it asked for), later to 95% of the pace (a shallow saw keeps close to the limit).
 AUTO_START = 300.0
 AUTO_FLOOR = 20.0
 AUTO_CEILING = 6000.0
@@ -27,7 +27,8 @@ WINDOW = 10.0
 USED = 0.8
 PROBE_STEP = 1.5
 STEADY_STEP = 1.0 + 0.2 * WINDOW / 60
-BACK_OFF = 0.9
+BACK_OFF = 0.9  # leaving probing
+SETTLED_BACK_OFF = 0.95
 
 # Slack can briefly deny a DM or channel it has just created; one more try settles it.
 SETTLING = frozenset({"channel_not_found", "user_not_in_channel"})
@@ -112,12 +113,14 @@ def count_send(row: RateLimit, now: datetime) -> None:
 
 
 def slow_down(row: RateLimit, now: datetime) -> None:
-    """The first 429 of a spell: slow to 90% of the pace (or of what went through, if less)."""
-    pace = row.per_minute or AUTO_START
+    """The first 429 of a spell: slow below the pace (or what went through, when probing)."""
+    pace, back_off = row.per_minute or AUTO_START, SETTLED_BACK_OFF
     elapsed = (now - row.window_start).total_seconds() if row.window_start else 0.0
-    if row.settled_at is None and elapsed >= 2:  # probing overshot: trust what went through
-        pace = min(pace, (row.window_sent or 0) * 60 / elapsed)
-    row.per_minute = max(AUTO_FLOOR, pace * BACK_OFF)
+    if row.settled_at is None:
+        back_off = BACK_OFF
+        if elapsed >= 2:  # probing overshot the pace it asked for: trust what went through
+            pace = min(pace, (row.window_sent or 0) * 60 / elapsed)
+    row.per_minute = max(AUTO_FLOOR, pace * back_off)
     row.settled_at = now
     row.window_start, row.window_sent = now, 0
 

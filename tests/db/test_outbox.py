@@ -17,6 +17,7 @@ from bot.jobs.ratelimit import (
     AUTO_START,
     BACK_OFF,
     PROBE_STEP,
+    SETTLED_BACK_OFF,
     STEADY_STEP,
     WINDOW,
     DeliveryLimits,
@@ -300,8 +301,8 @@ def test_the_first_429_slows_to_what_went_through_then_once_per_spell(db, worksp
     assert settled == end and slowed == pytest.approx(120 * BACK_OFF, rel=0.1)
     later = send_for(db, workspace_id, WINDOW + 1, slowed, start=end + timedelta(seconds=2))
     assert pace(db, workspace_id)[0] == pytest.approx(slowed * STEADY_STEP)  # slowly now
-    block_at(db, workspace_id, later)  # a new spell: 90% of the pace
-    assert pace(db, workspace_id)[0] == pytest.approx(slowed * STEADY_STEP * BACK_OFF)
+    block_at(db, workspace_id, later)  # a new spell: 95% of the pace
+    assert pace(db, workspace_id)[0] == pytest.approx(slowed * STEADY_STEP * SETTLED_BACK_OFF)
 
 
 def test_a_fixed_pace_is_never_learned(db, workspace_id):
