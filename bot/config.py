@@ -40,7 +40,8 @@ class Settings:
     digest_tz: str = "UTC"
     admins: frozenset[str] = field(default_factory=frozenset)
     remind_after_seconds: int = 2 * 86400
-    outbox_per_minute: float = 50.0  # chat.postMessage budget per workspace, all processes
+    # chat.postMessage budget per workspace, all processes; None (OUTBOX_PER_MINUTE=auto): learn it
+    outbox_per_minute: float | None = 50.0
     retention_days: int = 400  # search text, who ran what: anonymised after this many days
     external_people: ExternalPeople = "listed"  # guests, other organisations (services/access)
     sops_git_push: bool = False  # push each commit made from Slack to the branch's upstream
@@ -141,7 +142,9 @@ def _port(value: str) -> int:
     return int(value)
 
 
-def _per_minute(value: str) -> float:
+def _per_minute(value: str) -> float | None:
+    if value.strip().lower() == "auto":
+        return None
     try:
         number = float(value)
     except ValueError:
@@ -149,7 +152,7 @@ def _per_minute(value: str) -> float:
     if not 0 < number <= 6000:
         raise ConfigError(
             f"OUTBOX_PER_MINUTE={value!r} is not a rate; use messages a minute, e.g. 50 "
-            "(Slack allows about one a second per channel)"
+            "(Slack allows about one a second per channel), or auto to learn Slack's pace"
         )
     return number
 

@@ -26,9 +26,9 @@ def register(commands: argparse._SubParsersAction) -> None:
     defaults = DeliveryLimits()
     worker.add_argument(
         "--per-minute",
-        type=_positive,
-        help="chat.postMessage budget per workspace, shared by every process (default: "
-        "OUTBOX_PER_MINUTE, else 50)",
+        type=_pace,
+        help="chat.postMessage budget per workspace, shared by every process, or auto to learn "
+        "Slack's pace from its 429s (default: OUTBOX_PER_MINUTE, else 50)",
     )
     worker.add_argument(
         "--tier3-per-minute",
@@ -43,6 +43,10 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="seconds a claimed message stays reserved to this process (default: 120)",
     )
     worker.set_defaults(handler=run_worker)
+
+
+def _pace(value: str) -> float | str:
+    return "auto" if value.strip().lower() == "auto" else _positive(value)
 
 
 def _positive(value: str) -> float:
@@ -64,7 +68,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
 
     runtime = build_runtime(settings, clock=clock)
     limits = DeliveryLimits(
-        per_minute=args.per_minute or settings.outbox_per_minute,
+        per_minute=_chosen_pace(args.per_minute, settings),
         tier3_per_minute=args.tier3_per_minute,
         lease_seconds=args.lease,
     )
@@ -74,10 +78,11 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     stop = StopSignal()
     stop_metrics = serve_metrics(runtime)
     background.start()
+    pace = (
+        "at Slack's pace (auto)" if limits.per_minute is None else f"at most {limits.per_minute:g}"
+    )
     log.info(
-        "sopbot worker %s sending at most %g messages a minute",
-        background.dispatcher.dispatcher_id,
-        limits.per_minute,
+        "sopbot worker %s sending %s messages a minute", background.dispatcher.dispatcher_id, pace
     )
     stop.wait()
     grace = settings.shutdown_grace
@@ -89,6 +94,13 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     log.info("sopbot worker stopped")
     exit_now_if(not finished)
     return 0
+
+
+def _chosen_pace(flag: float | str | None, settings: Settings) -> float | None:
+    """Messages a minute from --per-minute, else OUTBOX_PER_MINUTE; None means auto."""
+    if flag is None:
+        return settings.outbox_per_minute
+    return None if flag == "auto" else float(flag)
 
 
 def _check_token_with_slack(client: WebClient) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -73,6 +74,12 @@ class RateLimit(Base):
     bucket: Mapped[str] = mapped_column(String(100), primary_key=True)
     next_free: Mapped[datetime] = mapped_column(UtcDateTime)
     blocked_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # OUTBOX_PER_MINUTE=auto: the pace learned so far, when the first 429 ended probing, and
+    # the calls made in the current window (jobs/ratelimit.count_send).
+    per_minute: Mapped[float | None] = mapped_column(Float)
+    settled_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    window_start: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    window_sent: Mapped[int | None] = mapped_column(Integer)
 
 
 class DmChannel(Base):

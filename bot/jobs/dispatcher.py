@@ -10,7 +10,8 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http.client import HTTPException
@@ -43,7 +44,7 @@ class Attempt:
     method: str = ""
     posted: bool = False
     dm: str | None = None
-    opened: bool = False  # conversations.open answered: cache the DM with the outcome
+    opened: bool = False  # a DM ID learned on this attempt: cache it with the outcome
 
 
 @dataclass
@@ -71,6 +72,9 @@ class Dispatcher:
         self._claims = itertools.count(1)
         self._stop = threading.Event()
         self._lease = timedelta(seconds=self.limits.lease_seconds)
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
+        self._held: dict[str, datetime] = {}  # method -> end of a 429's Retry-After
 
     def run_forever(self, stop_event: threading.Event) -> None:
         """Send until `stop_event` is set; the current row finishes, the rest are released."""
@@ -86,6 +90,7 @@ class Dispatcher:
                 handled = 0
             if handled == 0:
                 stop_event.wait(self.limits.poll_interval)
+        self.close()
         log.info("outbox dispatcher %s stopped", self.dispatcher_id)
 
     def hand_back(self) -> int:
@@ -105,22 +110,67 @@ class Dispatcher:
                 limit=max_rows or self.limits.batch_size,
             )
             dms = outbox.cached_dms(session, messages=rows)
+        lanes = _lanes(rows)
+        if len(lanes) <= 1 or self.limits.senders <= 1:
+            return sum(self._send_lane(lane, token, dms) for lane in lanes)
+        # Slack answers in 100-300 ms: one call at a time could never fill the budget, so the
+        # destinations of a batch are sent side by side (each still in order, one at a time).
+        pool = self._senders()
+        sending = [pool.submit(self._send_lane, lane, token, dms) for lane in lanes]
+        return sum(future.result() for future in sending)
+
+    def _send_lane(self, lane: list[OutboxMessage], token: str, dms: dict[int, str]) -> int:
+        """Send one destination's rows in order; stop at the first that must wait."""
         handled = 0
-        for index, row in enumerate(rows):
+        for index, row in enumerate(lane):
             if self._stop.is_set():
-                with self.database.session() as session:
-                    ids = [r.id for r in rows[index:]]
-                    outbox.release(session, message_ids=ids, token=token, due=self.clock())
+                self._release(lane[index:], token, due=self.clock())
                 break
             # Left `sending` by a crash, or its last call got no clear answer: may be in Slack.
             unsure = row.kind == POST and (row.maybe_sent or row.state == SENDING)
-            handled += self._process(Attempt(row, token, maybe_sent=unsure, dm=dms.get(row.id)))
+            outcome = self._process(Attempt(row, token, maybe_sent=unsure, dm=dms.get(row.id)))
+            if outcome is True:
+                handled += 1
+                continue
+            if isinstance(outcome, datetime):  # over budget: the rest may not overtake it
+                self._release(lane[index + 1 :], token, due=outcome)
+            break
         return handled
+
+    def _release(self, rows: list[OutboxMessage], token: str, *, due: datetime) -> None:
+        if rows:
+            with self.database.session() as session:
+                ids = [row.id for row in rows]
+                outbox.release(session, message_ids=ids, token=token, due=due)
+
+    def _hold(self, method: str, until: datetime) -> None:
+        with self._pool_lock:
+            self._held[method] = max(until, self._held.get(method, until))
+
+    def _held_until(self, buckets: Iterable[str]) -> datetime | None:
+        """When a 429 this process saw on one of `buckets` ends, if it has not yet."""
+        now = self.clock()
+        with self._pool_lock:
+            ends = [self._held[b] for b in buckets if self._held.get(b, now) > now]
+        return max(ends, default=None)
+
+    def _senders(self) -> ThreadPoolExecutor:
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(self.limits.senders, "outbox-send")
+            return self._pool
+
+    def close(self) -> None:
+        """Let the sender threads go (run_forever does it when it stops)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=True)
 
     # -- one row ----------------------------------------------------------------------------
 
-    def _process(self, attempt: Attempt) -> bool:
-        """Deliver one claimed row; False when it was not tried (over budget, or lease lost)."""
+    def _process(self, attempt: Attempt) -> bool | datetime:
+        """Deliver one claimed row: True if done, its new due time if over budget, else False."""
         row = attempt.row
         refused = refusal("chat.update" if row.kind == UPDATE else "chat.postMessage", _args(row))
         if refused is not None:  # never sent, never retried: the row says why
@@ -134,26 +184,32 @@ class Dispatcher:
                 ts, channel = str(row.update_ts), str(row.channel_id)
                 outbox.mark_sent(session, message_id=row.id, channel=channel, ts=ts, now=now)
                 return True
+            rates = self._rates(attempt)
             slot = ratelimit.reserve(
                 session,
                 workspace_id=row.workspace_id,
-                rates=self._rates(attempt),
+                rates=rates,
                 now=now,
                 max_wait=self.limits.max_wait,
             )
             if not slot.granted:  # over budget: due again when it has room
                 outbox.release(session, message_ids=[row.id], token=attempt.token, due=slot.send_at)
-                return False
+                return slot.send_at
+        delay = (slot.send_at - self.clock()).total_seconds()
+        if delay > 0:
+            self.sleep(delay)  # never cut short: the slot is what keeps us within the limit
+        held = self._held_until(rate.bucket for rate in rates)
+        if held is not None:  # a 429 reached another sender while this one waited
+            self._release([row], attempt.token, due=held)
+            return held
+        with self.database.session() as session:
             # Committed before any call, so a crash from here on leaves a row that may be in Slack.
             marked = outbox.mark_sending(
-                session, message=row, token=attempt.token, now=now, lease=self._lease
+                session, message=row, token=attempt.token, now=self.clock(), lease=self._lease
             )
         if not marked:
             log.info("outbox %s: lease passed to another dispatcher", row.key)
             return False
-        delay = (slot.send_at - self.clock()).total_seconds()
-        if delay > 0:
-            self.sleep(delay)  # never cut short: the slot is what keeps us within the limit
         try:
             self._deliver(attempt)
         except SlackApiError as exc:
@@ -186,19 +242,23 @@ class Dispatcher:
             thread_ts=row.thread_ts,
             metadata={"event_type": outbox.METADATA_EVENT_TYPE, "event_payload": {"key": row.key}},
         )
+        if row.channel_id is None and attempt.dm is None:
+            attempt.dm, attempt.opened = reply["channel"], True
         self._on_sent(attempt, reply["channel"], reply["ts"])
 
     def _conversation(self, attempt: Attempt) -> str:
-        """The channel to post in: the row's channel, or the person's DM (opened once)."""
+        """Where to post: the row's channel, the person's known DM, else their user ID."""
         row = attempt.row
         if row.channel_id is not None:
             return row.channel_id
-        if attempt.dm is not None:
-            return attempt.dm
-        attempt.method = "conversations.open"
-        attempt.dm = self.client.conversations_open(users=row.user_id)["channel"]["id"]
-        attempt.opened = True
-        return attempt.dm
+        if attempt.dm is None and attempt.maybe_sent:
+            # Only a DM's ID can be searched for an earlier attempt; this is the rare path.
+            attempt.method = "conversations.open"
+            attempt.dm = self.client.conversations_open(users=row.user_id)["channel"]["id"]
+            attempt.opened = True
+        # chat.postMessage to a user ID lands in the app's DM: one call per message, and the
+        # reply names the DM, which is remembered for the next retry and for updates.
+        return attempt.dm or str(row.user_id)
 
     def _find_earlier(self, attempt: Attempt, channel: str) -> str | None:
         """The ts of a message this row already posted, found by its metadata key."""
@@ -269,6 +329,7 @@ class Dispatcher:
             retry_after = float(exc.response.headers.get("Retry-After") or 1)
             log.info("%s rate limited for %.0fs", attempt.method, retry_after)
             until = self.clock() + timedelta(seconds=retry_after)
+            self._hold(attempt.method, until)
             self._on_transient(attempt, f"{attempt.method}: ratelimited", blocked_until=until)
         elif is_transient(error, status=status, attempt=attempt.row.attempts + 1):
             self._on_transient(attempt, f"{attempt.method}: {error}")
@@ -297,6 +358,7 @@ class Dispatcher:
                     workspace_id=row.workspace_id,
                     bucket=attempt.method,
                     until=blocked_until,
+                    now=self.clock(),
                 )
             outbox.mark_retry(
                 session,
@@ -326,10 +388,10 @@ class Dispatcher:
         if row.kind == UPDATE:
             return [Rate.per_minute("chat.update", limits.tier3_per_minute, burst=limits.burst)]
         rates = [
-            Rate.per_minute("chat.postMessage", limits.per_minute, burst=limits.burst),
+            limits.post_rate(),
             Rate(f"to:{row.channel_id or row.user_id}", 1.0 / limits.per_channel_per_second),
         ]
-        if row.channel_id is None and attempt.dm is None:
+        if row.channel_id is None and attempt.dm is None and attempt.maybe_sent:
             rates.append(
                 Rate.per_minute("conversations.open", limits.tier3_per_minute, burst=limits.burst)
             )
@@ -342,3 +404,11 @@ class Dispatcher:
 def _args(row: OutboxMessage) -> dict[str, Any]:
     """What a row sends: the same for the guard and for Slack."""
     return {"text": row.text, "blocks": row.blocks}
+
+
+def _lanes(rows: list[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """The batch by destination, each in claim order (a thread's steps must not overtake)."""
+    lanes: dict[str, list[OutboxMessage]] = {}
+    for row in rows:
+        lanes.setdefault(str(row.channel_id or row.user_id), []).append(row)
+    return list(lanes.values())

@@ -154,7 +154,7 @@ def post_target(req: ApiRequest, ref: Any, *, user_id_opens_dm: bool = True) -> 
         # chat.postMessage to a user ID lands in the app's DM with that person.
         person = ws.users[ref]
         if person.is_bot or ref == ws.bot_user_id:
-            raise SlackError("channel_not_found")
+            raise SlackError("cannot_dm_bot")
         if person.deleted:
             raise SlackError("is_archived")  # a deactivated person's DM is archived
         return ws.bot_im(ref)

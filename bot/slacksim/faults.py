@@ -65,6 +65,7 @@ class Faults:
         self._limits: dict[str, float] | None = None  # method -> per minute
         self._post_rate: float = 0.0
         self._post_burst: int = 1
+        self._workspace_post: float = 0.0  # chat.postMessage per minute across channels
         self._buckets: dict[tuple, tuple[float, float]] = {}
         self._delays: dict[str, float] = {}
 
@@ -125,6 +126,7 @@ class Faults:
             self._scripted.clear()
             self._limits = None
             self._post_rate = 0.0
+            self._workspace_post = 0.0
             self._buckets.clear()
 
     def enforce_rate_limits(
@@ -134,12 +136,18 @@ class Faults:
         chat_postMessage_burst: int = 1,  # noqa: N803
         per_minute: dict[str, float] | None = None,
         tiers: bool = True,
+        chat_postMessage_per_minute: float = 0.0,  # noqa: N803
     ) -> None:
-        """Answer 429 like Slack once a method (or chat.postMessage to a channel) runs too hot."""
+        """Answer 429 like Slack once a method (or chat.postMessage to a channel) runs too hot.
+
+        `chat_postMessage_per_minute` is the workspace-wide limit Slack does not announce: a
+        bucket of three seconds' worth, refilled at that rate.
+        """
         with self._lock:
             self._limits = {**(TIER_PER_MINUTE if tiers else {}), **(per_minute or {})}
             self._post_rate = chat_postMessage_per_channel_per_sec
             self._post_burst = chat_postMessage_burst
+            self._workspace_post = chat_postMessage_per_minute
             self._buckets.clear()
 
     def check(self, method: str, args: dict) -> Failure | None:
@@ -157,6 +165,11 @@ class Faults:
                     return Failure(error, status, 1 if status == 429 else None)
             if self._limits is None:
                 return None
+            if method == "chat.postMessage" and self._workspace_post > 0:
+                rate = self._workspace_post / 60.0
+                wait = self._take((method,), rate, max(1, int(rate * 3)))
+                if wait > 0:
+                    return Failure("ratelimited", 429, max(1, math.ceil(wait)))
             if method == "chat.postMessage" and self._post_rate > 0:
                 key = (method, str(args.get("channel")))
                 wait = self._take(key, self._post_rate, self._post_burst)

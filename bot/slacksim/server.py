@@ -83,6 +83,7 @@ class FakeSlack(TranscriptQueries):
         self.loopback_only = loopback_only
         self.calls: list[Call] = []
         self.faults = Faults(lambda: self.ws.clock())
+        self.latency = 0.0  # seconds every Web API call takes, as Slack's 100-300 ms do
         self._address = (host, port)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -205,9 +206,10 @@ class FakeSlack(TranscriptQueries):
         if handler is None:
             error = SlackError("unknown_method", extra={"req_method": method})
             return self._answer(method, args, error.body(), 200)
-        delay = self.faults.delay(method)
+        # Slack's own 100-300 ms per call (latency) and any method a test made slow.
+        delay = self.latency + self.faults.delay(method)
         if delay > 0:
-            time.sleep(delay)  # a slow Slack, on this request's own thread
+            time.sleep(delay)  # on this request's own thread, as the network would
         failure = self.faults.check(method, args)
         if failure is not None and failure.drop_connection:
             if failure.land:

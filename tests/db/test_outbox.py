@@ -9,11 +9,20 @@ import pytest
 from sqlalchemy import func, select
 
 from bot.db import migrate, outbox
-from bot.db.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage
+from bot.db.outbox import FAILED, PENDING, SENDING, SENT, OutboxMessage, RateLimit
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.jobs import ratelimit
-from bot.jobs.ratelimit import Rate
+from bot.jobs.ratelimit import (
+    AUTO_START,
+    BACK_OFF,
+    PROBE_STEP,
+    SETTLED_BACK_OFF,
+    STEADY_STEP,
+    WINDOW,
+    DeliveryLimits,
+    Rate,
+)
 
 T0 = datetime(2026, 11, 30, 9, 0, tzinfo=UTC)
 LEASE = timedelta(seconds=60)
@@ -241,9 +250,65 @@ def test_a_call_waits_for_every_budget_it_draws_on_and_for_a_429_block(db, works
     assert reserve(db, workspace_id, POSTS, channel).send_at == T0 + timedelta(seconds=1)
     with db.session() as session:
         until = T0 + timedelta(seconds=30)
-        ratelimit.block(session, workspace_id=workspace_id, bucket="chat.postMessage", until=until)
-        ratelimit.block(session, workspace_id=workspace_id, bucket="chat.postMessage", until=T0)
+        ratelimit.block(
+            session, workspace_id=workspace_id, bucket="chat.postMessage", until=until, now=T0
+        )
+        ratelimit.block(
+            session, workspace_id=workspace_id, bucket="chat.postMessage", until=T0, now=T0
+        )
     assert reserve(db, workspace_id, POSTS).send_at == T0 + timedelta(seconds=30)
+
+
+AUTO = DeliveryLimits(per_minute=None).post_rate()
+
+
+def pace(db, workspace_id) -> tuple[float, object]:
+    with db.session() as session:
+        row = session.get(RateLimit, (workspace_id, "chat.postMessage"))
+        return row.per_minute, row.settled_at
+
+
+def send_for(db, workspace_id, seconds: float, per_minute: float, *, start=T0) -> datetime:
+    """Reserve calls at `per_minute` for `seconds` (demand, not the pace); the last time."""
+    at, step = start, 60 / per_minute
+    while at < start + timedelta(seconds=seconds):
+        reserve(db, workspace_id, AUTO, at=at)
+        at += timedelta(seconds=step)
+    return at
+
+
+def test_auto_speeds_up_fast_while_its_pace_is_used_and_not_when_it_is_not(db, workspace_id):
+    end = send_for(db, workspace_id, WINDOW + 1, AUTO_START)  # demand meets the pace
+    assert pace(db, workspace_id) == (pytest.approx(AUTO_START * PROBE_STEP), None)
+    send_for(db, workspace_id, 3 * WINDOW, AUTO_START / 2, start=end)  # a pace nobody uses
+    assert pace(db, workspace_id)[0] == pytest.approx(AUTO_START * PROBE_STEP)
+
+
+def block_at(db, workspace_id, now, seconds=1):
+    with db.session() as session:
+        until = now + timedelta(seconds=seconds)
+        ratelimit.block(
+            session, workspace_id=workspace_id, bucket="chat.postMessage", until=until, now=now
+        )
+
+
+def test_the_first_429_slows_to_what_went_through_then_once_per_spell(db, workspace_id):
+    # Probing asked for 300 a minute but only 120 a minute went through before the 429.
+    end = send_for(db, workspace_id, 5, 120)
+    block_at(db, workspace_id, end)
+    block_at(db, workspace_id, end + timedelta(seconds=0.2))  # a call already under way
+    slowed, settled = pace(db, workspace_id)
+    assert settled == end and slowed == pytest.approx(120 * BACK_OFF, rel=0.1)
+    later = send_for(db, workspace_id, WINDOW + 1, slowed, start=end + timedelta(seconds=2))
+    assert pace(db, workspace_id)[0] == pytest.approx(slowed * STEADY_STEP)  # slowly now
+    block_at(db, workspace_id, later)  # a new spell: 95% of the pace
+    assert pace(db, workspace_id)[0] == pytest.approx(slowed * STEADY_STEP * SETTLED_BACK_OFF)
+
+
+def test_a_fixed_pace_is_never_learned(db, workspace_id):
+    reserve(db, workspace_id, POSTS)
+    block_at(db, workspace_id, T0)
+    assert pace(db, workspace_id) == (None, None)
 
 
 def test_concurrent_reservations_share_one_budget(database_url):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import time
 
 import pytest
 from slack_sdk import WebClient
@@ -136,3 +137,31 @@ def test_rate_limits_are_off_by_default(fake: FakeSlack, client: WebClient) -> N
     for i in range(10):
         client.chat_postMessage(channel=SUPPORT, text=str(i))
     assert len(fake.messages("support")) == 10
+
+
+def test_a_hidden_workspace_limit_on_posts_spans_channels(
+    slow_fake: FakeSlack, clock: ManualClock
+) -> None:
+    # 120 a minute: a bucket of six (three seconds' worth), two more each second.
+    slow_fake.enforce_rate_limits(chat_postMessage_per_minute=120, tiers=False)
+    client = slow_fake.client()
+    people = [slow_fake.ws.add_user(name=f"p{i}").id for i in range(8)]
+
+    for person in people[:6]:
+        client.chat_postMessage(channel=person, text="hi")  # six channels, one post each
+    with pytest.raises(SlackApiError) as caught:
+        client.chat_postMessage(channel=people[6], text="hi")
+    assert caught.value.response.status_code == 429
+    assert caught.value.response.headers["Retry-After"] == "1"
+    clock.advance(1)
+    client.chat_postMessage(channel=people[6], text="hi")
+    client.chat_postMessage(channel=people[7], text="hi")
+    with pytest.raises(SlackApiError):
+        client.chat_postMessage(channel=GENERAL, text="hi")
+
+
+def test_latency_delays_every_call(fake: FakeSlack, client: WebClient) -> None:
+    fake.latency = 0.2
+    started = time.monotonic()
+    client.auth_test()
+    assert time.monotonic() - started >= 0.2
