@@ -33,6 +33,11 @@ class PlayClock:
             self._offset += seconds
         return self()
 
+    def rewind_to(self, moment: datetime) -> None:
+        """Set the clock back to `moment`; only before anything ran (to play history from)."""
+        with self._lock:
+            self._offset = moment.timestamp() - self._wall()
+
     def advance_to(self, moment: datetime) -> datetime:
         """Jump forward to `moment` (no-op when it has already passed)."""
         return self.advance(max(0.0, moment.timestamp() - self.time()))
