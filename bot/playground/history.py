@@ -325,12 +325,12 @@ class _Story:
             ("praise", later - timedelta(days=1), REFUND, 6, "praise", seed.JO,
              "The new confirmation script gets far fewer follow-up questions."),
         ]  # fmt: skip
+        give, when = self._give, {}
         for name, at, slug, step, kind, who, text in items:
             if slug not in self.sops or step > len(self.sops[slug].steps):
                 continue
-            at = self._work_time(at, who)
+            at = when[name] = self._work_time(at, who)
             draft = giving.Draft(slug, step, kind, text, anonymous=name == "anonymous")
-            give = self._give
             self.timeline.call(at, lambda s, now, n=name, d=draft, w=who: give(s, now, n, d, w))
         handled = [  # (name, after, status, by, reason)
             ("changed", timedelta(days=5), handling.RESOLVED, seed.SAM, "Step 2 fixed in v2."),
@@ -340,18 +340,18 @@ class _Story:
              "IT needs the name of each hire to set the laptop up."),
             ("acknowledged", timedelta(hours=5), handling.ACKNOWLEDGED, seed.ANA, None),
         ]  # fmt: skip
-        when = {name: at for name, at, *_ in items}
         for name, after, status, by, reason in handled:
             if name in when:
-                at = self._work_time(when[name] + after, by)
+                at = max(self._work_time(when[name] + after, by), when[name] + after)
                 self.timeline.call(
-                    at, lambda s, now, n=name, st=status, b=by, r=reason: self._handle(
+                    at,
+                    lambda s, now, n=name, st=status, b=by, r=reason: self._handle(
                         s, now, n, st, b, r
                     ),
                 )
         if "withdrawn" in when:  # the author's Undo, three minutes later
             self.timeline.call(
-                self._work_time(when["withdrawn"], seed.MARIA) + timedelta(minutes=3),
+                when["withdrawn"] + timedelta(minutes=3),
                 lambda s, now: self._undo(s, now, "withdrawn", seed.MARIA),
             )
 
