@@ -1,4 +1,4 @@
-"""The digest's 14-day chart reads well empty, sparse and busy: axis limits and labels, not pixels."""
+"""The 14-day chart reads well empty, sparse and busy: axis limits and labels, not pixels."""
 
 from __future__ import annotations
 
