@@ -7,9 +7,9 @@ The story, told by the numbers the digest, `/sop kpis`, the Home tabs and the ch
 - The other SOPs came 30 days ago; each working day the team runs them in working hours (some
   steps slow, some runs given up at the SOP's usual drop-off step) and searches for SOPs,
   a few times for one that does not exist.
-- 14 days ago a material revision of the refund SOP went out (feedback on its step 2 led to
-  it): most of its audience passed the quiz, one person never opened it (overdue), one keeps
-  failing the same question.
+- 14 days ago a material revision of the onboarding SOP went out (feedback on its step 2 led
+  to it): most of its audience passed the quiz, one person never opened it (overdue), one
+  keeps failing the same question.
 - Feedback in every state: open (one anonymous), acknowledged, resolved, won't fix, withdrawn,
   and the one that led to the change.
 """
@@ -55,9 +55,9 @@ STALE_AGO = timedelta(days=95)
 SEED = 17
 DIGESTS = 7  # the digests of the last week are posted (with their charts)
 LEAD = STALE_AGO + timedelta(days=1)  # how far back the clock goes
-REFUND, INQUIRY = "refund-request", "customer-inquiry"
-CHANGED_STEP = 2  # the refund step whose v1 wording drew feedback and was changed in v2
-OLD_LINE = "Look the order up in the old billing tool first (billing-legacy)."
+REFUND, INQUIRY, REVISED = "refund-request", "customer-inquiry", "new-hire-onboarding"
+CHANGED_STEP = 2  # the step of REVISED whose v1 wording drew feedback and was changed in v2
+OLD_LINE = "Order the laptop with the old IT request form (it-requests@example.com)."
 SUPPORT = (seed.MARIA, seed.PRIYA, seed.JO)
 OPS = (seed.TOM, seed.ANA)
 LEADS = (seed.SAM, seed.ANA)
@@ -131,12 +131,12 @@ class _Story:
             self.timeline.job(at, lambda now: self._publish(early))
             self._wave(INQUIRY, at, passers=SUPPORT + (seed.SAM,))
         self.timeline.job(first - timedelta(minutes=1), lambda now: self._digests_from(now))
-        v1 = self._copy(sops_dir, scratch / "v1", only=None, older_refund=REFUND in self.sops)
+        v1 = self._copy(sops_dir, scratch / "v1", only=None, older=REVISED in self.sops)
         self.timeline.job(first, lambda now: self._publish(v1))
         self._wave(None, first, passers=tuple(ZONES))
-        if REFUND in self.sops:
+        if REVISED in self.sops:
             self.timeline.job(revised, lambda now: self._publish(sops_dir))
-            self._refund_wave(revised)
+            self._revision_wave(revised)
         self._feedback(first, revised)
         for n in range(DAYS + 1):
             day = (first + timedelta(days=n)).date()
@@ -151,14 +151,14 @@ class _Story:
         if REFUND in self.sops:
             self._run(REFUND, seed.MARIA, self.start - timedelta(minutes=25), stop_at=None, end=2)
 
-    def _copy(self, source: Path, target: Path, *, only: set[str] | None, older_refund=False):
-        """SOPS_DIR as it stood then: some SOPs only, the refund SOP in its first wording."""
+    def _copy(self, source: Path, target: Path, *, only: set[str] | None, older=False):
+        """SOPS_DIR as it stood then: some SOPs only, REVISED in its first wording."""
         shutil.copytree(source, target, ignore=shutil.ignore_patterns(".*", "__pycache__"))
         for slug, sop in self.sops.items():
             path = target / sop.path
             if only is not None and slug not in only:
                 path.unlink()
-            elif older_refund and slug == REFUND:
+            elif older and slug == REVISED:
                 path.write_text(_first_wording(path.read_text(encoding="utf-8")), "utf-8")
         return target
 
@@ -263,16 +263,16 @@ class _Story:
             at = max(at, published + timedelta(hours=1))
             self.timeline.call(at, lambda s, now, w=who: self._quizzes(s, now, w, slug))
 
-    def _refund_wave(self, published: datetime) -> None:
+    def _revision_wave(self, published: datetime) -> None:
         """The revision's wave: most pass, Jo never opens it, Priya twice fails one question."""
-        for who in (seed.MARIA, seed.SAM, seed.TOM):
+        for who in (seed.MARIA, seed.SAM, seed.TOM, seed.ANA):
             at = self._work_time(published + timedelta(days=self.rng.choice((0, 1, 2))), who)
             at = max(at, published + timedelta(hours=1))
-            self.timeline.call(at, lambda s, now, w=who: self._quizzes(s, now, w, REFUND))
+            self.timeline.call(at, lambda s, now, w=who: self._quizzes(s, now, w, REVISED))
         for days in (8, 12):  # after her reminders, and again two days ago
             at = self._work_time(published + timedelta(days=days), seed.PRIYA)
             self.timeline.call(
-                at, lambda s, now: self._quizzes(s, now, seed.PRIYA, REFUND, wrong=True)
+                at, lambda s, now: self._quizzes(s, now, seed.PRIYA, REVISED, wrong=True)
             )
 
     def _quizzes(self, session, now, who: str, slug: str | None, *, wrong: bool = False) -> None:
@@ -295,10 +295,11 @@ class _Story:
                 session, attempt_id=view.attempt_id, user_id=who, now=now,
                 seed=self.rng.randrange(99),
             )  # fmt: skip
+        hardest = min(q.text for q in view.questions) if view.questions else ""
         for position in range(view.position, len(view.questions)):
             asked = view.questions[position]
             chosen = list(asked.correct)
-            if wrong and position == 0:  # always the same question: it leads the changed step
+            if wrong and asked.text == hardest:  # always the same question, in any order
                 chosen = [next(i for i in range(len(asked.options)) if i not in asked.correct)]
             now = self.play.clock.advance(self.rng.uniform(15, 60))
             quizzes.answer_question(
@@ -312,9 +313,9 @@ class _Story:
         """One item in each state, and the one that led to the refund SOP's change."""
         later = self.start - timedelta(days=1)
         items = [  # (name, when, slug, step, kind, author, text)
-            ("changed", revised - timedelta(days=4), REFUND, CHANGED_STEP, "problem", seed.PRIYA,
-             "The old billing tool in this step was switched off last week; orders are only "
-             "in the new billing admin now."),
+            ("changed", revised - timedelta(days=4), REVISED, CHANGED_STEP, "problem",
+             seed.PRIYA, "The old IT request form was switched off last week; laptops are "
+             "ordered in the IT portal now."),
             ("resolved", first + timedelta(days=5), REFUND, 5, "question", seed.JO,
              "Can we refund to a gift card if the customer asks for it?"),
             ("wont_fix", first + timedelta(days=9), "new-hire-onboarding", 1, "suggestion",
@@ -338,7 +339,7 @@ class _Story:
             draft = giving.Draft(slug, step, kind, text, anonymous=name == "anonymous")
             self.timeline.call(at, lambda s, now, n=name, d=draft, w=who: give(s, now, n, d, w))
         handled = [  # (name, after, status, by, reason)
-            ("changed", timedelta(days=5), handling.RESOLVED, seed.SAM, "Step 2 fixed in v2."),
+            ("changed", timedelta(days=5), handling.RESOLVED, seed.ANA, "Step 2 fixed in v2."),
             ("resolved", timedelta(days=1), handling.RESOLVED, seed.SAM,
              "No: only the original payment method, or store credit. Step 5 says so."),
             ("wont_fix", timedelta(days=2), handling.WONT_FIX, seed.ANA,
@@ -419,7 +420,7 @@ class _Story:
 
 
 def _first_wording(source: str) -> str:
-    """The refund SOP before its revision: step 2 also pointed at the old billing tool."""
+    """REVISED before its revision: step 2 also pointed at the old IT request form."""
     lines = source.splitlines(keepends=True)
     in_steps, seen = False, 0
     for i, line in enumerate(lines):

@@ -71,13 +71,13 @@ def test_the_first_digest_tells_the_months_story(played: Playground, caplog):
     assert headline(d).startswith(f"{d.runs} run")
     week = sum(month.runs_on(yesterday - timedelta(days=n), UTC_ZONE) for n in range(7))
     assert d.week.total.usage.runs_started == week
-    # Needs attention: the stale SOP and the refund SOP its last training wave left uncovered.
+    # Needs attention: the stale SOP, and the revised one its training wave left uncovered.
     why = {reason.slug: reason for reason in d.attention}
-    assert {"customer-inquiry", "refund-request"} <= set(why), d.attention
-    refund = next(row for row in d.rows if row.slug == "refund-request")
-    assert set(refund.coverage.overdue) == {JO, PRIYA}  # never opened it; failed it twice
-    assert 0 < refund.coverage.passed < refund.coverage.audience
-    assert (refund.quiz.first_attempts, refund.quiz.first_attempt_passes) == (1, 0)
+    assert {"customer-inquiry", "new-hire-onboarding"} <= set(why), d.attention
+    revised = next(row for row in d.rows if row.slug == "new-hire-onboarding")
+    assert set(revised.coverage.overdue) == {JO, PRIYA}  # never opened it; failed it twice
+    assert revised.coverage.audience / 2 < revised.coverage.passed < revised.coverage.audience
+    assert (revised.quiz.first_attempts, revised.quiz.first_attempt_passes) == (1, 0)
     assert len(set(missed)) == 1 and len(missed) == 2  # Priya: the same question, twice
     inquiry = next(row for row in d.rows if row.slug == "customer-inquiry")
     assert inquiry.usage.runs_started > 0 and inquiry.drop_off is not None
@@ -85,7 +85,7 @@ def test_the_first_digest_tells_the_months_story(played: Playground, caplog):
     recent = {q for at, q in month.misses if at.date() > yesterday - timedelta(days=7)}
     gaps = {gap.query for gap in d.week.total.content_gaps}
     assert gaps and gaps <= recent
-    # Feedback in every state, one of them addressed by the refund SOP's second revision.
+    # Feedback in every state, one of them addressed by the onboarding SOP's second revision.
     states = {fb.status for fb in feedback}
     assert {"open", "acknowledged", "resolved", "wont_fix", "withdrawn"} <= states
     assert any(fb.anonymous and fb.author_id is None for fb in feedback)
