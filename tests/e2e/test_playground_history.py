@@ -44,7 +44,7 @@ def played(tmp_path: Path, database_url: str, caplog: pytest.LogCaptureFixture) 
 
 def test_the_first_digest_tells_the_months_story(played: Playground, caplog):
     play, month = played, played.history
-    assert month is not None and month.calls > 1000
+    assert month is not None and month.calls > 500 and sum(month.started.values()) > 60
     # No rough edge on the first start: nothing above INFO, history and all.
     assert [r.getMessage() for r in caplog.records if r.levelno > logging.INFO] == []
     assert START - timedelta(seconds=5) <= play.clock() < START + timedelta(minutes=5)
