@@ -147,9 +147,9 @@ class _Story:
                 self._ticks(day)
             else:  # commit each day: a long transaction's flushes slow down
                 self.timeline.job(_utc(day, 23, 59), lambda now: None)
-        # One run still open when the demo starts: Continue on the Home tab.
+        # One run still open when the demo starts (Priya's: Maria, played first, starts afresh).
         if REFUND in self.sops:
-            self._run(REFUND, seed.MARIA, self.start - timedelta(minutes=25), stop_at=None, end=2)
+            self._run(REFUND, seed.PRIYA, self.start - timedelta(minutes=25), stop_at=None, end=2)
 
     def _copy(self, source: Path, target: Path, *, only: set[str] | None, older=False):
         """SOPS_DIR as it stood then: some SOPs only, REVISED in its first wording."""

@@ -221,6 +221,6 @@ def _clock(play: Playground, zone: ZoneInfo) -> dict[str, Any]:
         "epoch_ms": int(now.timestamp() * 1000),
         "tz": zone.key,
         "digest": f"{local:%a %H:%M}",
-        "covers": f"{covers:%a %d %b}",
+        "covers": f"{covers:%a} {covers.day} {covers:%b}",
         "digest_zone": f"{config.at:%H:%M} {config.tz}",
     }
