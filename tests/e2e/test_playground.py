@@ -230,7 +230,7 @@ def test_next_digest_follows_the_time_and_days_set_with_sop_config(
     assert (clock["tz"], clock["digest"], clock["covers"]) == (
         "Europe/Berlin",
         "Wed 16:30",
-        "Tue 01 Dec",
+        "Tue 1 Dec",
     )
     answer = page.post("advance", to="digest")
     assert answer["now"].startswith("2026-12-02T15:31") and answer["covers"] == "2026-12-01"
