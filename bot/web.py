@@ -138,7 +138,8 @@ class HttpServer:
         server.asyncore.dispatcher.close(server)
         while time.monotonic() < self._drain_until and self._busy():
             poll()
-        server.task_dispatcher.shutdown(timeout=max(0.0, self._drain_until - time.monotonic()))
+        # Idle worker threads need a moment to see the stop; with none, waitress warns of them.
+        server.task_dispatcher.shutdown(timeout=max(1.0, self._drain_until - time.monotonic()))
         with contextlib.suppress(OSError):
             server.asyncore.close_all(server._map)
 

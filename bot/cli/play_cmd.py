@@ -35,11 +35,16 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="keep the playground's data in this database (default: a fresh temporary SQLite "
         "file, so a demo never touches DATABASE_URL)",
     )
+    play.add_argument(
+        "--empty",
+        action="store_true",
+        help="start with a blank workspace instead of a month of the seeded team's history",
+    )
     play.set_defaults(handler=run_play)
 
 
 def run_play(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
-    return play(settings, database_url=args.database_url, start=clock())
+    return play(settings, database_url=args.database_url, start=clock(), history=not args.empty)
 
 
 def play_instead(settings: Settings, *, reason: str, start: datetime) -> int:
@@ -48,7 +53,9 @@ def play_instead(settings: Settings, *, reason: str, start: datetime) -> int:
     return play(settings, start=start)
 
 
-def play(settings: Settings, *, start: datetime, database_url: str | None = None) -> int:
+def play(
+    settings: Settings, *, start: datetime, database_url: str | None = None, history: bool = True
+) -> int:
     """Serve the playground on 127.0.0.1:PORT from `start` until SIGINT or SIGTERM."""
     from bot.playground.wiring import Playground
 
@@ -62,7 +69,7 @@ def play(settings: Settings, *, start: datetime, database_url: str | None = None
         sops_dir = settings.sops_dir
         if not sops_dir.is_dir():  # e.g. installed from a wheel, started in an empty folder
             settings = dataclasses.replace(settings, sops_dir=copy_sample_sops(Path(scratch)))
-        playground = Playground(settings, database_url=url, start=start)
+        playground = Playground(settings, database_url=url, start=start, history=history)
         try:
             playground.start()
         except OSError as exc:

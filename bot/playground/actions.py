@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from bot.core.mrkdwn import escape
-from bot.playground.clock import next_time_of_day
+from bot.playground.clock import digest_covering_today
 from bot.playground.notice import Notice
 from bot.playground.render.text import unslack
 from bot.playground.state import people
@@ -144,13 +144,9 @@ def switch_user(play: Playground, *, user: str) -> None:
 
 def advance(play: Playground, *, seconds: float | None = None, to: str | None = None) -> dict:
     """Move the clock forward, run the jobs now due and send the outbox, before answering."""
+    covers = None
     if to == "digest":
-        config = play.digest_config()
-        at, due = config.at, play.clock()
-        while True:  # the next digest time on a posting weekday: at most a week away
-            due = next_time_of_day(due, at.hour, at.minute, config.zone)
-            if due.astimezone(config.zone).weekday() in config.weekdays:
-                break
+        due, covers = digest_covering_today(play.clock(), play.digest_config())
         play.clock.advance_to(due)
     elif seconds is not None and 0 < float(seconds) <= MAX_ADVANCE:
         play.clock.advance(float(seconds))
@@ -162,7 +158,8 @@ def advance(play: Playground, *, seconds: float | None = None, to: str | None = 
     play.clock.advance(SETTLE_SECONDS)
     ran += [job for job in play.ticker.tick() if job not in ran]
     play.bump()
-    return {"ran": ran, "now": play.clock().isoformat()}
+    answer = {"ran": ran, "now": play.clock().isoformat()}
+    return answer if covers is None else {**answer, "covers": covers.isoformat()}
 
 
 def _check(status: int) -> None:

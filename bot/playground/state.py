@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.playground import frames, preview
+from bot.playground.clock import digest_covering_today
 from bot.playground.frames import Row
 from bot.playground.render import Context, Names
 from bot.slacksim import seed
@@ -155,7 +156,7 @@ def page_state(
             "sidebar": frames.sidebar(
                 channels=[(c.id, c.name, c.is_private) for c in channels], dms=dms, current=view
             ),
-            "clock": _clock(play),
+            "clock": _clock(play, zone),
             "modal": None,
             "thread": None,
         }
@@ -209,10 +210,17 @@ def _heading(ws: Workspace, channel: Channel | None, view: str, me: str) -> tupl
     return f"#{channel.name}", channel.purpose or channel.topic
 
 
-def _clock(play: Playground) -> dict[str, Any]:
-    """The playground time (the page shows it ticking in the viewer's zone) and the digest time."""
+def _clock(play: Playground, zone: ZoneInfo) -> dict[str, Any]:
+    """The playground time (the page ticks it in the viewer's Slack zone, which it names) and the
+    next digest that covers today, in that zone too."""
     config = play.digest_config()
+    now = play.clock()
+    due, covers = digest_covering_today(now, config)
+    local = due.astimezone(zone)
     return {
-        "epoch_ms": int(play.clock().timestamp() * 1000),
-        "digest": f"{config.at.strftime('%H:%M')} {config.tz}",
+        "epoch_ms": int(now.timestamp() * 1000),
+        "tz": zone.key,
+        "digest": f"{local:%a %H:%M}",
+        "covers": f"{covers:%a} {covers.day} {covers:%b}",
+        "digest_zone": f"{config.at:%H:%M} {config.tz}",
     }

@@ -5,11 +5,14 @@ from __future__ import annotations
 import logging
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+
+from apscheduler.triggers.cron import CronTrigger
 
 from bot.jobs.dispatcher import DeliveryLimits
 from bot.jobs.scheduler import Background
+from bot.jobs.triggers import Every
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,11 @@ class Ticker:
 def _next_due(job: Scheduled, now: datetime) -> datetime | None:
     """The first fire time after `now`: runs skipped by a jump collapse into the one just run."""
     due = job.due
+    if isinstance(job.trigger, Every) and due is not None and due <= now:
+        # Counted, not stepped through: a jump of a month is 43,200 one-minute fire times.
+        return due + ((now - due) // job.trigger.interval + 1) * job.trigger.interval
+    if isinstance(job.trigger, CronTrigger) and due is not None and due <= now:
+        return job.trigger.get_next_fire_time(None, now + timedelta(microseconds=1))
     for _ in range(100_000):
         if due is None or due > now:
             return due

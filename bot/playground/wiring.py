@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -14,10 +15,13 @@ from slack_sdk.errors import SlackApiError
 from bot.config import Settings
 from bot.db import served
 from bot.db.sops import default_workspace as default_sop_workspace
+from bot.db.sops import list_sops
 from bot.jobs.cast import refresh_cast
 from bot.jobs.scheduler import STANDARD_JOBS
 from bot.jobs.training import assign_training
+from bot.playground import history
 from bot.playground.clock import PlayClock
+from bot.playground.history import Month
 from bot.playground.notice import Notice
 from bot.playground.ticker import PLAY_LIMITS, Ticker
 from bot.playground.watcher import SopWatcher
@@ -66,8 +70,10 @@ class Playground:
         start: datetime | None = None,
         watch: bool = True,
         tick_interval: float = 0.5,
+        history: bool = False,
     ) -> None:
         self.clock = PlayClock(start)
+        self.history: Month | None = None
         # A token of its own each run, which no page elsewhere can know (the tests' one is public).
         self.fake = FakeSlack(
             default_workspace(clock=self.clock.time),
@@ -82,6 +88,7 @@ class Playground:
         self._settings, self._database_url = settings, database_url
         self._host, self._port = host, settings.port if port is None else port
         self._watch, self._tick_interval = watch, tick_interval
+        self._history = history
         self._stops: list[Callable[[], object]] = []
         self._published = False
 
@@ -107,6 +114,11 @@ class Playground:
             mark=lambda: len(self.fake.calls),
             on_change=self.bump,
         )
+        background = build_background(self.job, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
+        self._background = background
+        if self._history and self._fresh():
+            self._play_history()
+        self.ticker = Ticker(background, self.clock, interval=self._tick_interval)
         self.watcher.republish()
         self.app, workers = build_app(build_slack(self.runtime))
         self._stops.append(lambda: workers.shutdown(wait=True))
@@ -119,8 +131,6 @@ class Playground:
         self.driver = SlackDriver(
             self.fake, f"{self.server.url}/slack/events", self.settings.slack_signing_secret or ""
         )
-        background = build_background(self.job, jobs=STANDARD_JOBS, limits=PLAY_LIMITS)
-        self.ticker = Ticker(background, self.clock, interval=self._tick_interval)
         self.server.start()
         self.ticker.start()
         self._stops.append(self.ticker.stop)
@@ -128,6 +138,24 @@ class Playground:
             self.watcher.start()
             self._stops.append(self.watcher.stop)
         return self
+
+    def _fresh(self) -> bool:
+        """Nothing published yet: a new database, not one kept from an earlier demo."""
+        with self.runtime.database.session() as session:
+            workspace = default_sop_workspace(session)
+            return not list_sops(session, workspace_id=workspace.id, include_retired=True)
+
+    def _play_history(self) -> None:
+        """Make the month before now through the services, the clock going from then to now."""
+        now = self.clock()
+        self.clock.rewind_to(now - history.LEAD)
+        self.ticker = Ticker(self._background, self.clock, interval=self._tick_interval)
+        begun = time.monotonic()
+        self.history = history.generate(self, start=now)
+        log.info(
+            "playground: a month of history made in %.1f s (%d runs, %d service calls)",
+            time.monotonic() - begun, sum(self.history.started.values()), self.history.calls,
+        )  # fmt: skip
 
     def _route(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
         return self._wsgi(environ, start_response)

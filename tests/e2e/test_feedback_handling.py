@@ -53,7 +53,8 @@ def test_problems_go_to_the_owner_and_managers_other_kinds_to_the_owner(bot: Bot
 
 def test_an_unreachable_owner_routes_to_managers_and_an_email_owner_is_looked_up(bot: Bot):
     with_managers(bot)
-    one_line(bot, MARIA, "work 2 suggestion: add a brief template")  # owner U01OPSLEAD: nobody
+    rewrite_sop(bot, "outsourced-work.md", "owner: U01ANA0001", "owner: U01OPSLEAD")  # nobody
+    one_line(bot, MARIA, "work 2 suggestion: add a brief template")
     rewrite_sop(bot, "customer-inquiry.md", "owner: U01SAMLEAD", "owner: tom@example.com")
     one_line(bot, MARIA, "customer 2 question: is a refund question P2?")
     deliver(bot)

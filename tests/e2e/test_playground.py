@@ -230,10 +230,25 @@ def test_next_digest_follows_the_time_and_days_set_with_sop_config(
         current = digest_config.load(session, settings=play.settings, workspace=workspace)
         wednesdays = replace(current, at=time(10, 30), tz="America/New_York", weekdays={2})
         digest_config.save(session, workspace=workspace, config=wednesdays)
-    assert page.state()["clock"]["digest"] == "10:30 America/New_York"
-    # Tuesday 1 December 2026 08:31 UTC: the next Wednesday 10:30 in New York is 15:30 UTC.
+    clock = page.state()["clock"]
+    assert clock["digest_zone"] == "10:30 America/New_York"
+    # Monday 30 November 08:30 UTC: the first posting after midnight in New York is on
+    # Wednesday 2 December, 10:30 there, 15:30 UTC; it covers Tuesday. Maria reads Berlin time.
+    assert (clock["tz"], clock["digest"], clock["covers"]) == (
+        "Europe/Berlin",
+        "Wed 16:30",
+        "Tue 1 Dec",
+    )
     answer = page.post("advance", to="digest")
-    assert answer["now"].startswith("2026-12-02T15:31")
+    assert answer["now"].startswith("2026-12-02T15:31") and answer["covers"] == "2026-12-01"
+
+
+def test_to_next_digest_goes_to_the_digest_that_covers_today(play: Playground, page: PageClient):
+    # Monday 08:30 UTC, before today's 09:00 digest (which covers Sunday): the next that
+    # covers Monday, where what Maria does now shows, posts on Tuesday.
+    assert page.state()["clock"]["covers"] == "Mon 30 Nov"
+    answer = page.post("advance", to="digest")
+    assert answer["now"].startswith("2026-12-01T09:01") and answer["covers"] == "2026-11-30"
 
 
 def test_a_bot_upload_is_shown_as_an_image_and_only_images_display(

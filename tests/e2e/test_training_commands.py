@@ -22,6 +22,7 @@ from tests.e2e.training_helpers import (
     assign,
     edit_refund,
     invitation,
+    name_nobody_in_the_refund_audience,
     refund_only,
     refund_revision_ids,
     refund_sop,
@@ -140,6 +141,7 @@ def test_sops_publish_assigns_training_and_reports_the_unresolved(
 
     monkeypatch.setenv("SLACK_BOT_TOKEN", bot.fake.token)
     monkeypatch.setenv("SLACK_API_URL", bot.fake.api_url)
+    name_nobody_in_the_refund_audience(bot)
     path.write_text(path.read_text().replace("First set the reason code", "Set a reason code"))
     assert main(["sops", "publish", str(bot.sops_dir)], clock=bot.clock) == 0
     out = capsys.readouterr().out

@@ -39,6 +39,12 @@ def refund_only(bot: Bot) -> None:
     bot.publish()
 
 
+def name_nobody_in_the_refund_audience(bot: Bot) -> None:
+    """Put an ID no Slack user has into the refund SOP's audience (the samples name real people)."""
+    path = bot.sops_dir / REFUND
+    path.write_text(path.read_text().replace('"U01MARIA01"', '"U0G9QF9C6"', 1))
+
+
 def edit_refund(bot: Bot, old: str, new: str, *, minor: bool = False) -> None:
     path = bot.sops_dir / REFUND
     text = path.read_text()

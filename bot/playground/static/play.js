@@ -76,9 +76,12 @@
     gen = s.gen;
     drawnKey = key();
     drawUsers(s);
-    clockBase = { at: s.clock.epoch_ms, seen: Date.now(), tz: s.me.tz };
+    clockBase = { at: s.clock.epoch_ms, seen: Date.now(), tz: s.clock.tz };
     tickClock();
-    $("to-digest").textContent = "To next digest (" + s.clock.digest + ")";
+    $("to-digest").textContent =
+      "To next digest (" + s.clock.digest + ", covers " + s.clock.covers + ")";
+    $("to-digest").title = "The digest posts at " + s.clock.digest_zone +
+      " and reports on the day before; times here are in " + s.clock.tz + ".";
     setHtml("sidebar", s.sidebar);
     $("title").textContent = s.title;
     $("topic").textContent = s.topic;
@@ -132,7 +135,8 @@
     const now = new Date(clockBase.at + (Date.now() - clockBase.seen));
     const options = { weekday: "short", day: "numeric", month: "short", hour: "2-digit",
       minute: "2-digit", hour12: false, timeZone: clockBase.tz };
-    $("clock").textContent = now.toLocaleString("en-GB", options) + " (" + clockBase.tz + ")";
+    $("clock").textContent =
+      now.toLocaleString("en-GB", options) + " " + clockBase.tz + " (your Slack time zone)";
   }
 
   function openView(view) {
@@ -273,7 +277,12 @@
     if (advance) {
       const how = advance.dataset.advance;
       const body = how === "digest" ? { to: "digest" } : { seconds: Number(how) };
-      return api("advance", body).then(() => toast("Clock moved; due jobs ran.")).catch(() => {});
+      return api("advance", body).then((answer) => {
+        const covers = answer.covers ? " The digest in #ops-managers covers " +
+          new Date(answer.covers + "T12:00:00Z").toLocaleDateString("en-GB",
+            { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" }) + "." : "";
+        toast("Clock moved; due jobs ran." + covers);
+      }).catch(() => {});
     }
     const modal = inModal(el);
     if (modal && el.closest("[data-close]")) {
