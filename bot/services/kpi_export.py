@@ -37,8 +37,9 @@ EXPORT_COLUMNS = (
     "scheduled_late",
     "scheduled_missed",
     "schedule_adherence",
+    "schedule_by_channel",
 )
-SCHEDULE_COLUMNS = EXPORT_COLUMNS[-5:]
+SCHEDULE_COLUMNS = EXPORT_COLUMNS[-6:]
 
 
 def _share(value: float | None) -> str:
@@ -71,7 +72,7 @@ def _row(day: date, sop: str, c: Counts, now: datetime) -> dict[str, str]:
 
 
 def _scheduled(rows: list[AdherenceRow]) -> dict[str, str]:
-    """The schedule columns of one SOP's day (its channels added up)."""
+    """The schedule columns of one SOP's day: its channels added up, then each channel."""
     on_time, late, missed = (
         sum(getattr(r, k) for r in rows) for k in ("on_time", "late", "missed")
     )
@@ -82,7 +83,15 @@ def _scheduled(rows: list[AdherenceRow]) -> dict[str, str]:
         "scheduled_late": str(late),
         "scheduled_missed": str(missed),
         "schedule_adherence": _share(on_time / expected if expected else None),
+        # Each channel's own figures: "#store-42 5/1/1" is on time / late / missed there.
+        "schedule_by_channel": "; ".join(
+            f"{r.channel} {r.on_time}/{r.late}/{r.missed}" for r in sorted(rows, key=_by_channel)
+        ),
     }
+
+
+def _by_channel(row: AdherenceRow) -> str:
+    return row.channel
 
 
 def export_rows(

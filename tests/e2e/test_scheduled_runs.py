@@ -135,9 +135,9 @@ def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_rec
             [r["day"], *(r[c] for c in SCHEDULE_COLUMNS)] for r in rows if r["sop"] == "close-till"
         ]
     assert close_till == [
-        ["2026-11-30", "1", "0", "1", "0", "0.0000"],
-        ["2026-12-01", "1", "0", "0", "1", "0.0000"],
-        ["2026-12-02", "1", "0", "0", "1", "0.0000"],
+        ["2026-11-30", "1", "0", "1", "0", "0.0000", "#ops 0/1/0"],
+        ["2026-12-01", "1", "0", "0", "1", "0.0000", "#ops 0/0/1"],
+        ["2026-12-02", "1", "0", "0", "1", "0.0000", "#ops 0/0/1"],
     ]
 
 
