@@ -11,7 +11,6 @@ from slack_bolt.adapter.wsgi import SlackRequestHandler
 
 from bot.db import migrate
 from bot.db.session import Database
-from bot.slack.guard.after_ack import until_answered
 from bot.threads import HTTP_THREADS
 from bot.web_guard import MAX_BODY, signed_only
 
@@ -29,7 +28,6 @@ def wsgi_app(
     `extra` (the playground's page and API) gets "/" and everything under "/play/".
     """
     slack = signed_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret=signing_secret)
-    slack = until_answered(slack)  # after-ack work waits for the answer: acks come sooner
     # Read once: the installed migration scripts do not change while the process runs.
     head, known = migrate.head_revision(), migrate.known_revisions()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from slack_bolt import App, BoltContext, BoltResponse
@@ -13,7 +14,7 @@ from bot.db.session import is_unavailable
 from bot.slack import feedback, home, kpis, lookup, runs, training
 from bot.slack.context import SlackContext
 from bot.slack.guard import gates, log_redaction, request_limits
-from bot.slack.guard.after_ack import ListenerThreads, Workers, error_notice
+from bot.slack.guard.after_ack import Workers, error_notice
 from bot.slack.guard.response_urls import Responder
 from bot.slack.guard.unavailable import database_notice
 from bot.threads import LISTENER_THREADS
@@ -27,7 +28,7 @@ def build_app(
     ctx: SlackContext, *, throttle: request_limits.Throttle | None = None
 ) -> tuple[App, Workers]:
     """The whole Slack app, ready to be served over HTTP or Socket Mode, and its threads."""
-    executor = ListenerThreads(LISTENER_THREADS, thread_name_prefix="listener")
+    executor = ThreadPoolExecutor(LISTENER_THREADS, thread_name_prefix="listener")
     app = App(
         client=ctx.client,
         signing_secret=ctx.runtime.settings.slack_signing_secret or "",

@@ -5,9 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 
-import pytest
-
-from bot.slack.guard.after_ack import BUSY, AfterAck, ListenerThreads, until_answered
+from bot.slack.guard.after_ack import BUSY, AfterAck
 
 
 class Respond:
@@ -71,39 +69,3 @@ def test_finished_work_frees_its_place_in_the_queue():
         poll(lambda n=n: n in ran, what=f"work {n} to run")
     pool._pool.shutdown(wait=True)
     assert ran == [0, 1, 2, 3, 4]
-
-
-def test_work_handed_over_while_answering_starts_once_the_answer_is_closed():
-    pool = AfterAck(threads=2)
-    ran: list[str] = []
-    listeners = ListenerThreads(1)
-
-    def bolt(environ: dict, start_response) -> list[bytes]:
-        # A listener on bolt's pool hands work over, as `ctx.later` does after ack().
-        listeners.submit(pool.submit, lambda: ran.append("later")).result(timeout=10)
-        start_response("200 OK", [])
-        return [b"ack"]
-
-    body = until_answered(bolt)({}, lambda *_: None)
-    assert list(body) == [b"ack"]
-    pool._pool.submit(lambda: None).result(timeout=10)  # anything started would have run
-    assert ran == []
-    body.close()  # what the server does once the answer is written
-    poll(lambda: ran == ["later"], what="the held work to run")
-    pool.submit(lambda: ran.append("after"))  # no request being answered: starts at once
-    poll(lambda: ran == ["later", "after"], what="work handed over later")
-    listeners.shutdown(wait=True)
-    pool._pool.shutdown(wait=True)
-
-
-def test_held_work_still_starts_when_answering_fails():
-    pool, ran = AfterAck(threads=1), []
-
-    def failing(environ: dict, start_response) -> list[bytes]:
-        pool.submit(lambda: ran.append("later"))
-        raise RuntimeError("bolt failed")
-
-    with pytest.raises(RuntimeError):
-        until_answered(failing)({}, lambda *_: None)
-    poll(lambda: ran == ["later"], what="the held work to run")
-    pool._pool.shutdown(wait=True)

@@ -1,18 +1,12 @@
-"""Work that runs after a listener's ack, on its own threads, so acks never queue behind it.
-
-Over HTTP, work handed over while a request is being answered waits until the answer is
-sent (`until_answered`): started at once, it took the GIL from the thread finishing the ack,
-and bench/ack_latency.py measured every ack a few milliseconds slower for it.
-"""
+"""Work that runs after a listener's ack, on its own threads, so acks never queue behind it."""
 
 from __future__ import annotations
 
-import contextvars
 import logging
 import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import Executor, Future, ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 from bot.db.session import is_unavailable
@@ -53,11 +47,6 @@ class AfterAck:
 
     def submit(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Run `work(*args, **kwargs)` soon; a `respond` keyword also receives error notices."""
-        held = _answering.get()
-        if held is None or not held.keep(lambda: self._start(work, args, kwargs)):
-            self._start(work, args, kwargs)
-
-    def _start(self, work: Callable[..., Any], args: tuple, kwargs: dict) -> None:
         if not self._slots.acquire(blocking=False):
             log.warning("after-ack queue full; refused %s", getattr(work, "__qualname__", work))
             _tell(kwargs.get("respond"), plain_notice(BUSY))
@@ -96,74 +85,3 @@ class Workers:
         """Stop both; listeners first, because they hand work to the other pool."""
         self.listeners.shutdown(wait=wait)
         self.after_ack._pool.shutdown(wait=wait)
-
-
-class _Held:
-    """Work handed over while one request is being answered, started once it is answered."""
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._starts: list[Callable[[], None]] | None = []
-
-    def keep(self, start: Callable[[], None]) -> bool:
-        """Keep `start` for later; False once the answer has gone (the caller starts it)."""
-        with self._lock:
-            if self._starts is None:
-                return False
-            self._starts.append(start)
-            return True
-
-    def release(self) -> None:
-        """The answer has gone: start what was kept, in order, and keep nothing more."""
-        with self._lock:
-            starts, self._starts = self._starts or [], None
-        for start in starts:
-            start()
-
-
-_answering: contextvars.ContextVar[_Held | None] = contextvars.ContextVar(
-    "sopbot_answering", default=None
-)
-
-
-class _ReleasingBody:
-    """A WSGI body that starts the request's held work when the server closes it."""
-
-    def __init__(self, body: Iterable[bytes], held: _Held) -> None:
-        self._body, self._held = body, held
-
-    def __iter__(self) -> Iterator[bytes]:
-        return iter(self._body)
-
-    def close(self) -> None:
-        try:
-            if hasattr(self._body, "close"):
-                self._body.close()
-        finally:
-            self._held.release()
-
-
-def until_answered(app: Callable[..., Iterable[bytes]]) -> Callable[..., Iterable[bytes]]:
-    """Wrap a WSGI app: after-ack work a request hands over starts once its answer is sent."""
-
-    def answered_first(environ: dict, start_response: Callable[..., Any]) -> Iterable[bytes]:
-        held = _Held()
-        token = _answering.set(held)
-        try:
-            body = app(environ, start_response)
-        except BaseException:
-            held.release()
-            raise
-        finally:
-            _answering.reset(token)
-        return _ReleasingBody(body, held)
-
-    return answered_first
-
-
-class ListenerThreads(ThreadPoolExecutor):
-    """bolt's listener pool; each listener runs in the context of the request that started it,
-    so the work it hands over waits for that request's answer (see `until_answered`)."""
-
-    def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future:
-        return super().submit(contextvars.copy_context().run, fn, *args, **kwargs)
