@@ -38,7 +38,10 @@ from bot.slacksim.seed import SUPPORT
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "bench0signing0secret0000deadbeef"
 MIX = ("refund", None, "order", None, "dinosaur", None, "", None)  # None: a Done press
-DONE, REFUND_STEPS, TARGET_RATIO, TIMEOUT = "run.step_done", 7, 1.5, 10.0
+DONE, REFUND_STEPS, TIMEOUT = "run.step_done", 7, 10.0
+# Issue 15: bot p99 within these multiples of the bare app's, up to each rate (req/s); and no
+# request answered later than Slack's 3 seconds (or not at all).
+TARGETS, SLACK_WINDOW_MS = ((50.0, 1.15), (100.0, 1.3)), 3000.0
 ROW = "{:<9}{:>6}{:>7}{:>7}{:>8}{:>8}{:>8}{:>8}{:>8}{:>7}"
 HEADER = "target sent errors req/s p50 p90 p99 max lag cpu"
 
@@ -332,10 +335,20 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
     )
     print(ROW.format(*HEADER.split()), "  (ms; lag: worst send delay; cpu: seconds used)")
     ratio = report("bot", bot, count, cpu) / report("baseline", base, count, cpu_base)
-    verdict = "MET" if ratio <= TARGET_RATIO else "MISSED"
+    late = (
+        sum(s.status != 200 or s.latency * 1000 > SLACK_WINDOW_MS for s in bot) + count - len(bot)
+    )
+    target = next((t for rate, t in TARGETS if args.rate <= rate), None)
+    verdict = (
+        "no target at this rate"
+        if target is None
+        else ("MET" if ratio <= target and not late else "MISSED")
+    )
     print(
-        f"bot p99 / baseline p99 = {ratio:.2f}x -> {verdict} (target: within {TARGET_RATIO}x "
-        f"of the bare app at 50 req/s; this run: {args.rate:g} req/s)"
+        f"bot p99 / baseline p99 = {ratio:.2f}x, {late} bot requests unanswered or over "
+        f"{SLACK_WINDOW_MS / 1000:g} s -> {verdict} (targets: within "
+        + ", ".join(f"{t}x up to {r:g} req/s" for r, t in TARGETS)
+        + f", none over 3 s; this run: {args.rate:g} req/s)"
     )
     print(
         f"this process (clients, fake Slack) used {own:.1f} / {own_base:.1f} CPU s; "

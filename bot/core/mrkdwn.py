@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
@@ -48,8 +49,11 @@ def escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+# SOP steps are rendered again for every run and press; parsing is most of a step message's
+# cost, and the same few hundred texts come back (bench/ack_latency.py).
+@lru_cache(maxsize=1024)
 def to_mrkdwn(markdown: str) -> str:
-    """Render CommonMark to Slack mrkdwn, escaping all text."""
+    """Render CommonMark to Slack mrkdwn, escaping all text (results are remembered)."""
     root = SyntaxTreeNode(_MD.parse(markdown))
     return _tidy(_blocks(root.children, "\n\n"))
 

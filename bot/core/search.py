@@ -41,6 +41,9 @@ NAME_LIKENESS_CUTOFF = 0.6  # whole title or slug against the whole query, for s
 # Only the first words of a pasted wall of text are searched, which bounds the
 # work per query whatever someone sends.
 MAX_QUERY_WORDS = 8
+# Query words whose close terms an index remembers: people type the same few words again and
+# again, and the typo scan over the vocabulary is most of a search's cost.
+SIMILAR_CACHE = 4096
 
 STOPWORDS = frozenset(
     [
@@ -166,8 +169,18 @@ class SearchIndex:
         self._by_length: dict[int, list[str]] = defaultdict(list)
         for term in self._vocabulary:
             self._by_length[len(term)].append(term)
+        self._similar_to: dict[str, dict[str, float]] = {}
 
     def _similar(self, word: str) -> dict[str, float]:
+        """Return indexed terms close to `word` (remembered; callers must not change it)."""
+        found = self._similar_to.get(word)
+        if found is None:
+            if len(self._similar_to) >= SIMILAR_CACHE:
+                self._similar_to.clear()  # a flood of new words only costs what it did before
+            found = self._similar_to[word] = self._find_similar(word)
+        return found
+
+    def _find_similar(self, word: str) -> dict[str, float]:
         """Return indexed terms close to `word`: exact 1.0, prefix 0.9, typo by ratio."""
         found: dict[str, float] = {}
         if len(word) >= MIN_PREFIX_LENGTH:
