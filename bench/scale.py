@@ -491,7 +491,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sops", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--people", type=int, nargs="+", default=[100, 5000, 50000])
-    parser.add_argument("--events", type=int, default=1_000_000, help="for the database size")
+    parser.add_argument(
+        "--events", type=int, default=1_000_000, help="for the database size (0: skip)"
+    )
     parser.add_argument("--queries", type=int, default=2000)
     parser.add_argument(
         "--quick",
@@ -532,7 +534,7 @@ def main() -> None:
                     r = measure_pair(server, sops, people, args, run_dir)
                     print(f"{name} | {sops:,} | {people:,} | {row(r)}", flush=True)
         print("db | events | runs | MB per 1M events: whole database | events table and indexes")
-        for server in servers:
+        for server in servers if args.events else []:
             name = "postgresql" if server else "sqlite"
             s = database_size(server, args.events, workdir)
             print(

@@ -81,6 +81,10 @@ def publish_directory(
     if errors:
         return PublishReport(errors=errors)
     workspace = repo.default_workspace(session)
+    # Every SOP with its current revision in one query, not two per file.
+    records = {
+        r.slug: r for r in repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
+    }
     report = PublishReport()
     seen: set[str] = set()
     for sop in sops:
@@ -88,11 +92,17 @@ def publish_directory(
         source = (directory / sop.path).read_text(encoding="utf-8")
         report.outcomes.append(
             _publish_one(
-                session, workspace_id=workspace.id, sop=sop, source=source, now=now, minor=minor
+                session,
+                workspace_id=workspace.id,
+                record=records.get(sop.slug),
+                sop=sop,
+                source=source,
+                now=now,
+                minor=minor,
             )
         )
-    for record in repo.list_sops(session, workspace_id=workspace.id):
-        if record.slug not in seen:
+    for record in records.values():
+        if record.slug not in seen and record.retired_at is None:
             record.retired_at = now
             number = record.current_revision.number if record.current_revision else None
             report.outcomes.append(
@@ -104,9 +114,15 @@ def publish_directory(
 
 
 def _publish_one(
-    session: Session, *, workspace_id: int, sop: Sop, source: str, now: datetime, minor: bool
+    session: Session,
+    *,
+    workspace_id: int,
+    record: SopRecord | None,
+    sop: Sop,
+    source: str,
+    now: datetime,
+    minor: bool,
 ) -> Outcome:
-    record = repo.get_sop(session, workspace_id=workspace_id, slug=sop.slug)
     if record is None:
         record = SopRecord(
             workspace_id=workspace_id,
