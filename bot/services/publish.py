@@ -77,14 +77,21 @@ def publish_directory(
     Feedback a new revision addressed is marked, its author told and its routed copies
     updated with `renderers` (the Slack layer's).
     """
-    sops, errors = load_sops(directory)
-    if errors:
-        return PublishReport(errors=errors)
     workspace = repo.default_workspace(session)
     # Every SOP with its current revision in one query, not two per file.
     records = {
         r.slug: r for r in repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
     }
+    # A file whose text is its SOP's current revision's source is unchanged: not parsed again.
+    current = {
+        r.path: (r.current_revision.source, Sop.from_dict(r.current_revision.content))
+        for r in records.values()
+        if r.current_revision is not None and r.current_revision.content.get("path") == r.path
+    }
+    sops, errors = load_sops(directory, known=current)
+    if errors:
+        return PublishReport(errors=errors)
+    unchanged = {id(sop) for _, sop in current.values()}
     report = PublishReport()
     seen: set[str] = set()
     for sop in sops:
@@ -99,6 +106,7 @@ def publish_directory(
                 source=source,
                 now=now,
                 minor=minor,
+                same_source=id(sop) in unchanged,
             )
         )
     for record in records.values():
@@ -122,6 +130,7 @@ def _publish_one(
     source: str,
     now: datetime,
     minor: bool,
+    same_source: bool = False,
 ) -> Outcome:
     if record is None:
         record = SopRecord(
@@ -135,7 +144,7 @@ def _publish_one(
         session.add(record)
         session.flush()
     current: Revision | None = record.current_revision
-    fingerprint = content_fingerprint(sop)
+    fingerprint = current.fingerprint if same_source and current else content_fingerprint(sop)
     if current is not None and current.fingerprint == fingerprint:
         # A file that came back unchanged after being removed is simply live again.
         record.retired_at = None
