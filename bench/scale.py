@@ -501,6 +501,7 @@ def main() -> None:
         help="10 and 100 SOPs, 100 and 1,000 people, 100k events, 300 queries",
     )
     parser.add_argument("--database-url", help="PostgreSQL server to measure as well")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     args = parser.parse_args()
     if args.quick:
         args.sops, args.people, args.events, args.queries = [10, 100], [100, 1000], 100_000, 300
@@ -519,6 +520,7 @@ def main() -> None:
             f" ({startup[1]:.2f} s CPU), best of 3"
         )
         servers = [None, args.database_url] if args.database_url else [None]
+        servers = servers[1:] if args.skip_sqlite else servers
         print(
             "db | SOPs | people | publish s (CPU) | unchanged s (CPU; in-process)"
             " | search first/p50/p99 ms (CPU p50/p99)"
