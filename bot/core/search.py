@@ -135,6 +135,11 @@ class SearchIndex:
         self._sops = tuple(sops)
         self._by_slug = {sop.slug.casefold(): i for i, sop in enumerate(self._sops)}
         self._title_terms = [frozenset(_terms(sop.title)) for sop in self._sops]
+        # Titles and slugs as "did you mean" compares them, prepared once rather than per query.
+        self._names = [
+            tuple(dict.fromkeys("".join(_terms(name)) for name in (sop.title, sop.slug)))
+            for sop in self._sops
+        ]
         # Index unstemmed words first and stem each distinct word once afterwards:
         # stemming every word of every step is most of the cost of building an index.
         by_word: dict[str, dict[int, float]] = defaultdict(dict)
@@ -250,11 +255,14 @@ class SearchIndex:
         # Whole-name likeness catches what per-word matching misses, such as words
         # run together ("paswordreset"); spaces are dropped on both sides for that.
         matcher = SequenceMatcher(b=joined, autojunk=False)
-        for index, sop in enumerate(self._sops):
+        for index, names in enumerate(self._names):
             likeness = 0.0
-            for name in (sop.title, sop.slug):
-                matcher.set_seq1("".join(_terms(name)))
-                if matcher.quick_ratio() >= NAME_LIKENESS_CUTOFF:
+            for name in names:
+                matcher.set_seq1(name)
+                if (
+                    matcher.real_quick_ratio() >= NAME_LIKENESS_CUTOFF
+                    and matcher.quick_ratio() >= NAME_LIKENESS_CUTOFF
+                ):
                     likeness = max(likeness, matcher.ratio())
             if likeness >= NAME_LIKENESS_CUTOFF:
                 scores[index] = max(scores.get(index, 0.0), 0.5 * likeness)
