@@ -120,6 +120,14 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def _letters(word: str) -> int:
+    """The set of a word's characters as bits (characters may share a bit: a looser bound)."""
+    bits = 0
+    for char in word:
+        bits |= 1 << (ord(char) & 63)
+    return bits
+
+
 def _terms(text: str) -> list[str]:
     return [_stem(w) for w in _words(text) if w not in STOPWORDS]
 
@@ -168,9 +176,9 @@ class SearchIndex:
                 if merged.get(index, 0.0) < weight:
                     merged[index] = weight
         self._vocabulary = sorted(self._postings)
-        self._by_length: dict[int, list[str]] = defaultdict(list)
+        self._by_length: dict[int, list[tuple[str, int]]] = defaultdict(list)
         for term in self._vocabulary:
-            self._by_length[len(term)].append(term)
+            self._by_length[len(term)].append((term, _letters(term)))
 
     def _similar(self, word: str) -> dict[str, float]:
         """Return indexed terms close to `word`: exact 1.0, prefix 0.9, typo by ratio."""
@@ -188,9 +196,18 @@ class SearchIndex:
                     found[word[:end]] = PREFIX_SIMILARITY
         if len(word) >= MIN_TYPO_LENGTH:
             matcher = SequenceMatcher(b=word, autojunk=False)
+            mine = _letters(word)
             for length in range(len(word) - 1, len(word) + 2):
-                for term in self._by_length.get(length, ()):
-                    if term in found:
+                # Each letter one word has and the other lacks leaves at least one character
+                # unmatched, so this bounds difflib's ratio from above at the cost of two
+                # bit counts: terms it rules out could never reach TYPO_CUTOFF.
+                most = TYPO_CUTOFF * (len(word) + length) / 2
+                for term, letters in self._by_length.get(length, ()):
+                    if (
+                        len(word) - (mine & ~letters).bit_count() < most
+                        or length - (letters & ~mine).bit_count() < most
+                        or term in found
+                    ):
                         continue
                     matcher.set_seq1(term)
                     if (
