@@ -464,8 +464,8 @@ def database_size(server: str | None, events: int, workdir: Path) -> dict[str, f
     return {
         "events": logged,
         "runs": made["runs"],
-        "total_mb": total * per / 2**20,
-        "events_mb": table * per / 2**20,
+        "total_mb": float(total) * per / 2**20,
+        "events_mb": float(table or 0) * per / 2**20,
     }
 
 
