@@ -137,7 +137,8 @@ Problems = list[tuple[yaml.Node, str]]
 def _first_anchor_or_alias(yaml_text: str) -> int | None:
     """The 0-based line of the first anchor or alias; None without (or on a YAML error)."""
     try:
-        for event in yaml.parse(yaml_text, Loader=yaml.SafeLoader):
+        # libyaml's parser when installed: this scan needs only events, not error messages.
+        for event in yaml.parse(yaml_text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
                 return event.start_mark.line
     except yaml.YAMLError:

@@ -109,6 +109,7 @@ class Sop:
     def from_dict(cls, data: dict[str, Any]) -> Sop:
         """Rebuild a Sop from `to_dict` output."""
         d = dict(data)
+        d.pop("parsed_by", None)  # bot/core/parse.parsed_by, stored beside the content
         d["steps"] = tuple(
             Step(**{**s, "scripts": tuple(s["scripts"]), "checklist": tuple(s["checklist"])})
             for s in d["steps"]

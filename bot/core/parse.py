@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -390,8 +392,29 @@ def _parse(
     return sop, sorted(parser.errors, key=_by_line), slug, id_line
 
 
-def load_sops(directory: str | Path) -> tuple[list[Sop], list[SopError]]:
-    """Parse every *.md under directory (recursively, sorted); ids must be unique across files."""
+# Stored with every revision's content: publish trusts an earlier parse of the same text only
+# when this parser made it. Bump PARSER_REVISION when the same text may now parse differently
+# (a release changes it too, through the installed version).
+PARSER_REVISION = "1"
+
+
+def parsed_by() -> str:
+    """Who parsed a revision's content: this parser's revision and the installed version."""
+    try:
+        installed = importlib.metadata.version("sopbot")
+    except importlib.metadata.PackageNotFoundError:
+        installed = "source"
+    return f"{PARSER_REVISION}/{installed}"
+
+
+def load_sops(
+    directory: str | Path, *, known: Mapping[str, tuple[str, Sop]] | None = None
+) -> tuple[list[Sop], list[SopError]]:
+    """Parse every *.md under directory (recursively, sorted); ids must be unique across files.
+
+    `known` maps a path to text parsed before and its SOP: a file with exactly that text is
+    not parsed again (the same object is returned), which keeps re-publishing a folder cheap.
+    """
     root = Path(directory)
     if not root.is_dir():
         raise NotADirectoryError(f"SOP directory not found: {root}")
@@ -407,6 +430,11 @@ def load_sops(directory: str | Path) -> tuple[list[Sop], list[SopError]]:
             text = file.read_bytes().decode("utf-8")
         except UnicodeDecodeError as exc:
             errors.append(SopError(path, 1, f"file is not UTF-8 text ({exc.reason}); re-save it"))
+            continue
+        seen = (known or {}).get(path)
+        if seen is not None and seen[0] == text and seen[1].slug not in first_path_of:
+            first_path_of[seen[1].slug] = path
+            sops.append(seen[1])
             continue
         sop, file_errors, slug, id_line = _parse(text, path=path, default_slug=file.stem)
         if slug is not None and slug in first_path_of:

@@ -123,6 +123,14 @@ def _words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def _letters(word: str) -> int:
+    """The set of a word's characters as bits (characters may share a bit: a looser bound)."""
+    bits = 0
+    for char in word:
+        bits |= 1 << (ord(char) & 63)
+    return bits
+
+
 def _terms(text: str) -> list[str]:
     return [_stem(w) for w in _words(text) if w not in STOPWORDS]
 
@@ -138,6 +146,11 @@ class SearchIndex:
         self._sops = tuple(sops)
         self._by_slug = {sop.slug.casefold(): i for i, sop in enumerate(self._sops)}
         self._title_terms = [frozenset(_terms(sop.title)) for sop in self._sops]
+        # Titles and slugs as "did you mean" compares them, prepared once rather than per query.
+        self._names = [
+            tuple(dict.fromkeys("".join(_terms(name)) for name in (sop.title, sop.slug)))
+            for sop in self._sops
+        ]
         # Index unstemmed words first and stem each distinct word once afterwards:
         # stemming every word of every step is most of the cost of building an index.
         by_word: dict[str, dict[int, float]] = defaultdict(dict)
@@ -166,9 +179,9 @@ class SearchIndex:
                 if merged.get(index, 0.0) < weight:
                     merged[index] = weight
         self._vocabulary = sorted(self._postings)
-        self._by_length: dict[int, list[str]] = defaultdict(list)
+        self._by_length: dict[int, list[tuple[str, int]]] = defaultdict(list)
         for term in self._vocabulary:
-            self._by_length[len(term)].append(term)
+            self._by_length[len(term)].append((term, _letters(term)))
         self._similar_to: dict[str, dict[str, float]] = {}
 
     def _similar(self, word: str) -> dict[str, float]:
@@ -196,9 +209,18 @@ class SearchIndex:
                     found[word[:end]] = PREFIX_SIMILARITY
         if len(word) >= MIN_TYPO_LENGTH:
             matcher = SequenceMatcher(b=word, autojunk=False)
+            mine = _letters(word)
             for length in range(len(word) - 1, len(word) + 2):
-                for term in self._by_length.get(length, ()):
-                    if term in found:
+                # Each letter one word has and the other lacks leaves at least one character
+                # unmatched, so this bounds difflib's ratio from above at the cost of two
+                # bit counts: terms it rules out could never reach TYPO_CUTOFF.
+                most = TYPO_CUTOFF * (len(word) + length) / 2
+                for term, letters in self._by_length.get(length, ()):
+                    if (
+                        len(word) - (mine & ~letters).bit_count() < most
+                        or length - (letters & ~mine).bit_count() < most
+                        or term in found
+                    ):
                         continue
                     matcher.set_seq1(term)
                     if (
@@ -263,11 +285,14 @@ class SearchIndex:
         # Whole-name likeness catches what per-word matching misses, such as words
         # run together ("paswordreset"); spaces are dropped on both sides for that.
         matcher = SequenceMatcher(b=joined, autojunk=False)
-        for index, sop in enumerate(self._sops):
+        for index, names in enumerate(self._names):
             likeness = 0.0
-            for name in (sop.title, sop.slug):
-                matcher.set_seq1("".join(_terms(name)))
-                if matcher.quick_ratio() >= NAME_LIKENESS_CUTOFF:
+            for name in names:
+                matcher.set_seq1(name)
+                if (
+                    matcher.real_quick_ratio() >= NAME_LIKENESS_CUTOFF
+                    and matcher.quick_ratio() >= NAME_LIKENESS_CUTOFF
+                ):
                     likeness = max(likeness, matcher.ratio())
             if likeness >= NAME_LIKENESS_CUTOFF:
                 scores[index] = max(scores.get(index, 0.0), 0.5 * likeness)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core.model import Sop
+from bot.core.parse import parsed_by
 from bot.db.models import QuizQuestion, Revision, SopRecord, StepRecord, Workspace
 
 
@@ -76,7 +77,7 @@ def add_revision(
         sop_id=record.id,
         number=number,
         fingerprint=fingerprint,
-        content=sop.to_dict(),
+        content={**sop.to_dict(), "parsed_by": parsed_by()},
         source=source,
         diff=diff,
         material=material,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -43,9 +44,13 @@ class Snapshot:
     entries: tuple[Entry, ...]
     index: SearchIndex
 
+    @cached_property
+    def _by_slug(self) -> dict[str, Entry]:
+        return {e.slug: e for e in reversed(self.entries)}  # the first entry wins, as before
+
     def get(self, slug: str) -> Entry | None:
         """The live SOP with this slug."""
-        return next((e for e in self.entries if e.slug == slug), None)
+        return self._by_slug.get(slug)
 
     def resolve(self, query: str, *, slug_first: bool = True) -> Resolution:
         """The SOP `query` names: its exact slug, else the search hit that clearly wins.

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.diff import RevisionDiff, content_fingerprint, diff_sops
 from bot.core.model import Sop, SopError
-from bot.core.parse import load_sops
+from bot.core.parse import load_sops, parsed_by
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
 from bot.services.feedback import FeedbackRenderers
@@ -77,10 +77,25 @@ def publish_directory(
     Feedback a new revision addressed is marked, its author told and its routed copies
     updated with `renderers` (the Slack layer's).
     """
-    sops, errors = load_sops(directory)
+    workspace = repo.default_workspace(session)
+    # Every SOP with its current revision in one query, not two per file.
+    records = {
+        r.slug: r for r in repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
+    }
+    # A file whose text is its SOP's current revision's source, parsed by this very parser, is
+    # unchanged: not parsed again (after an upgrade every file is parsed once more).
+    parser = parsed_by()
+    current = {
+        r.path: (r.current_revision.source, Sop.from_dict(r.current_revision.content))
+        for r in records.values()
+        if r.current_revision is not None
+        and r.current_revision.content.get("path") == r.path
+        and r.current_revision.content.get("parsed_by") == parser
+    }
+    sops, errors = load_sops(directory, known=current)
     if errors:
         return PublishReport(errors=errors)
-    workspace = repo.default_workspace(session)
+    unchanged = {id(sop) for _, sop in current.values()}
     report = PublishReport()
     seen: set[str] = set()
     for sop in sops:
@@ -88,11 +103,18 @@ def publish_directory(
         source = (directory / sop.path).read_text(encoding="utf-8")
         report.outcomes.append(
             _publish_one(
-                session, workspace_id=workspace.id, sop=sop, source=source, now=now, minor=minor
+                session,
+                workspace_id=workspace.id,
+                record=records.get(sop.slug),
+                sop=sop,
+                source=source,
+                now=now,
+                minor=minor,
+                same_source=id(sop) in unchanged,
             )
         )
-    for record in repo.list_sops(session, workspace_id=workspace.id):
-        if record.slug not in seen:
+    for record in records.values():
+        if record.slug not in seen and record.retired_at is None:
             record.retired_at = now
             number = record.current_revision.number if record.current_revision else None
             report.outcomes.append(
@@ -104,9 +126,16 @@ def publish_directory(
 
 
 def _publish_one(
-    session: Session, *, workspace_id: int, sop: Sop, source: str, now: datetime, minor: bool
+    session: Session,
+    *,
+    workspace_id: int,
+    record: SopRecord | None,
+    sop: Sop,
+    source: str,
+    now: datetime,
+    minor: bool,
+    same_source: bool = False,
 ) -> Outcome:
-    record = repo.get_sop(session, workspace_id=workspace_id, slug=sop.slug)
     if record is None:
         record = SopRecord(
             workspace_id=workspace_id,
@@ -119,7 +148,7 @@ def _publish_one(
         session.add(record)
         session.flush()
     current: Revision | None = record.current_revision
-    fingerprint = content_fingerprint(sop)
+    fingerprint = current.fingerprint if same_source and current else content_fingerprint(sop)
     if current is not None and current.fingerprint == fingerprint:
         # A file that came back unchanged after being removed is simply live again.
         record.retired_at = None

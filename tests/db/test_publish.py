@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from bot.core import parse as parse_module
 from bot.core.model import Sop
 from bot.db import sops as repo
 from bot.db.models import QuizQuestion, Revision, StepRecord
@@ -64,6 +65,42 @@ def test_publishing_twice_is_a_no_op(db, sops_dir):
     assert report.new_revisions == []
     with db.session() as session:
         assert session.scalar(select(func.count(Revision.id))) == 5
+
+
+def test_an_unchanged_file_is_not_parsed_again(db, sops_dir, monkeypatch):
+    publish(db, sops_dir)
+    parsed = []
+    real = parse_module._parse
+    monkeypatch.setattr(
+        parse_module, "_parse", lambda text, **kw: parsed.append(kw) or real(text, **kw)
+    )
+    report = publish(db, sops_dir, at=T0 + timedelta(hours=1))
+    assert set(statuses(report).values()) == {"unchanged"} and parsed == []
+
+
+def test_after_an_upgrade_of_the_parser_every_file_is_parsed_once_more(db, sops_dir, monkeypatch):
+    publish(db, sops_dir)
+    monkeypatch.setattr(parse_module, "PARSER_REVISION", "next")  # as a release would
+    parsed = []
+    real = parse_module._parse
+    monkeypatch.setattr(
+        parse_module, "_parse", lambda text, **kw: parsed.append(kw) or real(text, **kw)
+    )
+    report = publish(db, sops_dir, at=T0 + timedelta(hours=1))
+    assert set(statuses(report).values()) == {"unchanged"} and len(parsed) == len(report.outcomes)
+
+
+def test_a_moved_unchanged_file_keeps_its_sop_and_publishes_again(db, sops_dir):
+    publish(db, sops_dir)
+    (sops_dir / "billing").mkdir()
+    (sops_dir / REFUND).rename(sops_dir / "billing" / "refund-request.md")
+    for hour in (1, 2):  # the second publish finds the new path on record
+        report = publish(db, sops_dir, at=T0 + timedelta(hours=hour))
+        assert set(statuses(report).values()) == {"unchanged"}
+    with db.session() as session:
+        workspace = repo.default_workspace(session)
+        record = repo.get_sop(session, workspace_id=workspace.id, slug="refund-request")
+        assert record.path == "billing/refund-request.md" and record.current_revision.number == 1
 
 
 def test_a_reworded_step_becomes_a_material_revision_2(db, sops_dir):

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import random
+from difflib import SequenceMatcher
 
 import pytest
 
 from bot.core.model import Sop, Step
 from bot.core.search import (
     MAX_QUERY_WORDS,
+    TYPO_CUTOFF,
     Hit,
     SearchIndex,
     clear_winner,
@@ -288,3 +290,19 @@ def test_a_300_sop_library_still_finds_the_right_sop(query):
     hits = SearchIndex(_big_library()).search(query)
     assert hits and hits[0].slug in {"refund-request", "password-reset"}
     assert search(query, _big_library())[0].slug == hits[0].slug
+
+
+def test_the_early_skip_drops_no_term_difflib_would_accept_as_a_typo():
+    rng = random.Random(7)
+    letters = "abcdeeiilnorsstu"
+    words = ["".join(rng.choice(letters) for _ in range(rng.randint(4, 9))) for _ in range(400)]
+    index = SearchIndex([make_sop("s", "Words", [("Step", " ".join(words))])])
+    vocabulary = [term for terms in index._by_length.values() for term, _ in terms]
+    for word in words[:150]:
+        accepted = {
+            term
+            for term in vocabulary
+            if abs(len(term) - len(word)) <= 1
+            and SequenceMatcher(a=term, b=word, autojunk=False).ratio() >= TYPO_CUTOFF
+        }
+        assert accepted <= set(index._similar(word)), word
