@@ -173,7 +173,9 @@ def run(args: argparse.Namespace, dispatchers: int, workdir: Path, source: Path 
         learned = learned_pace(database)
         database.dispose()
     # The rate is judged on the DMs free to go at once; the held ones go a minute later.
-    free = {f"{m}" for m in members} - held
+    free_people = set(members) - held
+    # Posted to the user ID (this code) or to the DM conversations.open gave (older code).
+    free = free_people | {fake.ws.bot_im(m).id for m in free_people}
     posts = [c for c in fake.calls_to("chat.postMessage") if c.ok and c.args["channel"] in free]
     window = posts[-1].at - posts[0].at if len(posts) > 1 else float("nan")
     achieved = (len(posts) - 1) / window * 60 if len(posts) > 1 else 0.0
@@ -230,7 +232,8 @@ def main() -> None:
             if args.baseline is not None:
                 HELD_AT.clear()
                 theirs = run(args, count, Path(tmp), args.baseline)
-                print(f"\n{count} dispatcher(s): {ours / theirs:.2f}x the baseline's rate")
+                ratio = f"{ours / theirs:.2f}x" if theirs else "n/a (the baseline sent nothing)"
+                print(f"\n{count} dispatcher(s): {ratio} the baseline's rate")
 
 
 if __name__ == "__main__":
