@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from bot.db import migrate, outbox
 from bot.db.outbox import SENT
 from bot.db.session import Database
+from bot.jobs.ratelimit import DeliveryLimits
 from bot.slack.guard.unavailable import DATABASE_DOWN
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import SlackDriver
@@ -169,6 +170,9 @@ def test_slack_5xx_on_every_call_loses_nothing_and_drains_within_the_budget(
     assert set(dm_counts(fake, people).values()) == {1}
     with database.session() as session:
         assert outbox.counts_by_state(session)[SENT] == 100
-    # Draining ran at the budget (5 s of it hold 50 posts, 53 with the burst), never past it.
+    # Draining ran at the budget (5 s of it hold 50 posts, 53 with the burst), never past it. The
+    # fake stamps a call when it answers: calls sent on their slots by the dispatcher's concurrent
+    # senders can be answered a little late and land in the next window, one per sender at most.
     posts = [c.at for c in fake.calls_to("chat.postMessage")]
-    assert PER_MINUTE / 60 * 5 * 0.6 <= busiest(posts, window=5) <= PER_MINUTE / 60 * 5 + BURST
+    most = PER_MINUTE / 60 * 5 + BURST + DeliveryLimits().senders
+    assert PER_MINUTE / 60 * 5 * 0.6 <= busiest(posts, window=5) <= most

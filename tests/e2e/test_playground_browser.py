@@ -41,11 +41,28 @@ def start_refund_run(tab: browser.Page) -> None:
     tab.wait_text("#thread", "Step 1 of 7")
 
 
+def open_run_thread(tab: browser.Page, person: str) -> None:
+    """Play `person`, open #support and the run's thread (the newest one there)."""
+    tab.choose("#user", person)
+    tab.open_view("support")
+    tab.wait(lambda: tab.css("#main .m-replies"), what="the run in #support")
+    tab.css("#main .m-replies")[-1].click()
+    tab.wait(lambda: tab.one("#thread").is_displayed(), what="the run's thread")
+
+
 def finish_run(tab: browser.Page) -> None:
-    """Press Done on every step of the refund run in the open thread, then Finish."""
+    """Press Done on every step of the refund run in the open thread, then Finish; step 4 is
+    the Team lead's (the sample's cast names Sam), so Sam takes and does it, then Maria goes on."""
     for number in range(1, 7):
+        if number == 4:
+            tab.wait_text("#thread", "Waiting for a Team lead")
+            open_run_thread(tab, "Sam (manager)")
+            tab.button("Take this step", within="#thread").click()
         tab.button("Done, next step", within="#thread").click()
         tab.wait_text("#thread", f"Step {number + 1} of 7")
+        if number == 4:
+            open_run_thread(tab, "Maria (staff)")
+            tab.wait_text("#thread", "Step 5 of 7")
     tab.button("Finish", within="#thread").click()
     tab.wait_text("#thread", "Finished")
 
