@@ -18,7 +18,6 @@ import math
 import os
 import platform
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -31,6 +30,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
+
+from common import free_port  # bench/ is the script's folder: on sys.path
 
 from bot.slacksim import DEFAULT_TOKEN, DriverResponse, FakeSlack, SlackDriver, signed_headers
 from bot.slacksim.seed import SUPPORT
@@ -123,13 +124,6 @@ def run_profiled_bot(out: str, argv: list[str]) -> None:
     signal.signal(signal.SIGTERM, dump)
     profiles[0].enable()
     sys.exit(main(argv))
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def spawn(cmd: list[str], env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
@@ -233,8 +227,11 @@ def post(url: str, body: str) -> tuple[int, float]:
         conn.close()
 
 
-def fire(url: str, count: int, rate: float, body, workers: int) -> list[Sample]:
-    """Open loop: request i leaves at start + i/rate, whatever the earlier ones are doing."""
+def fire(
+    urls: list[str], count: int, rate: float, body, workers: int, *, at=None, event=None
+) -> list[Sample]:
+    """Open loop: request i leaves at start + i/rate, whatever the earlier ones are doing,
+    round-robin over `urls`; `event()` runs once request `at` has left (bench/soak.py)."""
     samples: list[Sample] = []
 
     def one(i: int, due: float) -> None:
@@ -244,7 +241,7 @@ def fire(url: str, count: int, rate: float, body, workers: int) -> list[Sample]:
             print(f"request {i} not built: {exc!r}", file=sys.stderr)
             return
         sent = time.perf_counter()
-        status, latency = post(url, text)
+        status, latency = post(urls[i % len(urls)], text)
         samples.append(Sample(status, latency, sent - due, sent, sent + latency))
 
     gc.collect()
@@ -256,6 +253,8 @@ def fire(url: str, count: int, rate: float, body, workers: int) -> list[Sample]:
             due = start + i / rate
             time.sleep(max(0.0, due - time.perf_counter()))
             pool.submit(one, i, due)
+            if i == at and event is not None:
+                pool.submit(event)
     gc.enable()
     return samples
 
@@ -328,10 +327,10 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
         "half /sop refund|order|dinosaur|(help)"
     )
     calls = len(fake.calls)
-    bot, cpu, own = measured(procs[0].pid, fire, bot_url, count, args.rate, body, workers)
+    bot, cpu, own = measured(procs[0].pid, fire, [bot_url], count, args.rate, body, workers)
     drain, made = quiet_after(fake), Counter(c.method for c in fake.calls[calls:])
     base, cpu_base, own_base = measured(
-        procs[1].pid, fire, base_url, count, args.rate, sent.__getitem__, workers
+        procs[1].pid, fire, [base_url], count, args.rate, sent.__getitem__, workers
     )
     print(ROW.format(*HEADER.split()), "  (ms; lag: worst send delay; cpu: seconds used)")
     ratio = report("bot", bot, count, cpu) / report("baseline", base, count, cpu_base)

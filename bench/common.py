@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import socket
 import time
 import uuid
 from collections.abc import Iterator
@@ -47,3 +48,10 @@ def python_speed() -> float:
             counts[key] = counts.get(key, 0) + 1
         best = min(best, time.perf_counter() - started)
     return best
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -31,7 +31,6 @@ import os
 import random
 import resource
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -42,7 +41,11 @@ from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 
-from common import fresh_database, python_speed  # bench/ is the script's folder: on sys.path
+from common import (  # bench/ is the script's folder: on sys.path
+    free_port,
+    fresh_database,
+    python_speed,
+)
 from sqlalchemy import func, select, text, update
 
 from bot.config import Settings
@@ -333,10 +336,13 @@ def status_kb(pid: int, name: str) -> int:
     return 0
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def ready(port: int) -> bool:
+    """Whether `sopbot run` on `port` answers /readyz with 200 (not listening yet: False)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as reply:
+            return reply.status == 200
+    except OSError:  # refused while starting, or 503 until the database is ready
+        return False
 
 
 def measure_rss(url: str, sops: Path, fake: FakeSlack, workdir: Path) -> dict[str, float]:
@@ -352,15 +358,9 @@ def measure_rss(url: str, sops: Path, fake: FakeSlack, workdir: Path) -> dict[st
     )
     started = time.monotonic()
     try:
-        while True:
+        while not ready(port):
             if process.poll() is not None:
                 raise RuntimeError(f"sopbot run exited {process.returncode}; see {log.name}")
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
             time.sleep(0.2)  # a benchmark's poll, not a test's wait
         ready_s = time.monotonic() - started
         still, last = 0, cpu_seconds(process.pid)

@@ -28,7 +28,6 @@ import time
 import urllib.request
 import uuid
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -36,16 +35,15 @@ from ack_latency import (  # bench/ is the script's folder, so on sys.path
     DONE,
     SECRET,
     BodyOnly,
-    Sample,
     add_users,
     buttons,
-    free_port,
-    post,
+    fire,
     postgres_schema,
     quiet_after,
     spawn,
     start_runs,
 )
+from common import free_port  # bench/ is the script's folder, so on sys.path
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import func, select
 
@@ -144,31 +142,6 @@ def make_body(fake: FakeSlack, url: str, runs: dict[str, str], talkers: list[str
     return body
 
 
-def fire(urls: list[str], count: int, rate: float, body, workers: int, at, event) -> list:
-    """Open loop, round-robin over `urls`; runs `event()` once request `at` has left."""
-    samples: list[Sample] = []
-
-    def one(i: int, due: float) -> None:
-        try:
-            text = body(i)
-        except Exception as exc:  # noqa: BLE001 - counted as not sent; say why
-            print(f"request {i} not built: {exc!r}", file=sys.stderr)
-            return
-        sent = time.perf_counter()
-        status, latency = post(urls[i % len(urls)], text)
-        samples.append(Sample(status, latency, sent - due, sent, sent + latency))
-
-    with ThreadPoolExecutor(workers, thread_name_prefix="client") as pool:
-        start = time.perf_counter() + 0.2
-        for i in range(count):
-            due = start + i / rate
-            time.sleep(max(0.0, due - time.perf_counter()))
-            pool.submit(one, i, due)
-            if i == at:
-                pool.submit(event)
-    return samples
-
-
 def publish_new_step(tmp: Path, env_db: str) -> None:
     """Add a step to the refund SOP and publish: a material change that trains its audience."""
     refund = tmp / "sops" / "support" / "refund-request.md"
@@ -246,7 +219,7 @@ def bench(args, fake: FakeSlack, db: str, tmp: Path, procs: list) -> None:
     buckets_before = ack_buckets(metrics)
     samples = fire(
         urls, count, args.rate, make_body(fake, urls[0], runs, users), 64,
-        count // 3, lambda: publish_new_step(tmp, db),
+        at=count // 3, event=lambda: publish_new_step(tmp, db),
     )  # fmt: skip
     buckets_after = ack_buckets(metrics)
     settle_started = time.perf_counter()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -74,12 +75,16 @@ class HandoffDesk:
         message = handoff_blocks.handoff_withdrawn(
             role=state.step_role or "", step_number=state.current_step, title=state.sop.title
         )
+        self._update_notices(slug=state.slug, visit_id=state.visit_id, message=message)
+
+    def _update_notices(self, *, slug: str, visit_id: int, message: dict[str, Any]) -> None:
+        """Edit the hand-off notices of a waiting step in place (through the outbox)."""
         with self.runtime.database.session() as session:
-            record = self.runtime.live_sop(session, state.slug)
+            record = self.runtime.live_sop(session, slug)
             if record is not None:
                 handoffs.update_notices(
                     session,
-                    visit_id=state.visit_id,
+                    visit_id=visit_id,
                     workspace_id=record.workspace_id,
                     message=message,
                     now=self.runtime.clock(),
@@ -157,16 +162,7 @@ class HandoffDesk:
             taken = handoff_blocks.handoff_taken(
                 role=result.role, step_number=n, title=sop.title, user_id=result.assignee_id
             )
-            with self.runtime.database.session() as session:
-                record = self.runtime.live_sop(session, state.slug)
-                if record is not None:
-                    handoffs.update_notices(
-                        session,
-                        visit_id=result.visit_id,
-                        workspace_id=record.workspace_id,
-                        message=taken,
-                        now=self.runtime.clock(),
-                    )
+            self._update_notices(slug=state.slug, visit_id=result.visit_id, message=taken)
         self.messages.replace(state, result.message_ts, closed)
         self.messages.post_step(
             state, result.visit_id, channel=state.channel_id, thread_ts=state.thread_ts or ""
