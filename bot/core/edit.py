@@ -6,7 +6,7 @@ import difflib
 import re
 from dataclasses import dataclass
 
-from bot.core.parse import ROLE_LINE_RE, STEP_NUMBER_RE, step_spans
+from bot.core.parse import ROLE_LINE_RE, STEP_NUMBER_RE, TIME_LINE_RE, step_spans
 
 HEADING_RE = re.compile(r"^( {0,3}###[ \t]+)(.*?)(?:[ \t]+#+)?[ \t]*$")
 MAX_BODY = 3000
@@ -64,10 +64,18 @@ class _File:
             body_end -= 1
         first = next((i for i in range(start + 1, body_end) if self.lines[i].strip()), body_end)
         role_line = None
+        after = self._next_text(first, body_end)
+        # `Time:` written above `Role:` stays where it is, as written; the role is edited.
+        if first < body_end and TIME_LINE_RE.match(self.lines[first]) and after < body_end:
+            first = after if ROLE_LINE_RE.match(self.lines[after]) else first
         if first < body_end and ROLE_LINE_RE.match(self.lines[first]):
             role_line = first
-            first = next((i for i in range(first + 1, body_end) if self.lines[i].strip()), body_end)
+            first = self._next_text(first, body_end)
         return _Layout(start, end, role_line, first, body_end)
+
+    def _next_text(self, after: int, end: int) -> int:
+        """The first non-blank line after `after`, or `end`."""
+        return next((i for i in range(after + 1, end) if self.lines[i].strip()), end)
 
 
 def _heading_title(line: str) -> tuple[str, str]:

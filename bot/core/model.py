@@ -44,6 +44,7 @@ class Step:
     scripts: tuple[str, ...] = ()
     checklist: tuple[str, ...] = ()
     line: int = 0
+    expected_seconds: int | None = None  # `Time: 5m` under the step heading
 
 
 @dataclass(frozen=True)
@@ -103,6 +104,9 @@ class Sop:
         for key, unused in _UNUSED.items():
             if d[key] == unused:
                 del d[key]
+        for step in d["steps"]:
+            if step["expected_seconds"] is None:
+                del step["expected_seconds"]
         return d
 
     @classmethod

@@ -14,6 +14,7 @@ from mdit_py_plugins.front_matter import front_matter_plugin
 from mdit_py_plugins.tasklists import tasklists_plugin
 
 from bot.core.cast import check_cast
+from bot.core.durations import MAX_STEP_SECONDS, parse_step_time
 from bot.core.frontmatter import ID_RE, FrontMatter, read_front_matter
 from bot.core.model import (
     DEFAULT_PASS_MARK,
@@ -41,6 +42,7 @@ STEP_NUMBER_RE = re.compile(
     re.IGNORECASE,
 )
 ROLE_LINE_RE = re.compile(r"^ {0,3}[*_]{0,2}role[*_]{0,2}\s*:[*_]{0,2}(.*)$", re.IGNORECASE)
+TIME_LINE_RE = re.compile(r"^ {0,3}[*_]{0,2}time[*_]{0,2}\s*:[*_]{0,2}(.*)$", re.IGNORECASE)
 STEP_TIE_RE = re.compile(r"\s*\(\s*step\s+(\d+)\s*\)\s*$", re.IGNORECASE)
 ROLE_BOLD_RE = re.compile(r"^\*\*(.+?)\*\*\s*(?:[:—–-]\s*)?(.*)$", re.DOTALL)
 ROLE_PLAIN_RE = re.compile(r"^(.+?)(?::|\s[—–-])\s+(.*)$", re.DOTALL)
@@ -229,7 +231,10 @@ class _Parser:
                     f"step {number}'s title is {len(title)} characters; shorten it "
                     f"to {MAX_TITLE} or fewer and move the rest into the step's text",
                 )
+            expected, body_lines = self._step_time(body_lines, line)
             role, body_lines = self._step_role(body_lines, line, roles, has_roles=has_roles)
+            if expected is None:
+                expected, body_lines = self._step_time(body_lines, line)
             steps.append(
                 Step(
                     number=number,
@@ -239,6 +244,7 @@ class _Parser:
                     scripts=tuple(self._blockquote_text(n) for n in nodes if _is_quote(n)),
                     checklist=tuple(_task_items(nodes)),
                     line=line,
+                    expected_seconds=expected,
                 )
             )
         return tuple(steps)
@@ -264,6 +270,24 @@ class _Parser:
         title = first[indent:] if item.children and item.children[0].type == "paragraph" else ""
         body = [_dedent(line, indent) for line in self.lines[start + 1 : end]]
         return title, body, list(item.children)
+
+    def _step_time(self, body: list[str], line: int) -> tuple[int | None, list[str]]:
+        """Take a `Time: 5m` line (the step's expected time) off the top of a step body."""
+        first = next((i for i, text in enumerate(body) if text.strip()), None)
+        match = TIME_LINE_RE.match(body[first]) if first is not None else None
+        if match is None or first is None:
+            return None, body
+        rest = body[:first] + body[first + 1 :]
+        written = match.group(1).strip().strip("*_").strip()
+        seconds = parse_step_time(written)
+        if seconds is None:
+            self.error(
+                line + first + 1,
+                f"`Time:` {quoted(written)} is not a step time; write how long the step "
+                f"usually takes, e.g. `Time: 5m`, `Time: 90s` or `Time: 1h 30m` "
+                f"(at most {MAX_STEP_SECONDS // 86400} days)",
+            )
+        return seconds, rest
 
     def _step_role(
         self, body: list[str], line: int, roles: tuple[Role, ...], *, has_roles: bool
@@ -395,7 +419,7 @@ def _parse(
 # Stored with every revision's content: publish trusts an earlier parse of the same text only
 # when this parser made it. Bump PARSER_REVISION when the same text may now parse differently
 # (a release changes it too, through the installed version).
-PARSER_REVISION = "1"
+PARSER_REVISION = "2"
 
 
 def parsed_by() -> str:
