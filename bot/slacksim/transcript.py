@@ -126,9 +126,11 @@ class TranscriptQueries:
             return dict(self.ws.view_errors.get(view_id, {}))
 
     def wait_for(
-        self, predicate: Callable[[], T], timeout: float = 5.0, *, what: str = "condition"
+        self, predicate: Callable[[], T], timeout: float = 20.0, *, what: str = "condition"
     ) -> T:
         """Wait until `predicate()` is truthy and return its value; TimeoutError otherwise."""
+        # The default is generous on purpose: a wait returns as soon as the predicate holds, and
+        # a loaded CI machine can take seconds for what takes milliseconds here.
         deadline = time.monotonic() + timeout
         while True:
             seen = self.ws.generation

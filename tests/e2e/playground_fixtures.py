@@ -39,7 +39,7 @@ class PageClient:
             self.base + path, data=data, headers={**sent, **(headers or {})}
         )
         try:
-            with urllib.request.urlopen(request, timeout=15) as response:
+            with urllib.request.urlopen(request, timeout=60) as response:  # a wait: CI is busy
                 return response.status, dict(response.headers), response.read()
         except urllib.error.HTTPError as exc:
             return exc.code, dict(exc.headers), exc.read()
