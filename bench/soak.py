@@ -6,9 +6,9 @@ A FakeSlack runs in this process (no rate limits enforced). `sopbot run --no-wor
 `sopbot worker` x2 share a fresh schema. After preparing refund runs for --members people in
 #support, an open-loop stream of signed requests goes round-robin to the three web processes
 (as a proxy would): /sop commands (refund, order, dinosaur, list, help), Done presses on the
-runs' current steps and /feedback. A third of the way in, the refund SOP gets a new step and
-`sopbot sops publish` trains its whole audience (the --members people and the seeded ones); the
-daily digest falls due during the run. Afterwards it waits for the outbox to settle and prints:
+runs' current steps and, one request in a hundred, /feedback. A third of the way in, the refund
+SOP gets a new step and `sopbot sops publish` trains its whole audience (the --members people
+and the seeded ones); the daily digest falls due during the run. Afterwards it waits for the outbox to settle and prints:
 requests, non-2xx and 5xx, ack p50/p90/p99/max (client side: send to whole reply), lost and
 duplicated outbox messages (a message is identified by its outbox key, carried in Slack message
 metadata), digests posted, and the training fan-out. Exits 0 whatever it finds.
@@ -53,8 +53,13 @@ from bot.slacksim import DEFAULT_TOKEN, FakeSlack
 from bot.slacksim.seed import OPS_MANAGERS, SUPPORT
 
 ROOT = Path(__file__).resolve().parent.parent
-# Ten requests: five /sop commands, three Done presses, two /feedback.
-MIX = ("refund", DONE, "order", "fb", DONE, "dinosaur", "list", DONE, "fb", "")
+# Ten requests: six /sop commands (one of them help), three Done presses, and one more /sop
+# that every FEEDBACK_EVERY-th request replaces with a /feedback. Each feedback is copied to the
+# owner's DM and the managers channel, and Slack takes about one message a second per channel:
+# a heavier stream (an earlier mix had two in ten, 10 a second) only builds a queue there, 2,400
+# copies that take 40 minutes to send, with the day's digest behind them in the same channel.
+MIX = ("refund", DONE, "order", "list", DONE, "dinosaur", "list", DONE, "order", "")
+FEEDBACK_EVERY = 100  # 0.5 a second at 50 req/s
 NEW_STEP = "\n### Log the refund\nRole: Agent\nNote the refund in the ticket.\n"
 
 
@@ -125,7 +130,7 @@ def make_body(fake: FakeSlack, url: str, runs: dict[str, str], talkers: list[str
     driver, owners, last = BodyOnly(fake, url, SECRET), list(runs), {}
 
     def body(i: int) -> str:
-        kind = MIX[i % len(MIX)]
+        kind = "fb" if i % FEEDBACK_EVERY == FEEDBACK_EVERY // 2 else MIX[i % len(MIX)]
         user = talkers[(i // len(MIX)) % len(talkers)]
         if kind == "fb":
             text = f"refund {1 + i % 5} soak note {i}"
