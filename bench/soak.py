@@ -8,10 +8,11 @@ A FakeSlack runs in this process (no rate limits enforced). `sopbot run --no-wor
 (as a proxy would): /sop commands (refund, order, dinosaur, list, help), Done presses on the
 runs' current steps and, one request in a hundred, /feedback. A third of the way in, the refund
 SOP gets a new step and `sopbot sops publish` trains its whole audience (the --members people
-and the seeded ones); the daily digest falls due during the run. Afterwards it waits for the outbox to settle and prints:
-requests, non-2xx and 5xx, ack p50/p90/p99/max (client side: send to whole reply), lost and
-duplicated outbox messages (a message is identified by its outbox key, carried in Slack message
-metadata), digests posted, and the training fan-out. Exits 0 whatever it finds.
+and the seeded ones); the daily digest falls due during the run. Afterwards it waits for the
+outbox to settle and prints: requests, non-2xx and 5xx, ack p50/p90/p99/max (client side: send
+to whole reply), lost and duplicated outbox messages (a message is identified by its outbox key,
+carried in Slack message metadata), digests posted, and the training fan-out. Exits 0 whatever
+it finds.
 """
 
 from __future__ import annotations
