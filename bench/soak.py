@@ -148,19 +148,23 @@ def make_body(fake: FakeSlack, url: str, runs: dict[str, str], talkers: list[str
     return body
 
 
-def publish_new_step(tmp: Path, env_db: str) -> None:
+def publish_new_step(tmp: Path, env_db: str, fake: FakeSlack) -> None:
     """Add a step to the refund SOP and publish: a material change that trains its audience."""
     refund = tmp / "sops" / "support" / "refund-request.md"
     text = refund.read_text()
     head, outcome = text.split("\n## Outcome", 1)
     refund.write_text(head.rstrip("\n") + "\n" + NEW_STEP + "\n## Outcome" + outcome)
     env = {**os.environ, "DATABASE_URL": env_db, "SOPS_DIR": str(tmp / "sops")}
-    env.update(SLACK_BOT_TOKEN=DEFAULT_TOKEN, PYTHONPATH=str(ROOT))
+    # The fake's URL too: without it the publish would ask slack.com for the audience, fail, and
+    # leave the training to the next start-up (an earlier run trained nobody that way).
+    env.update(SLACK_BOT_TOKEN=DEFAULT_TOKEN, SLACK_API_URL=fake.api_url, PYTHONPATH=str(ROOT))
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "bot", "sops", "publish"], env=env, capture_output=True, text=True
     )
-    changed = [line for line in done.stdout.splitlines() if line.startswith("changed")]
+    changed = [
+        line for line in done.stdout.splitlines() if line.startswith(("changed", "training"))
+    ]
     print(f"publish: exit {done.returncode} in {time.perf_counter() - started:.1f} s: {changed}")
 
 
@@ -225,7 +229,7 @@ def bench(args, fake: FakeSlack, db: str, tmp: Path, procs: list) -> None:
     buckets_before = ack_buckets(metrics)
     samples = fire(
         urls, count, args.rate, make_body(fake, urls[0], runs, users), 64,
-        at=count // 3, event=lambda: publish_new_step(tmp, db),
+        at=count // 3, event=lambda: publish_new_step(tmp, db, fake),
     )  # fmt: skip
     buckets_after = ack_buckets(metrics)
     settle_started = time.perf_counter()
