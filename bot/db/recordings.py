@@ -29,6 +29,7 @@ class Recording(Base):
     finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     slug: Mapped[str | None] = mapped_column(String(100))  # the id Finish chose
     published_revision_id: Mapped[int | None] = mapped_column(ForeignKey("revisions.id"))
+    file_written_at: Mapped[datetime | None] = mapped_column(UtcDateTime)  # after the rename
     # People told that their messages in the thread are not steps (each once).
     told: Mapped[list[Any]] = mapped_column(JSON, default=list)
 
@@ -116,6 +117,16 @@ def list_steps(session: Session, *, recording_id: int) -> list[RecordingStep]:
 def remove_step(session: Session, *, step_id: int) -> None:
     """Forget one step."""
     session.execute(delete(RecordingStep).where(RecordingStep.id == step_id))
+
+
+def awaits_file(session: Session, *, revision_id: int) -> bool:
+    """Whether a recorded SOP's v1 was published but its file never written (a crash between)."""
+    found = session.scalar(
+        select(Recording.id).where(
+            Recording.published_revision_id == revision_id, Recording.file_written_at.is_(None)
+        )
+    )
+    return found is not None
 
 
 def delete_recording(session: Session, *, recording_id: int) -> None:

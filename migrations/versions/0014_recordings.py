@@ -27,6 +27,7 @@ def upgrade() -> None:
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("slug", sa.String(100), nullable=True),
         sa.Column("published_revision_id", sa.Integer(), nullable=True),
+        sa.Column("file_written_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("told", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name="fk_recordings_workspace_id_workspaces"
