@@ -12,8 +12,10 @@ from sqlalchemy import func, select
 from bot.cli import main
 from bot.db.models import ProcessedEvent, Revision, SopRecord
 from bot.db.recordings import Recording, RecordingStep
+from bot.services import recording
 from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, PRIYA, SAM, SUPPORT
+from bot.wiring import publish_on_start
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import buttons, visible_text
 
@@ -308,3 +310,48 @@ def test_publishing_commits_the_file_by_the_recorder(bot: Bot, repo: Path):
     )
     assert git(repo, "show", "--name-only", "--format=", "HEAD").split() == [f"{SLUG}.md"]
     assert git(repo, "status", "--porcelain") == ""
+
+
+def finished_recording(bot: Bot) -> int:
+    parent = record_three(bot)
+    press(bot, MARIA, parent, Action.RECORD_FINISH)
+    finished_message(bot, parent)
+    with bot.runtime.database.session() as session:
+        return session.scalars(select(Recording.id)).one()
+
+
+def test_a_publish_interrupted_before_its_file_was_written_is_finished_at_start_up(bot: Bot):
+    recording_id = finished_recording(bot)
+    with bot.runtime.database.session() as session:
+        done = recording.publish(
+            session,
+            recording_id=recording_id,
+            publisher=SAM,
+            directory=bot.sops_dir,
+            now=bot.clock(),
+        )
+    # v1 committed; the process "died" before its file went in place.
+    path = bot.sops_dir / f"{SLUG}.md"
+    assert done.pending.temp.exists() and not path.exists()
+    publish_on_start(bot.runtime, renderers=bot.job_context.renderers.feedback)
+    with bot.runtime.database.session() as session:
+        record = session.scalars(select(SopRecord).where(SopRecord.slug == SLUG)).one()
+        assert record.retired_at is None and record.current_revision.number == 1
+        assert path.read_text() == record.current_revision.source
+
+
+def test_a_recorded_sop_whose_file_was_removed_later_is_retired_not_rewritten(bot: Bot):
+    parent = record_three(bot)
+    press(bot, MARIA, parent, Action.RECORD_FINISH)
+    press(bot, SAM, parent, Action.RECORD_PUBLISH, finished_message(bot, parent))
+    path = bot.sops_dir / f"{SLUG}.md"
+    bot.fake.wait_for(lambda: path.exists(), what="the file")
+    bot.fake.wait_for(
+        lambda: any("Published" in m["text"] for m in thread(bot, parent)), what="the answer"
+    )
+    path.unlink()
+    publish_on_start(bot.runtime, renderers=bot.job_context.renderers.feedback)
+    assert not path.exists()
+    with bot.runtime.database.session() as session:
+        record = session.scalars(select(SopRecord).where(SopRecord.slug == SLUG)).one()
+        assert record.retired_at is not None
