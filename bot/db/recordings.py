@@ -73,21 +73,27 @@ def add_recording(
     return recording
 
 
-def recording_in_thread(session: Session, *, channel_id: str, thread_ts: str) -> Recording | None:
-    """The recording that still takes steps in this thread (one indexed look-up)."""
-    return session.scalars(
-        select(Recording).where(
-            Recording.channel_id == channel_id,
-            Recording.thread_ts == thread_ts,
-            Recording.finished_at.is_(None),
-        )
-    ).one_or_none()
+def recording_in_thread(
+    session: Session, *, channel_id: str, thread_ts: str, lock: bool = False
+) -> Recording | None:
+    """The recording that still takes steps in this thread (one indexed look-up); with `lock`,
+    held until the transaction ends, so its messages are taken one at a time."""
+    query = select(Recording).where(
+        Recording.channel_id == channel_id,
+        Recording.thread_ts == thread_ts,
+        Recording.finished_at.is_(None),
+    )
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one_or_none()
 
 
 def get_recording(session: Session, *, recording_id: int, lock: bool = False) -> Recording | None:
     """A recording by ID; with `lock`, held until the transaction ends (Publish, Finish)."""
     query = select(Recording).where(Recording.id == recording_id)
-    return session.scalars(query.with_for_update() if lock else query).one_or_none()
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalars(query).one_or_none()
 
 
 def add_step(

@@ -104,8 +104,14 @@ def hear(
     text: str,
     now: datetime,
 ) -> Heard | None:
-    """A message posted in a thread; None (nothing stored) unless a recording lives there."""
-    recording = store.recording_in_thread(session, channel_id=channel_id, thread_ts=thread_ts)
+    """A message posted in a thread; None (nothing stored) unless a recording lives there.
+
+    The recording's row is locked: two messages at once get numbers one after the other, and a
+    person is told only once.
+    """
+    recording = store.recording_in_thread(
+        session, channel_id=channel_id, thread_ts=thread_ts, lock=True
+    )
     if recording is None:
         return None
     if user_id != recording.user_id:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from alembic import command
 from sqlalchemy import inspect
 
@@ -11,6 +13,7 @@ from bot.db import migrate
 from bot.db import recordings as store
 from bot.db import sops as repo
 from bot.db.session import Database
+from bot.services import recording
 
 AT = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
 
@@ -85,3 +88,43 @@ def test_0014_goes_down_and_up(database_url):
         assert {"recordings", "recording_steps"} <= tables
     finally:
         database.dispose()
+
+
+def _hear(db, user_id: str, ts: str) -> recording.Heard | None:
+    with db.session() as session:
+        return recording.hear(
+            session,
+            channel_id="C1",
+            thread_ts="100.1",
+            user_id=user_id,
+            message_ts=ts,
+            text="x",
+            now=AT,
+        )
+
+
+@pytest.mark.parametrize(("user", "expected"), [("U2", (True, False)), ("U1", (1, 2))])
+def test_two_messages_at_once_are_taken_one_after_the_other(db, user, expected):
+    with db.session() as session:
+        _start(session)
+    second: list[recording.Heard | None] = []
+    with db.session() as session:
+        first = recording.hear(
+            session,
+            channel_id="C1",
+            thread_ts="100.1",
+            user_id=user,
+            message_ts="1",
+            text="x",
+            now=AT,
+        )
+        waiting = threading.Thread(target=lambda: second.append(_hear(db, user, "2")))
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()  # held by the first message's lock until it commits
+    waiting.join(timeout=10)
+    assert first is not None and second[0] is not None
+    if user == "U2":  # someone else: told once
+        assert (first.tell, second[0].tell) == expected
+    else:  # the recorder: numbered in turn
+        assert (first.number, second[0].number) == expected
