@@ -14,7 +14,7 @@ from bot.db.models import ProcessedEvent, Revision, SopRecord
 from bot.db.recordings import Recording, RecordingStep
 from bot.services import recording
 from bot.slack.ids import Action
-from bot.slacksim.seed import MARIA, PRIYA, SAM, SUPPORT
+from bot.slacksim.seed import MARIA, PRIYA, RANDOM, SAM, SUPPORT
 from bot.wiring import publish_on_start
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import buttons, visible_text
@@ -355,3 +355,32 @@ def test_a_recorded_sop_whose_file_was_removed_later_is_retired_not_rewritten(bo
     with bot.runtime.database.session() as session:
         record = session.scalars(select(SopRecord).where(SopRecord.slug == SLUG)).one()
         assert record.retired_at is not None
+
+
+def test_recording_in_the_dm_with_sopbot(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "record Book a room")
+    parent = bot.fake.wait_for(
+        lambda: next(
+            (m for m in bot.fake.dms(MARIA) if buttons(m).get(Action.RECORD_FINISH, "0") != "0"),
+            None,
+        ),
+        what="the recording in the DM",
+    )
+    bot.clock.advance(minutes=2)
+    bot.slack.user_message(MARIA, MARIA, "Pick the room", thread_ts=parent["ts"])
+    answer = bot.fake.wait_for(
+        lambda: (
+            (r := bot.fake.dms(MARIA, include_replies=True)) and "recorded" in r[-1]["text"] and r
+        ),
+        what="the answer",
+    )
+    assert answer[-1]["text"] == "Step 1 recorded (2 min after you started)"
+    assert answer[-1]["thread_ts"] == parent["ts"]
+
+
+def test_where_sopbot_cannot_post_it_says_so(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "record Open the shop", channel=RANDOM)
+    answer = bot.fake.wait_for(lambda: bot.fake.ephemerals(MARIA), what="the answer")[-1]
+    assert "Invite me to the channel" in visible_text(answer)
+    with bot.runtime.database.session() as session:
+        assert session.scalar(select(func.count()).select_from(Recording)) == 0

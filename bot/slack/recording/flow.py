@@ -85,6 +85,9 @@ class Recorder:
         if missing:
             reply(respond, blocks.missing_scopes(missing))
             return
+        if not self._hears(channel_id):
+            reply(respond, blocks.cannot_post())
+            return
         try:
             posted = self.ctx.client.chat_postMessage(
                 channel=channel_id, **blocks.started(title=title, recording_id=0)
@@ -106,6 +109,18 @@ class Recorder:
         # The buttons carry the recording's ID, known only now.
         message = blocks.started(title=title, recording_id=recording_id)
         self.ctx.client.chat_update(channel=channel, ts=ts, **message)
+
+    def _hears(self, channel_id: str) -> bool:
+        """Whether Slack sends sopbot this conversation's messages: a channel it is a member of
+        (chat:write.public would let it post in others, but no step would ever arrive)."""
+        if channel_id.startswith("D"):
+            return True  # its own DM; a DM between people fails the post below
+        try:
+            info = self.ctx.client.conversations_info(channel=channel_id)
+        except SlackApiError as exc:
+            log.info("cannot see %s for a recording: %s", channel_id, exc.response.get("error"))
+            return False
+        return bool((info.get("channel") or {}).get("is_member"))
 
     def in_recording(self, event: dict[str, Any]) -> bool:
         """Whether a message event could be a step: the shape first, then one indexed query."""
