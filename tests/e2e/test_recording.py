@@ -233,9 +233,11 @@ def test_publish_refuses_when_the_id_appeared_meanwhile(bot: Bot):
 def test_discard_deletes_the_recording(bot: Bot):
     parent = record_three(bot)
     press(bot, MARIA, parent, Action.RECORD_DISCARD)
-    bot.fake.wait_for(
-        lambda: "discarded" in thread(bot, parent)[-1]["text"], what="the discard answer"
+    gone = bot.fake.wait_for(
+        lambda: (p := bot.fake.thread(SUPPORT, parent["ts"])[0]) and "discarded" in p["text"] and p,
+        what="the parent saying so",
     )
+    assert buttons(gone) == {}
     with bot.runtime.database.session() as session:
         assert session.scalar(select(func.count()).select_from(Recording)) == 0
         assert session.scalar(select(func.count()).select_from(RecordingStep)) == 0

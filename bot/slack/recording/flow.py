@@ -178,7 +178,8 @@ class Recorder:
         except Refused as exc:
             reply(respond, blocks.refused(str(exc)))
             return
-        self._post(thread, blocks.discarded(title))
+        # The parent loses its buttons: nothing is left to undo, finish or discard.
+        self.ctx.client.chat_update(channel=thread.channel, ts=thread.ts, **blocks.discarded(title))
 
     def finish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
         """Finish: the SOP file rendered and shown as a run shows steps, with Publish."""
