@@ -13,6 +13,7 @@ from bot.cli import main
 from bot.db.models import ProcessedEvent, Revision, SopRecord
 from bot.db.recordings import Recording, RecordingStep
 from bot.services import recording
+from bot.services.publish import publish_directory
 from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, PRIYA, RANDOM, SAM, SUPPORT
 from bot.wiring import publish_on_start
@@ -207,6 +208,18 @@ def test_staff_cannot_publish_and_a_manager_publishes_v1(bot: Bot):
         revision = session.scalars(select(Revision).where(Revision.sop_id == record.id)).one()
         assert (revision.number, revision.editor, revision.source) == (1, SAM, written)
         assert [s["expected_seconds"] for s in revision.content["steps"]] == [360, 120, 60]
+    # Round trip: publishing SOPS_DIR as `sopbot sops publish` does finds it unchanged.
+    with bot.runtime.database.session() as session:
+        report = publish_directory(
+            session,
+            directory=bot.sops_dir,
+            now=bot.clock(),
+            renderers=bot.job_context.renderers.feedback,
+        )
+    assert report.errors == []
+    assert [(o.status, o.old_number) for o in report.outcomes if o.slug == SLUG] == [
+        ("unchanged", 1)
+    ]
     press(bot, SAM, parent, Action.RECORD_PUBLISH, done)  # twice: refused, nothing new
     bot.fake.wait_for(
         lambda: any("Already published" in visible_text(e) for e in bot.fake.ephemerals(SAM)),
