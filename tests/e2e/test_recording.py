@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -399,3 +400,33 @@ def test_where_sopbot_cannot_post_it_says_so(bot: Bot):
     assert "Invite me to the channel" in visible_text(answer)
     with bot.runtime.database.session() as session:
         assert session.scalar(select(func.count()).select_from(Recording)) == 0
+
+
+def test_with_sops_git_push_the_commit_reaches_the_remote(bot: Bot, repo: Path, tmp_path: Path):
+    bare = tmp_path / "remote.git"
+    git(tmp_path, "init", "-q", "--bare", "-b", "main", str(bare))
+    git(repo, "remote", "add", "origin", str(bare))
+    git(repo, "push", "-q", "-u", "origin", "main")
+    bot.runtime.settings = replace(bot.runtime.settings, sops_git_push=True)
+    parent = record_three(bot)
+    press(bot, MARIA, parent, Action.RECORD_FINISH)
+    press(bot, SAM, parent, Action.RECORD_PUBLISH, finished_message(bot, parent))
+    log = bot.fake.wait_for(
+        lambda: "sop(" in (out := git(bare, "log", "-1", "--format=%an|%s", "main")) and out,
+        what="the pushed commit",
+    )
+    assert log.strip() == f"Maria|sop({SLUG}): record new SOP — {TITLE}"
+
+
+def test_when_git_fails_the_sop_stays_published_and_the_thread_says_why(bot: Bot, repo: Path):
+    (repo / ".git" / "index.lock").write_text("")  # another git at work: commits fail
+    parent = record_three(bot)
+    press(bot, MARIA, parent, Action.RECORD_FINISH)
+    press(bot, SAM, parent, Action.RECORD_PUBLISH, finished_message(bot, parent))
+    published = bot.fake.wait_for(
+        lambda: next((m for m in thread(bot, parent) if "Published" in m["text"]), None),
+        what="the published answer",
+    )
+    assert "git did not take it: commit failed" in visible_text(published)
+    assert (bot.sops_dir / f"{SLUG}.md").exists()
+    assert "sop(" not in git(repo, "log", "-1", "--format=%s")
