@@ -1,9 +1,10 @@
-"""A recording's messages: within Slack's limits, the recorder's text inert, steps as in a run."""
+"""A recording's messages (within Slack's limits, text inert) and which events may be steps."""
 
 from __future__ import annotations
 
 import json
 
+import pytest
 from slack_sdk.models.blocks import Block
 
 from bot.core.parse import parse_sop
@@ -11,7 +12,7 @@ from bot.core.recording import RecordedStep, render_sop
 from bot.services.recording import Finished
 from bot.slack.ids import Action
 from bot.slack.kit.limits import check_message
-from bot.slack.recording import blocks
+from bot.slack.recording import blocks, candidate
 from tests.e2e.conversation import buttons
 
 EVIL = "<!channel> <@U999EVIL> & *b*"
@@ -66,3 +67,35 @@ def test_finished_shows_steps_as_a_run_does_with_publish_and_download_last():
     assert "💬 *Say:*" in first and "☑️ *Checklist*" in first
     assert buttons(messages[-1]) == {Action.RECORD_PUBLISH: "7", Action.RECORD_DOWNLOAD: "7"}
     assert all(not buttons(m) for m in messages[:-1])
+
+
+MESSAGE = {
+    "type": "message",
+    "channel": "C1",
+    "channel_type": "channel",
+    "user": "U1",
+    "ts": "2.0",
+    "thread_ts": "1.0",
+    "text": "Unlock",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "heard"),
+    [
+        ({}, True),
+        ({"subtype": "thread_broadcast"}, True),  # also sent to the channel
+        ({"subtype": "file_share"}, True),
+        ({"subtype": "message_changed"}, False),  # edits and deletions are not steps
+        ({"subtype": "message_deleted"}, False),
+        ({"subtype": "bot_message"}, False),
+        ({"bot_id": "B1"}, False),
+        ({"thread_ts": None}, False),  # top level
+        ({"thread_ts": "2.0"}, False),  # the thread's parent itself
+        ({"channel_type": "mpim"}, False),  # no event subscription for group DMs
+        ({"user": None}, False),
+    ],
+)
+def test_only_a_persons_new_thread_reply_may_be_a_step(change, heard):
+    event = {k: v for k, v in {**MESSAGE, **change}.items() if v is not None}
+    assert (candidate(event) is not None) is heard

@@ -22,6 +22,9 @@ from bot.slack.recording import blocks
 log = logging.getLogger(__name__)
 HISTORY_SCOPES = ("channels:history", "groups:history", "im:history")
 CHANNEL_TYPES = frozenset({"channel", "group", "im"})
+# A reply also sent to the channel, or one with a file, is still a person's new message;
+# edits, deletions, joins and bots' messages (every other subtype) are not steps.
+STEP_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 
 @dataclass(frozen=True)
@@ -38,7 +41,9 @@ def candidate(event: dict[str, Any]) -> tuple[str, str] | None:
     In-process and cheap: top-level messages, edits and deletions (subtypes), bots' messages
     and other conversation kinds never reach the database.
     """
-    if event.get("type") != "message" or event.get("subtype") or event.get("bot_id"):
+    if event.get("type") != "message" or event.get("bot_id"):
+        return None
+    if event.get("subtype") not in STEP_SUBTYPES:
         return None
     thread_ts, ts, channel = event.get("thread_ts"), event.get("ts"), event.get("channel")
     if event.get("channel_type") not in CHANNEL_TYPES or not event.get("user"):
