@@ -22,6 +22,8 @@ AUDIENCE_COMMENT = (
 
 _SLACK_LINK = re.compile(r"<([^<>|]+)(?:\|([^<>]*))?>")
 _BULLET = re.compile(r"^(\s*)[•◦▪‣]\s?")
+# Slack's *bold* (Markdown would read it as italics); `**x**`, `2*3*4` and `* item` stay.
+_SLACK_BOLD = re.compile(r"(?<![\w*\\])\*(?=[^\s*])([^*\n]*?[^\s*\\])\*(?![\w*])")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _HEADING_LIKE = re.compile(r"^( {0,3})(#)")
 _UNDERLINE = re.compile(r"^( {0,3})([=-]+\s*)$")
@@ -48,7 +50,8 @@ class StepParts:
 
 
 def from_slack(text: str) -> str:
-    """A Slack message's text as Markdown: entities decoded, links and bullets written out."""
+    """A Slack message's text as Markdown: entities decoded, links, bullets and bold written
+    out."""
 
     def link(match: re.Match[str]) -> str:
         target, label = match.group(1), match.group(2)
@@ -63,7 +66,8 @@ def from_slack(text: str) -> str:
     text = _SLACK_LINK.sub(link, text.replace("\r\n", "\n").replace("\r", "\n"))
     # Slack escapes only these three in message text.
     text = text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
-    return "\n".join(_BULLET.sub(r"\1- ", line) for line in text.split("\n"))
+    lines = (_BULLET.sub(r"\1- ", line) for line in text.split("\n"))
+    return "\n".join(_SLACK_BOLD.sub(r"**\1**", line) for line in lines)
 
 
 def one_line(text: str) -> str:

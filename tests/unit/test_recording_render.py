@@ -71,6 +71,10 @@ def test_slack_text_becomes_markdown():
         "<b> &amp; <@U1> #general @here"
     )
     assert from_slack("• one\n   ◦ two") == "- one\n   - two"
+    assert from_slack("Press *Save* then *Done*, 2*3*4, **kept**, * item, *") == (
+        "Press **Save** then **Done**, 2*3*4, **kept**, * item, *"
+    )
+    assert from_slack("_italic_ stays") == "_italic_ stays"
 
 
 @pytest.mark.parametrize(
