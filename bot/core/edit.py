@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import difflib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.core.parse import ROLE_LINE_RE, STEP_NUMBER_RE, TIME_LINE_RE, step_spans
+from bot.core.parse import ROLE_LINE_RE, STEP_NUMBER_RE, TIME_LINE_RE, section_span, step_spans
 
+# A quiz question's `(step N)` tie, at the end of its line (options and explanations aside).
+QUIZ_TIE_RE = re.compile(r"(\s*\(\s*step\s+)(\d+)(\s*\)\s*)$", re.IGNORECASE)
 HEADING_RE = re.compile(r"^( {0,3}###[ \t]+)(.*?)(?:[ \t]+#+)?[ \t]*$")
 MAX_BODY = 3000
 
@@ -155,21 +158,44 @@ def insert_step(text: str, after: int, draft: StepDraft) -> str:
     role = one_line(draft.role or "")
     block = [f"### {one_line(draft.title)}", *([f"Role: {role}"] if role else [])]
     block += body_lines(draft.body)
+
+    def later(n: int) -> int:
+        return n + 1 if n > after else n
+
     if after == 0:
         at = file.layout(1)
-        return file.text([*lines[: at.start], *block, "", *lines[at.start :]])
+        return _retie(file.text([*lines[: at.start], *block, "", *lines[at.start :]]), later)
     at = file.layout(after)
     # After the last line of step `after`; its blank lines then separate the new step.
     gap = [""] if at.body_end == at.end and at.end < len(lines) else []
     insert_at = at.body_end
-    return file.text([*lines[:insert_at], "", *block, *gap, *lines[insert_at:]])
+    return _retie(file.text([*lines[:insert_at], "", *block, *gap, *lines[insert_at:]]), later)
 
 
 def remove_step(text: str, number: int) -> str:
-    """The file without step `number`'s lines."""
+    """The file without step `number`'s lines; a quiz question tied to it loses its tie."""
     file = _File(text)
     at = file.layout(number)
-    return file.text([*file.lines[: at.start], *file.lines[at.end :]])
+    new = file.text([*file.lines[: at.start], *file.lines[at.end :]])
+    return _retie(new, lambda n: None if n == number else n - 1 if n > number else n)
+
+
+def _retie(text: str, renumber: Callable[[int], int | None]) -> str:
+    """Quiz questions' `(step N)` renumbered as the steps moved; None drops the tie."""
+    span = section_span(text, "quiz")
+    if span is None:
+        return text
+    file = _File(text)
+    lines = list(file.lines)
+    for index in range(*span):
+        line = lines[index]
+        match = QUIZ_TIE_RE.search(line)
+        if match is None or line.lstrip().startswith((">", "- [", "* [", "+ [")):
+            continue
+        number = renumber(int(match.group(2)))
+        tie = "" if number is None else f"{match.group(1)}{number}{match.group(3)}"
+        lines[index] = line[: match.start()] + tie
+    return file.text(lines)
 
 
 def line_diff(before: str, after: str) -> list[str]:

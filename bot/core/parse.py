@@ -566,3 +566,14 @@ def step_spans(text: str) -> list[tuple[int, int]] | None:
         return None
     starts = [_map(n)[0] for n in section.nodes if _is_heading(n, 3)]
     return list(zip(starts, [*starts[1:], section.end], strict=True))
+
+
+def section_span(text: str, name: str) -> tuple[int, int] | None:
+    """The 0-based [first, end) lines of the `## Name` section's body in `text`, or None."""
+    parser = _Parser(_normalise(text), path="")
+    blocks = list(parser.root.children)
+    if blocks and blocks[0].type == "front_matter":
+        blocks = blocks[1:]
+    h2 = [i for i, n in enumerate(blocks) if _is_heading(n, 2)]
+    section = parser._sections(blocks, h2).get(name)
+    return (section.start, section.end) if section is not None else None

@@ -5,6 +5,7 @@ from bot.db import (
     feedback,  # noqa: F401
     models,
     outbox,  # noqa: F401
+    recordings,  # noqa: F401
     scheduled,  # noqa: F401
     team_digests,  # noqa: F401
     training,  # noqa: F401

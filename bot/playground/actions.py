@@ -49,7 +49,12 @@ def send(play: Playground, *, view: str, text: str, thread_ts: str | None = None
     channel = conversation(play, view)
     if not text.startswith("/"):
         # Slack clients escape these three before sending, so typed text can never ping anyone.
-        play.driver.post_as_user(play.user, channel, escape(text), thread_ts=thread_ts or None)
+        typed, thread = escape(text), thread_ts or None
+        if play.ws.bot_user_id in play.ws.channels[channel].members:
+            # Slack sends the app a `message` event where it is a member (a /sop record step).
+            _check(play.driver.user_message(play.user, channel, typed, thread_ts=thread).status)
+        else:
+            play.driver.post_as_user(play.user, channel, typed, thread_ts=thread)
         return
     command, _, rest = text.partition(" ")
     if command not in APP_COMMANDS:

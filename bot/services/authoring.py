@@ -27,7 +27,7 @@ from bot.core.edit import StepDraft
 from bot.core.model import Sop
 from bot.core.mrkdwn import escape
 from bot.core.parse import MAX_TITLE, parse_sop
-from bot.db import outbox
+from bot.db import outbox, recordings
 from bot.db import sops as repo
 from bot.db.models import SopRecord
 from bot.services.feedback import FeedbackRenderers
@@ -98,13 +98,29 @@ class Invalid:
 
 @dataclass
 class PendingWrite:
-    """The new file text, in a temporary file until the revision is committed."""
+    """The new file text, in a temporary file until the revision is committed.
+
+    `new_file`: the file must not exist yet (a recorded SOP); a file that appeared meanwhile is
+    never replaced (`apply` raises FileExistsError).
+    """
 
     path: Path
     temp: Path
+    new_file: bool = False
+
+    @classmethod
+    def stage(cls, path: Path, text: str, *, new_file: bool = False) -> PendingWrite:
+        """Write `text` to a hidden temporary file beside `path` (OSError when it cannot)."""
+        temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
+        temp.write_bytes(text.encode("utf-8"))
+        return cls(path=path, temp=temp, new_file=new_file)
 
     def apply(self) -> None:
         """Put the new text in place (an atomic rename); call after the commit."""
+        if self.new_file:
+            os.link(self.temp, self.path)  # fails, leaving the file alone, when it exists
+            self.temp.unlink()
+            return
         os.replace(self.temp, self.path)
 
     def discard(self) -> None:
@@ -226,9 +242,8 @@ def save(
         return Invalid({"body": "Nothing the SOP shows would change; edit the step, or Cancel."})
     # The new text goes to disk before anything is published: a folder sopbot may not write
     # to refuses the edit with nothing changed.
-    temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
     try:
-        temp.write_bytes(new_text.encode("utf-8"))
+        pending = PendingWrite.stage(path, new_text)
     except OSError as exc:
         log.warning("cannot write beside %s: %s", record.path, exc)
         return Invalid(
@@ -244,7 +259,7 @@ def save(
         if change.credit and change.feedback_id is not None:
             _thank_author(session, change=change, record=record, outcome=outcome, now=now)
     except BaseException:
-        temp.unlink(missing_ok=True)
+        pending.discard()
         raise
     step = {"edit": change.step, "add": change.step + 1, "remove": max(change.step - 1, 1)}
     return Saved(
@@ -254,7 +269,7 @@ def save(
         outcome=outcome,
         step=step[change.kind],
         what=WHAT[change.kind].format(n=change.step),
-        pending=PendingWrite(path=path, temp=temp),
+        pending=pending,
         lines=tuple(markdown.line_diff(text, new_text)),
     )
 
@@ -353,14 +368,15 @@ def _publish(
 def recover(session: Session, *, directory: Path) -> list[str]:
     """Finish edits whose revision committed but whose file was not replaced (a crash).
 
-    Only a file that still holds the revision before is rewritten: a file someone changed by
-    hand since is theirs, and the next publish takes it.
+    Only a file that still holds the revision before is rewritten (for a v1 made from Slack, a
+    recorded SOP: only a file still missing): a file someone changed by hand since is theirs,
+    and the next publish takes it.
     """
     finished = []
     workspace = repo.default_workspace(session)
     for record in repo.list_sops(session, workspace_id=workspace.id):
         current = record.current_revision
-        if current is None or current.editor is None or current.number < 2:
+        if current is None or current.editor is None:
             continue
         try:
             path = _file(directory, record)
@@ -370,11 +386,11 @@ def recover(session: Session, *, directory: Path) -> list[str]:
         if on_disk == current.source:
             continue
         before = repo.get_revision(session, sop_id=record.id, number=current.number - 1)
-        if before is None or on_disk != before.source:
+        if before is None and not recordings.awaits_file(session, revision_id=current.id):
+            continue  # a v1 whose file was written once and removed since: retired by hand
+        if (before.source if before is not None else None) != on_disk:
             continue
-        temp = path.parent / f".{path.name}.{uuid.uuid4().hex}.tmp"
-        temp.write_bytes(current.source.encode("utf-8"))
-        os.replace(temp, path)
+        PendingWrite.stage(path, current.source).apply()
         log.warning(
             "%s: wrote v%s to %s (its edit was interrupted)",
             record.slug,

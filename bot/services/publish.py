@@ -125,6 +125,21 @@ def publish_directory(
     return report
 
 
+def publish_sop(session: Session, *, sop: Sop, source: str, now: datetime) -> Outcome:
+    """Publish one SOP from its text (a recorded SOP's file, before it is written)."""
+    workspace = repo.default_workspace(session)
+    record = repo.get_sop(session, workspace_id=workspace.id, slug=sop.slug)
+    return _publish_one(
+        session,
+        workspace_id=workspace.id,
+        record=record,
+        sop=sop,
+        source=source,
+        now=now,
+        minor=False,
+    )
+
+
 def _publish_one(
     session: Session,
     *,

@@ -165,3 +165,21 @@ def commit_message(*, slug: str, what: str, note: str) -> str:
     """`sop(refund-request): edit step 3 — the approval link moved`."""
     note = " ".join(note.split())
     return f"sop({slug}): {what}" + (f" — {note}" if note else "")
+
+
+def commit_and_push(
+    directory: Path, *, paths: list[Path], message: str, author: Author, push: bool
+) -> str | None:
+    """Commit `paths` when SOPS_DIR is a git work tree, push when asked; None or what failed."""
+    git = SopsGit(directory)
+    if git.root() is None:
+        return None
+    try:
+        git.commit(paths=paths, message=message, author=author)
+    except Exception as exc:  # noqa: BLE001 - the caller tells people; the revision stands
+        return f"commit failed: {exc}"
+    if push:
+        pushed = git.push()
+        if pushed.status == "failed":
+            return f"push failed: {pushed.detail}"
+    return None

@@ -12,7 +12,7 @@ from slack_bolt import App, BoltContext, BoltResponse
 from bot import logs, metrics
 from bot.db.events import claim_event
 from bot.db.session import is_unavailable
-from bot.slack import authoring, feedback, home, kpis, lookup, runs, training
+from bot.slack import authoring, feedback, home, kpis, lookup, recording, runs, training
 from bot.slack.context import SlackContext
 from bot.slack.guard import gates, log_redaction, request_limits
 from bot.slack.guard.after_ack import Workers, error_notice
@@ -22,7 +22,7 @@ from bot.threads import LISTENER_THREADS
 
 log = logging.getLogger(__name__)
 # Each feature folder has a register(app, ctx) that attaches its listeners.
-FEATURES = (lookup, runs, training, feedback, kpis, authoring, home)
+FEATURES = (lookup, runs, training, feedback, kpis, authoring, recording, home)
 
 
 def build_app(
@@ -40,6 +40,9 @@ def build_app(
     # Anonymous means no log line may tie a person to what they sent, whatever bolt logs.
     log_redaction.install(app.logger)
     _install_metrics(app)
+    # People's messages are heard only in a recording's thread; every other one is dropped
+    # before anything else reads, claims or logs it (it could only be refused by the gates).
+    _install_message_filter(app, ctx)
     # First: nothing may act on another workspace's request or (under deny) an outsider's.
     gates.install(app, access=ctx.access, later=ctx.after_ack)
     _install_middleware(app, ctx, throttle or request_limits.Throttle())
@@ -65,6 +68,19 @@ def _install_metrics(app: App) -> None:
         metrics.ACK_SECONDS.labels(kind).observe(elapsed)
         metrics.REQUESTS.labels(kind, outcome).inc()
         return response
+
+
+def _install_message_filter(app: App, ctx: SlackContext) -> None:
+    recorder = recording.Recorder(ctx)
+
+    @app.middleware
+    def only_recording_messages(body: dict[str, Any], next: Any) -> BoltResponse | None:
+        """A `message` event goes on only when it could be a step of a recording."""
+        event = body.get("event") if body.get("type") == "event_callback" else None
+        is_message = isinstance(event, dict) and event.get("type") == "message"
+        if is_message and not recorder.in_recording(event):
+            return BoltResponse(status=200, body="")
+        return next()
 
 
 def _install_middleware(app: App, ctx: SlackContext, throttle: request_limits.Throttle) -> None:

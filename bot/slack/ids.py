@@ -53,6 +53,11 @@ class Action(StrEnum):
     EDIT_REMOVE = "edit.remove"  # in the editor, with a confirm dialog; removes the step
     ACCEPT_SUGGESTION = "edit.accept"  # value: feedback ID; publishes the suggested wording
     EDIT_AND_ACCEPT = "edit.edit_accept"  # value: feedback ID; the editor, prefilled with it
+    RECORD_UNDO = "record.undo"  # value: recording ID; removes the last step
+    RECORD_FINISH = "record.finish"  # value: recording ID; renders the SOP file
+    RECORD_DISCARD = "record.discard"  # value: recording ID (confirmed); deletes it
+    RECORD_PUBLISH = "record.publish"  # value: recording ID; managers: writes and publishes
+    RECORD_DOWNLOAD = "record.download"  # value: recording ID; uploads the .md to the thread
 
 
 class View(StrEnum):

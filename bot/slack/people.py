@@ -19,6 +19,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.services.audience import Person
+from bot.services.sops_git import Author
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -160,6 +161,21 @@ class SlackPeople:
             # A wrong MANAGER_CHANNEL must not lock managers out of everything else.
             log.warning("cannot read members of %s (%s)", channel_id, exc.response["error"])
             return frozenset()
+
+
+def git_author(people: SlackPeople, user_id: str | None) -> Author:
+    """Who a commit is by: users.info's display name and e-mail; the user ID when Slack does not
+    say."""
+    user: dict[str, Any] | None = None
+    if user_id:
+        try:
+            user = people.user(user_id)
+        except SlackApiError as exc:
+            log.warning("users.info failed for the git author (%s)", exc.response.get("error"))
+    profile = (user or {}).get("profile") or {}
+    name = profile.get("display_name") or profile.get("real_name") or (user or {}).get("name")
+    email = profile.get("email") or f"{user_id or 'sopbot'}@users.noreply.slack.com"
+    return Author(name=str(name or user_id or "sopbot"), email=str(email))
 
 
 def external_reason(user: dict[str, Any], team: str | None) -> str:

@@ -84,6 +84,9 @@ class FakeSlack(TranscriptQueries):
         self.calls: list[Call] = []
         self.faults = Faults(lambda: self.ws.clock())
         self.latency = 0.0  # seconds every Web API call takes, as Slack's 100-300 ms do
+        # The token's scopes, sent as Slack does in every Web API answer's `x-oauth-scopes`
+        # header; None sends no header.
+        self.scopes: tuple[str, ...] | None = None
         self._address = (host, port)
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -247,6 +250,8 @@ class FakeSlack(TranscriptQueries):
     ) -> Reply:
         call = Call(method, _readable_args(args), data, self.ws.now(), status, dropped)
         self.record(call)
+        if self.scopes is not None:
+            headers = {**(headers or {}), "x-oauth-scopes": ",".join(self.scopes)}
         return Reply.json(status, data, headers)
 
     def handle_upload(self, file_id: str, body: bytes) -> Reply:

@@ -134,7 +134,13 @@ def test_remove_and_add_a_step(bot: Bot):
     bot.slack.click(SAM, view, Action.EDIT_REMOVE)
     bot.fake.wait_for(lambda: len(revisions(bot)) == 2, what="the removal")
     removed = refund_file(bot).read_text()
-    assert [line for line in changed_lines(before, removed) if line.startswith("+")] == []
+    # Only the quiz changes beside the step: its question on step 5 loses the tie, step 6's
+    # question now points at step 5.
+    assert [line for line in changed_lines(before, removed) if line.startswith("+")] == [
+        "+3. The customer asks you to refund to a new card because the old one was cancelled. "
+        "What do you do?",
+        "+5. What must your confirmation message include? (step 5)",
+    ]
     assert "### 5. Issue the refund" not in removed
     view = sop_edit(bot, SAM, "refund 4")
     assert view is not None
@@ -152,8 +158,10 @@ def test_remove_and_add_a_step(bot: Bot):
     assert sorted(changed_lines(removed, added)) == [
         "+",
         "+### Issue the refund",
+        "+5. What must your confirmation message include? (step 6)",
         "+Refund it.",
         "+Role: Agent",
+        "-5. What must your confirmation message include? (step 5)",
     ]
     assert "Refund it.\n\n### 5. Confirm the customer" in added or "Refund it.\n\n### " in added
     assert revisions(bot)[-1].number == 3

@@ -96,3 +96,49 @@ def test_numbered_list_steps_are_not_editable():
         step_draft(listed, 1)
     with pytest.raises(NotEditable, match="no step 3"):
         step_draft(FILE, 3)
+
+
+QUIZ_FILE = (
+    FILE
+    + """
+## Quiz
+1. What do you fill first? (step 1)
+   - [x] The kettle
+   - [ ] The pot (step 2)
+   > The kettle (step 2)
+2. How long does it steep?
+   Think of the clock. (Step 2)
+   - [x] 3 minutes
+   - [ ] 10 minutes
+3. Who drinks it?
+   - [x] The guest
+   - [ ] The host
+"""
+)
+
+
+def quiz_ties(text: str) -> list[int | None]:
+    sop, errors = parse_sop(text, path="tea.md", default_slug="tea")
+    assert errors == [] and sop is not None
+    return [q.step for q in sop.quiz]
+
+
+def test_adding_a_step_renumbers_the_quiz_ties_after_it():
+    assert quiz_ties(QUIZ_FILE) == [1, 2, None]
+    first = insert_step(QUIZ_FILE, 0, StepDraft("Warm the cups", None, "Rinse them hot."))
+    assert quiz_ties(first) == [2, 3, None]
+    middle = insert_step(QUIZ_FILE, 1, StepDraft("Warm the pot", None, "Swirl hot water."))
+    assert quiz_ties(middle) == [1, 3, None]
+    # Only the questions' ties change: options and explanations keep their words.
+    assert [line for line in changed(QUIZ_FILE, middle) if "step" in line.lower()] == [
+        "-   Think of the clock. (Step 2)",
+        "+   Think of the clock. (Step 3)",
+    ]
+
+
+def test_removing_a_step_unties_its_questions_and_renumbers_the_rest():
+    gone = remove_step(QUIZ_FILE, 1)
+    assert quiz_ties(gone) == [None, 1, None]
+    assert "1. What do you fill first?\n" in gone
+    assert "   Think of the clock. (Step 1)\n" in gone
+    assert quiz_ties(remove_step(QUIZ_FILE, 2)) == [1, None, None]

@@ -32,11 +32,13 @@ BOT_SCOPES = [
     "groups:read",
     "usergroups:read",
     "files:write",
+    "channels:history",
+    "groups:history",
 ]
 COMMANDS = {
     "/sop": (
         "Find and follow an SOP step by step",
-        "[query | list | help | training | kpis]",
+        "[query | list | help | training | kpis | record TITLE]",
     ),
     "/feedback": (
         "Tell an SOP's owner what's wrong, slow or unclear",
@@ -133,7 +135,12 @@ def test_home_tab_and_messages_tab_are_on(path: Path) -> None:
 @BOTH
 def test_app_home_opened_is_subscribed(path: Path) -> None:
     settings = load(path)["settings"]
-    assert settings["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert settings["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "message.channels",
+        "message.groups",
+        "message.im",
+    ]
     assert settings["interactivity"]["is_enabled"] is True
     assert settings["org_deploy_enabled"] is False
     assert settings["token_rotation_enabled"] is False

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
 
 from slack_sdk.errors import SlackApiError
 
@@ -12,11 +11,11 @@ from bot.db import outbox
 from bot.db.models import Revision
 from bot.services.audience import Resolver
 from bot.services.authoring import Change, Saved
-from bot.services.sops_git import Author, SopsGit, commit_message
+from bot.services.sops_git import commit_and_push, commit_message
 from bot.services.training import assign
 from bot.slack.authoring import blocks
 from bot.slack.context import SlackContext
-from bot.slack.people import SlackDirectory
+from bot.slack.people import SlackDirectory, git_author
 
 log = logging.getLogger(__name__)
 
@@ -40,35 +39,15 @@ class AfterSave:
             self._assign(outcome.revision_id)
 
     def _commit(self, saved: Saved, change: Change) -> None:
-        git = SopsGit(self.directory)
-        if git.root() is None:
-            return
-        try:
-            git.commit(
-                paths=[saved.pending.path],
-                message=commit_message(slug=saved.slug, what=saved.what, note=change.note),
-                author=self._author(change.editor),
-            )
-        except Exception as exc:  # noqa: BLE001 - told to the editor and the admins
-            self._tell_git_failure(saved, change, f"commit failed: {exc}")
-            return
-        if self.runtime.settings.sops_git_push:
-            pushed = git.push()
-            if pushed.status == "failed":
-                self._tell_git_failure(saved, change, f"push failed: {pushed.detail}")
-
-    def _author(self, user_id: str | None) -> Author:
-        """users.info's display name and e-mail; the user ID when Slack does not say."""
-        user: dict[str, Any] | None = None
-        if user_id:
-            try:
-                user = self.ctx.people.user(user_id)
-            except SlackApiError as exc:
-                log.warning("users.info failed for the git author (%s)", exc.response.get("error"))
-        profile = (user or {}).get("profile") or {}
-        name = profile.get("display_name") or profile.get("real_name") or (user or {}).get("name")
-        email = profile.get("email") or f"{user_id or 'sopbot'}@users.noreply.slack.com"
-        return Author(name=str(name or user_id or "sopbot"), email=str(email))
+        failed = commit_and_push(
+            self.directory,
+            paths=[saved.pending.path],
+            message=commit_message(slug=saved.slug, what=saved.what, note=change.note),
+            author=git_author(self.ctx.people, change.editor),
+            push=self.runtime.settings.sops_git_push,
+        )
+        if failed:
+            self._tell_git_failure(saved, change, failed)
 
     def _tell_git_failure(self, saved: Saved, change: Change, why: str) -> None:
         log.warning("git for %s v%s: %s", saved.slug, saved.outcome.new_number, why)

@@ -31,6 +31,7 @@ USAGE = (
     "`/sop QUERY` — find an SOP (e.g. `/sop refund`) and follow it step by step\n"
     "`/sop list` — every SOP, by tag\n"
     "`/sop training` — the quizzes waiting for you, and what you passed\n"
+    "`/sop record TITLE` — write a new SOP by doing it: one message per step in a thread\n"
     "`/sop help` — this message\n"
     "`/feedback` — tell an SOP's owner what to fix"
 )

@@ -8,7 +8,7 @@ from typing import Any
 
 from slack_bolt import Ack, App, Respond
 
-from bot.slack import authoring, kpis, training
+from bot.slack import authoring, kpis, recording, training
 from bot.slack.context import SlackContext, reply
 from bot.slack.kit.notices import plain_notice
 from bot.slack.lookup import answers
@@ -39,6 +39,7 @@ SUB_COMMANDS: dict[str, SubCommand] = {
     "kpis": SubCommand(kpis.answer_kpis),
     "config": SubCommand(kpis.answer_config),  # [#managers-channel]
     "edit": SubCommand(authoring.answer_edit),
+    "record": SubCommand(recording.answer_record),
 }
 
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from markdown_it import MarkdownIt
-from mdit_py_plugins.tasklists import tasklists_plugin
-
-from bot.core.model import Sop, Step
+from bot.core.model import Sop
 from bot.core.mrkdwn import escape, to_mrkdwn
 from bot.slack.ids import Action
 from bot.slack.kit.blocks import (
@@ -20,23 +17,19 @@ from bot.slack.kit.blocks import (
     header,
     mention,
     mrkdwn,
-    one_line,
     plain,
     plural,
     section,
 )
-from bot.slack.kit.limits import block_chars, chunk_messages, excerpt, split_text, truncate
+from bot.slack.kit.limits import chunk_messages, excerpt, truncate
+from bot.slack.kit.steps import content_blocks, step_of, title_block
 
 Status = Literal["active", "completed", "abandoned"]
 OUTCOME_CHARS = 1500  # the parent is a summary; the whole outcome is in the SOP
 FALLBACK_CHARS = 300
-# Past this a step is not something to read in Slack; it would also post a flood of messages.
-STEP_CHARS = 60_000
 NOTE_STOPPED = "⏹ Run stopped"
 NOTE_WENT_BACK = "↩️ Went back"
 NOTE_CONTINUED = "⏭ Continued below"
-
-_MD = MarkdownIt("commonmark").use(tasklists_plugin)
 
 
 def run_parent(
@@ -91,9 +84,9 @@ def step_messages(
     With `assignee_id` (an SOP with a cast) the step says who has it and offers managers
     *Reassign*.
     """
-    step = _step(sop, step_number)
+    step = step_of(sop, step_number)
     n = step_number
-    blocks = [_title_block(sop, n)]
+    blocks = [title_block(sop, n)]
     if step.role and assignee_id:
         line = f"Step {n} · {bold(step.role, 100)} · {mention(assignee_id)}"
         blocks.append(context(line, block_id=f"step-{n}-role"))
@@ -105,17 +98,7 @@ def step_messages(
             f"started (you are on v{revision})."
         )
         blocks.append(context(warning, block_id=f"step-{n}-newer"))
-    body, scripts, checklist = _take_apart(step.body)
-    scripts = step.scripts or scripts
-    checklist = step.checklist or checklist
-    content = _sections(to_mrkdwn(body), f"step-{n}-body")
-    if scripts:
-        said = "\n\n".join(_quote(to_mrkdwn(script)) for script in scripts)
-        content += _sections(f"💬 *Say:*\n{said}", f"step-{n}-say")
-    if checklist:
-        boxes = "\n".join(f"☐ {one_line(item, 500)}" for item in checklist)
-        content += _sections(f"☑️ *Checklist*\n{boxes}", f"step-{n}-check")
-    blocks += _within(content, STEP_CHARS, note_id=f"step-{n}-cut")
+    blocks += content_blocks(step, n)
     elements = _step_buttons(run_id, visit_id, sop, n, newer_revision, feedback_button)
     if assignee_id:
         elements.append(people_picker("Reassign…", Action.REASSIGN))
@@ -149,20 +132,8 @@ def run_summary(
     return {"text": text, "blocks": blocks}
 
 
-def _step(sop: Sop, n: int) -> Step:
-    # `Sop.step(0)` would quietly return the last step.
-    if not 1 <= n <= len(sop.steps):
-        raise ValueError(f"{sop.slug} has no step {n}")
-    return sop.step(n)
-
-
-def _title_block(sop: Sop, n: int) -> dict[str, Any]:
-    heading = f"Step {n} of {len(sop.steps)} · {_step(sop, n).title}"
-    return section(bold(heading), block_id=f"step-{n}-title")
-
-
 def _closed(sop: Sop, n: int, line: str, what: str) -> dict:
-    blocks = [_title_block(sop, n), context(line, block_id=f"step-{n}-closed")]
+    blocks = [title_block(sop, n), context(line, block_id=f"step-{n}-closed")]
     title = escape(sop.step(n).title)
     text = truncate(f"{what} · Step {n} of {len(sop.steps)}: {title}", FALLBACK_CHARS)
     return {"text": text, "blocks": blocks}
@@ -171,60 +142,6 @@ def _closed(sop: Sop, n: int, line: str, what: str) -> dict:
 def _outcome(outcome_md: str) -> str:
     rendered = to_mrkdwn(outcome_md) if outcome_md.strip() else ""
     return excerpt(f"*Outcome*\n{rendered}", OUTCOME_CHARS) if rendered else ""
-
-
-def _sections(text: str, prefix: str) -> list[dict[str, Any]]:
-    return [section(chunk, block_id=f"{prefix}-{i}") for i, chunk in enumerate(split_text(text))]
-
-
-def _quote(text: str) -> str:
-    # A line that already carries the quote marker keeps one: Slack has no nested quotes.
-    return "\n".join(
-        line if line.startswith(">") else f"> {line}".rstrip() for line in text.split("\n")
-    )
-
-
-def _within(blocks: list[dict], limit: int, *, note_id: str) -> list[dict]:
-    """Keep blocks up to `limit` characters of text, saying so when the rest is left out."""
-    kept, used = [], 0
-    for block in blocks:
-        used += block_chars(block)
-        if used > limit:
-            cut = "✂️ The rest of this step is too long to show in Slack; read it in the SOP."
-            return [*kept, context(cut, block_id=note_id)]
-        kept.append(block)
-    return kept
-
-
-def _take_apart(body: str) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """Split a step body into the rest, its top-level quotes (scripts) and its checklist items."""
-    lines = body.split("\n")
-    drop: set[int] = set()
-    scripts: list[str] = []
-    checklist: list[str] = []
-    tokens = _MD.parse(body)
-    for index, token in enumerate(tokens):
-        if token.map is None:
-            continue
-        start, end = token.map
-        if token.type == "blockquote_open" and token.level == 0:
-            drop.update(range(start, end))
-            quoted = [_unquote(line) for line in lines[start:end]]
-            scripts.append("\n".join(quoted).strip())
-        elif token.type == "list_item_open" and "task-list-item" in str(token.attrs.get("class")):
-            drop.update(range(start, end))
-            inline = tokens[index + 2] if index + 2 < len(tokens) else None
-            if inline is not None and inline.type == "inline" and inline.content.strip():
-                checklist.append(" ".join(inline.content.split()))
-    rest = "\n".join(line for i, line in enumerate(lines) if i not in drop)
-    return rest, tuple(s for s in scripts if s), tuple(checklist)
-
-
-def _unquote(line: str) -> str:
-    line = line.lstrip()
-    if line.startswith(">"):
-        return line[2:] if line.startswith("> ") else line[1:]
-    return line  # a lazy continuation line
 
 
 def _step_buttons(

@@ -1,0 +1,262 @@
+"""Recording a new SOP in a thread: start, hear steps, undo, discard, finish, publish, download."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.core.parse import MAX_TITLE
+from bot.core.recording import one_line
+from bot.services import recording
+from bot.services.recording import Refused
+from bot.services.sops_git import commit_and_push, commit_message
+from bot.slack.authz import manages_every_sop
+from bot.slack.context import Respond, SlackContext, reply
+from bot.slack.people import git_author
+from bot.slack.recording import blocks
+
+log = logging.getLogger(__name__)
+HISTORY_SCOPES = ("channels:history", "groups:history", "im:history")
+CHANNEL_TYPES = frozenset({"channel", "group", "im"})
+# A reply also sent to the channel, or one with a file, is still a person's new message;
+# edits, deletions, joins and bots' messages (every other subtype) are not steps.
+STEP_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
+
+
+@dataclass(frozen=True)
+class Thread:
+    """Where a button was pressed: the recording's thread."""
+
+    channel: str
+    ts: str
+
+
+def candidate(event: dict[str, Any]) -> tuple[str, str] | None:
+    """(channel, thread ts) of a person's new message in a thread; None for anything else.
+
+    In-process and cheap: top-level messages, edits and deletions (subtypes), bots' messages
+    and other conversation kinds never reach the database.
+    """
+    if event.get("type") != "message" or event.get("bot_id"):
+        return None
+    if event.get("subtype") not in STEP_SUBTYPES:
+        return None
+    thread_ts, ts, channel = event.get("thread_ts"), event.get("ts"), event.get("channel")
+    if event.get("channel_type") not in CHANNEL_TYPES or not event.get("user"):
+        return None
+    if not (thread_ts and ts and channel) or thread_ts == ts:
+        return None
+    return str(channel), str(thread_ts)
+
+
+def missing_scopes(client: WebClient) -> list[str]:
+    """History scopes the token lacks, from auth.test's `x-oauth-scopes` header.
+
+    Asked each time (a reinstall adds scopes to the same token); a Slack that sends no header
+    is taken at its word that the app was set up from the manifests.
+    """
+    answer = client.auth_test()
+    headers = {k.lower(): v for k, v in (answer.headers or {}).items()}
+    granted = headers.get("x-oauth-scopes")
+    if granted is None:
+        return []
+    have = {s.strip() for s in str(granted).split(",")}
+    return [scope for scope in HISTORY_SCOPES if scope not in have]
+
+
+class Recorder:
+    """One method per thing a person does with a recording."""
+
+    def __init__(self, ctx: SlackContext) -> None:
+        self.ctx, self.runtime = ctx, ctx.runtime
+
+    def _post(self, thread: Thread, message: dict[str, Any]) -> None:
+        self.ctx.client.chat_postMessage(channel=thread.channel, thread_ts=thread.ts, **message)
+
+    def command(self, *, user_id: str, channel_id: str, text: str, respond: Respond) -> None:
+        """`/sop record TITLE`: post the thread's parent, then store the recording."""
+        title = one_line(text)
+        if not title:
+            reply(respond, blocks.usage())
+            return
+        if len(title) > MAX_TITLE:
+            reply(respond, blocks.too_long(MAX_TITLE))
+            return
+        missing = missing_scopes(self.ctx.client)
+        if missing:
+            reply(respond, blocks.missing_scopes(missing))
+            return
+        if not self._hears(channel_id):
+            reply(respond, blocks.cannot_post())
+            return
+        try:
+            posted = self.ctx.client.chat_postMessage(
+                channel=channel_id, **blocks.started(title=title, recording_id=0)
+            )
+        except SlackApiError as exc:
+            log.info("cannot post a recording in %s: %s", channel_id, exc.response.get("error"))
+            reply(respond, blocks.cannot_post())
+            return
+        channel, ts = str(posted["channel"]), str(posted["ts"])
+        with self.runtime.database.session() as session:
+            recording_id = recording.start(
+                session,
+                user_id=user_id,
+                channel_id=channel,
+                thread_ts=ts,
+                title=title,
+                now=self.runtime.clock(),
+            )
+        # The buttons carry the recording's ID, known only now.
+        message = blocks.started(title=title, recording_id=recording_id)
+        self.ctx.client.chat_update(channel=channel, ts=ts, **message)
+
+    def _hears(self, channel_id: str) -> bool:
+        """Whether Slack sends sopbot this conversation's messages: a channel it is a member of
+        (chat:write.public would let it post in others, but no step would ever arrive)."""
+        if channel_id.startswith("D"):
+            return True  # its own DM; a DM between people fails the post below
+        try:
+            info = self.ctx.client.conversations_info(channel=channel_id)
+        except SlackApiError as exc:
+            log.info("cannot see %s for a recording: %s", channel_id, exc.response.get("error"))
+            return False
+        return bool((info.get("channel") or {}).get("is_member"))
+
+    def in_recording(self, event: dict[str, Any]) -> bool:
+        """Whether a message event could be a step: the shape first, then one indexed query."""
+        where = candidate(event)
+        if where is None:
+            return False
+        with self.runtime.database.session() as session:
+            return recording.takes_steps(session, channel_id=where[0], thread_ts=where[1])
+
+    def heard(self, event: dict[str, Any]) -> None:
+        """A message in a recording thread: the next step, or someone else told once."""
+        where = candidate(event)
+        if where is None:
+            return
+        thread = Thread(*where)
+        with self.runtime.database.session() as session:
+            heard = recording.hear(
+                session,
+                channel_id=thread.channel,
+                thread_ts=thread.ts,
+                user_id=str(event["user"]),
+                message_ts=str(event["ts"]),
+                text=str(event.get("text") or ""),
+                now=self.runtime.clock(),
+            )
+        if heard is None or heard.kind == "duplicate":
+            return
+        if heard.kind == "step":
+            self._post(thread, blocks.step_recorded(number=heard.number, seconds=heard.seconds))
+        elif heard.tell:
+            with self.runtime.database.session() as session:
+                found = recording.recorder_of(session, recording_id=heard.recording_id)
+            self.ctx.client.chat_postEphemeral(
+                channel=thread.channel,
+                user=str(event["user"]),
+                thread_ts=thread.ts,
+                **blocks.not_recorder(found),
+            )
+
+    def undo(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
+        """Undo last step."""
+        try:
+            with self.runtime.database.session() as session:
+                number = recording.undo(session, recording_id=recording_id, user_id=user_id)
+        except Refused as exc:
+            reply(respond, blocks.refused(str(exc)))
+            return
+        self._post(thread, blocks.undone(number))
+
+    def discard(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
+        """Discard (after Slack's confirm dialog)."""
+        try:
+            with self.runtime.database.session() as session:
+                title = recording.discard(session, recording_id=recording_id, user_id=user_id)
+        except Refused as exc:
+            reply(respond, blocks.refused(str(exc)))
+            return
+        # The parent loses its buttons: nothing is left to undo, finish or discard.
+        self.ctx.client.chat_update(channel=thread.channel, ts=thread.ts, **blocks.discarded(title))
+
+    def finish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
+        """Finish: the SOP file rendered and shown as a run shows steps, with Publish."""
+        try:
+            with self.runtime.database.session() as session:
+                done = recording.finish(
+                    session,
+                    recording_id=recording_id,
+                    user_id=user_id,
+                    directory=self.runtime.settings.sops_dir,
+                    now=self.runtime.clock(),
+                )
+        except Refused as exc:
+            reply(respond, blocks.refused(str(exc)))
+            return
+        for message in blocks.finished(done):
+            self._post(thread, message)
+
+    def publish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
+        """Publish (managers and admins): v1 published, then the file written and committed."""
+        if not manages_every_sop(self.ctx, user_id):
+            reply(respond, blocks.publish_refused(self.runtime.settings.manager_channel))
+            return
+        directory = self.runtime.settings.sops_dir
+        pending = None
+        try:
+            with self.runtime.database.session() as session:
+                done = recording.publish(
+                    session,
+                    recording_id=recording_id,
+                    publisher=user_id,
+                    directory=directory,
+                    now=self.runtime.clock(),
+                )
+                pending = done.pending
+        except Refused as exc:
+            reply(respond, blocks.refused(str(exc)))
+            return
+        except BaseException:
+            if pending is not None:
+                pending.discard()
+            raise
+        done.pending.apply()
+        with self.runtime.database.session() as session:
+            recording.file_written(session, slug=done.slug, now=self.runtime.clock())
+        failed = commit_and_push(
+            directory,
+            paths=[done.pending.path],
+            message=commit_message(slug=done.slug, what="record new SOP", note=done.title),
+            author=git_author(self.ctx.people, done.recorder),
+            push=self.runtime.settings.sops_git_push,
+        )
+        if failed:
+            log.warning("git for recorded %s: %s", done.slug, failed)
+        number = done.outcome.new_number or 1
+        self._post(
+            thread, blocks.published(title=done.title, slug=done.slug, number=number, git=failed)
+        )
+
+    def download(self, *, recording_id: int, thread: Thread, respond: Respond) -> None:
+        """Download Markdown: the .md file uploaded to the thread."""
+        try:
+            with self.runtime.database.session() as session:
+                done = recording.rendered(session, recording_id=recording_id)
+        except Refused as exc:
+            reply(respond, blocks.refused(str(exc)))
+            return
+        self.ctx.client.files_upload_v2(
+            channel=thread.channel,
+            thread_ts=thread.ts,
+            content=done.text.encode("utf-8"),
+            filename=f"{done.slug}.md",
+            title=f"{done.slug}.md",
+            initial_comment=f"{done.slug}.md: put it in SOPS_DIR, or press Publish.",
+        )

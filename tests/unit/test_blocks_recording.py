@@ -1,0 +1,101 @@
+"""A recording's messages (within Slack's limits, text inert) and which events may be steps."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from slack_sdk.models.blocks import Block
+
+from bot.core.parse import parse_sop
+from bot.core.recording import RecordedStep, render_sop
+from bot.services.recording import Finished
+from bot.slack.ids import Action
+from bot.slack.kit.limits import check_message
+from bot.slack.recording import blocks, candidate
+from tests.e2e.conversation import buttons
+
+EVIL = "<!channel> <@U999EVIL> & *b*"
+
+
+def valid(message: dict) -> str:
+    check_message(message)
+    for block in message["blocks"]:
+        Block.parse(block).validate_json()
+    return json.dumps(message, ensure_ascii=False)
+
+
+def finished(steps: list[RecordedStep], title: str = "Open the shop") -> Finished:
+    text = render_sop(title=title, slug="open-the-shop", owner="U01MARIA01", steps=steps)
+    sop, errors = parse_sop(text, path="open-the-shop.md", default_slug="open-the-shop")
+    assert errors == [] and sop is not None
+    return Finished(7, "U01MARIA01", "open-the-shop", text, sop)
+
+
+def test_the_parent_carries_the_recording_and_escapes_the_title():
+    message = blocks.started(title=EVIL, recording_id=42)
+    sent = valid(message)
+    assert "<!channel>" not in sent and "<@U999EVIL>" not in sent
+    assert buttons(message) == {
+        Action.RECORD_UNDO: "42",
+        Action.RECORD_FINISH: "42",
+        Action.RECORD_DISCARD: "42",
+    }
+
+
+def test_step_answers_say_how_long_since_the_step_before():
+    assert blocks.step_recorded(number=1, seconds=360)["text"] == (
+        "Step 1 recorded (6 min after you started)"
+    )
+    assert blocks.step_recorded(number=4, seconds=45)["text"] == (
+        "Step 4 recorded (45 s after step 3)"
+    )
+
+
+def test_finished_shows_steps_as_a_run_does_with_publish_and_download_last():
+    steps = [
+        RecordedStep(f"Step {EVIL} {n}\nRole: Opener\n&gt; Say hi\n- [ ] Box", 60)
+        for n in range(30)
+    ]
+    messages = blocks.finished(finished(steps, title=EVIL))
+    assert len(messages) > 1  # 30 steps are more blocks than one message holds
+    for message in messages:
+        sent = valid(message)
+        assert "<!channel>" not in sent and "<@U999EVIL>" not in sent
+    first = json.dumps(messages[0]["blocks"], ensure_ascii=False)
+    assert "Step 1 of 30 · " in first and "Role: *Opener* · Time: 1 min" in first
+    assert "💬 *Say:*" in first and "☑️ *Checklist*" in first
+    assert buttons(messages[-1]) == {Action.RECORD_PUBLISH: "7", Action.RECORD_DOWNLOAD: "7"}
+    assert all(not buttons(m) for m in messages[:-1])
+
+
+MESSAGE = {
+    "type": "message",
+    "channel": "C1",
+    "channel_type": "channel",
+    "user": "U1",
+    "ts": "2.0",
+    "thread_ts": "1.0",
+    "text": "Unlock",
+}
+
+
+@pytest.mark.parametrize(
+    ("change", "heard"),
+    [
+        ({}, True),
+        ({"subtype": "thread_broadcast"}, True),  # also sent to the channel
+        ({"subtype": "file_share"}, True),
+        ({"subtype": "message_changed"}, False),  # edits and deletions are not steps
+        ({"subtype": "message_deleted"}, False),
+        ({"subtype": "bot_message"}, False),
+        ({"bot_id": "B1"}, False),
+        ({"thread_ts": None}, False),  # top level
+        ({"thread_ts": "2.0"}, False),  # the thread's parent itself
+        ({"channel_type": "mpim"}, False),  # no event subscription for group DMs
+        ({"user": None}, False),
+    ],
+)
+def test_only_a_persons_new_thread_reply_may_be_a_step(change, heard):
+    event = {k: v for k, v in {**MESSAGE, **change}.items() if v is not None}
+    assert (candidate(event) is not None) is heard
