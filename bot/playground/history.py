@@ -32,12 +32,13 @@ from sqlalchemy.orm import Session
 from bot.core.parse import load_sops
 from bot.db import digest as digest_store
 from bot.db import sops as sop_repo
+from bot.jobs.cast import refresh_cast
 from bot.jobs.training import OwnerIds, assign_training
 from bot.playground.timeline import Timeline
+from bot.services import cast, handoffs, quizzes, runs
 from bot.services import digest as digests
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
-from bot.services import quizzes, runs
 from bot.services.lookup import lookup
 from bot.services.publish import publish_directory
 from bot.services.training_records import sop_training
@@ -55,6 +56,13 @@ STALE_AGO = timedelta(days=95)
 SEED = 17
 DIGESTS = 7  # the digests of the last week are posted (the latest one with its chart)
 LEAD = STALE_AGO + timedelta(days=1)  # how far back the clock goes
+# The scheduler's jobs whose work in the past shows: digests, rollups, reminders and overdue
+# marks, review nudges. The others would find nothing to do in a month of a fixed team that the
+# history publishes and casts itself (audience and cast passes, scheduled SOPs, git) or only
+# tidy up (rate limits, claims, retention); they run at the demo's first tick.
+TICK_JOBS = frozenset(
+    {"digest-tick", "team-digests", "kpi-rollup", "training-remind", "sop-review-nudges"}
+)
 REFUND, INQUIRY, REVISED = "refund-request", "customer-inquiry", "new-hire-onboarding"
 CHANGED_STEP = 2  # the step of REVISED whose v1 wording drew feedback and was changed in v2
 OLD_LINE = "Order the laptop with the old IT request form (it-requests@example.com)."
@@ -119,6 +127,7 @@ class _Story:
         self.timeline = Timeline(play.clock, play.runtime.database.session)
         self.owner_ids = OwnerIds(play.job)
         self.first = start - timedelta(days=DAYS)
+        self.workspace_id: int | None = None
 
     # -- the plan ------------------------------------------------------------------------
 
@@ -204,7 +213,7 @@ class _Story:
                     digest_store.finish_chart(
                         session, digest_id=row.id, state=digest_store.CHART_NONE, now=now
                     )
-        self.play.ticker.tick()
+        self.play.ticker.tick(only=TICK_JOBS)
 
     # -- runs and searches -----------------------------------------------------------------
 
@@ -217,7 +226,7 @@ class _Story:
             stop_at = drop if self.rng.random() < 0.12 else None
         query = self.rng.choice(QUERIES.get(slug, (sop.title,)))
         channel = _channel(sop)
-        state: dict[str, int] = {}
+        state: dict = {"who": who}
 
         def begin(session: Session, now: datetime) -> None:
             lookup(
@@ -233,9 +242,17 @@ class _Story:
             self.month.started[(now, slug)] += 1
 
         def done(session: Session, now: datetime) -> None:
-            move = runs.complete_step(session, visit_id=state["visit"], user_id=who, now=now)
-            if move.next_visit_id is not None:
-                state["visit"] = move.next_visit_id
+            if state["who"] is None:  # a step for another role: its holder takes it, then does it
+                state["who"] = self.rng.choice(
+                    cast.holders(session, sop=slug, role=state["role"]) or [who]
+                )
+                handoffs.take(session, visit_id=state["visit"], user_id=state["who"], now=now)
+            move = runs.complete_step(
+                session, visit_id=state["visit"], user_id=state["who"], now=now
+            )
+            if move.next_visit_id is not None and move.run is not None:
+                state.update(visit=move.next_visit_id, who=move.run.assignee_id)
+                state["role"] = move.run.step_role
             elif move.run is not None and move.run.status == "completed":
                 self.month.completed.append((now, slug))
 
@@ -272,6 +289,8 @@ class _Story:
         material = {o.slug for o in report.new_revisions if o.diff and o.diff.material}
         if material:
             assign_training(self.play.job, slugs=material)
+        # As the playground does on a publish: the cast at once, so hand-offs reach the lead.
+        refresh_cast(self.play.job, slugs={o.slug for o in report.new_revisions})
         self.play.ticker.drain()
 
     def _wave(self, slug: str | None, published: datetime, *, passers: tuple[str, ...]) -> None:
@@ -427,7 +446,9 @@ class _Story:
                 day += timedelta(days=1)
 
     def _workspace(self, session: Session) -> int:
-        return sop_repo.default_workspace(session).id
+        if self.workspace_id is None:  # one for the whole month
+            self.workspace_id = sop_repo.default_workspace(session).id
+        return self.workspace_id
 
     def _work_time(self, day: datetime, who: str, *, hour: int | None = None) -> datetime:
         """A moment in `who`'s working hours on the (UTC) day of `day`."""

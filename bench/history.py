@@ -1,0 +1,181 @@
+"""How long `sopbot play` takes to make its month of history, in total and phase by phase.
+
+    .venv/bin/python bench/history.py [--start 2026-11-25T10:00] [--database-url URL]
+                                      [--profile FILE] [--repeat N]
+
+It starts the playground as `sopbot play` does (a fresh SQLite file, or a throwaway PostgreSQL
+schema with --database-url; the history's own seed) and prints the seconds the history took,
+the seconds per phase (runs, quizzes, publishing, scheduler ticks, outbox, ...) and the calls
+in each. `--profile FILE` writes cProfile stats of the history. A measurement, not a test: it
+exits 0 whatever it finds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import functools
+import logging
+import os
+import tempfile
+import time
+from collections import defaultdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import NamedTuple
+
+from common import fresh_database, python_speed  # bench/ is the script's folder: on sys.path
+from sqlalchemy import event
+
+from bot.config import Settings
+from bot.playground import history
+from bot.playground.ticker import Ticker
+from bot.playground.wiring import Playground
+
+SAMPLE_SOPS = Path(__file__).resolve().parent.parent / "sops"
+START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the history test's start: a Wednesday
+
+# (phase, owner, attribute): what each phase's time is spent in. Nested phases (the outbox
+# inside a tick) count in both, so the phases add up to more than the total.
+PHASES = (
+    ("runs.start_run", history.runs, "start_run"),
+    ("runs.complete_step", history.runs, "complete_step"),
+    ("runs.stop_run", history.runs, "stop_run"),
+    ("lookup", history, "lookup"),
+    ("quizzes", history._Story, "_quizzes"),
+    ("feedback", history.giving, "give"),
+    ("feedback handling", history.handling, "change_status"),
+    ("publish", history._Story, "_publish"),
+    ("training waves", history, "assign_training"),
+    ("scheduler ticks", history._Story, "_tick"),
+    ("digest skips", history._Story, "_digests_from"),
+    ("outbox", Ticker, "drain"),
+)
+
+
+class Spent(NamedTuple):
+    """Wall-clock and CPU seconds (the process's, all threads: the fake Slack's too)."""
+
+    wall: float
+    cpu: float
+
+
+class Phases:
+    """Wall time and calls per phase, by wrapping the functions the history calls."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = defaultdict(float)
+        self.calls: dict[str, int] = defaultdict(int)
+        self.statements: dict[str, int] = defaultdict(int)
+        self.active: list[str] = []
+        self._undo: list[tuple[object, str, object]] = []
+
+    def wrap(self) -> None:
+        for name, owner, attribute in PHASES:
+            original = getattr(owner, attribute)
+            self._undo.append((owner, attribute, original))
+            setattr(owner, attribute, self._timed(name, original))
+
+    def wrap_jobs(self, ticker: Ticker) -> None:
+        """Time each scheduled job of `ticker` as its own phase, "job <id>"."""
+        for job in ticker.jobs:
+            if not getattr(job.func, "timed", False):
+                job.func = self._timed(f"job {job.id}", job.func)
+
+    def unwrap(self) -> None:
+        for owner, attribute, original in reversed(self._undo):
+            setattr(owner, attribute, original)
+        self._undo.clear()
+
+    def _timed(self, name: str, function):
+        @functools.wraps(function)
+        def timed(*args, **kwargs):
+            if isinstance(args[0] if args else None, history._Story):
+                self.wrap_jobs(args[0].play.ticker)
+            begun = time.perf_counter()
+            self.active.append(name)
+            try:
+                return function(*args, **kwargs)
+            finally:
+                self.active.pop()
+                self.seconds[name] += time.perf_counter() - begun
+                self.calls[name] += 1
+
+        timed.timed = True  # type: ignore[attr-defined]
+        return timed
+
+    def statement(self, *_: object) -> None:
+        """Count a SQL statement in each phase it runs in (and in the total)."""
+        self.statements["total"] += 1
+        for name in set(self.active):
+            self.statements[name] += 1
+
+
+def measure(url: str, start: datetime, profile: str | None) -> tuple[Spent, Phases, Playground]:
+    """Start a playground with history on `url`; the history's seconds and its phases."""
+    phases = Phases()
+    play = Playground(Settings(sops_dir=SAMPLE_SOPS), database_url=url, port=0, start=start,
+                      watch=False, history=True)  # fmt: skip
+    profiler = cProfile.Profile() if profile else None
+    original = Playground._play_history
+    spent: list[Spent] = []
+
+    def timed_history(self: Playground) -> None:
+        phases.wrap()
+        event.listen(self.runtime.database.engine, "before_cursor_execute", phases.statement)
+        begun, cpu = time.perf_counter(), time.process_time()
+        if profiler:
+            profiler.enable()
+        try:
+            original(self)
+        finally:
+            if profiler:
+                profiler.disable()
+            spent.append(Spent(time.perf_counter() - begun, time.process_time() - cpu))
+            event.remove(self.runtime.database.engine, "before_cursor_execute", phases.statement)
+            phases.unwrap()
+
+    Playground._play_history = timed_history  # type: ignore[method-assign]
+    try:
+        play.start()
+    finally:
+        Playground._play_history = original  # type: ignore[method-assign]
+        play.stop()
+    if profiler and profile:
+        profiler.dump_stats(profile)
+    return spent[0], phases, play
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--start", type=datetime.fromisoformat, default=START,
+        help="the playground's start (UTC; default the history test's)",
+    )  # fmt: skip
+    parser.add_argument("--database-url", help="PostgreSQL server URL (default: SQLite file)")
+    parser.add_argument("--profile", help="write cProfile stats of the history here")
+    parser.add_argument("--repeat", type=int, default=1)
+    args = parser.parse_args()
+    start = args.start if args.start.tzinfo else args.start.replace(tzinfo=UTC)
+    logging.basicConfig(level=logging.WARNING)
+    print(f"load average {os.getloadavg()[0]:.2f}, python speed {python_speed():.3f} s")
+    for n in range(args.repeat):
+        with (
+            tempfile.TemporaryDirectory(prefix="bench-history-") as scratch,
+            fresh_database(args.database_url, Path(scratch), prefix="history") as url,
+        ):
+            spent, phases, play = measure(url, start, args.profile if n == 0 else None)
+        month = play.history
+        assert month is not None
+        print(f"history: {spent.wall:.2f} s ({spent.cpu:.2f} s CPU), "
+              f"{sum(month.started.values())} runs, {month.calls} timeline items, "
+              f"{phases.statements['total']} SQL statements, "
+              f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
+        for name in [p[0] for p in PHASES] + sorted(n for n in phases.calls if n[:4] == "job "):
+            if phases.calls[name]:
+                print(f"  {name:20} {phases.seconds[name]:6.2f} s {phases.calls[name]:5d} calls "
+                      f"{phases.statements[name]:6d} statements")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
