@@ -29,8 +29,10 @@ from sqlalchemy import event
 
 from bot.config import Settings
 from bot.playground import history
+from bot.playground.hands import SlackHands
 from bot.playground.ticker import Ticker
 from bot.playground.wiring import Playground
+from bot.services import runs
 
 SAMPLE_SOPS = Path(__file__).resolve().parent.parent / "sops"
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the history test's start: a Wednesday
@@ -38,9 +40,13 @@ START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # the history test's start: a
 # (phase, owner, attribute): what each phase's time is spent in. Nested phases (the outbox
 # inside a tick) count in both, so the phases add up to more than the total.
 PHASES = (
-    ("runs.start_run", history.runs, "start_run"),
-    ("runs.complete_step", history.runs, "complete_step"),
-    ("runs.stop_run", history.runs, "stop_run"),
+    ("runs.start_run", runs, "start_run"),
+    ("runs.complete_step", runs, "complete_step"),
+    ("runs.stop_run", runs, "stop_run"),
+    ("runs in Slack", SlackHands, "start"),
+    ("runs in Slack", SlackHands, "done"),
+    ("runs in Slack", SlackHands, "take"),
+    ("runs in Slack", SlackHands, "stop"),
     ("lookup", history, "lookup"),
     ("quizzes", history._Story, "_quizzes"),
     ("feedback", history.giving, "give"),
@@ -171,7 +177,8 @@ def main() -> None:
               f"{sum(month.started.values())} runs, {month.calls} timeline items, "
               f"{phases.statements['total']} SQL statements, "
               f"load average {os.getloadavg()[0]:.2f}")  # fmt: skip
-        for name in [p[0] for p in PHASES] + sorted(n for n in phases.calls if n[:4] == "job "):
+        jobs = sorted(n for n in phases.calls if n.startswith("job "))
+        for name in [*dict.fromkeys(p[0] for p in PHASES), *jobs]:
             if phases.calls[name]:
                 print(f"  {name:20} {phases.seconds[name]:6.2f} s {phases.calls[name]:5d} calls "
                       f"{phases.statements[name]:6d} statements")  # fmt: skip

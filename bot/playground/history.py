@@ -21,6 +21,7 @@ import random
 import shutil
 import tempfile
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -31,17 +32,22 @@ from sqlalchemy.orm import Session
 
 from bot.core.parse import load_sops
 from bot.db import digest as digest_store
+from bot.db import outbox as outbox_store
 from bot.db import sops as sop_repo
+from bot.db.training import Assignment
 from bot.jobs.cast import refresh_cast
 from bot.jobs.training import OwnerIds, assign_training
-from bot.playground.timeline import Timeline
-from bot.services import cast, handoffs, quizzes, runs
+from bot.playground.hands import Hands, ServiceHands, SlackHands
+from bot.playground.timeline import InSession, Timeline
+from bot.services import cast, quizzes, training
 from bot.services import digest as digests
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
 from bot.services.lookup import lookup
 from bot.services.publish import publish_directory
+from bot.services.runs import RunState
 from bot.services.training_records import sop_training
+from bot.slack.training import blocks as training_blocks
 from bot.slacksim import seed
 
 if TYPE_CHECKING:
@@ -52,6 +58,7 @@ log = logging.getLogger(__name__)
 
 DAYS = 30
 REVISED_AGO = timedelta(days=14)
+SHOWN = timedelta(days=1)  # the runs of the last day leave their threads in Slack
 STALE_AGO = timedelta(days=95)
 SEED = 17
 DIGESTS = 7  # the digests of the last week are posted (the latest one with its chart)
@@ -128,6 +135,7 @@ class _Story:
         self.owner_ids = OwnerIds(play.job)
         self.first = start - timedelta(days=DAYS)
         self.workspace_id: int | None = None
+        self.service_hands, self.slack_hands = ServiceHands(), SlackHands(play.runtime)
 
     # -- the plan ------------------------------------------------------------------------
 
@@ -226,49 +234,58 @@ class _Story:
             stop_at = drop if self.rng.random() < 0.12 else None
         query = self.rng.choice(QUERIES.get(slug, (sop.title,)))
         channel = _channel(sop)
+        # The last day's runs are pressed in Slack, so their threads are there to see.
+        shown = at >= self.start - SHOWN
+        hands: Hands = self.slack_hands if shown else self.service_hands
         state: dict = {"who": who}
 
-        def begin(session: Session, now: datetime) -> None:
-            lookup(
-                session, snapshot=self.play.runtime.catalog.snapshot(session),
-                query=query, user_id=who, now=now,
-            )  # fmt: skip
-            record = sop_repo.get_sop(session, workspace_id=self._workspace(session), slug=slug)
+        def begin(session: Session | None, now: datetime) -> None:
+            with self._session(session) as s:
+                lookup(
+                    s, snapshot=self.play.runtime.catalog.snapshot(s),
+                    query=query, user_id=who, now=now,
+                )  # fmt: skip
+                record = sop_repo.get_sop(s, workspace_id=self._workspace(s), slug=slug)
             assert record is not None
-            run, visit = runs.start_run(
-                session, record=record, user_id=who, channel_id=channel, now=now
-            )
-            state.update(run=run.run_id, visit=visit)
+            state["run"] = hands.start(session, now, record=record, who=who, channel=channel)
             self.month.started[(now, slug)] += 1
 
-        def done(session: Session, now: datetime) -> None:
+        def done(session: Session | None, now: datetime) -> None:
+            run: RunState = state["run"]
             if state["who"] is None:  # a step for another role: its holder takes it, then does it
-                state["who"] = self.rng.choice(
-                    cast.holders(session, sop=slug, role=state["role"]) or [who]
-                )
-                handoffs.take(session, visit_id=state["visit"], user_id=state["who"], now=now)
-            move = runs.complete_step(
-                session, visit_id=state["visit"], user_id=state["who"], now=now
-            )
-            if move.next_visit_id is not None and move.run is not None:
-                state.update(visit=move.next_visit_id, who=move.run.assignee_id)
-                state["role"] = move.run.step_role
-            elif move.run is not None and move.run.status == "completed":
+                with self._session(session) as s:
+                    holders = cast.holders(s, sop=slug, role=run.step_role or "")
+                state["who"] = self.rng.choice(holders or [who])
+                assert run.visit_id is not None
+                hands.take(session, now, visit_id=run.visit_id, who=state["who"])
+            after = hands.done(session, now, state=run, who=state["who"])
+            if after is not None and after.status == "active":
+                state.update(run=after, who=after.assignee_id)
+            elif after is not None and after.status == "completed":
                 self.month.completed.append((now, slug))
 
-        def stop(session: Session, now: datetime) -> None:
-            runs.stop_run(session, run_id=state["run"], user_id=who, now=now)
+        def stop(session: Session | None, now: datetime) -> None:
+            hands.stop(session, now, run_id=state["run"].run_id, who=who)
             self.month.abandoned.append((now, slug, stop_at or 0))
 
-        self.timeline.call(at, begin)
+        schedule = self._job if shown else self.timeline.call
+        schedule(at, begin)
         for number in range(1, (end or n) + 1):
             base = 18.0 if number == slow else 2.5
             at += timedelta(minutes=max(0.5, self.rng.lognormvariate(0, 0.5) * base))
             if number == stop_at:
-                self.timeline.call(at + timedelta(minutes=20), stop)
+                schedule(at + timedelta(minutes=20), stop)
                 return
             if end is None or number < end:
-                self.timeline.call(at, done)
+                schedule(at, done)
+
+    def _job(self, at: datetime, action: InSession) -> None:
+        """`action` as a timeline job: its own transactions, as a request in Slack has."""
+        self.timeline.job(at, lambda now: action(None, now))
+
+    def _session(self, session: Session | None) -> AbstractContextManager[Session]:
+        """The timeline's open transaction, or a new one for a job."""
+        return nullcontext(session) if session is not None else self.play.runtime.database.session()
 
     def _search(self, session: Session, now: datetime, query: str, who: str) -> None:
         snapshot = self.play.runtime.catalog.snapshot(session)
@@ -324,9 +341,12 @@ class _Story:
                     self._answer(session, now, who, row.assignment_id, wrong=wrong)
 
     def _answer(self, session, now, who: str, assignment_id: int, *, wrong: bool) -> None:
+        """Press Start quiz in the invitation DM, answer each question, leave the DM at its end."""
+        where = self._invitation(session, assignment_id, who)
         view = quizzes.start_quiz(
-            session, assignment_id=assignment_id, user_id=who, now=now, seed=self.rng.randrange(99)
-        )
+            session, assignment_id=assignment_id, user_id=who, now=now,
+            seed=self.rng.randrange(99), message=where,
+        )  # fmt: skip
         if view.verdict == "ok" and view.passed is False:  # the last attempt failed: try again
             view = quizzes.retry_quiz(
                 session, attempt_id=view.attempt_id, user_id=who, now=now,
@@ -339,10 +359,23 @@ class _Story:
             if wrong and asked.text == hardest:  # always the same question, in any order
                 chosen = [next(i for i in range(len(asked.options)) if i not in asked.correct)]
             now = self.play.clock.advance(self.rng.uniform(15, 60))
-            quizzes.answer_question(
+            view = quizzes.answer_question(
                 session, attempt_id=view.attempt_id, position=position, chosen=chosen,
                 user_id=who, now=now,
             )  # fmt: skip
+        if where is not None and view.verdict == "ok":
+            # In Slack each press updates the DM; the last update is the one still on screen.
+            self.play.job.client.chat_update(
+                channel=where[0], ts=where[1], **training_blocks.quiz_message(view)
+            )
+
+    def _invitation(self, session, assignment_id: int, who: str) -> tuple[str, str] | None:
+        """Where the DM inviting `who` to the quiz is, if it went out: the message pressed."""
+        assignment = session.get(Assignment, assignment_id)
+        if assignment.dm_channel and assignment.dm_ts:  # pressed before (a second attempt)
+            return assignment.dm_channel, assignment.dm_ts
+        key = training.invitation_key(revision_id=assignment.revision_id, user_id=who)
+        return outbox_store.sent_message(session, key=key)
 
     # -- feedback ------------------------------------------------------------------------------
 
