@@ -70,6 +70,8 @@ LEAD = STALE_AGO + timedelta(days=1)  # how far back the clock goes
 TICK_JOBS = frozenset(
     {"digest-tick", "team-digests", "kpi-rollup", "training-remind", "sop-review-nudges"}
 )
+# At midday only reminders are new: those the morning's quiet hours held back go out then.
+MIDDAY_JOBS = frozenset({"training-remind"})
 REFUND, INQUIRY, REVISED = "refund-request", "customer-inquiry", "new-hire-onboarding"
 CHANGED_STEP = 2  # the step of REVISED whose v1 wording drew feedback and was changed in v2
 OLD_LINE = "Order the laptop with the old IT request form (it-requests@example.com)."
@@ -135,6 +137,7 @@ class _Story:
         self.owner_ids = OwnerIds(play.job)
         self.first = start - timedelta(days=DAYS)
         self.workspace_id: int | None = None
+        self.digests = play.digest_config()  # nobody changes it in the past
         self.service_hands, self.slack_hands = ServiceHands(), SlackHands(play.runtime)
 
     # -- the plan ------------------------------------------------------------------------
@@ -205,23 +208,21 @@ class _Story:
 
     def _ticks(self, day: date) -> None:
         """The scheduler's jobs, as a running bot would run them: at the digest time and midday."""
-        config = self.play.digest_config()
-        moments = (config.due_at(day) + timedelta(minutes=2), _utc(day, 13, 30))
-        for at in moments:
+        digest_time = self.digests.due_at(day) + timedelta(minutes=2)
+        for at, jobs in ((digest_time, TICK_JOBS), (_utc(day, 13, 30), MIDDAY_JOBS)):
             if self.first <= at:
-                self.timeline.job(at, self._tick)
+                self.timeline.job(at, lambda now, j=jobs: self._tick(now, j))
 
-    def _tick(self, now: datetime) -> None:
+    def _tick(self, now: datetime, jobs: frozenset[str]) -> None:
         """A scheduler tick; only the latest digest gets its chart (each takes most of a second)."""
-        zone = self.play.digest_config().zone
-        latest = self.start.astimezone(zone).date() - timedelta(days=1)
+        latest = self.start.astimezone(self.digests.zone).date() - timedelta(days=1)
         with self.play.runtime.database.session() as session:
             for row in digest_store.charts_waiting(session, now=now):
                 if row.day < latest:
                     digest_store.finish_chart(
                         session, digest_id=row.id, state=digest_store.CHART_NONE, now=now
                     )
-        self.play.ticker.tick(only=TICK_JOBS)
+        self.play.ticker.tick(only=jobs)
 
     # -- runs and searches -----------------------------------------------------------------
 
@@ -466,7 +467,7 @@ class _Story:
         Drawing a month of charts would take most of the time the history may take; the
         digest job looks back a day only, so without these marks it would log each as missed.
         """
-        runtime, config = self.play.runtime, self.play.digest_config()
+        runtime, config = self.play.runtime, self.digests
         last = (self.start - timedelta(days=DIGESTS + 1)).astimezone(config.zone).date()
         with runtime.database.session() as session:
             workspace_id = self._workspace(session)
