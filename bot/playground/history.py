@@ -138,6 +138,7 @@ class _Story:
         self.first = start - timedelta(days=DAYS)
         self.workspace_id: int | None = None
         self.digests = play.digest_config()  # nobody changes it in the past
+        self.shown_since = shown_since(start)
         self.service_hands, self.slack_hands = ServiceHands(), SlackHands(play.runtime)
 
     # -- the plan ------------------------------------------------------------------------
@@ -236,7 +237,7 @@ class _Story:
         query = self.rng.choice(QUERIES.get(slug, (sop.title,)))
         channel = _channel(sop)
         # The last day's runs are pressed in Slack, so their threads are there to see.
-        shown = at >= self.start - SHOWN
+        shown = at >= self.shown_since
         hands: Hands = self.slack_hands if shown else self.service_hands
         state: dict = {"who": who}
 
@@ -490,6 +491,14 @@ class _Story:
         local = datetime.combine(day.astimezone(UTC).date(), time(), zone)
         minutes = hour * 60 if hour is not None else self.rng.randrange(9 * 60, 16 * 60 + 30)
         return (local + timedelta(minutes=minutes)).astimezone(UTC)
+
+
+def shown_since(start: datetime) -> datetime:
+    """Where the runs shown in Slack begin: a day back, over a weekend to the last working day."""
+    since = start - SHOWN
+    while since.weekday() >= 5:
+        since -= timedelta(days=1)
+    return since
 
 
 def _first_wording(source: str) -> str:
