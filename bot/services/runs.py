@@ -227,6 +227,7 @@ def _close_visit(
         update(RunVisit)
         .where(RunVisit.id == visit_id, RunVisit.finished_at.is_(None))
         .values(finished_at=now, outcome=outcome)
+        .execution_options(synchronize_session=False)  # the refresh below reads the row
     ).rowcount
     if not closed or run.status != "active":
         return "stale", run, visit
