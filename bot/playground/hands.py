@@ -29,7 +29,7 @@ class Hands(Protocol):
 
     def start(
         self, session: Session | None, now: datetime, *, record: SopRecord, who: str, channel: str
-    ) -> RunState: ...
+    ) -> RunState | None: ...
 
     def done(
         self, session: Session | None, now: datetime, *, state: RunState, who: str
@@ -65,13 +65,14 @@ class SlackHands:
         self.runtime = runtime
         self.runner = Runner(build_slack(runtime))
 
-    def start(self, session, now, *, record, who, channel) -> RunState:
+    def start(self, session, now, *, record, who, channel) -> RunState | None:
         self.runner.start(slug=record.slug, caller=Caller(who), channel_id=channel,
                           respond=self._respond)  # fmt: skip
         with self.runtime.database.session() as s:
             newest = runs.unfinished_runs(s, user_id=who, limit=1)
-        assert newest and newest[0].slug == record.slug, newest
-        return newest[0]
+        # None when the bot said no (say, an edited SOP hides it from them): no run to go on with.
+        started = newest[0] if newest and newest[0].started_at >= now else None
+        return started if started is not None and started.slug == record.slug else None
 
     def done(self, session, now, *, state, who) -> RunState | None:
         assert state.visit_id is not None

@@ -250,10 +250,13 @@ class _Story:
                 record = sop_repo.get_sop(s, workspace_id=self._workspace(s), slug=slug)
             assert record is not None
             state["run"] = hands.start(session, now, record=record, who=who, channel=channel)
-            self.month.started[(now, slug)] += 1
+            if state["run"] is not None:
+                self.month.started[(now, slug)] += 1
 
         def done(session: Session | None, now: datetime) -> None:
-            run: RunState = state["run"]
+            run: RunState | None = state["run"]
+            if run is None:
+                return
             if state["who"] is None:  # a step for another role: its holder takes it, then does it
                 with self._session(session) as s:
                     holders = cast.holders(s, sop=slug, role=run.step_role or "")
@@ -267,8 +270,9 @@ class _Story:
                 self.month.completed.append((now, slug))
 
         def stop(session: Session | None, now: datetime) -> None:
-            hands.stop(session, now, run_id=state["run"].run_id, who=who)
-            self.month.abandoned.append((now, slug, stop_at or 0))
+            if state["run"] is not None:
+                hands.stop(session, now, run_id=state["run"].run_id, who=who)
+                self.month.abandoned.append((now, slug, stop_at or 0))
 
         schedule = self._job if shown else self.timeline.call
         schedule(at, begin)
