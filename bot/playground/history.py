@@ -12,6 +12,11 @@ The story, told by the numbers the digest, `/sop kpis`, the Home tabs and the ch
   keeps failing the same question.
 - Feedback in every state: open (one anonymous), acknowledged, resolved, won't fix, withdrawn,
   and the one that led to the change.
+
+What is still on screen looks as the running bot would have left it: the last working day's
+runs are pressed through Slack's buttons (their threads are in #support, one still open), and
+each quiz is taken from its invitation DM, which shows its result. The rest goes straight to
+the services, in one transaction per stretch between scheduler ticks.
 """
 
 from __future__ import annotations
@@ -58,7 +63,7 @@ log = logging.getLogger(__name__)
 
 DAYS = 30
 REVISED_AGO = timedelta(days=14)
-SHOWN = timedelta(days=1)  # the runs of the last day leave their threads in Slack
+SHOWN = timedelta(days=1)  # the last (working) day's runs leave their threads in Slack
 STALE_AGO = timedelta(days=95)
 SEED = 17
 DIGESTS = 7  # the digests of the last week are posted (the latest one with its chart)
@@ -236,7 +241,7 @@ class _Story:
             stop_at = drop if self.rng.random() < 0.12 else None
         query = self.rng.choice(QUERIES.get(slug, (sop.title,)))
         channel = _channel(sop)
-        # The last day's runs are pressed in Slack, so their threads are there to see.
+        # The last working day's runs are pressed in Slack, so their threads are there to see.
         shown = at >= self.shown_since
         hands: Hands = self.slack_hands if shown else self.service_hands
         state: dict = {"who": who}
