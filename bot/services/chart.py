@@ -43,7 +43,7 @@ def _matplotlib() -> dict[str, Any] | None:
 
 def available() -> bool:
     """Whether charts can be drawn in this process (matplotlib is installed)."""
-    # Found, not imported: the import takes most of a second and only drawing needs it (a
+    # Found, not imported: the import takes about 0.35 s CPU and only drawing needs it (a
     # digest is queued long before its chart is drawn; a playground history queues seven).
     return importlib.util.find_spec("matplotlib") is not None
 
