@@ -22,7 +22,7 @@ import time
 from collections import defaultdict
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from common import fresh_database, python_speed  # bench/ is the script's folder: on sys.path
 from sqlalchemy import event
@@ -75,6 +75,8 @@ class Phases:
         self.calls: dict[str, int] = defaultdict(int)
         self.statements: dict[str, int] = defaultdict(int)
         self.active: list[str] = []
+        self.transactions: list[tuple[float, str]] = []  # (seconds, innermost phase)
+        self.held: dict[str, str] = {}  # stretch -> its longest transactions
         self._undo: list[tuple[object, str, object]] = []
 
     def wrap(self) -> None:
@@ -111,6 +113,21 @@ class Phases:
         timed.timed = True  # type: ignore[attr-defined]
         return timed
 
+    def begin(self, connection: Any) -> None:
+        connection.info["bench_begun"] = time.perf_counter()
+
+    def end(self, connection: Any) -> None:
+        """Note how long the transaction held its connection (SQLite: the write lock), and where."""
+        begun = connection.info.pop("bench_begun", None)
+        if begun is not None:
+            where = self.active[-1] if self.active else "(outside the phases)"
+            self.transactions.append((time.perf_counter() - begun, where))
+
+    def longest(self, count: int = 3) -> str:
+        """The longest transactions since the last call, as "0.12 s in <phase>"."""
+        found, self.transactions = sorted(self.transactions, reverse=True), []
+        return ", ".join(f"{seconds:.2f} s in {where}" for seconds, where in found[:count])
+
     def statement(self, *_: object) -> None:
         """Count a SQL statement in each phase it runs in (and in the total)."""
         self.statements["total"] += 1
@@ -137,7 +154,11 @@ def measure(
 
     def timed_history(self: Playground) -> None:
         phases.wrap()
-        event.listen(self.runtime.database.engine, "before_cursor_execute", phases.statement)
+        engine = self.runtime.database.engine
+        event.listen(engine, "before_cursor_execute", phases.statement)
+        event.listen(engine, "begin", phases.begin)
+        for end in ("commit", "rollback"):
+            event.listen(engine, end, phases.end)
         begun, cpu = time.perf_counter(), time.process_time()
         if profiler:
             profiler.enable()
@@ -148,6 +169,7 @@ def measure(
                 profiler.disable()
             wall, cpu = time.perf_counter() - begun, time.process_time() - cpu
             spent.append(Spent(wall, cpu, phases.statements["total"]))
+            phases.held["history"] = phases.longest()
             phases.unwrap()
 
     Playground._play_history = timed_history  # type: ignore[method-assign]
@@ -155,12 +177,15 @@ def measure(
     try:
         play.start()
         phases.wrap_jobs(play.ticker, prefix="first tick ")
+        phases.held["start-up"] = phases.longest()
         begun, cpu = time.perf_counter(), time.process_time()
         play.ticker.tick()
         spent.append(Spent(time.perf_counter() - begun, time.process_time() - cpu))
+        phases.held["first tick"] = phases.longest()
         begun, cpu = time.perf_counter(), time.process_time()
         actions.advance(play, to="digest")  # the page's "To next digest"
         spent.append(Spent(time.perf_counter() - begun, time.process_time() - cpu))
+        phases.held["To next digest"] = phases.longest()
     finally:
         Playground._play_history, Ticker.start = original, ticker_start  # type: ignore[method-assign]
         play.stop()
@@ -202,6 +227,9 @@ def main() -> None:
         for name in sorted(n for n in phases.calls if n.startswith("first tick ")):
             show(phases, name)
         print(f"To next digest (two ticks): {advance.wall:.2f} s ({advance.cpu:.2f} s CPU)")
+        print("longest transactions (SQLite: the write lock held; requests wait for it):")
+        for stretch, longest in phases.held.items():
+            print(f"  {stretch}: {longest}")
 
 
 def show(phases: Phases, name: str) -> None:
