@@ -43,19 +43,30 @@ class Hands(Protocol):
 class ServiceHands:
     """The services only, inside the timeline's open transaction."""
 
-    def start(self, session, now, *, record, who, channel) -> RunState:
-        state, _ = runs.start_run(session, record=record, user_id=who, channel_id=channel, now=now)
+    def start(
+        self, session: Session | None, now: datetime, *, record: SopRecord, who: str, channel: str
+    ) -> RunState:
+        state, _ = runs.start_run(
+            _open(session), record=record, user_id=who, channel_id=channel, now=now
+        )
         return state
 
-    def done(self, session, now, *, state, who) -> RunState | None:
+    def done(
+        self, session: Session | None, now: datetime, *, state: RunState, who: str
+    ) -> RunState | None:
         assert state.visit_id is not None
-        return runs.complete_step(session, visit_id=state.visit_id, user_id=who, now=now).run
+        return runs.complete_step(_open(session), visit_id=state.visit_id, user_id=who, now=now).run
 
-    def take(self, session, now, *, visit_id, who) -> None:
-        handoffs.take(session, visit_id=visit_id, user_id=who, now=now)
+    def take(self, session: Session | None, now: datetime, *, visit_id: int, who: str) -> None:
+        handoffs.take(_open(session), visit_id=visit_id, user_id=who, now=now)
 
-    def stop(self, session, now, *, run_id, who) -> None:
-        runs.stop_run(session, run_id=run_id, user_id=who, now=now)
+    def stop(self, session: Session | None, now: datetime, *, run_id: int, who: str) -> None:
+        runs.stop_run(_open(session), run_id=run_id, user_id=who, now=now)
+
+
+def _open(session: Session | None) -> Session:
+    assert session is not None, "service hands work inside the timeline's transaction"
+    return session
 
 
 class SlackHands:
@@ -65,7 +76,9 @@ class SlackHands:
         self.runtime = runtime
         self.runner = Runner(build_slack(runtime))
 
-    def start(self, session, now, *, record, who, channel) -> RunState | None:
+    def start(
+        self, session: Session | None, now: datetime, *, record: SopRecord, who: str, channel: str
+    ) -> RunState | None:
         self.runner.start(slug=record.slug, caller=Caller(who), channel_id=channel,
                           respond=self._respond)  # fmt: skip
         with self.runtime.database.session() as s:
@@ -74,15 +87,17 @@ class SlackHands:
         started = newest[0] if newest and newest[0].started_at >= now else None
         return started if started is not None and started.slug == record.slug else None
 
-    def done(self, session, now, *, state, who) -> RunState | None:
+    def done(
+        self, session: Session | None, now: datetime, *, state: RunState, who: str
+    ) -> RunState | None:
         assert state.visit_id is not None
         self.runner.done(visit_id=state.visit_id, caller=Caller(who), respond=self._respond)
         return self._run(state.run_id)
 
-    def take(self, session, now, *, visit_id, who) -> None:
+    def take(self, session: Session | None, now: datetime, *, visit_id: int, who: str) -> None:
         self.runner.handoffs.take(visit_id=visit_id, caller=Caller(who), respond=self._respond)
 
-    def stop(self, session, now, *, run_id, who) -> None:
+    def stop(self, session: Session | None, now: datetime, *, run_id: int, who: str) -> None:
         self.runner.stop(run_id=run_id, caller=Caller(who), respond=self._respond)
 
     def _run(self, run_id: int) -> RunState | None:
@@ -91,4 +106,5 @@ class SlackHands:
 
     def _respond(self, *args: Any, **kwargs: Any) -> None:
         # A press the bot refuses would be answered to the presser alone; the story makes none.
-        log.info("playground history: a press was answered with %s", kwargs or args)
+        text = kwargs.get("text") or (args[0] if args and isinstance(args[0], str) else "")
+        log.info("playground history: a press was answered: %s", text)
