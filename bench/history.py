@@ -4,10 +4,12 @@
                                       [--profile FILE] [--repeat N]
 
 It starts the playground as `sopbot play` does (a fresh SQLite file, or a throwaway PostgreSQL
-schema with --database-url; the history's own seed) and prints the seconds the history took,
-the seconds per phase (runs, quizzes, publishing, scheduler ticks, outbox, ...) and the calls
-in each. `--profile FILE` writes cProfile stats of the history. A measurement, not a test: it
-exits 0 whatever it finds.
+schema with --database-url; the history's own seed) and prints the history's wall and CPU
+seconds and SQL statements, then per phase (runs, runs pressed in Slack, quizzes, publishing,
+scheduler ticks and their jobs, outbox, ...) the seconds, calls and statements. Then it times
+the demo's first tick job by job and the page's "To next digest", and prints the longest
+transactions of each stretch. `--profile FILE` writes cProfile stats (CPU time) of the
+history. A measurement, not a test: it exits 0 whatever it finds.
 """
 
 from __future__ import annotations
