@@ -37,14 +37,13 @@ from sqlalchemy.orm import Session
 
 from bot.core.parse import load_sops
 from bot.db import digest as digest_store
-from bot.db import outbox as outbox_store
 from bot.db import sops as sop_repo
-from bot.db.training import Assignment
 from bot.jobs.cast import refresh_cast
 from bot.jobs.training import OwnerIds, assign_training
 from bot.playground.hands import Hands, ServiceHands, SlackHands
+from bot.playground.quizzer import Quizzer
 from bot.playground.timeline import InSession, Timeline
-from bot.services import cast, quizzes, training
+from bot.services import cast
 from bot.services import digest as digests
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
@@ -52,7 +51,6 @@ from bot.services.lookup import lookup
 from bot.services.publish import publish_directory
 from bot.services.runs import RunState
 from bot.services.training_records import sop_training
-from bot.slack.training import blocks as training_blocks
 from bot.slacksim import seed
 
 if TYPE_CHECKING:
@@ -145,6 +143,7 @@ class _Story:
         self.digests = play.digest_config()  # nobody changes it in the past
         self.shown_since = shown_since(start)
         self.service_hands, self.slack_hands = ServiceHands(), SlackHands(play.runtime)
+        self.quizzer = Quizzer(play, self.rng)
 
     # -- the plan ------------------------------------------------------------------------
 
@@ -349,44 +348,7 @@ class _Story:
             training = sop_training(session, record=record)
             for row in training.pending + training.overdue:
                 if row.user_id == who:
-                    self._answer(session, now, who, row.assignment_id, wrong=wrong)
-
-    def _answer(self, session, now, who: str, assignment_id: int, *, wrong: bool) -> None:
-        """Press Start quiz in the invitation DM, answer each question, leave the DM at its end."""
-        where = self._invitation(session, assignment_id, who)
-        view = quizzes.start_quiz(
-            session, assignment_id=assignment_id, user_id=who, now=now,
-            seed=self.rng.randrange(99), message=where,
-        )  # fmt: skip
-        if view.verdict == "ok" and view.passed is False:  # the last attempt failed: try again
-            view = quizzes.retry_quiz(
-                session, attempt_id=view.attempt_id, user_id=who, now=now,
-                seed=self.rng.randrange(99),
-            )  # fmt: skip
-        hardest = min(q.text for q in view.questions) if view.questions else ""
-        for position in range(view.position, len(view.questions)):
-            asked = view.questions[position]
-            chosen = list(asked.correct)
-            if wrong and asked.text == hardest:  # always the same question, in any order
-                chosen = [next(i for i in range(len(asked.options)) if i not in asked.correct)]
-            now = self.play.clock.advance(self.rng.uniform(15, 60))
-            view = quizzes.answer_question(
-                session, attempt_id=view.attempt_id, position=position, chosen=chosen,
-                user_id=who, now=now,
-            )  # fmt: skip
-        if where is not None and view.verdict == "ok":
-            # In Slack each press updates the DM; the last update is the one still on screen.
-            self.play.job.client.chat_update(
-                channel=where[0], ts=where[1], **training_blocks.quiz_message(view)
-            )
-
-    def _invitation(self, session, assignment_id: int, who: str) -> tuple[str, str] | None:
-        """Where the DM inviting `who` to the quiz is, if it went out: the message pressed."""
-        assignment = session.get(Assignment, assignment_id)
-        if assignment.dm_channel and assignment.dm_ts:  # pressed before (a second attempt)
-            return assignment.dm_channel, assignment.dm_ts
-        key = training.invitation_key(revision_id=assignment.revision_id, user_id=who)
-        return outbox_store.sent_message(session, key=key)
+                    self.quizzer.take(session, now, who, row.assignment_id, wrong=wrong)
 
     # -- feedback ------------------------------------------------------------------------------
 
