@@ -12,6 +12,11 @@ The story, told by the numbers the digest, `/sop kpis`, the Home tabs and the ch
   keeps failing the same question.
 - Feedback in every state: open (one anonymous), acknowledged, resolved, won't fix, withdrawn,
   and the one that led to the change.
+
+What is still on screen looks as the running bot would have left it: the last working day's
+runs are pressed through Slack's buttons (their threads are in #support, one still open), and
+each quiz is taken from its invitation DM, which shows its result. The rest goes straight to
+the services, in one transaction per stretch between scheduler ticks.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import random
 import shutil
 import tempfile
 from collections import Counter
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -32,14 +38,18 @@ from sqlalchemy.orm import Session
 from bot.core.parse import load_sops
 from bot.db import digest as digest_store
 from bot.db import sops as sop_repo
+from bot.jobs.cast import refresh_cast
 from bot.jobs.training import OwnerIds, assign_training
-from bot.playground.timeline import Timeline
+from bot.playground.hands import Hands, ServiceHands, SlackHands
+from bot.playground.quizzer import Quizzer
+from bot.playground.timeline import InSession, Timeline
+from bot.services import cast
 from bot.services import digest as digests
 from bot.services import feedback as giving
 from bot.services import feedback_handling as handling
-from bot.services import quizzes, runs
 from bot.services.lookup import lookup
 from bot.services.publish import publish_directory
+from bot.services.runs import RunState
 from bot.services.training_records import sop_training
 from bot.slacksim import seed
 
@@ -51,10 +61,20 @@ log = logging.getLogger(__name__)
 
 DAYS = 30
 REVISED_AGO = timedelta(days=14)
+SHOWN = timedelta(days=1)  # the last (working) day's runs leave their threads in Slack
 STALE_AGO = timedelta(days=95)
 SEED = 17
 DIGESTS = 7  # the digests of the last week are posted (the latest one with its chart)
 LEAD = STALE_AGO + timedelta(days=1)  # how far back the clock goes
+# The scheduler's jobs whose work in the past shows: digests, rollups, reminders and overdue
+# marks, review nudges. The others would find nothing to do in a month of a fixed team that the
+# history publishes and casts itself (audience and cast passes, scheduled SOPs, git) or only
+# tidy up (rate limits, claims, retention); they run at the demo's first tick.
+TICK_JOBS = frozenset(
+    {"digest-tick", "team-digests", "kpi-rollup", "training-remind", "sop-review-nudges"}
+)
+# At midday only reminders are new: those the morning's quiet hours held back go out then.
+MIDDAY_JOBS = frozenset({"training-remind"})
 REFUND, INQUIRY, REVISED = "refund-request", "customer-inquiry", "new-hire-onboarding"
 CHANGED_STEP = 2  # the step of REVISED whose v1 wording drew feedback and was changed in v2
 OLD_LINE = "Order the laptop with the old IT request form (it-requests@example.com)."
@@ -119,6 +139,11 @@ class _Story:
         self.timeline = Timeline(play.clock, play.runtime.database.session)
         self.owner_ids = OwnerIds(play.job)
         self.first = start - timedelta(days=DAYS)
+        self.workspace_id: int | None = None
+        self.digests = play.digest_config()  # nobody changes it in the past
+        self.shown_since = shown_since(start)
+        self.service_hands, self.slack_hands = ServiceHands(), SlackHands(play.runtime)
+        self.quizzer = Quizzer(play, self.rng)
 
     # -- the plan ------------------------------------------------------------------------
 
@@ -188,23 +213,21 @@ class _Story:
 
     def _ticks(self, day: date) -> None:
         """The scheduler's jobs, as a running bot would run them: at the digest time and midday."""
-        config = self.play.digest_config()
-        moments = (config.due_at(day) + timedelta(minutes=2), _utc(day, 13, 30))
-        for at in moments:
+        digest_time = self.digests.due_at(day) + timedelta(minutes=2)
+        for at, jobs in ((digest_time, TICK_JOBS), (_utc(day, 13, 30), MIDDAY_JOBS)):
             if self.first <= at:
-                self.timeline.job(at, self._tick)
+                self.timeline.job(at, lambda now, j=jobs: self._tick(now, j))
 
-    def _tick(self, now: datetime) -> None:
+    def _tick(self, now: datetime, jobs: frozenset[str]) -> None:
         """A scheduler tick; only the latest digest gets its chart (each takes most of a second)."""
-        zone = self.play.digest_config().zone
-        latest = self.start.astimezone(zone).date() - timedelta(days=1)
+        latest = self.start.astimezone(self.digests.zone).date() - timedelta(days=1)
         with self.play.runtime.database.session() as session:
             for row in digest_store.charts_waiting(session, now=now):
                 if row.day < latest:
                     digest_store.finish_chart(
                         session, digest_id=row.id, state=digest_store.CHART_NONE, now=now
                     )
-        self.play.ticker.tick()
+        self.play.ticker.tick(only=jobs)
 
     # -- runs and searches -----------------------------------------------------------------
 
@@ -217,41 +240,62 @@ class _Story:
             stop_at = drop if self.rng.random() < 0.12 else None
         query = self.rng.choice(QUERIES.get(slug, (sop.title,)))
         channel = _channel(sop)
-        state: dict[str, int] = {}
+        # The last working day's runs are pressed in Slack, so their threads are there to see.
+        shown = at >= self.shown_since
+        hands: Hands = self.slack_hands if shown else self.service_hands
+        state: dict = {"who": who}
 
-        def begin(session: Session, now: datetime) -> None:
-            lookup(
-                session, snapshot=self.play.runtime.catalog.snapshot(session),
-                query=query, user_id=who, now=now,
-            )  # fmt: skip
-            record = sop_repo.get_sop(session, workspace_id=self._workspace(session), slug=slug)
+        def begin(session: Session | None, now: datetime) -> None:
+            with self._session(session) as s:
+                lookup(
+                    s, snapshot=self.play.runtime.catalog.snapshot(s),
+                    query=query, user_id=who, now=now,
+                )  # fmt: skip
+                record = sop_repo.get_sop(s, workspace_id=self._workspace(s), slug=slug)
             assert record is not None
-            run, visit = runs.start_run(
-                session, record=record, user_id=who, channel_id=channel, now=now
-            )
-            state.update(run=run.run_id, visit=visit)
-            self.month.started[(now, slug)] += 1
+            state["run"] = hands.start(session, now, record=record, who=who, channel=channel)
+            if state["run"] is not None:
+                self.month.started[(now, slug)] += 1
 
-        def done(session: Session, now: datetime) -> None:
-            move = runs.complete_step(session, visit_id=state["visit"], user_id=who, now=now)
-            if move.next_visit_id is not None:
-                state["visit"] = move.next_visit_id
-            elif move.run is not None and move.run.status == "completed":
+        def done(session: Session | None, now: datetime) -> None:
+            run: RunState | None = state["run"]
+            if run is None:
+                return
+            if state["who"] is None:  # a step for another role: its holder takes it, then does it
+                with self._session(session) as s:
+                    holders = cast.holders(s, sop=slug, role=run.step_role or "")
+                state["who"] = self.rng.choice(holders or [who])
+                assert run.visit_id is not None
+                hands.take(session, now, visit_id=run.visit_id, who=state["who"])
+            after = hands.done(session, now, state=run, who=state["who"])
+            if after is not None and after.status == "active":
+                state.update(run=after, who=after.assignee_id)
+            elif after is not None and after.status == "completed":
                 self.month.completed.append((now, slug))
 
-        def stop(session: Session, now: datetime) -> None:
-            runs.stop_run(session, run_id=state["run"], user_id=who, now=now)
-            self.month.abandoned.append((now, slug, stop_at or 0))
+        def stop(session: Session | None, now: datetime) -> None:
+            if state["run"] is not None:
+                hands.stop(session, now, run_id=state["run"].run_id, who=who)
+                self.month.abandoned.append((now, slug, stop_at or 0))
 
-        self.timeline.call(at, begin)
+        schedule = self._job if shown else self.timeline.call
+        schedule(at, begin)
         for number in range(1, (end or n) + 1):
             base = 18.0 if number == slow else 2.5
             at += timedelta(minutes=max(0.5, self.rng.lognormvariate(0, 0.5) * base))
             if number == stop_at:
-                self.timeline.call(at + timedelta(minutes=20), stop)
+                schedule(at + timedelta(minutes=20), stop)
                 return
             if end is None or number < end:
-                self.timeline.call(at, done)
+                schedule(at, done)
+
+    def _job(self, at: datetime, action: InSession) -> None:
+        """`action` as a timeline job: its own transactions, as a request in Slack has."""
+        self.timeline.job(at, lambda now: action(None, now))
+
+    def _session(self, session: Session | None) -> AbstractContextManager[Session]:
+        """The timeline's open transaction, or a new one for a job."""
+        return nullcontext(session) if session is not None else self.play.runtime.database.session()
 
     def _search(self, session: Session, now: datetime, query: str, who: str) -> None:
         snapshot = self.play.runtime.catalog.snapshot(session)
@@ -272,6 +316,8 @@ class _Story:
         material = {o.slug for o in report.new_revisions if o.diff and o.diff.material}
         if material:
             assign_training(self.play.job, slugs=material)
+        # As the playground does on a publish: the cast at once, so hand-offs reach the lead.
+        refresh_cast(self.play.job, slugs={o.slug for o in report.new_revisions})
         self.play.ticker.drain()
 
     def _wave(self, slug: str | None, published: datetime, *, passers: tuple[str, ...]) -> None:
@@ -302,28 +348,7 @@ class _Story:
             training = sop_training(session, record=record)
             for row in training.pending + training.overdue:
                 if row.user_id == who:
-                    self._answer(session, now, who, row.assignment_id, wrong=wrong)
-
-    def _answer(self, session, now, who: str, assignment_id: int, *, wrong: bool) -> None:
-        view = quizzes.start_quiz(
-            session, assignment_id=assignment_id, user_id=who, now=now, seed=self.rng.randrange(99)
-        )
-        if view.verdict == "ok" and view.passed is False:  # the last attempt failed: try again
-            view = quizzes.retry_quiz(
-                session, attempt_id=view.attempt_id, user_id=who, now=now,
-                seed=self.rng.randrange(99),
-            )  # fmt: skip
-        hardest = min(q.text for q in view.questions) if view.questions else ""
-        for position in range(view.position, len(view.questions)):
-            asked = view.questions[position]
-            chosen = list(asked.correct)
-            if wrong and asked.text == hardest:  # always the same question, in any order
-                chosen = [next(i for i in range(len(asked.options)) if i not in asked.correct)]
-            now = self.play.clock.advance(self.rng.uniform(15, 60))
-            quizzes.answer_question(
-                session, attempt_id=view.attempt_id, position=position, chosen=chosen,
-                user_id=who, now=now,
-            )  # fmt: skip
+                    self.quizzer.take(session, now, who, row.assignment_id, wrong=wrong)
 
     # -- feedback ------------------------------------------------------------------------------
 
@@ -414,7 +439,7 @@ class _Story:
         Drawing a month of charts would take most of the time the history may take; the
         digest job looks back a day only, so without these marks it would log each as missed.
         """
-        runtime, config = self.play.runtime, self.play.digest_config()
+        runtime, config = self.play.runtime, self.digests
         last = (self.start - timedelta(days=DIGESTS + 1)).astimezone(config.zone).date()
         with runtime.database.session() as session:
             workspace_id = self._workspace(session)
@@ -427,7 +452,9 @@ class _Story:
                 day += timedelta(days=1)
 
     def _workspace(self, session: Session) -> int:
-        return sop_repo.default_workspace(session).id
+        if self.workspace_id is None:  # one for the whole month
+            self.workspace_id = sop_repo.default_workspace(session).id
+        return self.workspace_id
 
     def _work_time(self, day: datetime, who: str, *, hour: int | None = None) -> datetime:
         """A moment in `who`'s working hours on the (UTC) day of `day`."""
@@ -435,6 +462,14 @@ class _Story:
         local = datetime.combine(day.astimezone(UTC).date(), time(), zone)
         minutes = hour * 60 if hour is not None else self.rng.randrange(9 * 60, 16 * 60 + 30)
         return (local + timedelta(minutes=minutes)).astimezone(UTC)
+
+
+def shown_since(start: datetime) -> datetime:
+    """Where the runs shown in Slack begin: a day back, over a weekend to the last working day."""
+    since = start - SHOWN
+    while since.weekday() >= 5:
+        since -= timedelta(days=1)
+    return since
 
 
 def _first_wording(source: str) -> str:

@@ -8,6 +8,7 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from bot.playground.clock import PlayClock
@@ -53,7 +54,7 @@ class Timeline:
                     continue
                 if scope is None:
                     scope = self._session()
-                    session = scope.__enter__()
+                    session = _keeping(scope.__enter__())
                 action(session, now)
         except BaseException as exc:
             if scope is not None:
@@ -64,3 +65,20 @@ class Timeline:
             if scope is not None:
                 scope.__exit__(None, None, None)
         return len(items)
+
+
+def _keeping(session: Session) -> Session:
+    """`session`, holding on to every object it loads or adds until it closes.
+
+    The identity map keeps objects only while something refers to them; a day's runs would
+    load their SOP, revision, run and open step again at each call. Held, a call that needs
+    them finds them in memory (the transaction is the history's only writer).
+    """
+    held: list[object] = []
+
+    def hold(_session: Session, instance: object) -> None:
+        held.append(instance)
+
+    event.listen(session, "loaded_as_persistent", hold)
+    event.listen(session, "pending_to_persistent", hold)
+    return session

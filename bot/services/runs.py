@@ -60,9 +60,12 @@ class Move:
     seconds_on_step: float = 0.0
 
 
-def _state(session: Session, run: Run) -> RunState:
+def _state(
+    session: Session, run: Run, *, opened: RunVisit | None = None, sop: Sop | None = None
+) -> RunState:
+    """The run as RunState; `opened` is its open visit and `sop` its revision when known."""
     record: SopRecord = run.sop
-    visit = _open_visit_of(session, run) if run.status == "active" else None
+    visit = opened or (_open_visit_of(session, run) if run.status == "active" else None)
     current = record.current_revision
     newer = (
         current.number
@@ -73,7 +76,7 @@ def _state(session: Session, run: Run) -> RunState:
         run_id=run.id,
         user_id=run.user_id,
         slug=record.slug,
-        sop=Sop.from_dict(run.revision.content),
+        sop=sop or Sop.from_dict(run.revision.content),
         revision=run.revision.number,
         status=run.status,
         current_step=run.current_step,
@@ -105,8 +108,10 @@ def record_event(session: Session, *, run: Run, kind: str, at: datetime, **data:
     )
 
 
-def _open_visit(session: Session, run: Run, now: datetime, assignee: str | None) -> int:
-    role = Sop.from_dict(run.revision.content).step(run.current_step).role
+def _open_visit(
+    session: Session, run: Run, now: datetime, assignee: str | None, sop: Sop | None = None
+) -> RunVisit:
+    role = (sop or Sop.from_dict(run.revision.content)).step(run.current_step).role
     visit = RunVisit(
         run_id=run.id,
         step_number=run.current_step,
@@ -117,7 +122,7 @@ def _open_visit(session: Session, run: Run, now: datetime, assignee: str | None)
     )
     session.add(visit)
     session.flush()
-    return visit.id
+    return visit
 
 
 def start_run(
@@ -145,8 +150,9 @@ def start_run(
     session.add(run)
     session.flush()
     record_event(session, run=run, kind="run_started", at=now)
-    visit_id = _open_visit(session, run, now, user_id)
-    return _state(session, run), visit_id
+    sop = Sop.from_dict(run.revision.content)
+    visit = _open_visit(session, run, now, user_id, sop)
+    return _state(session, run, opened=visit, sop=sop), visit.id
 
 
 def get_run(session: Session, *, run_id: int) -> RunState | None:
@@ -221,6 +227,7 @@ def _close_visit(
         update(RunVisit)
         .where(RunVisit.id == visit_id, RunVisit.finished_at.is_(None))
         .values(finished_at=now, outcome=outcome)
+        .execution_options(synchronize_session=False)  # the refresh below reads the row
     ).rowcount
     if not closed or run.status != "active":
         return "stale", run, visit
@@ -238,9 +245,9 @@ def complete_step(session: Session, *, visit_id: int, user_id: str, now: datetim
     assert run is not None and visit is not None
     seconds = (now - visit.started_at).total_seconds()
     record_event(session, run=run, kind="step_done", at=now, seconds=seconds)
-    step_count = len(run.revision.content["steps"])
+    sop = Sop.from_dict(run.revision.content)
     next_visit = None
-    if visit.step_number >= step_count:
+    if visit.step_number >= len(sop.steps):
         run.status, run.finished_at = "completed", now
         record_event(
             session,
@@ -251,11 +258,15 @@ def complete_step(session: Session, *, visit_id: int, user_id: str, now: datetim
         )
     else:
         run.current_step = visit.step_number + 1
-        sop = Sop.from_dict(run.revision.content)
         assignee = next_assignee(session, run=run, sop=sop, number=run.current_step, closer=user_id)
-        next_visit = _open_visit(session, run, now, assignee)
+        next_visit = _open_visit(session, run, now, assignee, sop)
     return Move(
-        "ok", _state(session, run), visit.step_number, visit.message_ts, next_visit, seconds
+        "ok",
+        _state(session, run, opened=next_visit, sop=sop),
+        visit.step_number,
+        visit.message_ts,
+        next_visit.id if next_visit is not None else None,
+        seconds,
     )
 
 
@@ -281,7 +292,10 @@ def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> 
         .limit(1)
     )
     reopened = _open_visit(session, run, now, did or user_id)
-    return Move("ok", _state(session, run), visit.step_number, visit.message_ts, reopened)
+    return Move(
+        "ok", _state(session, run, opened=reopened), visit.step_number, visit.message_ts,
+        reopened.id,
+    )  # fmt: skip
 
 
 def _open_visit_of(session: Session, run: Run) -> RunVisit | None:
@@ -346,7 +360,7 @@ def continue_run(session: Session, *, run_id: int, user_id: str, now: datetime) 
     # The step keeps its assignee (or keeps waiting) when shown again.
     assignee = visit.assignee_id if visit is not None else user_id
     reopened = _open_visit(session, run, now, assignee)
-    return Move("ok", _state(session, run), *_closed(visit), reopened)
+    return Move("ok", _state(session, run, opened=reopened), *_closed(visit), reopened.id)
 
 
 def _closed(visit: RunVisit | None) -> tuple[int | None, str | None]:

@@ -89,6 +89,11 @@ class TrainingRenderers:
     overdue: Callable[[OverdueNotice], Message]
 
 
+def invitation_key(*, revision_id: int, user_id: str) -> str:
+    """The outbox key of a person's first invitation to a revision's quiz (its DM's message)."""
+    return f"training:{revision_id}:{user_id}"
+
+
 @dataclass(frozen=True)
 class AssignResult:
     """What one assignment pass did for one SOP revision."""
@@ -161,7 +166,7 @@ def assign(
     }
     created = 0
     for person in audience.people:
-        key = f"training:{revision.id}:{person.id}"
+        key = invitation_key(revision_id=revision.id, user_id=person.id)
         if person.id in existing:
             assignment = existing[person.id]
             if assignment.status in OPEN_STATUSES and person.tz:

@@ -13,14 +13,18 @@ from sqlalchemy import select
 
 from bot.config import Settings
 from bot.core.kpis.digest import headline
+from bot.core.parse import load_sops
 from bot.db.feedback import Feedback
 from bot.db.sops import default_workspace
 from bot.db.training import Assignment, QuizAnswer, QuizAttempt
+from bot.playground import history
+from bot.playground.history import ZONES
 from bot.playground.wiring import Playground
 from bot.services import digest as digests
-from bot.slacksim.seed import JO, OPS_MANAGERS, PRIYA
+from bot.slack.ids import Action
+from bot.slacksim.seed import JO, OPS_MANAGERS, PRIYA, SUPPORT
 from tests.conftest import SAMPLE_SOPS
-from tests.e2e.conversation import visible_text
+from tests.e2e.conversation import buttons, visible_text
 
 START = datetime(2026, 11, 25, 10, 0, tzinfo=UTC)  # a Wednesday, after the 09:00 UTC digest
 UTC_ZONE = ZoneInfo("UTC")
@@ -98,6 +102,51 @@ def test_the_first_digest_tells_the_months_story(played: Playground, caplog):
         lambda: any(f.filename.endswith(f"{yesterday}.png") for f in play.ws.files.values()),
         what="the digest's chart, uploaded by the first tick after the start",
     )
+
+
+def test_the_last_day_shows_in_slack_and_no_quiz_button_is_stale(played: Playground):
+    play, month = played, played.history
+    assert month is not None
+    # #support: one thread per run started there in the last day, as the running bot left it.
+    since = history.shown_since(START)
+    support = {slug for slug, sop in _sops(play).items() if "support" in sop.tags}
+    shown = sum(n for (at, slug), n in month.started.items() if at >= since and slug in support)
+    messages = [_as_dict(m) for m in play.ws.channel_messages(SUPPORT)]
+    parents = [m for m in messages if m["thread_ts"] in (None, m["ts"])]
+    assert 0 < shown == len(parents)
+    assert all(float(m["ts"]) >= since.timestamp() for m in messages)
+    done = [m for m in messages if m["text"].startswith("✅ Done · Step")]
+    recent = [at for at, slug in month.completed if at >= since and slug in support]
+    assert recent and len(done) > len(recent)
+    assert sum("✅ Completed" in m["text"] for m in parents) == len(recent)
+    # Priya's run, still open when the demo starts, waits on its step's Done button.
+    open_steps = [m for m in messages if Action.STEP_DONE in buttons(m)]
+    assert len(open_steps) == 1 and open_steps[0]["thread_ts"] != open_steps[0]["ts"]
+
+    # Every quiz taken in the history was taken in its invitation DM, left at its result.
+    with play.runtime.database.session() as session:
+        taken = [
+            (a.user_id, a.status, a.dm_channel, a.dm_ts)
+            for a in session.scalars(select(Assignment).where(Assignment.attempts > 0))
+        ]
+    assert len(taken) > len(ZONES)
+    for user_id, status, channel, ts in taken:
+        assert channel is not None and ts is not None, user_id
+        message = play.ws.message(channel, ts)
+        assert message is not None
+        assert Action.START_QUIZ not in buttons(_as_dict(message)), (user_id, message.text)
+        failed = user_id == PRIYA and status == "overdue"
+        assert message.text.endswith("not passed yet" if failed else "passed"), message.text
+
+
+def _sops(play: Playground) -> dict:
+    sops, _ = load_sops(play.settings.sops_dir)
+    return {sop.slug: sop for sop in sops}
+
+
+def _as_dict(message) -> dict:
+    return {"ts": message.ts, "thread_ts": message.thread_ts, "text": message.text,
+            "blocks": message.blocks or []}  # fmt: skip
 
 
 def test_empty_starts_a_blank_workspace(tmp_path: Path):
