@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import json
+import logging
 import re
 import urllib.error
 import urllib.parse
@@ -15,8 +16,12 @@ import urllib.request
 from dataclasses import replace
 from datetime import time
 
+import pytest
 import yaml
+from sqlalchemy import select
 
+from bot.db.digest import SKIPPED_LATE, Digest
+from bot.db.scheduled import POSTED, ScheduledRun
 from bot.db.sops import default_workspace as default_sop_workspace
 from bot.playground.actions import APP_COMMANDS
 from bot.playground.wiring import Playground
@@ -249,6 +254,24 @@ def test_to_next_digest_goes_to_the_digest_that_covers_today(play: Playground, p
     assert page.state()["clock"]["covers"] == "Mon 30 Nov"
     answer = page.post("advance", to="digest")
     assert answer["now"].startswith("2026-12-01T09:01") and answer["covers"] == "2026-11-30"
+
+
+def test_a_jump_stops_where_work_falls_due_so_nothing_is_missed_or_warned_about(
+    play: Playground, page: PageClient, caplog: pytest.LogCaptureFixture
+):
+    # From Monday 08:30 to Tuesday's digest the jump passes Monday's 09:00 digest (covering
+    # Sunday) and the sample's scheduled "Open the day" at 09:00 in #ops: as if the bot ran.
+    with caplog.at_level(logging.INFO):
+        page.post("advance", to="digest")
+    assert [r.getMessage() for r in caplog.records if r.levelno > logging.INFO] == []
+    with play.runtime.database.session() as session:
+        days = {d.day.isoformat(): d.status for d in session.scalars(select(Digest))}
+        opened = {
+            row.scheduled_for.isoformat(): row.state
+            for row in session.scalars(select(ScheduledRun))
+        }
+    assert days.keys() == {"2026-11-29", "2026-11-30"} and SKIPPED_LATE not in days.values()
+    assert opened["2026-11-30T09:00:00+00:00"] == POSTED, opened
 
 
 def test_a_bot_upload_is_shown_as_an_image_and_only_images_display(
