@@ -12,11 +12,11 @@ from slack_sdk.errors import SlackApiError
 from bot.core.parse import MAX_TITLE
 from bot.core.recording import one_line
 from bot.services import recording
-from bot.services.recording import Refused
-from bot.services.sops_git import commit_and_push, commit_message
+from bot.services.recording import IdTaken, Refused
 from bot.slack.authz import manages_every_sop
+from bot.slack.commits import Published, commit
 from bot.slack.context import Respond, SlackContext, reply
-from bot.slack.people import git_author
+from bot.slack.kit.blocks import mention
 from bot.slack.recording import blocks
 
 log = logging.getLogger(__name__)
@@ -29,10 +29,11 @@ STEP_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
 
 @dataclass(frozen=True)
 class Thread:
-    """Where a button was pressed: the recording's thread."""
+    """Where a button was pressed: the recording's thread, and the message holding the button."""
 
     channel: str
     ts: str
+    message_ts: str | None = None
 
 
 def candidate(event: dict[str, Any]) -> tuple[str, str] | None:
@@ -187,7 +188,7 @@ class Recorder:
         self.ctx.client.chat_update(channel=thread.channel, ts=thread.ts, **blocks.discarded(title))
 
     def finish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
-        """Finish: the SOP file rendered and shown as a run shows steps, with Publish."""
+        """Finish: the SOP shown as a run shows steps, with Publish; the parent says so."""
         try:
             with self.runtime.database.session() as session:
                 done = recording.finish(
@@ -200,15 +201,48 @@ class Recorder:
         except Refused as exc:
             reply(respond, blocks.refused(str(exc)))
             return
-        for message in blocks.finished(done):
-            self._post(thread, message)
+        # Undo and Finish no longer apply: the parent loses them before anyone presses again.
+        self.ctx.client.chat_update(
+            channel=thread.channel, ts=thread.ts, **blocks.finished_parent(done)
+        )
+        self._post(thread, blocks.finished(done))
 
     def publish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
-        """Publish (managers and admins): v1 published, then the file written and committed."""
+        """Publish (managers and admins): v1 published, the file written, then committed."""
         if not manages_every_sop(self.ctx, user_id):
             reply(respond, blocks.publish_refused(self.runtime.settings.manager_channel))
             return
-        directory = self.runtime.settings.sops_dir
+        try:
+            done = self._publish(recording_id, user_id)
+        except IdTaken as exc:
+            self._rename(recording_id, thread, taken=exc.slug, respond=respond)
+            return
+        except Refused as exc:
+            reply(respond, blocks.refused(str(exc)))
+            return
+        number = done.outcome.new_number or 1
+        self._show_published(done, number=number, publisher=user_id, thread=thread)
+        failed = commit(
+            self.ctx,
+            Published(
+                path=done.pending.path,
+                slug=done.slug,
+                title=done.title,
+                number=number,
+                revision_id=done.outcome.revision_id or 0,
+                what="record new SOP",
+                note=done.title,
+                author=done.recorder,
+                actor=user_id,
+            ),
+        )
+        self._post(
+            thread, blocks.published(title=done.title, slug=done.slug, number=number, git=failed)
+        )
+
+    def _publish(self, recording_id: int, user_id: str) -> recording.Published:
+        """v1 committed to the database, then its file put in place (a crash between is
+        finished at start-up)."""
         pending = None
         try:
             with self.runtime.database.session() as session:
@@ -216,13 +250,10 @@ class Recorder:
                     session,
                     recording_id=recording_id,
                     publisher=user_id,
-                    directory=directory,
+                    directory=self.runtime.settings.sops_dir,
                     now=self.runtime.clock(),
                 )
                 pending = done.pending
-        except Refused as exc:
-            reply(respond, blocks.refused(str(exc)))
-            return
         except BaseException:
             if pending is not None:
                 pending.discard()
@@ -230,19 +261,36 @@ class Recorder:
         done.pending.apply()
         with self.runtime.database.session() as session:
             recording.file_written(session, slug=done.slug, now=self.runtime.clock())
-        failed = commit_and_push(
-            directory,
-            paths=[done.pending.path],
-            message=commit_message(slug=done.slug, what="record new SOP", note=done.title),
-            author=git_author(self.ctx.people, done.recorder),
-            push=self.runtime.settings.sops_git_push,
+        return done
+
+    def _show_published(
+        self, done: recording.Published, *, number: int, publisher: str, thread: Thread
+    ) -> None:
+        """The parent says what it became; the finished SOP loses Publish (Download stays)."""
+        parent = blocks.published_parent(
+            title=done.title, slug=done.slug, number=number, publisher=publisher
         )
-        if failed:
-            log.warning("git for recorded %s: %s", done.slug, failed)
-        number = done.outcome.new_number or 1
-        self._post(
-            thread, blocks.published(title=done.title, slug=done.slug, number=number, git=failed)
-        )
+        self.ctx.client.chat_update(channel=thread.channel, ts=thread.ts, **parent)
+        if thread.message_ts and thread.message_ts != thread.ts:
+            line = f"✅ Published as v{number} by {mention(publisher)}"
+            shown = blocks.finished(done.finished, published=line)
+            self.ctx.client.chat_update(channel=thread.channel, ts=thread.message_ts, **shown)
+
+    def _rename(self, recording_id: int, thread: Thread, *, taken: str, respond: Respond) -> None:
+        """The id Finish chose was taken meanwhile: a free one, shown where Publish was."""
+        try:
+            with self.runtime.database.session() as session:
+                done = recording.rename(
+                    session, recording_id=recording_id, directory=self.runtime.settings.sops_dir
+                )
+        except Refused as exc:
+            reply(respond, blocks.refused(str(exc)))
+            return
+        if thread.message_ts:
+            self.ctx.client.chat_update(
+                channel=thread.channel, ts=thread.message_ts, **blocks.finished(done)
+            )
+        reply(respond, blocks.renamed(taken=taken, slug=done.slug))
 
     def download(self, *, recording_id: int, thread: Thread, respond: Respond) -> None:
         """Download Markdown: the .md file uploaded to the thread."""

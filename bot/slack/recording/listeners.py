@@ -35,7 +35,12 @@ def thread_of(body: dict[str, Any]) -> Thread:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
-    return Thread(channel=str(channel), ts=str(message.get("thread_ts") or message.get("ts")))
+    ts = message.get("ts")
+    return Thread(
+        channel=str(channel),
+        ts=str(message.get("thread_ts") or ts),
+        message_ts=str(ts) if ts else None,
+    )
 
 
 def _button(ctx: SlackContext, work: Any) -> Any:
