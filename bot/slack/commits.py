@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
-class Published:
+class PublishedFile:
     """A revision published from Slack whose file is in place and now goes into git."""
 
     path: Path
@@ -45,7 +45,7 @@ def git_failure(*, title: str, number: int, why: str) -> str:
     )
 
 
-def commit(ctx: SlackContext, published: Published) -> str | None:
+def commit(ctx: SlackContext, published: PublishedFile) -> str | None:
     """Commit (and push) the file; on failure queue the DMs and return what git said."""
     settings = ctx.runtime.settings
     failed = commit_and_push(
@@ -61,7 +61,7 @@ def commit(ctx: SlackContext, published: Published) -> str | None:
     return failed
 
 
-def _tell(ctx: SlackContext, published: Published, *, why: str) -> None:
+def _tell(ctx: SlackContext, published: PublishedFile, *, why: str) -> None:
     """One DM per admin and the publisher; the key makes a retried job queue each once."""
     runtime = ctx.runtime
     people = set(runtime.settings.admins) | ({published.actor} if published.actor else set())

@@ -10,7 +10,7 @@ from bot.db.models import Revision
 from bot.services.audience import Resolver
 from bot.services.authoring import Change, Saved
 from bot.services.training import assign
-from bot.slack.commits import Published, commit
+from bot.slack.commits import PublishedFile, commit
 from bot.slack.context import SlackContext
 from bot.slack.people import SlackDirectory
 
@@ -32,7 +32,7 @@ class AfterSave:
 
     def _commit(self, saved: Saved, change: Change) -> None:
         assert saved.outcome.new_number is not None and saved.outcome.revision_id is not None
-        published = Published(
+        published = PublishedFile(
             path=saved.pending.path,
             slug=saved.slug,
             title=saved.title,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -12,12 +11,10 @@ from slack_sdk.errors import SlackApiError
 from bot.core.parse import MAX_TITLE
 from bot.core.recording import one_line
 from bot.services import recording
-from bot.services.recording import IdTaken, Refused
-from bot.slack.authz import manages_every_sop
-from bot.slack.commits import Published, commit
+from bot.services.recording import Refused
 from bot.slack.context import Respond, SlackContext, reply
-from bot.slack.kit.blocks import mention
 from bot.slack.recording import blocks
+from bot.slack.recording.publishing import Thread
 
 log = logging.getLogger(__name__)
 HISTORY_SCOPES = ("channels:history", "groups:history", "im:history")
@@ -25,15 +22,6 @@ CHANNEL_TYPES = frozenset({"channel", "group", "im"})
 # A reply also sent to the channel, or one with a file, is still a person's new message;
 # edits, deletions, joins and bots' messages (every other subtype) are not steps.
 STEP_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
-
-
-@dataclass(frozen=True)
-class Thread:
-    """Where a button was pressed: the recording's thread, and the message holding the button."""
-
-    channel: str
-    ts: str
-    message_ts: str | None = None
 
 
 def candidate(event: dict[str, Any]) -> tuple[str, str] | None:
@@ -201,96 +189,12 @@ class Recorder:
         except Refused as exc:
             reply(respond, blocks.refused(str(exc)))
             return
-        # Undo and Finish no longer apply: the parent loses them before anyone presses again.
+        self._post(thread, blocks.finished(done))
+        # Undo and Finish no longer apply: the parent keeps only Discard (a stale press of the
+        # others is refused by the service).
         self.ctx.client.chat_update(
             channel=thread.channel, ts=thread.ts, **blocks.finished_parent(done)
         )
-        self._post(thread, blocks.finished(done))
-
-    def publish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
-        """Publish (managers and admins): v1 published, the file written, then committed."""
-        if not manages_every_sop(self.ctx, user_id):
-            reply(respond, blocks.publish_refused(self.runtime.settings.manager_channel))
-            return
-        try:
-            done = self._publish(recording_id, user_id)
-        except IdTaken as exc:
-            self._rename(recording_id, thread, taken=exc.slug, respond=respond)
-            return
-        except Refused as exc:
-            reply(respond, blocks.refused(str(exc)))
-            return
-        number = done.outcome.new_number or 1
-        self._show_published(done, number=number, publisher=user_id, thread=thread)
-        failed = commit(
-            self.ctx,
-            Published(
-                path=done.pending.path,
-                slug=done.slug,
-                title=done.title,
-                number=number,
-                revision_id=done.outcome.revision_id or 0,
-                what="record new SOP",
-                note=done.title,
-                author=done.recorder,
-                actor=user_id,
-            ),
-        )
-        self._post(
-            thread, blocks.published(title=done.title, slug=done.slug, number=number, git=failed)
-        )
-
-    def _publish(self, recording_id: int, user_id: str) -> recording.Published:
-        """v1 committed to the database, then its file put in place (a crash between is
-        finished at start-up)."""
-        pending = None
-        try:
-            with self.runtime.database.session() as session:
-                done = recording.publish(
-                    session,
-                    recording_id=recording_id,
-                    publisher=user_id,
-                    directory=self.runtime.settings.sops_dir,
-                    now=self.runtime.clock(),
-                )
-                pending = done.pending
-        except BaseException:
-            if pending is not None:
-                pending.discard()
-            raise
-        done.pending.apply()
-        with self.runtime.database.session() as session:
-            recording.file_written(session, slug=done.slug, now=self.runtime.clock())
-        return done
-
-    def _show_published(
-        self, done: recording.Published, *, number: int, publisher: str, thread: Thread
-    ) -> None:
-        """The parent says what it became; the finished SOP loses Publish (Download stays)."""
-        parent = blocks.published_parent(
-            title=done.title, slug=done.slug, number=number, publisher=publisher
-        )
-        self.ctx.client.chat_update(channel=thread.channel, ts=thread.ts, **parent)
-        if thread.message_ts and thread.message_ts != thread.ts:
-            line = f"✅ Published as v{number} by {mention(publisher)}"
-            shown = blocks.finished(done.finished, published=line)
-            self.ctx.client.chat_update(channel=thread.channel, ts=thread.message_ts, **shown)
-
-    def _rename(self, recording_id: int, thread: Thread, *, taken: str, respond: Respond) -> None:
-        """The id Finish chose was taken meanwhile: a free one, shown where Publish was."""
-        try:
-            with self.runtime.database.session() as session:
-                done = recording.rename(
-                    session, recording_id=recording_id, directory=self.runtime.settings.sops_dir
-                )
-        except Refused as exc:
-            reply(respond, blocks.refused(str(exc)))
-            return
-        if thread.message_ts:
-            self.ctx.client.chat_update(
-                channel=thread.channel, ts=thread.message_ts, **blocks.finished(done)
-            )
-        reply(respond, blocks.renamed(taken=taken, slug=done.slug))
 
     def download(self, *, recording_id: int, thread: Thread, respond: Respond) -> None:
         """Download Markdown: the .md file uploaded to the thread."""
