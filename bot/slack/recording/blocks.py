@@ -182,9 +182,11 @@ def _more(left: int, total: int) -> dict[str, Any]:
 
 
 def finished(done: Finished, *, published: str | None = None) -> dict[str, Any]:
-    """One message: the recorded SOP's steps as a run shows them, as many as Slack's limits
-    allow (then how many more), and Publish and Download Markdown; `published` replaces
-    Publish with that line."""
+    """One message: the steps as a run shows them, as many as fit, then Publish and Download.
+
+    Whole steps, as many as 50 blocks and MESSAGE_CHARS allow, then "…and N more steps" (one
+    message, so Publish can be taken off it once published); `published` replaces Publish.
+    """
     sop = done.sop
     facts = (
         f"id {code(done.slug)} · {plural(len(sop.steps), 'step')} · owner {mention(done.user_id)}"
