@@ -125,6 +125,8 @@ def test_publish_and_download_after_discard_are_refused(bot: Bot):
     told(bot, SAM, "That recording was discarded; nothing was published.", 0)
     press(bot, MARIA, parent, Action.RECORD_DOWNLOAD, done)
     told(bot, MARIA, "That recording was discarded", 0)
+    press(bot, MARIA, parent, Action.RECORD_UNDO, stale=True)
+    told(bot, MARIA, "That recording was discarded; nothing was changed.", 1)
     assert published_count(bot) == (0, 0)
     assert not (bot.sops_dir / f"{SLUG}.md").exists()
 

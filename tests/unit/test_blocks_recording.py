@@ -82,6 +82,14 @@ def test_long_steps_are_cut_by_characters_not_only_blocks(chars):
     assert more.startswith(f"…and {30 - len(titles)} more step")
 
 
+def test_a_step_too_long_for_the_message_leaves_only_the_note():
+    message = blocks.finished(finished([RecordedStep("Huge\n" + "word " * 3000, 60)]))
+    valid(message)
+    assert message["blocks"][-2]["elements"][0]["text"] == (
+        "…and 1 more step; Download Markdown to see all 1."
+    )
+
+
 def test_a_short_recording_is_shown_whole_and_published_drops_publish():
     done = finished([RecordedStep("Unlock the door", 60), RecordedStep("Sweep", 30)])
     message = blocks.finished(done)
