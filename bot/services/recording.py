@@ -31,6 +31,17 @@ class Refused(ValueError):
     """The recording cannot do that; the text says why and what to do."""
 
 
+class IdTaken(Refused):
+    """Publish found the id Finish chose taken meanwhile; `rename` picks a free one."""
+
+    def __init__(self, slug: str) -> None:
+        super().__init__(f"An SOP with the id `{slug}` appeared since Finish.")
+        self.slug = slug
+
+
+DISCARDED = "That recording was discarded; nothing was changed."
+
+
 @dataclass(frozen=True)
 class Heard:
     """What a message in a recording thread did: `step` (recorded), `duplicate`, `other`."""
@@ -62,6 +73,7 @@ class Published:
     recorder: str
     outcome: Outcome
     pending: PendingWrite
+    finished: Finished
 
 
 def start(
@@ -133,9 +145,13 @@ def hear(
 def _own(session: Session, recording_id: int, user_id: str, *, lock: bool = False) -> Recording:
     recording = store.get_recording(session, recording_id=recording_id, lock=lock)
     if recording is None:
-        raise Refused("That recording was discarded.")
+        raise Refused(DISCARDED)
     if recording.user_id != user_id:
         raise Refused("Only the person recording can do that.")
+    if recording.published_revision_id is not None:
+        raise Refused(
+            f"This recording is published already (`{recording.slug}`); it stays as it is."
+        )
     return recording
 
 
@@ -143,7 +159,9 @@ def undo(session: Session, *, recording_id: int, user_id: str) -> int:
     """Remove the last step; return its number."""
     recording = _own(session, recording_id, user_id, lock=True)
     if recording.finished_at is not None:
-        raise Refused("This recording is finished; nothing to undo.")
+        raise Refused(
+            "This recording is finished, so its steps stay as they are; nothing was undone."
+        )
     steps = store.list_steps(session, recording_id=recording_id)
     if not steps:
         raise Refused("No step recorded yet.")
@@ -154,8 +172,6 @@ def undo(session: Session, *, recording_id: int, user_id: str) -> int:
 def discard(session: Session, *, recording_id: int, user_id: str) -> str:
     """Forget the recording and its steps; return its title."""
     recording = _own(session, recording_id, user_id, lock=True)
-    if recording.published_revision_id is not None:
-        raise Refused("This recording is published already; it stays.")
     title = recording.title
     store.delete_recording(session, recording_id=recording_id)
     return title
@@ -187,14 +203,25 @@ def finish(
 ) -> Finished:
     """Stop taking steps and render the SOP file under an id no other SOP has."""
     recording = _own(session, recording_id, user_id, lock=True)
-    if recording.published_revision_id is not None:
-        raise Refused("This recording is published already.")
+    if recording.finished_at is not None:
+        raise Refused(
+            "This recording is finished already: its SOP is in the thread, with Publish and "
+            "Download Markdown."
+        )
     if not store.list_steps(session, recording_id=recording_id):
         raise Refused("Post at least one step in the thread first.")
+    recording.slug = slug_for(
+        recording.title, _taken(session, directory=directory, recording_id=recording_id)
+    )
+    recording.finished_at = now
+    return _rendered(session, recording)
+
+
+def rename(session: Session, *, recording_id: int, directory: Path) -> Finished:
+    """Give a finished, unpublished recording an id no SOP has (after `IdTaken`)."""
+    recording = _publishable(session, recording_id)
     taken = _taken(session, directory=directory, recording_id=recording_id)
-    if recording.slug is None or recording.slug in taken:
-        recording.slug = slug_for(recording.title, taken)
-    recording.finished_at = recording.finished_at or now
+    recording.slug = slug_for(recording.title, taken)
     return _rendered(session, recording)
 
 
@@ -215,29 +242,40 @@ def _rendered(session: Session, recording: Recording) -> Finished:
 def rendered(session: Session, *, recording_id: int) -> Finished:
     """The finished recording's file, as Finish showed it."""
     recording = store.get_recording(session, recording_id=recording_id)
-    if recording is None or recording.slug is None:
-        raise Refused("That recording is not finished (or was discarded).")
+    if recording is None:
+        raise Refused(DISCARDED)
+    if recording.slug is None:
+        raise Refused("That recording is not finished yet: press Finish first.")
     return _rendered(session, recording)
+
+
+def _publishable(session: Session, recording_id: int) -> Recording:
+    """The finished recording, locked, unless it was discarded or published already."""
+    recording = store.get_recording(session, recording_id=recording_id, lock=True)
+    if recording is None:
+        raise Refused("That recording was discarded; nothing was published.")
+    if recording.slug is None:
+        raise Refused("That recording is not finished yet: press Finish first.")
+    if recording.published_revision_id is not None:
+        number = session.get(Revision, recording.published_revision_id)
+        raise Refused(
+            f"Already published (`{recording.slug}` v{number.number if number else 1}); "
+            "nothing was changed."
+        )
+    return recording
 
 
 def publish(
     session: Session, *, recording_id: int, publisher: str, directory: Path, now: datetime
 ) -> Published:
     """Publish the finished recording as v1 of a new SOP; the caller commits, then applies."""
-    recording = store.get_recording(session, recording_id=recording_id, lock=True)
-    if recording is None or recording.slug is None:
-        raise Refused("That recording is not finished (or was discarded).")
-    if recording.published_revision_id is not None:
-        number = session.get(Revision, recording.published_revision_id)
-        raise Refused(f"Already published (`{recording.slug}` v{number.number if number else 1}).")
+    recording = _publishable(session, recording_id)
     slug = recording.slug
+    assert slug is not None
     path = directory / f"{slug}.md"
     taken = _taken(session, directory=directory, recording_id=recording_id)
     if slug in taken or path.exists():
-        raise Refused(
-            f"An SOP with the id `{slug}` appeared since you pressed Finish, so nothing was "
-            "written. Press Finish again: it picks a free id."
-        )
+        raise IdTaken(slug)
     finished = _rendered(session, recording)
     try:
         pending = PendingWrite.stage(path, finished.text, new_file=True)
@@ -255,7 +293,7 @@ def publish(
     except BaseException:
         pending.discard()
         raise
-    return Published(slug, finished.sop.title, recording.user_id, outcome, pending)
+    return Published(slug, finished.sop.title, recording.user_id, outcome, pending, finished)
 
 
 def file_written(session: Session, *, slug: str, now: datetime) -> None:

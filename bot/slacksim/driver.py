@@ -245,13 +245,17 @@ class SlackDriver(EventDelivery):
         block_id: str | None = None,
         *,
         values: dict | None = None,
+        as_shown: dict | None = None,
     ) -> DriverResponse:
-        """The user presses the button `action_id` (narrowed by value/block_id) in `source`."""
+        """The user presses the button `action_id` (narrowed by value/block_id) in `source`.
+
+        `as_shown`: the message as the person's client still draws it (not redrawn since an
+        update took the button away), so a stale button can be pressed as in Slack.
+        """
         user_id = self._user(user)
         target = self._source(user_id, source)
-        found = payloads.locate(
-            self._blocks_of(target), action_id, block_id=block_id, value=value, types={"button"}
-        )
+        shown = self._blocks_of(target) if as_shown is None else as_shown.get("blocks") or []
+        found = payloads.locate(shown, action_id, block_id=block_id, value=value, types={"button"})
         act = payloads.action(found, action_ts=self.ws.next_ts())
         return self._interaction(self._block_actions(user_id, target, act, values))
 

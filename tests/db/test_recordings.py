@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from alembic import command
-from sqlalchemy import inspect
+from sqlalchemy import func, inspect, select
 
 from bot.db import migrate
 from bot.db import recordings as store
 from bot.db import sops as repo
+from bot.db.models import Revision
 from bot.db.session import Database
 from bot.services import recording
 
@@ -128,3 +129,58 @@ def test_two_messages_at_once_are_taken_one_after_the_other(db, user, expected):
         assert (first.tell, second[0].tell) == expected
     else:  # the recorder: numbered in turn
         assert (first.number, second[0].number) == expected
+
+
+def _finished(db, directory) -> int:
+    with db.session() as session:
+        recording_id = _start(session)
+        store.add_step(session, recording_id=recording_id, message_ts="1.1", text="Unlock", now=AT)
+    with db.session() as session:
+        recording.finish(
+            session, recording_id=recording_id, user_id="U1", directory=directory, now=AT
+        )
+    return recording_id
+
+
+def _publish(db, recording_id: int, directory) -> str:
+    try:
+        with db.session() as session:
+            done = recording.publish(
+                session, recording_id=recording_id, publisher="U2", directory=directory, now=AT
+            )
+    except recording.Refused as exc:
+        return str(exc)
+    done.pending.apply()
+    return "published"
+
+
+def test_two_publishes_at_once_publish_once(db, tmp_path):
+    recording_id = _finished(db, tmp_path)
+    second: list[str] = []
+    with db.session() as session:
+        done = recording.publish(
+            session, recording_id=recording_id, publisher="U2", directory=tmp_path, now=AT
+        )
+        waiting = threading.Thread(
+            target=lambda: second.append(_publish(db, recording_id, tmp_path))
+        )
+        waiting.start()
+        waiting.join(timeout=0.5)
+        assert waiting.is_alive()  # held by the first press's lock until it commits
+    done.pending.apply()
+    waiting.join(timeout=10)
+    assert second == ["Already published (`open-the-shop` v1); nothing was changed."]
+    assert [p.name for p in tmp_path.glob("*.md")] == ["open-the-shop.md"]
+    with db.session() as session:
+        assert session.scalar(select(func.count()).select_from(Revision)) == 1
+
+
+def test_finish_twice_is_refused_and_keeps_the_id(db, tmp_path):
+    recording_id = _finished(db, tmp_path)
+    (tmp_path / "open-the-shop.md").write_text("someone else's\n")  # would change a new id
+    with db.session() as session, pytest.raises(recording.Refused, match="finished already"):
+        recording.finish(
+            session, recording_id=recording_id, user_id="U1", directory=tmp_path, now=AT
+        )
+    with db.session() as session:
+        assert store.get_recording(session, recording_id=recording_id).slug == "open-the-shop"

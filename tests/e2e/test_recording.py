@@ -19,71 +19,19 @@ from bot.slack.ids import Action
 from bot.slacksim.seed import MARIA, PRIYA, RANDOM, SAM, SUPPORT
 from bot.wiring import publish_on_start
 from tests.e2e.conftest import Bot
-from tests.e2e.conversation import buttons, visible_text
-
-TITLE = "Open the shop"
-SLUG = "open-the-shop"
-STEPS = [
-    'Unlock the door\nRole: Opener\nUse the key in the safe.\n&gt; "Good morning!"',
-    "Count the till\nRole: Opener\n- [ ] Float is £100\n- [ ] Notes faced up",
-    "Switch on the lights",
-]
-
-
-def thread(bot: Bot, parent: dict) -> list[dict]:
-    return bot.fake.thread(SUPPORT, parent["ts"])[1:]
-
-
-def start(bot: Bot, user: str = MARIA, title: str = TITLE) -> dict:
-    """`/sop record TITLE` in #support; the thread's parent once its buttons carry the ID."""
-    ack = bot.slack.command(user, "/sop", f"record {title}", channel=SUPPORT)
-    assert ack.status == 200 and ack.acked_in_time
-    return bot.fake.wait_for(
-        lambda: next(
-            (
-                m
-                for m in reversed(bot.fake.messages(SUPPORT))
-                if buttons(m).get(Action.RECORD_FINISH, "0") != "0"
-            ),
-            None,
-        ),
-        what="the recording's parent message",
-    )
-
-
-def post_step(bot: Bot, parent: dict, text: str, user: str = MARIA) -> dict:
-    """The recorder posts `text` in the thread; returns the bot's answer."""
-    before = len(thread(bot, parent))
-    bot.slack.user_message(user, SUPPORT, text, thread_ts=parent["ts"])
-    return bot.fake.wait_for(
-        lambda: (replies := thread(bot, parent)) and len(replies) >= before + 2 and replies[-1],
-        what="the bot's answer",
-    )
-
-
-def steps_stored(bot: Bot) -> list[str]:
-    with bot.runtime.database.session() as session:
-        return list(session.scalars(select(RecordingStep.text).order_by(RecordingStep.id)))
-
-
-def record_three(bot: Bot) -> dict:
-    parent = start(bot)
-    for minutes, text in zip((6, 2, 1), STEPS, strict=True):
-        bot.clock.advance(minutes=minutes)
-        post_step(bot, parent, text)
-    return parent
-
-
-def press(bot: Bot, user: str, parent: dict, action: Action, source: dict | None = None) -> None:
-    ack = bot.slack.click(user, source or parent, action)
-    assert ack.status == 200
-
-
-def finished_message(bot: Bot, parent: dict) -> dict:
-    return bot.fake.wait_for(
-        lambda: next((m for m in thread(bot, parent) if Action.RECORD_PUBLISH in buttons(m)), None),
-        what="the finished SOP",
-    )
+from tests.e2e.conversation import buttons, deliver, visible_text
+from tests.e2e.recording_helpers import (
+    SLUG,
+    STEPS,
+    TITLE,
+    finished_message,
+    post_step,
+    press,
+    record_three,
+    start,
+    steps_stored,
+    thread,
+)
 
 
 def test_steps_are_recorded_with_the_time_between_them(bot: Bot):
@@ -221,27 +169,30 @@ def test_staff_cannot_publish_and_a_manager_publishes_v1(bot: Bot):
     assert [(o.status, o.old_number) for o in report.outcomes if o.slug == SLUG] == [
         ("unchanged", 1)
     ]
-    press(bot, SAM, parent, Action.RECORD_PUBLISH, done)  # twice: refused, nothing new
+    press(bot, SAM, parent, Action.RECORD_PUBLISH, done, stale=True)  # twice: refused
     bot.fake.wait_for(
         lambda: any("Already published" in visible_text(e) for e in bot.fake.ephemerals(SAM)),
         what="the second refusal",
     )
 
 
-def test_publish_refuses_when_the_id_appeared_meanwhile(bot: Bot):
+def test_an_id_taken_since_finish_publishes_nothing_and_shows_a_free_one(bot: Bot):
     parent = record_three(bot)
     press(bot, MARIA, parent, Action.RECORD_FINISH)
     done = finished_message(bot, parent)
     (bot.sops_dir / f"{SLUG}.md").write_text("someone else's\n")
     press(bot, SAM, parent, Action.RECORD_PUBLISH, done)
     refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(SAM), what="the refusal")
-    assert "appeared since you pressed Finish" in visible_text(refusal[-1])
+    assert "appeared since Finish, so nothing was published" in visible_text(refusal[-1])
+    assert f"now has the id {SLUG}-2" in visible_text(refusal[-1])
     assert (bot.sops_dir / f"{SLUG}.md").read_text() == "someone else's\n"
-    press(bot, MARIA, parent, Action.RECORD_FINISH)  # again: a free id
-    bot.fake.wait_for(
-        lambda: any(f"{SLUG}-2" in str(m.get("blocks")) for m in thread(bot, parent)),
-        what="the new id",
+    # The message with Publish now shows the new id; pressing it again publishes under it.
+    shown = bot.fake.wait_for(
+        lambda: f"id {SLUG}-2 " in visible_text(m := finished_message(bot, parent)) and m,
+        what="the new id where Publish is",
     )
+    press(bot, SAM, parent, Action.RECORD_PUBLISH, shown)
+    bot.fake.wait_for(lambda: (bot.sops_dir / f"{SLUG}-2.md").exists(), what="the new file")
 
 
 def test_discard_deletes_the_recording(bot: Bot):
@@ -418,7 +369,10 @@ def test_with_sops_git_push_the_commit_reaches_the_remote(bot: Bot, repo: Path, 
     assert log.strip() == f"Maria|sop({SLUG}): record new SOP — {TITLE}"
 
 
-def test_when_git_fails_the_sop_stays_published_and_the_thread_says_why(bot: Bot, repo: Path):
+def test_when_git_fails_the_sop_stays_published_and_the_thread_and_admins_hear_why(
+    bot: Bot, repo: Path
+):
+    bot.runtime.settings = replace(bot.runtime.settings, admins=frozenset({PRIYA}))
     (repo / ".git" / "index.lock").write_text("")  # another git at work: commits fail
     parent = record_three(bot)
     press(bot, MARIA, parent, Action.RECORD_FINISH)
@@ -430,3 +384,9 @@ def test_when_git_fails_the_sop_stays_published_and_the_thread_says_why(bot: Bot
     assert "git did not take it: commit failed" in visible_text(published)
     assert (bot.sops_dir / f"{SLUG}.md").exists()
     assert "sop(" not in git(repo, "log", "-1", "--format=%s")
+    # As for edits: the admins and whoever pressed Publish get a DM (through the outbox).
+    assert deliver(bot) >= 2
+    for person in (PRIYA, SAM):
+        [dm] = [m for m in bot.fake.dms(person) if "git did not take it" in visible_text(m)]
+        assert f"v1 of {TITLE} is published" in visible_text(dm)
+    assert not [m for m in bot.fake.dms(MARIA) if "git did not take it" in visible_text(m)]

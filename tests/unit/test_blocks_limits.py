@@ -14,6 +14,7 @@ from bot.slack.kit.limits import (
     check_view,
     chunk_messages,
     excerpt,
+    fitting,
     split_text,
     truncate,
 )
@@ -148,6 +149,14 @@ def test_chunk_messages_respects_the_character_budget():
     assert all(block_chars(m["blocks"]) <= 11_000 for m in messages)
     for message in messages:
         check_message(message)
+
+
+def test_fitting_counts_whole_groups_within_blocks_and_characters():
+    groups = [[section("x" * 100, f"a{i}"), section("y", f"b{i}")] for i in range(30)]
+    assert fitting(groups, blocks=10) == 5  # 2 blocks each, never half a group
+    assert fitting(groups, blocks=11) == 5
+    assert fitting(groups, chars=350) == 3  # 101 characters a group
+    assert fitting(groups) == 25 and fitting(groups[:3]) == 3 and fitting([]) == 0
 
 
 def test_chunk_messages_of_nothing_is_one_text_message():

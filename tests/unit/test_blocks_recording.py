@@ -52,21 +52,64 @@ def test_step_answers_say_how_long_since_the_step_before():
     )
 
 
-def test_finished_shows_steps_as_a_run_does_with_publish_and_download_last():
+def test_thirty_steps_fit_one_message_with_how_many_more_and_the_buttons_last():
     steps = [
         RecordedStep(f"Step {EVIL} {n}\nRole: Opener\n&gt; Say hi\n- [ ] Box", 60)
         for n in range(30)
     ]
-    messages = blocks.finished(finished(steps, title=EVIL))
-    assert len(messages) > 1  # 30 steps are more blocks than one message holds
-    for message in messages:
-        sent = valid(message)
-        assert "<!channel>" not in sent and "<@U999EVIL>" not in sent
-    first = json.dumps(messages[0]["blocks"], ensure_ascii=False)
-    assert "Step 1 of 30 · " in first and "Role: *Opener* · Time: 1 min" in first
-    assert "💬 *Say:*" in first and "☑️ *Checklist*" in first
-    assert buttons(messages[-1]) == {Action.RECORD_PUBLISH: "7", Action.RECORD_DOWNLOAD: "7"}
-    assert all(not buttons(m) for m in messages[:-1])
+    message = blocks.finished(finished(steps, title=EVIL))
+    sent = valid(message)  # 50 blocks at most, within the characters Slack takes
+    assert "<!channel>" not in sent and "<@U999EVIL>" not in sent
+    assert "Step 1 of 30 · " in sent and "Role: *Opener* · Time: 1 min" in sent
+    assert "💬 *Say:*" in sent and "☑️ *Checklist*" in sent
+    shown = [b for b in message["blocks"] if b["block_id"].endswith("-title")][1:]
+    more = message["blocks"][-2]
+    assert more["block_id"] == "record-done-more"
+    assert more["elements"][0]["text"] == (
+        f"…and {30 - len(shown)} more steps; Download Markdown to see all 30."
+    )
+    assert 10 < len(shown) < 30 and len(message["blocks"]) > 45  # as many as fit, whole
+    assert buttons(message) == {Action.RECORD_PUBLISH: "7", Action.RECORD_DOWNLOAD: "7"}
+
+
+@pytest.mark.parametrize("chars", [100, 2900])
+def test_long_steps_are_cut_by_characters_not_only_blocks(chars):
+    steps = [RecordedStep(f"Step {n}\n" + "word " * (chars // 5), 60) for n in range(30)]
+    message = blocks.finished(finished(steps))
+    valid(message)
+    titles = [b for b in message["blocks"] if b["block_id"].endswith("-title")][1:]
+    more = message["blocks"][-2]["elements"][0]["text"]
+    assert more.startswith(f"…and {30 - len(titles)} more step")
+
+
+def test_a_step_too_long_for_the_message_leaves_only_the_note():
+    message = blocks.finished(finished([RecordedStep("Huge\n" + "word " * 3000, 60)]))
+    valid(message)
+    assert message["blocks"][-2]["elements"][0]["text"] == (
+        "…and 1 more step; Download Markdown to see all 1."
+    )
+
+
+def test_a_short_recording_is_shown_whole_and_published_drops_publish():
+    done = finished([RecordedStep("Unlock the door", 60), RecordedStep("Sweep", 30)])
+    message = blocks.finished(done)
+    assert "record-done-more" not in valid(message)
+    assert "Step 2 of 2 · Sweep" in valid(message)
+    after = blocks.finished(done, published="✅ Published as v1 by <@U01SAM0001>")
+    assert "Published as v1" in valid(after)
+    assert buttons(after) == {Action.RECORD_DOWNLOAD: "7"}
+
+
+def test_the_parent_once_finished_keeps_only_discard_and_once_published_none():
+    done = finished([RecordedStep("Unlock the door", 60)], title=EVIL)
+    parent = blocks.finished_parent(done)
+    assert "finished by <@U01MARIA01>" in valid(parent) and "<!channel>" not in valid(parent)
+    assert buttons(parent) == {Action.RECORD_DISCARD: "7"}
+    gone = blocks.published_parent(
+        title=EVIL, slug="open-the-shop", number=1, publisher="U01SAM0001"
+    )
+    assert "Published as v1 of" in valid(gone) and "<!channel>" not in valid(gone)
+    assert buttons(gone) == {}
 
 
 MESSAGE = {

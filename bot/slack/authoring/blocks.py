@@ -265,15 +265,6 @@ def accepted_notice(saved: Saved, *, credit: str | None) -> str:
     )
 
 
-def git_failure(saved: Saved, *, why: str) -> str:
-    """The DM to the editor and the admins when git did not take a change (plain text)."""
-    return (
-        f"⚠️ v{saved.outcome.new_number} of {escape(saved.title)} is published, but git did not "
-        f"take it: {escape(truncate(why, 500))}. The file in SOPS_DIR has the change; the next "
-        "edit or sync tries again, or commit it by hand. Nothing was force-pushed."
-    )
-
-
 def home_section(edits: list[Edit]) -> list[dict]:
     """Home tab: the latest edits made from Slack, with who made them and why."""
     if not edits:

@@ -213,6 +213,19 @@ def chunk_messages(
     return [{"text": text, "blocks": chunk} for chunk in messages]
 
 
+def fitting(
+    groups: Sequence[Sequence[dict]], *, blocks: int = MAX_BLOCKS, chars: int = MESSAGE_CHARS
+) -> int:
+    """How many leading groups of blocks fit together in `blocks` blocks and `chars` characters."""
+    used_blocks = used_chars = 0
+    for count, group in enumerate(groups):
+        used_blocks += len(group)
+        used_chars += block_chars(list(group))
+        if used_blocks > blocks or used_chars > chars:
+            return count
+    return len(groups)
+
+
 def check_message(msg: dict, *, ours: bool = True) -> None:
     """Raise ValueError if a message breaks any Slack limit or carries an unexpected mention.
 

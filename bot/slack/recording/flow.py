@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from typing import Any
 
 from slack_sdk import WebClient
@@ -13,11 +12,9 @@ from bot.core.parse import MAX_TITLE
 from bot.core.recording import one_line
 from bot.services import recording
 from bot.services.recording import Refused
-from bot.services.sops_git import commit_and_push, commit_message
-from bot.slack.authz import manages_every_sop
 from bot.slack.context import Respond, SlackContext, reply
-from bot.slack.people import git_author
 from bot.slack.recording import blocks
+from bot.slack.recording.publishing import Thread
 
 log = logging.getLogger(__name__)
 HISTORY_SCOPES = ("channels:history", "groups:history", "im:history")
@@ -25,14 +22,6 @@ CHANNEL_TYPES = frozenset({"channel", "group", "im"})
 # A reply also sent to the channel, or one with a file, is still a person's new message;
 # edits, deletions, joins and bots' messages (every other subtype) are not steps.
 STEP_SUBTYPES = frozenset({None, "thread_broadcast", "file_share"})
-
-
-@dataclass(frozen=True)
-class Thread:
-    """Where a button was pressed: the recording's thread."""
-
-    channel: str
-    ts: str
 
 
 def candidate(event: dict[str, Any]) -> tuple[str, str] | None:
@@ -187,7 +176,7 @@ class Recorder:
         self.ctx.client.chat_update(channel=thread.channel, ts=thread.ts, **blocks.discarded(title))
 
     def finish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
-        """Finish: the SOP file rendered and shown as a run shows steps, with Publish."""
+        """Finish: the SOP shown as a run shows steps, with Publish; the parent says so."""
         try:
             with self.runtime.database.session() as session:
                 done = recording.finish(
@@ -200,48 +189,11 @@ class Recorder:
         except Refused as exc:
             reply(respond, blocks.refused(str(exc)))
             return
-        for message in blocks.finished(done):
-            self._post(thread, message)
-
-    def publish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
-        """Publish (managers and admins): v1 published, then the file written and committed."""
-        if not manages_every_sop(self.ctx, user_id):
-            reply(respond, blocks.publish_refused(self.runtime.settings.manager_channel))
-            return
-        directory = self.runtime.settings.sops_dir
-        pending = None
-        try:
-            with self.runtime.database.session() as session:
-                done = recording.publish(
-                    session,
-                    recording_id=recording_id,
-                    publisher=user_id,
-                    directory=directory,
-                    now=self.runtime.clock(),
-                )
-                pending = done.pending
-        except Refused as exc:
-            reply(respond, blocks.refused(str(exc)))
-            return
-        except BaseException:
-            if pending is not None:
-                pending.discard()
-            raise
-        done.pending.apply()
-        with self.runtime.database.session() as session:
-            recording.file_written(session, slug=done.slug, now=self.runtime.clock())
-        failed = commit_and_push(
-            directory,
-            paths=[done.pending.path],
-            message=commit_message(slug=done.slug, what="record new SOP", note=done.title),
-            author=git_author(self.ctx.people, done.recorder),
-            push=self.runtime.settings.sops_git_push,
-        )
-        if failed:
-            log.warning("git for recorded %s: %s", done.slug, failed)
-        number = done.outcome.new_number or 1
-        self._post(
-            thread, blocks.published(title=done.title, slug=done.slug, number=number, git=failed)
+        self._post(thread, blocks.finished(done))
+        # Undo and Finish no longer apply: the parent keeps only Discard (a stale press of the
+        # others is refused by the service).
+        self.ctx.client.chat_update(
+            channel=thread.channel, ts=thread.ts, **blocks.finished_parent(done)
         )
 
     def download(self, *, recording_id: int, thread: Thread, respond: Respond) -> None:

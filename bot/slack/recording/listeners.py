@@ -9,13 +9,13 @@ from slack_bolt import Ack, App, Respond
 from bot.slack.context import SlackContext
 from bot.slack.ids import Action
 from bot.slack.payload import number, sender
-from bot.slack.recording.flow import Recorder, Thread
+from bot.slack.recording.flow import Recorder
+from bot.slack.recording.publishing import Publisher, Thread
 
 BUTTONS = {
     Action.RECORD_UNDO: "undo",
     Action.RECORD_DISCARD: "discard",
     Action.RECORD_FINISH: "finish",
-    Action.RECORD_PUBLISH: "publish",
 }
 
 
@@ -35,7 +35,12 @@ def thread_of(body: dict[str, Any]) -> Thread:
     channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
         "channel_id"
     )
-    return Thread(channel=str(channel), ts=str(message.get("thread_ts") or message.get("ts")))
+    ts = message.get("ts")
+    return Thread(
+        channel=str(channel),
+        ts=str(message.get("thread_ts") or ts),
+        message_ts=str(ts) if ts else None,
+    )
 
 
 def _button(ctx: SlackContext, work: Any) -> Any:
@@ -66,6 +71,7 @@ def register(app: App, ctx: SlackContext) -> None:
 
     for action_id, method in BUTTONS.items():
         app.action(action_id)(_button(ctx, getattr(recorder, method)))
+    app.action(Action.RECORD_PUBLISH)(_button(ctx, Publisher(ctx).publish))
 
     @app.action(Action.RECORD_DOWNLOAD)
     def download(ack: Ack, body: dict[str, Any], action: dict[str, Any], respond: Respond) -> None:
