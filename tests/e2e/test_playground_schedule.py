@@ -22,7 +22,7 @@ def test_moving_the_clock_to_nine_posts_open_the_day_once_and_tom_takes_it(
     page: PageClient,  # noqa: F811
 ):
     assert scheduled(play) == []  # 08:30
-    answer = page.post("advance", to="digest")  # 09:00 UTC, the samples' zone
+    answer = page.post("advance", seconds=1800)  # 09:00 UTC, the samples' zone
     assert "scheduled-runs" in answer["ran"]
     (post,) = scheduled(play)
     assert "due by 10:00" in visible_text(post)
