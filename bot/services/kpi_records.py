@@ -85,6 +85,24 @@ def _step_seconds(session: Session, *, workspace_id: int, window: Window) -> dic
     return per_run
 
 
+def expected_times(session: Session, revision_ids: set[int]) -> dict[int, dict[int, int]]:
+    """Revision ID -> step -> the step's expected seconds (`Time:`), for the given revisions."""
+    found: dict[int, dict[int, int]] = {}
+    ids = sorted(revision_ids)
+    for start in range(0, len(ids), 500):  # a bounded IN list per query
+        rows = session.execute(
+            select(Revision.id, Revision.content).where(Revision.id.in_(ids[start : start + 500]))
+        )
+        for revision_id, content in rows:
+            steps = content.get("steps", ())
+            found[revision_id] = {
+                n: s["expected_seconds"]
+                for n, s in enumerate(steps, start=1)
+                if s.get("expected_seconds")
+            }
+    return found
+
+
 def run_records(
     session: Session,
     *,
@@ -93,7 +111,7 @@ def run_records(
     now: datetime,
     revisions: RevisionTimes | None = None,
 ) -> list[RunRecord]:
-    """Every run started in `window`, with its time per step."""
+    """Every run started in `window`, with its time per step and its steps' expected times."""
     revisions = revisions or RevisionTimes(session)
     seconds = _step_seconds(session, workspace_id=workspace_id, window=window)
     rows = session.execute(
@@ -107,6 +125,7 @@ def run_records(
             Run.finished_at,
             Run.status,
             Run.current_step,
+            Run.revision_id,
         )
         .join(SopRecord, SopRecord.id == Run.sop_id)
         .join(Revision, Revision.id == Run.revision_id)
@@ -116,8 +135,10 @@ def run_records(
             Run.started_at < window.end,
         )
     )
+    rows = rows.all()
+    expected = expected_times(session, {row[-1] for row in rows})
     records = []
-    for run_id, sop_id, slug, number, user, started, finished, status, step in rows:
+    for run_id, sop_id, slug, number, user, started, finished, status, step, revision_id in rows:
         ended = finished or now
         records.append(
             RunRecord(
@@ -132,6 +153,7 @@ def run_records(
                 step_seconds=seconds.get(run_id, {}),
                 stopped_at_step=step if status == "abandoned" else None,
                 is_current_revision=revisions.newest_at(sop_id, ended) <= number,
+                expected_seconds=expected.get(revision_id, {}),
             )
         )
     return records
@@ -217,6 +239,7 @@ def sop_infos(session: Session, *, workspace_id: int) -> list[SopInfo]:
                 audience_size=audience.get(trained_on[0], 0),
                 step_titles=tuple(s["title"] for s in content["steps"]),
                 current_revision=trained_on[1],
+                expected_seconds=tuple(s.get("expected_seconds") for s in content["steps"]),
             )
         )
     return infos

@@ -2,9 +2,10 @@
 
 Everything about a run is attributed to the day it started (a run from 23:50 to 00:20 is
 started and completed on the first day). A `Counts` holds only what adds up exactly:
-integers, per-query and per-step counters, the set of people, and the sorted lists that
-medians need (medians do not add up, sorted lists merge exactly). Open runs keep their
-start times so the 24-hour eligibility rule can be decided later, at the digest's `now`.
+integers, per-query and per-step counters, the set of people, and the time histograms that
+medians need (medians do not add up, histograms do; histogram.py says how precise they are).
+Open runs keep their start times so the 24-hour eligibility rule can be decided later, at
+the digest's `now`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
+from bot.core.kpis.histogram import Histogram, add_into, bucket, frozen
 from bot.core.kpis.records import LookupRecord, RunRecord
 from bot.core.kpis.windows import Window, local_day
 
@@ -31,7 +33,9 @@ def normalise_query(query: str) -> str:
 class Counts:
     """Runs and lookups of one SOP (or of no SOP) over some days; add with `+`.
 
-    Canonical form (so equal data compares equal): every tuple is sorted.
+    Canonical form (so equal data compares equal): every tuple is sorted. `step_seconds` is
+    keyed by step and the expected seconds the run's revision gave it (0: none), so a step can
+    be compared with the time each run was expected to take (docs/kpis.md).
     """
 
     lookups: int = 0
@@ -41,8 +45,8 @@ class Counts:
     runs_abandoned: int = 0
     open_started_at: tuple[datetime, ...] = ()  # runs still active: eligible once 24 h old
     people: frozenset[str] = frozenset()  # who looked up or started a run
-    durations: tuple[float, ...] = ()  # seconds from start to finish of completed runs
-    step_seconds: tuple[tuple[int, tuple[float, ...]], ...] = ()  # step -> seconds per run
+    durations: Histogram = ()  # seconds from start to finish of completed runs
+    step_seconds: tuple[tuple[int, int, Histogram], ...] = ()  # (step, expected, seconds)
     stops: tuple[tuple[int, int], ...] = ()  # step -> abandoned runs that stopped there
     current_revision_runs: int = 0  # the rest of runs_started used an outdated revision
 
@@ -89,8 +93,8 @@ class _Builder:
         self.started = self.completed = self.abandoned = self.current = 0
         self.open_started_at: list[datetime] = []
         self.people: set[str] = set()
-        self.durations: list[float] = []
-        self.step_seconds: dict[int, list[float]] = {}
+        self.durations: dict[int, int] = {}  # bucket -> runs
+        self.step_seconds: dict[tuple[int, int], dict[int, int]] = {}
         self.stops: dict[int, int] = {}
 
     def add_run(self, run: RunRecord) -> None:
@@ -102,7 +106,8 @@ class _Builder:
         if status == "completed":
             self.completed += 1
             if run.finished_at is not None:
-                self.durations.append((run.finished_at - run.started_at).total_seconds())
+                b = bucket((run.finished_at - run.started_at).total_seconds())
+                self.durations[b] = self.durations.get(b, 0) + 1
         elif status == "abandoned":
             self.abandoned += 1
             step = run.stopped_at_step if run.stopped_at_step is not None else run.current_step
@@ -110,13 +115,14 @@ class _Builder:
         else:
             self.open_started_at.append(run.started_at)
             return
-        per_step = self.step_seconds
+        per_step, expected = self.step_seconds, run.expected_seconds
         for step, seconds in run.step_seconds.items():
-            bucket = per_step.get(step)
-            if bucket is None:
-                per_step[step] = [seconds]
-            else:
-                bucket.append(seconds)
+            key = (step, expected.get(step, 0))
+            found = per_step.get(key)
+            if found is None:
+                found = per_step[key] = {}
+            b = bucket(seconds)
+            found[b] = found.get(b, 0) + 1
 
     def add_lookup(self, lookup: LookupRecord) -> None:
         self.lookups += 1
@@ -136,9 +142,9 @@ class _Builder:
         self.current += c.current_revision_runs
         self.open_started_at.extend(c.open_started_at)
         self.people |= c.people
-        self.durations.extend(c.durations)
-        for step, seconds in c.step_seconds:
-            self.step_seconds.setdefault(step, []).extend(seconds)
+        add_into(self.durations, c.durations)
+        for step, expected, seconds in c.step_seconds:
+            add_into(self.step_seconds.setdefault((step, expected), {}), seconds)
         for step, n in c.stops:
             self.stops[step] = self.stops.get(step, 0) + n
 
@@ -151,10 +157,10 @@ class _Builder:
             runs_abandoned=self.abandoned,
             open_started_at=tuple(sorted(self.open_started_at)),
             people=frozenset(self.people),
-            durations=tuple(sorted(self.durations)),
+            durations=frozen(self.durations),
             step_seconds=tuple(
-                (step, tuple(sorted(seconds)))
-                for step, seconds in sorted(self.step_seconds.items())
+                (step, expected, frozen(seconds))
+                for (step, expected), seconds in sorted(self.step_seconds.items())
             ),
             stops=tuple(sorted(self.stops.items())),
             current_revision_runs=self.current,

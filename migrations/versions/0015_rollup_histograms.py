@@ -1,0 +1,86 @@
+"""kpi_rollups: time histograms instead of per-run lists, step times keyed by expected time
+
+Revision ID: 0015
+Revises: 0013
+Create Date: 2026-12-05
+
+Rollups are converted, not dropped: once a day is past RETENTION_DAYS its lookups are gone
+from the raw records, so its rollups are the only copy. Every run time and step time becomes
+its histogram bucket (bot/core/kpis/histogram.py), which is exactly what building the day
+again would store; old rollups knew no expected step times, so their steps get 0 ("none").
+Downgrading writes each bucket's middle value back as that many list entries.
+"""
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects.postgresql import JSONB
+
+from bot.core.kpis.histogram import histogram, value
+
+revision = "0015"
+down_revision = "0013"
+branch_labels = None
+depends_on = None
+
+JSON = sa.JSON().with_variant(JSONB(), "postgresql")
+ROLLUPS = sa.table(
+    "kpi_rollups", sa.column("id", sa.BigInteger()), sa.column("lists", JSON)
+)  # fmt: skip
+BATCH = 1000
+
+
+def _flat(seconds: list[float]) -> list[int]:
+    return [x for pair in histogram(seconds) for x in pair]
+
+
+def _expanded(flat: list[int]) -> list[float]:
+    return [value(b) for b, n in zip(flat[::2], flat[1::2], strict=True) for _ in range(n)]
+
+
+def _to_histograms(lists: dict) -> dict:
+    steps = lists.get("step_seconds", [])
+    if steps and len(steps[0]) == 3:
+        return lists  # converted already
+    return {
+        **lists,
+        "durations": _flat(lists.get("durations", [])),
+        "step_seconds": [[step, 0, _flat(seconds)] for step, seconds in steps],
+    }
+
+
+def _to_lists(lists: dict) -> dict:
+    merged: dict[int, list[float]] = {}
+    for step, _, flat in lists.get("step_seconds", []):
+        merged.setdefault(step, []).extend(_expanded(flat))
+    return {
+        **lists,
+        "durations": sorted(_expanded(lists.get("durations", []))),
+        "step_seconds": [[step, sorted(seconds)] for step, seconds in sorted(merged.items())],
+    }
+
+
+def _rewrite(convert) -> None:
+    conn = op.get_bind()
+    last = 0
+    while True:
+        rows = conn.execute(
+            sa.select(ROLLUPS.c.id, ROLLUPS.c.lists)
+            .where(ROLLUPS.c.id > last)
+            .order_by(ROLLUPS.c.id)
+            .limit(BATCH)
+        ).all()
+        if not rows:
+            return
+        for row_id, lists in rows:
+            conn.execute(
+                ROLLUPS.update().where(ROLLUPS.c.id == row_id).values(lists=convert(lists))
+            )
+        last = rows[-1][0]
+
+
+def upgrade() -> None:
+    _rewrite(_to_histograms)
+
+
+def downgrade() -> None:
+    _rewrite(_to_lists)
