@@ -9,7 +9,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.kpis import Counts, DailyRollup
-from bot.core.kpis.histogram import Histogram
+from bot.core.kpis.histogram import Times
 from bot.db.digest import NEVER, NO_SOP, KpiRollup, KpiRollupDay
 from bot.db.outbox import dialect_insert
 
@@ -18,14 +18,9 @@ from bot.db.outbox import dialect_insert
 SETTLE = timedelta(minutes=5)
 
 
-def _flat(h: Histogram) -> list[int]:
-    # [bucket, runs, bucket, runs, ...]: a third of the JSON of a list of pairs, parsed faster
-    return [x for pair in h for x in pair]
-
-
-def _pairs(flat: list[int]) -> Histogram:
-    items = iter(flat)
-    return tuple(zip(items, items, strict=True))
+def _times(stored: list[list[int]] | None) -> Times:
+    # [buckets, counts]: two plain lists, which JSON parsers read without a Python loop
+    return Times.from_json(*stored) if stored else Times()
 
 
 def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -42,8 +37,8 @@ def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:
     }
     lists = {
         "misses": [list(m) for m in c.misses],
-        "durations": _flat(c.durations),
-        "step_seconds": [[step, expected, _flat(h)] for step, expected, h in c.step_seconds],
+        "durations": c.durations.to_json(),
+        "step_seconds": [[step, expected, t.to_json()] for step, expected, t in c.step_seconds],
         "stops": [list(s) for s in c.stops],
     }
     return totals, lists
@@ -64,9 +59,9 @@ def counts_from_json(totals: dict[str, Any], lists: dict[str, Any] | None = None
         runs_abandoned=totals["runs_abandoned"],
         open_started_at=tuple(datetime.fromisoformat(t) for t in totals["open_started_at"]),
         people=frozenset(totals["people"]),
-        durations=_pairs(lists.get("durations", [])),
+        durations=_times(lists.get("durations")),
         step_seconds=tuple(
-            (step, expected, _pairs(h)) for step, expected, h in lists.get("step_seconds", ())
+            (step, expected, _times(t)) for step, expected, t in lists.get("step_seconds", ())
         ),
         stops=tuple((s, n) for s, n in lists.get("stops", ())),
         current_revision_runs=totals["current_revision_runs"],

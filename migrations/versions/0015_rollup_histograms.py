@@ -29,12 +29,13 @@ ROLLUPS = sa.table(
 BATCH = 1000
 
 
-def _flat(seconds: list[float]) -> list[int]:
-    return [x for pair in histogram(seconds) for x in pair]
+def _stored(seconds: list[float]) -> list[list[int]]:
+    return histogram(seconds).to_json()  # [buckets, count in each], as bot/db/rollups.py stores
 
 
-def _expanded(flat: list[int]) -> list[float]:
-    return [value(b) for b, n in zip(flat[::2], flat[1::2], strict=True) for _ in range(n)]
+def _expanded(stored: list[list[int]]) -> list[float]:
+    buckets, counts = stored or ([], [])
+    return [value(b) for b, n in zip(buckets, counts, strict=True) for _ in range(n)]
 
 
 def _to_histograms(lists: dict) -> dict:
@@ -43,18 +44,18 @@ def _to_histograms(lists: dict) -> dict:
         return lists  # converted already
     return {
         **lists,
-        "durations": _flat(lists.get("durations", [])),
-        "step_seconds": [[step, 0, _flat(seconds)] for step, seconds in steps],
+        "durations": _stored(lists.get("durations", [])),
+        "step_seconds": [[step, 0, _stored(seconds)] for step, seconds in steps],
     }
 
 
 def _to_lists(lists: dict) -> dict:
     merged: dict[int, list[float]] = {}
-    for step, _, flat in lists.get("step_seconds", []):
-        merged.setdefault(step, []).extend(_expanded(flat))
+    for step, _, stored in lists.get("step_seconds", []):
+        merged.setdefault(step, []).extend(_expanded(stored))
     return {
         **lists,
-        "durations": sorted(_expanded(lists.get("durations", []))),
+        "durations": sorted(_expanded(lists.get("durations"))),
         "step_seconds": [[step, sorted(seconds)] for step, seconds in sorted(merged.items())],
     }
 

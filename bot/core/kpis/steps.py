@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.core.durations import step_time_text
-from bot.core.kpis.histogram import Distribution, Histogram, distribution, median, median_of, merge
+from bot.core.kpis.histogram import Times, joined, median, value, weighted_median
 from bot.core.kpis.tally import Counts
 
 OVER_EXPECTED = 1.5  # a step's median at least this many times its expected time needs attention
@@ -37,40 +37,45 @@ class StepPace:
         return step_time_text(self.expected_seconds)
 
 
-def step_times(counts: Counts) -> dict[int, Histogram]:
+def step_times(counts: Counts) -> dict[int, Times]:
     """Time on each step over every run, whatever its revision expected."""
-    parts: dict[int, list[Histogram]] = {}
+    parts: dict[int, list[Times]] = {}
     for step, _, seconds in counts.step_seconds:
         parts.setdefault(step, []).append(seconds)
-    return {step: h[0] if len(h) == 1 else merge(h) for step, h in parts.items()}
+    return {step: t[0] if len(t) == 1 else joined(t) for step, t in parts.items()}
 
 
 def step_medians(counts: Counts) -> dict[int, tuple[float, int]]:
     """Step -> (median seconds on it, runs with time on it)."""
     found = {}
-    for step, h in step_times(counts).items():
-        middle = median(h)
+    for step, t in step_times(counts).items():
+        middle = median(t)
         if middle is not None:
-            found[step] = (middle, sum(n for _, n in h))
+            found[step] = (middle, len(t))
     return found
 
 
 def step_paces(counts: Counts) -> dict[int, StepPace]:
     """Step -> its pace, for steps that runs' revisions gave an expected time."""
-    ratios: dict[int, Distribution] = {}
-    runs_by_expected: dict[int, dict[int, int]] = {}
+    timed: dict[int, list[tuple[int, Times]]] = {}
     for step, expected, seconds in counts.step_seconds:
-        if expected > 0:
-            ratios.setdefault(step, []).extend(distribution(seconds, scale=expected))
-            by = runs_by_expected.setdefault(step, {})
-            by[expected] = by.get(expected, 0) + sum(n for _, n in seconds)
+        if expected > 0 and len(seconds):
+            timed.setdefault(step, []).append((expected, seconds))
     found = {}
-    for step, d in ratios.items():
-        times = median_of(sorted(d))
-        if times is not None:
-            by = runs_by_expected[step]
-            shown = min(by, key=lambda e: (-by[e], e))
-            found[step] = StepPace(step, times, shown, sum(by.values()))
+    for step, groups in timed.items():
+        if len(groups) == 1:  # the usual case: one expected time, so a ratio of the median
+            expected, seconds = groups[0]
+            times = (median(seconds) or 0.0) / expected
+        else:  # revisions that disagree: each run's time over its own expected time
+            times = (
+                weighted_median(
+                    (value(b) / expected, n) for expected, t in groups for b, n in t.histogram()
+                )
+                or 0.0
+            )
+        runs = {e: len(t) for e, t in groups}
+        shown = min(runs, key=lambda e: (-runs[e], e))
+        found[step] = StepPace(step, times, shown, sum(runs.values()))
     return found
 
 

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
-from bot.core.kpis.histogram import Histogram, add_into, bucket, frozen
+from bot.core.kpis.histogram import Times, bucket, joined
 from bot.core.kpis.records import LookupRecord, RunRecord
 from bot.core.kpis.windows import Window, local_day
 
@@ -45,8 +45,8 @@ class Counts:
     runs_abandoned: int = 0
     open_started_at: tuple[datetime, ...] = ()  # runs still active: eligible once 24 h old
     people: frozenset[str] = frozenset()  # who looked up or started a run
-    durations: Histogram = ()  # seconds from start to finish of completed runs
-    step_seconds: tuple[tuple[int, int, Histogram], ...] = ()  # (step, expected, seconds)
+    durations: Times = Times()  # seconds from start to finish of completed runs
+    step_seconds: tuple[tuple[int, int, Times], ...] = ()  # (step, expected, seconds)
     stops: tuple[tuple[int, int], ...] = ()  # step -> abandoned runs that stopped there
     current_revision_runs: int = 0  # the rest of runs_started used an outdated revision
 
@@ -84,7 +84,7 @@ class _Builder:
 
     __slots__ = (
         "lookups", "misses", "started", "completed", "abandoned", "open_started_at",
-        "people", "durations", "step_seconds", "stops", "current",
+        "people", "durations", "duration_parts", "step_seconds", "step_parts", "stops", "current",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -93,8 +93,11 @@ class _Builder:
         self.started = self.completed = self.abandoned = self.current = 0
         self.open_started_at: list[datetime] = []
         self.people: set[str] = set()
-        self.durations: dict[int, int] = {}  # bucket -> runs
-        self.step_seconds: dict[tuple[int, int], dict[int, int]] = {}
+        # Records add into bucket -> runs dicts; Counts only add their Times' parts (no merging).
+        self.durations: dict[int, int] = {}
+        self.duration_parts: list[Times] = []
+        self.step_seconds: dict[tuple[int, int], dict[int, int]] = {}  # (step, expected) ->
+        self.step_parts: dict[tuple[int, int], list[Times]] = {}
         self.stops: dict[int, int] = {}
 
     def add_run(self, run: RunRecord) -> None:
@@ -142,9 +145,14 @@ class _Builder:
         self.current += c.current_revision_runs
         self.open_started_at.extend(c.open_started_at)
         self.people |= c.people
-        add_into(self.durations, c.durations)
+        self.duration_parts.append(c.durations)
+        parts = self.step_parts
         for step, expected, seconds in c.step_seconds:
-            add_into(self.step_seconds.setdefault((step, expected), {}), seconds)
+            found = parts.get((step, expected))
+            if found is None:
+                parts[(step, expected)] = [seconds]
+            else:
+                found.append(seconds)
         for step, n in c.stops:
             self.stops[step] = self.stops.get(step, 0) + n
 
@@ -157,14 +165,20 @@ class _Builder:
             runs_abandoned=self.abandoned,
             open_started_at=tuple(sorted(self.open_started_at)),
             people=frozenset(self.people),
-            durations=frozen(self.durations),
+            durations=_times(self.durations, self.duration_parts),
             step_seconds=tuple(
-                (step, expected, frozen(seconds))
-                for (step, expected), seconds in sorted(self.step_seconds.items())
+                (step, expected, _times(self.step_seconds.get(key, {}), self.step_parts.get(key)))
+                for key in sorted(self.step_seconds.keys() | self.step_parts.keys())
+                for step, expected in [key]
             ),
             stops=tuple(sorted(self.stops.items())),
             current_revision_runs=self.current,
         )
+
+
+def _times(counts: dict[int, int], parts: list[Times] | None) -> Times:
+    found = joined(parts) if parts else Times()
+    return found + Times.from_counts(counts) if counts else found
 
 
 @dataclass(frozen=True)
