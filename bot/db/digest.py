@@ -70,6 +70,9 @@ class KpiRollupDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     built_at: Mapped[datetime] = mapped_column(UtcDateTime)
     open_runs: Mapped[int] = mapped_column(Integer)
+    # Set on today's marker only: its rollups hold the day's settled part, the runs finished and
+    # the lookups made before this instant (bot/services/kpi_rollups.py, roll_up_today).
+    settled_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 class KpiRollup(Base):

@@ -141,8 +141,12 @@ def write_rollups(
     marker: KpiRollupDay,
     rollups: list[DailyRollup],
     now: datetime,
+    settled_until: datetime | None = None,
 ) -> int:
-    """Replace the marker day's rollups with `rollups`; return how many rows were written."""
+    """Replace the marker day's rollups with `rollups`; return how many rows were written.
+
+    `settled_until` marks today's settled part (see kpi_rollups.roll_up_today).
+    """
     session.execute(
         delete(KpiRollup).where(
             KpiRollup.workspace_id == marker.workspace_id,
@@ -164,6 +168,7 @@ def write_rollups(
     if rows:
         session.execute(KpiRollup.__table__.insert(), rows)
     marker.built_at = now - SETTLE
+    marker.settled_until = settled_until
     marker.open_runs = sum(len(r.counts.open_started_at) for r in rollups if r.day == marker.day)
     return len(rows)
 

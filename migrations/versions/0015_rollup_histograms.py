@@ -1,4 +1,5 @@
-"""kpi_rollups: time histograms instead of per-run lists, step times keyed by expected time
+"""kpi_rollups: time histograms instead of per-run lists, step times keyed by expected time;
+kpi_rollup_days.settled_until for today's settled part
 
 Revision ID: 0015
 Revises: 0013
@@ -80,8 +81,25 @@ def _rewrite(convert) -> None:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("kpi_rollup_days") as table:
+        table.add_column(sa.Column("settled_until", sa.DateTime(timezone=True), nullable=True))
     _rewrite(_to_histograms)
 
 
 def downgrade() -> None:
+    # Older code would take today's settled part for a whole day: drop it (today is read raw).
+    days = sa.table("kpi_rollup_days", sa.column("workspace_id"), sa.column("tz"),
+                    sa.column("day"), sa.column("settled_until"))  # fmt: skip
+    partial = sa.select(days.c.workspace_id, days.c.tz, days.c.day).where(
+        days.c.settled_until.is_not(None)
+    )
+    rollups = sa.table("kpi_rollups", sa.column("workspace_id"), sa.column("tz"), sa.column("day"))
+    op.execute(
+        rollups.delete().where(
+            sa.tuple_(rollups.c.workspace_id, rollups.c.tz, rollups.c.day).in_(partial)
+        )
+    )
+    op.execute(days.delete().where(days.c.settled_until.is_not(None)))
+    with op.batch_alter_table("kpi_rollup_days") as table:
+        table.drop_column("settled_until")
     _rewrite(_to_lists)

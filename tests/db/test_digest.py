@@ -112,8 +112,11 @@ def test_rollups_equal_the_raw_records_and_stay_exact_as_open_runs_finish(db, tm
     raw, mixed = both(NOW)
     assert raw == mixed and len(raw) > 30
     with db.session() as session:
-        stored = session.scalar(select(func.count(store.KpiRollup.id)))
-        assert stored == len([r for r in raw if r.day < last])
+        whole = select(func.count(store.KpiRollup.id)).where(store.KpiRollup.day < last)
+        assert session.scalar(whole) == len([r for r in raw if r.day < last])
+        # and today's settled part, which `daily` adds the rest of today to (raw == mixed)
+        today = session.get(store.KpiRollupDay, (workspace_id, "Europe/Berlin", last))
+        assert today.settled_until == NOW - timedelta(minutes=5)
 
     # An open run of the 23-hour day finishes: that day's rollups are stale until rebuilt.
     later = NOW + timedelta(hours=2)
@@ -333,3 +336,59 @@ def test_a_step_well_over_its_expected_time_makes_the_digest_ask_for_attention(d
         (2, 2.58, 60, 6),
     ]
     assert shown in digest_text(result.digest)
+
+
+def test_todays_settled_part_plus_the_raw_rest_is_today_from_raw_records(db, tmp_path):
+    workspace_id = make_data(db, tmp_path, runs=300, seed=11)
+    today = local_day(NOW, BERLIN)
+    with db.session() as session:
+        sop_id, revision_id = session.execute(
+            select(SopRecord.id, SopRecord.current_revision_id)
+        ).first()
+
+    def add_run(started: datetime, finished: datetime | None) -> None:
+        with db.session() as session:
+            status = "completed" if finished else "active"
+            run = Run(workspace_id=workspace_id, sop_id=sop_id, revision_id=revision_id,
+                      user_id="U900", channel_id="C1", current_step=1, started_at=started,
+                      status=status, finished_at=finished)  # fmt: skip
+            session.add(run)
+            session.flush()
+            session.add(RunVisit(run_id=run.id, step_number=1, started_at=started,
+                                 finished_at=finished))  # fmt: skip
+            session.add(Event(workspace_id=workspace_id, at=started, kind="lookup_miss",
+                              user_id="U901", data={"query": "till"}))  # fmt: skip
+
+    built = NOW - timedelta(hours=3)
+    add_run(built - timedelta(hours=2), built - timedelta(hours=1))  # settled
+    add_run(built - timedelta(hours=1), None)  # open when the part is built...
+    with db.session() as session:
+        assert kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=BERLIN, now=built)
+    with db.session() as session:  # ...and again within REBUILD_TODAY: not rebuilt
+        later = built + timedelta(minutes=10)
+        assert (
+            kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=BERLIN, now=later)
+            is None
+        )
+        open_run = session.scalars(
+            select(Run).where(Run.status == "active", Run.user_id == "U900")
+        ).one()
+        open_run.status, open_run.finished_at = (
+            "completed",
+            built + timedelta(minutes=1),
+        )  # finishes
+    add_run(built - timedelta(minutes=3), built + timedelta(minutes=2))  # within SETTLE
+    add_run(built + timedelta(minutes=30), built + timedelta(minutes=40))  # after it
+    with db.session() as session:
+        raw = kpi_rollups.raw_rollups(session, workspace_id=workspace_id, tz=BERLIN,
+                                      first=today, last=today, now=NOW)  # fmt: skip
+        mixed = kpi_rollups.daily(session, workspace_id=workspace_id, tz=BERLIN,
+                                  first=today, last=today, now=NOW)  # fmt: skip
+        marker = session.get(store.KpiRollupDay, (workspace_id, "Europe/Berlin", today))
+        assert marker.settled_until == built - timedelta(minutes=5)
+    assert by_key(mixed) == by_key(raw)
+    assert sum(r.counts.runs_completed for r in raw) >= 4
+    # tomorrow the whole day is rolled up afresh, not taken from its settled part
+    tomorrow = Runtime(settings=Settings(digest_tz="Europe/Berlin"), database=db,
+                       clock=lambda: NOW + timedelta(days=1))  # fmt: skip
+    assert today in roll_up(tomorrow).built
