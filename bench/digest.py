@@ -11,9 +11,9 @@ training assignments, quiz attempts and feedback, and then times:
 
 - raw: yesterday's digest computed from the raw records (no rollups exist yet);
 - one day: rolling up one finished day;
-- all days: the first rollup pass over every finished day;
+- all days: the first rollup pass over every finished day, and today's settled part;
 - rollups: the same digest once the days are rolled up (the daily job's case);
-- /sop kpis 30d from rollups plus today's raw records.
+- /sop kpis 30d from rollups plus the raw records today's settled part leaves out.
 
 It checks that both digests are equal and prints one line per run and the raw/rollups ratio.
 A measurement, not a test: it exits 0 whatever it finds.
@@ -289,6 +289,8 @@ def measure(url: str, *, events: int, people: int, sops: int, days: int, cache: 
         for day in days_left:
             with database.session() as session:
                 kpi_rollups.roll_up_day(session, workspace_id=workspace_id, tz=TZ, day=day, now=NOW)
+        with database.session() as session:  # today's settled part, as the hourly job builds it
+            kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=TZ, now=NOW)
         return len(days_left)
 
     all_s, rolled = timed(roll_all)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.kpis import Counts, DailyRollup
 from bot.core.kpis.histogram import Times
+from bot.core.kpis.tally import People
 from bot.db.digest import NEVER, NO_SOP, KpiRollup, KpiRollupDay
 from bot.db.outbox import dialect_insert
 
@@ -58,7 +59,7 @@ def counts_from_json(totals: dict[str, Any], lists: dict[str, Any] | None = None
         runs_completed=totals["runs_completed"],
         runs_abandoned=totals["runs_abandoned"],
         open_started_at=tuple(datetime.fromisoformat(t) for t in totals["open_started_at"]),
-        people=frozenset(totals["people"]),
+        people=People([totals["people"]]),  # the stored list, not a set: see People
         durations=_times(lists.get("durations")),
         step_seconds=tuple(
             (step, expected, _times(t)) for step, expected, t in lists.get("step_seconds", ())

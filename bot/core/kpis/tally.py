@@ -11,7 +11,7 @@ the digest's `now`.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
@@ -29,6 +29,50 @@ def normalise_query(query: str) -> str:
     return _SPACE.sub(" ", query).strip().lower()
 
 
+class People:
+    """Distinct people of some days and SOPs: kept as the parts added, united when counted.
+
+    A rollup's people are read as the plain list stored; a week's Counts only joins those
+    lists, and the set is built once, when a KPI asks how many (or two Counts are compared).
+    """
+
+    __slots__ = ("_parts", "_union")
+
+    def __init__(self, parts: Iterable[Collection[str]] = ()) -> None:
+        self._parts = tuple(p for p in parts if p)
+        self._union: frozenset[str] | None = None
+
+    @property
+    def parts(self) -> tuple[Collection[str], ...]:
+        return self._parts
+
+    def union(self) -> frozenset[str]:
+        """Everyone, once."""
+        if self._union is None:
+            found: set[str] = set()
+            for part in self._parts:
+                found.update(part)
+            self._union = frozenset(found)
+        return self._union
+
+    def __len__(self) -> int:
+        return len(self.union())
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.union())
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, People):
+            return self.union() == other.union()
+        return isinstance(other, (set, frozenset)) and self.union() == other
+
+    def __hash__(self) -> int:
+        return hash(self.union())
+
+    def __repr__(self) -> str:
+        return f"People({sorted(self.union())})"
+
+
 @dataclass(frozen=True, slots=True)
 class Counts:
     """Runs and lookups of one SOP (or of no SOP) over some days; add with `+`.
@@ -44,7 +88,7 @@ class Counts:
     runs_completed: int = 0
     runs_abandoned: int = 0
     open_started_at: tuple[datetime, ...] = ()  # runs still active: eligible once 24 h old
-    people: frozenset[str] = frozenset()  # who looked up or started a run
+    people: People = People()  # who looked up or started a run
     durations: Times = Times()  # seconds from start to finish of completed runs
     step_seconds: tuple[tuple[int, int, Times], ...] = ()  # (step, expected, seconds)
     stops: tuple[tuple[int, int], ...] = ()  # step -> abandoned runs that stopped there
@@ -84,7 +128,8 @@ class _Builder:
 
     __slots__ = (
         "lookups", "misses", "started", "completed", "abandoned", "open_started_at",
-        "people", "durations", "duration_parts", "step_seconds", "step_parts", "stops", "current",
+        "people", "people_parts", "durations", "duration_parts", "step_seconds", "step_parts",
+        "stops", "current",
     )  # fmt: skip
 
     def __init__(self) -> None:
@@ -92,7 +137,8 @@ class _Builder:
         self.misses: dict[str, int] = {}
         self.started = self.completed = self.abandoned = self.current = 0
         self.open_started_at: list[datetime] = []
-        self.people: set[str] = set()
+        self.people: set[str] = set()  # from records
+        self.people_parts: list[Collection[str]] = []  # from Counts, united when counted
         # Records add into bucket -> runs dicts; Counts only add their Times' parts (no merging).
         self.durations: dict[int, int] = {}
         self.duration_parts: list[Times] = []
@@ -144,7 +190,7 @@ class _Builder:
         self.abandoned += c.runs_abandoned
         self.current += c.current_revision_runs
         self.open_started_at.extend(c.open_started_at)
-        self.people |= c.people
+        self.people_parts.extend(c.people.parts)
         self.duration_parts.append(c.durations)
         parts = self.step_parts
         for step, expected, seconds in c.step_seconds:
@@ -164,7 +210,7 @@ class _Builder:
             runs_completed=self.completed,
             runs_abandoned=self.abandoned,
             open_started_at=tuple(sorted(self.open_started_at)),
-            people=frozenset(self.people),
+            people=People([*self.people_parts, self.people]),
             durations=_times(self.durations, self.duration_parts),
             step_seconds=tuple(
                 (step, expected, _times(self.step_seconds.get(key, {}), self.step_parts.get(key)))
