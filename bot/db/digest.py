@@ -75,6 +75,17 @@ class KpiRollupDay(Base):
     settled_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
+class KpiPerson(Base):
+    """A person's number in KPI rollups, which store people as numbers (bot/core/kpis/people.py)."""
+
+    __tablename__ = "kpi_people"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)  # the number
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
+
+
 class KpiRollup(Base):
     """One SOP's `Counts` on one local day in one time zone (bot/core/kpis rollup design)."""
 

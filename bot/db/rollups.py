@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.kpis import Counts, DailyRollup
 from bot.core.kpis.histogram import Times
-from bot.core.kpis.tally import People
-from bot.db.digest import NEVER, NO_SOP, KpiRollup, KpiRollupDay
+from bot.core.kpis.people import People
+from bot.db.digest import NEVER, NO_SOP, KpiPerson, KpiRollup, KpiRollupDay
 from bot.db.outbox import dialect_insert
 
 # `built_at` is set this long before the build: a run that read the clock just before and
@@ -24,6 +24,39 @@ def _times(stored: list[list[int]] | None) -> Times:
     return Times.from_json(*stored) if stored else Times()
 
 
+def _people_json(people: People) -> dict[str, Any]:
+    # Numbers as a list while that is shorter than a bitmap as wide as the highest number.
+    numbers = people.numbers()
+    if not numbers:
+        return {}
+    if len(numbers) * 6 < numbers[-1] / 4:
+        return {"people_numbers": numbers}
+    return {"people_bits": format(sum(1 << n for n in numbers), "x")}
+
+
+def person_numbers(
+    session: Session, *, workspace_id: int, users: set[str], create: bool
+) -> dict[str, int]:
+    """User ID -> person number, for those of `users` that have one (or all, with `create`)."""
+    if not users:
+        return {}
+    ordered = sorted(users)
+    for start in range(0, len(ordered) if create else 0, 400):
+        rows = [{"workspace_id": workspace_id, "user_id": u} for u in ordered[start : start + 400]]
+        insert = dialect_insert(session, KpiPerson).values(rows)
+        session.execute(insert.on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))
+    found: dict[str, int] = {}
+    for start in range(0, len(ordered), 500):  # a bounded IN list per query
+        rows = session.execute(
+            select(KpiPerson.user_id, KpiPerson.id).where(
+                KpiPerson.workspace_id == workspace_id,
+                KpiPerson.user_id.in_(ordered[start : start + 500]),
+            )
+        )
+        found.update((user, number) for user, number in rows)
+    return found
+
+
 def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:
     """A Counts as JSON: (totals, people and open runs; the per-query and per-step counts and
     the time histograms). ISO datetimes round-trip exactly."""
@@ -34,7 +67,8 @@ def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:
         "runs_abandoned": c.runs_abandoned,
         "current_revision_runs": c.current_revision_runs,
         "open_started_at": [t.isoformat() for t in c.open_started_at],
-        "people": sorted(c.people),
+        "people": sorted(c.people.names()),  # old rows, stand-ins, or people not numbered
+        **_people_json(c.people),
     }
     lists = {
         "misses": [list(m) for m in c.misses],
@@ -59,7 +93,11 @@ def counts_from_json(totals: dict[str, Any], lists: dict[str, Any] | None = None
         runs_completed=totals["runs_completed"],
         runs_abandoned=totals["runs_abandoned"],
         open_started_at=tuple(datetime.fromisoformat(t) for t in totals["open_started_at"]),
-        people=People([totals["people"]]),  # the stored list, not a set: see People
+        people=People(
+            [totals["people"]],
+            [totals.get("people_numbers", ())],
+            int(totals.get("people_bits", "0"), 16),
+        ),
         durations=_times(lists.get("durations")),
         step_seconds=tuple(
             (step, expected, _times(t)) for step, expected, t in lists.get("step_seconds", ())

@@ -14,7 +14,7 @@ rest, so `/sop kpis` reads minutes of raw records, not a whole busy day's.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -58,6 +58,26 @@ def span(first: date, last: date, tz: ZoneInfo) -> Window:
     return Window(day_window(first, tz).start, day_window(last, tz).end)
 
 
+def numbered(
+    session: Session, *, workspace_id: int, rollups: list[DailyRollup], create: bool
+) -> list[DailyRollup]:
+    """The rollups with their people's user IDs as person numbers, so that rollups built from
+    records add up with stored ones (`create`: number the new people too, to store them).
+
+    Read after the stored rollups: a number in them was committed before this look-up.
+    """
+    users: set[str] = set()
+    for r in rollups:
+        users |= r.counts.people.names()
+    numbers = store.person_numbers(session, workspace_id=workspace_id, users=users, create=create)
+    if not numbers:
+        return rollups
+    return [
+        DailyRollup(r.day, r.sop, replace(r.counts, people=r.counts.people.numbered(numbers)))
+        for r in rollups
+    ]
+
+
 def raw_rollups(
     session: Session, *, workspace_id: int, tz: ZoneInfo, first: date, last: date, now: datetime
 ) -> list[DailyRollup]:
@@ -65,7 +85,8 @@ def raw_rollups(
     window = span(first, last, tz)
     runs = run_records(session, workspace_id=workspace_id, window=window, now=now)
     lookups = lookup_records(session, workspace_id=workspace_id, window=window)
-    return daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    return numbered(session, workspace_id=workspace_id, rollups=rollups, create=False)
 
 
 def stale_days(
@@ -120,7 +141,8 @@ def unsettled_rollups(
     lookups = lookup_records(
         session, workspace_id=workspace_id, window=Window(max(since, window.start), window.end)
     )
-    return daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    return numbered(session, workspace_id=workspace_id, rollups=rollups, create=False)
 
 
 def _added(rollups: list[DailyRollup]) -> list[DailyRollup]:
@@ -222,6 +244,7 @@ def roll_up_day(
     )
     lookups = lookup_records(session, workspace_id=workspace_id, window=window)
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
     return store.write_rollups(session, marker=marker, rollups=rollups, now=now)
 
 
@@ -270,6 +293,7 @@ def roll_up_today(
     )
     lookups = lookup_records(session, workspace_id=workspace_id, window=settled)
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
     return store.write_rollups(
         session, marker=marker, rollups=rollups, now=now, settled_until=until
     )

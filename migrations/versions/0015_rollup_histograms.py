@@ -1,5 +1,5 @@
 """kpi_rollups: time histograms instead of per-run lists, step times keyed by expected time;
-kpi_rollup_days.settled_until for today's settled part
+kpi_rollup_days.settled_until for today's settled part; kpi_people numbers people
 
 Revision ID: 0015
 Revises: 0013
@@ -9,7 +9,9 @@ Rollups are converted, not dropped: once a day is past RETENTION_DAYS its lookup
 from the raw records, so its rollups are the only copy. Every run time and step time becomes
 its histogram bucket (bot/core/kpis/histogram.py), which is exactly what building the day
 again would store; old rollups knew no expected step times, so their steps get 0 ("none").
-Downgrading writes each bucket's middle value back as that many list entries.
+People already stored stay user IDs (readers take both); new rollups store person numbers.
+Downgrading writes each bucket's middle value back as that many list entries, and numbers
+back as the user IDs they stand for.
 """
 
 import sqlalchemy as sa
@@ -25,8 +27,10 @@ depends_on = None
 
 JSON = sa.JSON().with_variant(JSONB(), "postgresql")
 ROLLUPS = sa.table(
-    "kpi_rollups", sa.column("id", sa.BigInteger()), sa.column("lists", JSON)
+    "kpi_rollups", sa.column("id", sa.BigInteger()), sa.column("counts", JSON),
+    sa.column("lists", JSON),
 )  # fmt: skip
+PEOPLE = sa.table("kpi_people", sa.column("id", sa.BigInteger()), sa.column("user_id"))
 BATCH = 1000
 
 
@@ -61,21 +65,34 @@ def _to_lists(lists: dict) -> dict:
     }
 
 
-def _rewrite(convert) -> None:
+def _named(counts: dict, names: dict[int, str]) -> dict:
+    bits = int(counts.get("people_bits", "0"), 16)
+    numbers = set(counts.get("people_numbers", ())) | {
+        n for n in range(bits.bit_length()) if bits >> n & 1
+    }
+    people = sorted(set(counts.get("people", ())) | {names[n] for n in numbers})
+    kept = {k: v for k, v in counts.items() if k not in ("people_numbers", "people_bits")}
+    return {**kept, "people": people}
+
+
+def _rewrite(convert, people=None) -> None:
     conn = op.get_bind()
     last = 0
     while True:
         rows = conn.execute(
-            sa.select(ROLLUPS.c.id, ROLLUPS.c.lists)
+            sa.select(ROLLUPS.c.id, ROLLUPS.c.counts, ROLLUPS.c.lists)
             .where(ROLLUPS.c.id > last)
             .order_by(ROLLUPS.c.id)
             .limit(BATCH)
         ).all()
         if not rows:
             return
-        for row_id, lists in rows:
+        for row_id, counts, lists in rows:
+            counts = _named(counts, people) if people is not None else counts
             conn.execute(
-                ROLLUPS.update().where(ROLLUPS.c.id == row_id).values(lists=convert(lists))
+                ROLLUPS.update()
+                .where(ROLLUPS.c.id == row_id)
+                .values(counts=counts, lists=convert(lists))
             )
         last = rows[-1][0]
 
@@ -83,6 +100,17 @@ def _rewrite(convert) -> None:
 def upgrade() -> None:
     with op.batch_alter_table("kpi_rollup_days") as table:
         table.add_column(sa.Column("settled_until", sa.DateTime(timezone=True), nullable=True))
+    op.create_table(
+        "kpi_people",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("workspace_id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(32), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["workspace_id"], ["workspaces.id"], name="fk_kpi_people_workspace_id_workspaces"
+        ),
+        sa.PrimaryKeyConstraint("id", name="pk_kpi_people"),
+        sa.UniqueConstraint("workspace_id", "user_id", name="uq_kpi_people_workspace_id_user_id"),
+    )
     _rewrite(_to_histograms)
 
 
@@ -102,4 +130,7 @@ def downgrade() -> None:
     op.execute(days.delete().where(days.c.settled_until.is_not(None)))
     with op.batch_alter_table("kpi_rollup_days") as table:
         table.drop_column("settled_until")
-    _rewrite(_to_lists)
+    rows = op.get_bind().execute(sa.select(PEOPLE.c.id, PEOPLE.c.user_id)).all()
+    names = {number: user for number, user in rows}
+    _rewrite(_to_lists, names)
+    op.drop_table("kpi_people")

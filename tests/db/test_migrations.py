@@ -11,7 +11,7 @@ from sqlalchemy import event, inspect, make_url, select, text
 
 from bot.core.kpis.histogram import bucket, histogram, value
 from bot.db import migrate
-from bot.db.digest import KpiRollup
+from bot.db.digest import KpiPerson, KpiRollup
 from bot.db.rollups import counts_from_json
 from bot.db.schema import Base
 from bot.db.session import Database
@@ -116,10 +116,17 @@ def test_upgrading_to_0015_turns_rollup_lists_into_the_histograms_a_rebuild_woul
         assert counts.durations == histogram(durations)
         assert counts.step_seconds == ((1, 0, histogram(step_one)), (2, 0, histogram([61.0])))
         assert (counts.misses, counts.stops, counts.lookups) == ((("vpn", 2),), ((2, 1),), 3)
+        assert counts.people == frozenset({"U1"})  # stored people stay user IDs
+        with database.session() as session:  # a rollup written since stores person numbers
+            session.add_all([KpiPerson(id=7, workspace_id=1, user_id="U7"),
+                             KpiPerson(id=9, workspace_id=1, user_id="U9")])  # fmt: skip
+            row = session.scalars(select(KpiRollup)).one()
+            row.counts = {**row.counts, "people": [], "people_numbers": [7], "people_bits": "200"}
         _migrate(database, "0013", down=True)  # each bucket's middle, as many times as it holds
         with database.engine.connect() as conn:
-            lists = conn.execute(text("SELECT lists FROM kpi_rollups")).scalar()
-        lists = json.loads(lists) if isinstance(lists, str) else lists
+            counts, lists = conn.execute(text("SELECT counts, lists FROM kpi_rollups")).one()
+        counts, lists = (json.loads(x) if isinstance(x, str) else x for x in (counts, lists))
+        assert counts["people"] == ["U7", "U9"] and "people_numbers" not in counts  # 0x200: 9
         assert lists["durations"] == [value(bucket(s)) for s in durations]
         assert [round(s / 10) for s in lists["durations"]] == [4, 62, 62, 398]  # within 1%
         assert lists["step_seconds"] == [[1, [5.0, 5.0, 5.0]], [2, [65.0]]]

@@ -11,11 +11,12 @@ the digest's `now`.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
 from bot.core.kpis.histogram import Times, bucket, joined
+from bot.core.kpis.people import People
 from bot.core.kpis.records import LookupRecord, RunRecord
 from bot.core.kpis.windows import Window, local_day
 
@@ -27,50 +28,6 @@ _SPACE = re.compile(r"\s+")
 def normalise_query(query: str) -> str:
     """A search as counted among content gaps: lower case, runs of whitespace as one space."""
     return _SPACE.sub(" ", query).strip().lower()
-
-
-class People:
-    """Distinct people of some days and SOPs: kept as the parts added, united when counted.
-
-    A rollup's people are read as the plain list stored; a week's Counts only joins those
-    lists, and the set is built once, when a KPI asks how many (or two Counts are compared).
-    """
-
-    __slots__ = ("_parts", "_union")
-
-    def __init__(self, parts: Iterable[Collection[str]] = ()) -> None:
-        self._parts = tuple(p for p in parts if p)
-        self._union: frozenset[str] | None = None
-
-    @property
-    def parts(self) -> tuple[Collection[str], ...]:
-        return self._parts
-
-    def union(self) -> frozenset[str]:
-        """Everyone, once."""
-        if self._union is None:
-            found: set[str] = set()
-            for part in self._parts:
-                found.update(part)
-            self._union = frozenset(found)
-        return self._union
-
-    def __len__(self) -> int:
-        return len(self.union())
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.union())
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, People):
-            return self.union() == other.union()
-        return isinstance(other, (set, frozenset)) and self.union() == other
-
-    def __hash__(self) -> int:
-        return hash(self.union())
-
-    def __repr__(self) -> str:
-        return f"People({sorted(self.union())})"
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,7 +95,7 @@ class _Builder:
         self.started = self.completed = self.abandoned = self.current = 0
         self.open_started_at: list[datetime] = []
         self.people: set[str] = set()  # from records
-        self.people_parts: list[Collection[str]] = []  # from Counts, united when counted
+        self.people_parts: list[People] = []  # from Counts, united when counted
         # Records add into bucket -> runs dicts; Counts only add their Times' parts (no merging).
         self.durations: dict[int, int] = {}
         self.duration_parts: list[Times] = []
@@ -190,7 +147,7 @@ class _Builder:
         self.abandoned += c.runs_abandoned
         self.current += c.current_revision_runs
         self.open_started_at.extend(c.open_started_at)
-        self.people_parts.extend(c.people.parts)
+        self.people_parts.append(c.people)
         self.duration_parts.append(c.durations)
         parts = self.step_parts
         for step, expected, seconds in c.step_seconds:
@@ -210,7 +167,7 @@ class _Builder:
             runs_completed=self.completed,
             runs_abandoned=self.abandoned,
             open_started_at=tuple(sorted(self.open_started_at)),
-            people=People([*self.people_parts, self.people]),
+            people=People.joined([*self.people_parts, People([self.people])]),
             durations=_times(self.durations, self.duration_parts),
             step_seconds=tuple(
                 (step, expected, _times(self.step_seconds.get(key, {}), self.step_parts.get(key)))
