@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from bot.core.kpis import Counts, DailyRollup
 from bot.core.kpis.histogram import Times
 from bot.core.kpis.people import People
+from bot.core.kpis.starts import Starts, micros
 from bot.db.digest import NEVER, NO_SOP, KpiPerson, KpiRollup, KpiRollupDay
 from bot.db.outbox import dialect_insert
 
@@ -66,7 +67,7 @@ def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:
         "runs_completed": c.runs_completed,
         "runs_abandoned": c.runs_abandoned,
         "current_revision_runs": c.current_revision_runs,
-        "open_started_at": [t.isoformat() for t in c.open_started_at],
+        "open_started": c.open_started_at.micros(),  # microseconds since 1970
         "people": sorted(c.people.names()),  # old rows, stand-ins, or people not numbered
         **_people_json(c.people),
     }
@@ -92,7 +93,11 @@ def counts_from_json(totals: dict[str, Any], lists: dict[str, Any] | None = None
         runs_started=totals["runs_started"],
         runs_completed=totals["runs_completed"],
         runs_abandoned=totals["runs_abandoned"],
-        open_started_at=tuple(datetime.fromisoformat(t) for t in totals["open_started_at"]),
+        open_started_at=Starts(
+            [totals["open_started"]]
+            if "open_started" in totals
+            else [sorted(micros(datetime.fromisoformat(t)) for t in totals["open_started_at"])]
+        ),
         people=People(
             [totals["people"]],
             [totals.get("people_numbers", ())],

@@ -10,9 +10,12 @@ from the raw records, so its rollups are the only copy. Every run time and step 
 its histogram bucket (bot/core/kpis/histogram.py), which is exactly what building the day
 again would store; old rollups knew no expected step times, so their steps get 0 ("none").
 People already stored stay user IDs (readers take both); new rollups store person numbers.
-Downgrading writes each bucket's middle value back as that many list entries, and numbers
-back as the user IDs they stand for.
+Open runs' start times are stored as microseconds since 1970 from now on (old rows are read
+as they are). Downgrading writes each bucket's middle value back as that many list entries,
+numbers back as the user IDs they stand for and start times back as ISO datetimes.
 """
+
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 from alembic import op
@@ -71,7 +74,13 @@ def _named(counts: dict, names: dict[int, str]) -> dict:
         n for n in range(bits.bit_length()) if bits >> n & 1
     }
     people = sorted(set(counts.get("people", ())) | {names[n] for n in numbers})
-    kept = {k: v for k, v in counts.items() if k not in ("people_numbers", "people_bits")}
+    new = ("people_numbers", "people_bits", "open_started")
+    kept = {k: v for k, v in counts.items() if k not in new}
+    if "open_started" in counts:  # microseconds since 1970 back to ISO datetimes
+        epoch = datetime(1970, 1, 1, tzinfo=UTC)
+        kept["open_started_at"] = [
+            (epoch + timedelta(microseconds=m)).isoformat() for m in counts["open_started"]
+        ]
     return {**kept, "people": people}
 
 

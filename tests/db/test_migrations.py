@@ -121,12 +121,15 @@ def test_upgrading_to_0015_turns_rollup_lists_into_the_histograms_a_rebuild_woul
             session.add_all([KpiPerson(id=7, workspace_id=1, user_id="U7"),
                              KpiPerson(id=9, workspace_id=1, user_id="U9")])  # fmt: skip
             row = session.scalars(select(KpiRollup)).one()
-            row.counts = {**row.counts, "people": [], "people_numbers": [7], "people_bits": "200"}
+            row.counts = {**row.counts, "people": [], "people_numbers": [7], "people_bits": "200",
+                          "open_started": [1_764_000_000_000_001]}  # fmt: skip
+            del row.counts["open_started_at"]
         _migrate(database, "0013", down=True)  # each bucket's middle, as many times as it holds
         with database.engine.connect() as conn:
             counts, lists = conn.execute(text("SELECT counts, lists FROM kpi_rollups")).one()
         counts, lists = (json.loads(x) if isinstance(x, str) else x for x in (counts, lists))
         assert counts["people"] == ["U7", "U9"] and "people_numbers" not in counts  # 0x200: 9
+        assert counts["open_started_at"] == ["2025-11-24T16:00:00.000001+00:00"]
         assert lists["durations"] == [value(bucket(s)) for s in durations]
         assert [round(s / 10) for s in lists["durations"]] == [4, 62, 62, 398]  # within 1%
         assert lists["step_seconds"] == [[1, [5.0, 5.0, 5.0]], [2, [65.0]]]

@@ -56,10 +56,15 @@ class People:
 
     def bitmap(self) -> int:
         """Every person number, as bits."""
-        bits = self._bits
-        for n in {n for part in self._numbers for n in part}:
-            bits |= 1 << n
-        return bits
+        if not self._numbers:
+            return self._bits
+        # Set the listed numbers' bits in a byte array: one step per number, not per bitmap.
+        highest = max(max(part) for part in self._numbers)
+        found = bytearray(highest // 8 + 1)
+        for part in self._numbers:
+            for n in part:
+                found[n >> 3] |= 1 << (n & 7)
+        return self._bits | int.from_bytes(found, "little")
 
     def numbers(self) -> list[int]:
         """Every person number, ascending."""
@@ -73,12 +78,7 @@ class People:
 
     def __len__(self) -> int:
         if self._count is None:
-            numbered: set[int] = set()
-            for part in self._numbers:
-                numbered.update(part)
-            bits = self._bits
-            extra = sum(1 for n in numbered if not bits >> n & 1) if bits else len(numbered)
-            self._count = len(self.names()) + bits.bit_count() + extra
+            self._count = len(self.names()) + self.bitmap().bit_count()
         return self._count
 
     def numbered(self, numbers: Mapping[str, int]) -> People:

@@ -18,6 +18,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from bot.core.kpis.histogram import Times, bucket, joined
 from bot.core.kpis.people import People
 from bot.core.kpis.records import LookupRecord, RunRecord
+from bot.core.kpis.starts import Starts
 from bot.core.kpis.windows import Window, local_day
 
 ELIGIBLE_AFTER = timedelta(hours=24)  # a younger open run is not yet a failure
@@ -44,7 +45,7 @@ class Counts:
     runs_started: int = 0
     runs_completed: int = 0
     runs_abandoned: int = 0
-    open_started_at: tuple[datetime, ...] = ()  # runs still active: eligible once 24 h old
+    open_started_at: Starts = Starts()  # runs still active: eligible once 24 h old
     people: People = People()  # who looked up or started a run
     durations: Times = Times()  # seconds from start to finish of completed runs
     step_seconds: tuple[tuple[int, int, Times], ...] = ()  # (step, expected, seconds)
@@ -54,7 +55,7 @@ class Counts:
     def eligible_runs(self, now: datetime) -> int:
         """Runs that count for the completion rate at `now`: finished, or open over 24 hours."""
         cutoff = now - ELIGIBLE_AFTER
-        old_open = sum(1 for started in self.open_started_at if started < cutoff)
+        old_open = self.open_started_at.before(cutoff)
         return self.runs_completed + self.runs_abandoned + old_open
 
     def completion_rate(self, now: datetime) -> float | None:
@@ -84,7 +85,7 @@ class _Builder:
     """A mutable Counts while records stream in (one pass, no per-record sorting)."""
 
     __slots__ = (
-        "lookups", "misses", "started", "completed", "abandoned", "open_started_at",
+        "lookups", "misses", "started", "completed", "abandoned", "open_started_at", "open_parts",
         "people", "people_parts", "durations", "duration_parts", "step_seconds", "step_parts",
         "stops", "current",
     )  # fmt: skip
@@ -93,7 +94,8 @@ class _Builder:
         self.lookups = 0
         self.misses: dict[str, int] = {}
         self.started = self.completed = self.abandoned = self.current = 0
-        self.open_started_at: list[datetime] = []
+        self.open_started_at: list[datetime] = []  # from records
+        self.open_parts: list[Starts] = []  # from Counts
         self.people: set[str] = set()  # from records
         self.people_parts: list[People] = []  # from Counts, united when counted
         # Records add into bucket -> runs dicts; Counts only add their Times' parts (no merging).
@@ -146,7 +148,7 @@ class _Builder:
         self.completed += c.runs_completed
         self.abandoned += c.runs_abandoned
         self.current += c.current_revision_runs
-        self.open_started_at.extend(c.open_started_at)
+        self.open_parts.append(c.open_started_at)
         self.people_parts.append(c.people)
         self.duration_parts.append(c.durations)
         parts = self.step_parts
@@ -166,7 +168,7 @@ class _Builder:
             runs_started=self.started,
             runs_completed=self.completed,
             runs_abandoned=self.abandoned,
-            open_started_at=tuple(sorted(self.open_started_at)),
+            open_started_at=Starts.joined([*self.open_parts, Starts.of(self.open_started_at)]),
             people=People.joined([*self.people_parts, People([self.people])]),
             durations=_times(self.durations, self.duration_parts),
             step_seconds=tuple(
@@ -206,7 +208,7 @@ class Tally:
             runs_started=sum(c.runs_started for c in parts),
             runs_completed=sum(c.runs_completed for c in parts),
             runs_abandoned=sum(c.runs_abandoned for c in parts),
-            open_started_at=tuple(sorted(t for c in parts for t in c.open_started_at)),
+            open_started_at=Starts.joined(c.open_started_at for c in parts),
             current_revision_runs=sum(c.current_revision_runs for c in parts),
         )
 
