@@ -10,7 +10,8 @@ from the raw records, so its rollups are the only copy. Every run time and step 
 its histogram bucket (bot/core/kpis/histogram.py), which is exactly what building the day
 again would store; old rollups knew no expected step times, so their steps get 0 ("none").
 People already stored stay user IDs (readers take both); new rollups store person numbers.
-Open runs' start times are stored as microseconds since 1970 from now on (old rows are read
+On PostgreSQL the rollups' columns become json instead of jsonb (read whole, never queried
+inside; jsonb is re-serialised on every read). Open runs' start times are stored as microseconds since 1970 from now on (old rows are read
 as they are). Downgrading writes each bucket's middle value back as that many list entries,
 numbers back as the user IDs they stand for and start times back as ISO datetimes.
 """
@@ -121,9 +122,24 @@ def upgrade() -> None:
         sa.UniqueConstraint("workspace_id", "user_id", name="uq_kpi_people_workspace_id_user_id"),
     )
     _rewrite(_to_histograms)
+    _rollups_as("json")
+
+
+def _rollups_as(kind: str) -> None:
+    # PostgreSQL: json (stored as text, returned as is) instead of jsonb, re-serialised per read.
+    if op.get_bind().dialect.name != "postgresql":
+        return
+    for column in ("counts", "lists"):
+        op.alter_column(
+            "kpi_rollups",
+            column,
+            type_=sa.JSON() if kind == "json" else JSONB(),
+            postgresql_using=f"{column}::{kind}",
+        )
 
 
 def downgrade() -> None:
+    _rollups_as("jsonb")
     # Older code would take today's settled part for a whole day: drop it (today is read raw).
     days = sa.table("kpi_rollup_days", sa.column("workspace_id"), sa.column("tz"),
                     sa.column("day"), sa.column("settled_until"))  # fmt: skip
