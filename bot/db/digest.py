@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
+    JSON,
     Date,
     ForeignKey,
     Index,
@@ -70,6 +71,20 @@ class KpiRollupDay(Base):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     built_at: Mapped[datetime] = mapped_column(UtcDateTime)
     open_runs: Mapped[int] = mapped_column(Integer)
+    # Set on today's marker only: its rollups hold the day's settled part, the runs finished and
+    # the lookups made before this instant (bot/services/kpi_rollups.py, roll_up_today).
+    settled_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class KpiPerson(Base):
+    """A person's number in KPI rollups, which store people as numbers (bot/core/kpis/people.py)."""
+
+    __tablename__ = "kpi_people"
+    __table_args__ = (UniqueConstraint("workspace_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)  # the number
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    user_id: Mapped[str] = mapped_column(String(32))
 
 
 class KpiRollup(Base):
@@ -84,8 +99,10 @@ class KpiRollup(Base):
     day: Mapped[date] = mapped_column(Date)
     sop: Mapped[str] = mapped_column(String(100))
     # The Counts in two parts, so a trend's previous week can skip parsing the bulky lists.
-    counts: Mapped[dict[str, Any]] = mapped_column(Json)  # totals, people, open runs
-    lists: Mapped[dict[str, Any]] = mapped_column(Json)  # misses, durations, step times, stops
+    # JSON, not JSONB, on PostgreSQL too: a rollup is read whole and never queried inside,
+    # and the server re-serialises JSONB on every read (a third of /sop kpis at 5M events).
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)  # totals, people, open runs
+    lists: Mapped[dict[str, Any]] = mapped_column(JSON)  # misses, durations, step times, stops
 
 
 # -- digests -----------------------------------------------------------------------------------

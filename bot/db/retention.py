@@ -13,6 +13,7 @@ from bot.db.digest import KpiRollup
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Run
 from bot.db.outbox import SENT, OutboxMessage
+from bot.db.rollups import counts_from_json
 from bot.db.scheduled import ScheduledRun
 
 ANONYMOUS = ""  # the user and channel of a forgotten run (the columns are NOT NULL)
@@ -80,6 +81,15 @@ def forget_activity(session: Session, *, workspace_id: int, window: Window) -> t
     return events, runs
 
 
+NUMBERED = ("people_numbers", "people_bits")  # bot/db/rollups.py: people as person numbers
+
+
+def _people_of(counts: dict[str, Any]) -> list[str]:
+    """A stored rollup's people: user IDs or stand-ins as they are, numbers as `#n`."""
+    people = counts_from_json(counts).people
+    return [*people.names(), *(f"#{n}" for n in people.numbers())]
+
+
 def anonymise_rollups(session: Session, *, workspace_id: int, day: date) -> int:
     """Replace the day's people by stand-ins and its unanswered searches by their count.
 
@@ -93,11 +103,13 @@ def anonymise_rollups(session: Session, *, workspace_id: int, day: date) -> int:
     )
     for tz in {row.tz for row in rows}:
         of_zone = [row for row in rows if row.tz == tz]
-        people = sorted({p for row in of_zone for p in row.counts["people"] if p[:1] != "~"})
+        named = {row.id: _people_of(row.counts) for row in of_zone}
+        people = sorted({p for found in named.values() for p in found if p[:1] != "~"})
         stand_in = {person: f"~{n}" for n, person in enumerate(people, start=1)}
         for row in of_zone:
-            named = row.counts["people"]
-            row.counts = {**row.counts, "people": sorted(stand_in.get(p, p) for p in named)}
+            kept = {k: v for k, v in row.counts.items() if k not in NUMBERED}
+            anonymous = sorted(stand_in.get(p, p) for p in named[row.id])
+            row.counts = {**kept, "people": anonymous}
             misses = sum(n for _, n in row.lists.get("misses", ()))
             row.lists = {**row.lists, "misses": [["", misses]] if misses else []}
     return len(rows)

@@ -9,7 +9,10 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.kpis import Counts, DailyRollup
-from bot.db.digest import NEVER, NO_SOP, KpiRollup, KpiRollupDay
+from bot.core.kpis.histogram import Times
+from bot.core.kpis.people import People
+from bot.core.kpis.starts import Starts, micros
+from bot.db.digest import NEVER, NO_SOP, KpiPerson, KpiRollup, KpiRollupDay
 from bot.db.outbox import dialect_insert
 
 # `built_at` is set this long before the build: a run that read the clock just before and
@@ -17,22 +20,63 @@ from bot.db.outbox import dialect_insert
 SETTLE = timedelta(minutes=5)
 
 
+def _times(stored: list[list[int]] | None) -> Times:
+    # [buckets, counts]: two plain lists, which JSON parsers read without a Python loop
+    return Times.from_json(*stored) if stored else Times()
+
+
+def _people_json(people: People) -> dict[str, Any]:
+    # A bitmap as wide as the highest number is parsed in one step, a list number by number
+    # (~50 times slower each): a list only while it is that much shorter, so a row costs at
+    # most about the workspace's width, however many people it holds.
+    numbers = people.numbers()
+    if not numbers:
+        return {}
+    if len(numbers) * 64 < numbers[-1]:
+        return {"people_numbers": numbers}
+    return {"people_bits": format(sum(1 << n for n in numbers), "x")}
+
+
+def person_numbers(
+    session: Session, *, workspace_id: int, users: set[str], create: bool
+) -> dict[str, int]:
+    """User ID -> person number, for those of `users` that have one (or all, with `create`)."""
+    if not users:
+        return {}
+    ordered = sorted(users)
+    for start in range(0, len(ordered) if create else 0, 400):
+        rows = [{"workspace_id": workspace_id, "user_id": u} for u in ordered[start : start + 400]]
+        insert = dialect_insert(session, KpiPerson).values(rows)
+        session.execute(insert.on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))
+    found: dict[str, int] = {}
+    for start in range(0, len(ordered), 500):  # a bounded IN list per query
+        rows = session.execute(
+            select(KpiPerson.user_id, KpiPerson.id).where(
+                KpiPerson.workspace_id == workspace_id,
+                KpiPerson.user_id.in_(ordered[start : start + 500]),
+            )
+        )
+        found.update((user, number) for user, number in rows)
+    return found
+
+
 def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A Counts as JSON: (totals, people and open runs; the per-query, per-step and per-run
-    lists). Floats and ISO datetimes round-trip exactly."""
+    """A Counts as JSON: (totals, people and open runs; the per-query and per-step counts and
+    the time histograms). ISO datetimes round-trip exactly."""
     totals = {
         "lookups": c.lookups,
         "runs_started": c.runs_started,
         "runs_completed": c.runs_completed,
         "runs_abandoned": c.runs_abandoned,
         "current_revision_runs": c.current_revision_runs,
-        "open_started_at": [t.isoformat() for t in c.open_started_at],
-        "people": sorted(c.people),
+        "open_started": c.open_started_at.micros(),  # microseconds since 1970
+        "people": sorted(c.people.names()),  # old rows, stand-ins, or people not numbered
+        **_people_json(c.people),
     }
     lists = {
         "misses": [list(m) for m in c.misses],
-        "durations": list(c.durations),
-        "step_seconds": [[step, list(seconds)] for step, seconds in c.step_seconds],
+        "durations": c.durations.to_json(),
+        "step_seconds": [[step, expected, t.to_json()] for step, expected, t in c.step_seconds],
         "stops": [list(s) for s in c.stops],
     }
     return totals, lists
@@ -51,12 +95,19 @@ def counts_from_json(totals: dict[str, Any], lists: dict[str, Any] | None = None
         runs_started=totals["runs_started"],
         runs_completed=totals["runs_completed"],
         runs_abandoned=totals["runs_abandoned"],
-        open_started_at=tuple(datetime.fromisoformat(t) for t in totals["open_started_at"]),
-        people=frozenset(totals["people"]),
-        # JSON keeps a float a float (60.0 stays 60.0), so the lists are used as they come.
-        durations=tuple(lists.get("durations", ())),
+        open_started_at=Starts(
+            [totals["open_started"]]
+            if "open_started" in totals
+            else [sorted(micros(datetime.fromisoformat(t)) for t in totals["open_started_at"])]
+        ),
+        people=People(
+            [totals["people"]],
+            [totals.get("people_numbers", ())],
+            int(totals.get("people_bits", "0"), 16),
+        ),
+        durations=_times(lists.get("durations")),
         step_seconds=tuple(
-            (step, tuple(seconds)) for step, seconds in lists.get("step_seconds", ())
+            (step, expected, _times(t)) for step, expected, t in lists.get("step_seconds", ())
         ),
         stops=tuple((s, n) for s, n in lists.get("stops", ())),
         current_revision_runs=totals["current_revision_runs"],
@@ -136,8 +187,12 @@ def write_rollups(
     marker: KpiRollupDay,
     rollups: list[DailyRollup],
     now: datetime,
+    settled_until: datetime | None = None,
 ) -> int:
-    """Replace the marker day's rollups with `rollups`; return how many rows were written."""
+    """Replace the marker day's rollups with `rollups`; return how many rows were written.
+
+    `settled_until` marks today's settled part (see kpi_rollups.roll_up_today).
+    """
     session.execute(
         delete(KpiRollup).where(
             KpiRollup.workspace_id == marker.workspace_id,
@@ -159,6 +214,7 @@ def write_rollups(
     if rows:
         session.execute(KpiRollup.__table__.insert(), rows)
     marker.built_at = now - SETTLE
+    marker.settled_until = settled_until
     marker.open_runs = sum(len(r.counts.open_started_at) for r in rollups if r.day == marker.day)
     return len(rows)
 

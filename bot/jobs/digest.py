@@ -61,6 +61,9 @@ def _roll_up(runtime: Runtime) -> kpi_rollups.RollupReport:
         if written is not None:
             built.append(day)
             rows += written
+    with runtime.database.session() as session:
+        # Today's settled part: /sop kpis then reads only the last minutes' records raw.
+        kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=zone, now=runtime.clock())
     if built:
         log.info("rolled up %d day(s) of KPIs (%d rows) in %s", len(built), rows, zone)
     return kpi_rollups.RollupReport(tuple(built), rows)

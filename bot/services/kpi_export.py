@@ -8,8 +8,9 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from bot.core.kpis import Counts, median, nearest_rank
+from bot.core.kpis import Counts
 from bot.core.kpis.adherence import AdherenceRow, ScheduledRecord, adherence
+from bot.core.kpis.histogram import median, nearest_rank
 from bot.services import kpi_records as records
 from bot.services import kpi_rollups, scheduled_kpis
 from bot.services.digest import CoverageHistory

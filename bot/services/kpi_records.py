@@ -20,8 +20,9 @@ from __future__ import annotations
 from bisect import bisect_right
 from collections import defaultdict
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from bot.core.kpis import (
@@ -66,23 +67,49 @@ class RevisionTimes:
         return max((n for _, n in times[:index]), default=0)
 
 
-def _step_seconds(session: Session, *, workspace_id: int, window: Window) -> dict[int, dict]:
-    """Run ID -> step -> seconds on it, summed over finished visits, for runs started in window."""
+def _runs_in(workspace_id: int, window: Window, finished_before: datetime | None,
+             unsettled_at: datetime | None) -> list[Any]:  # fmt: skip
+    """Runs started in `window`; only those finished before `finished_before`, or only those
+    not finished before `unsettled_at` (today's settled part and the rest, kpi_rollups)."""
+    where = [Run.workspace_id == workspace_id, Run.started_at >= window.start,
+             Run.started_at < window.end]  # fmt: skip
+    if finished_before is not None:
+        where.append(Run.finished_at < finished_before)
+    if unsettled_at is not None:
+        where.append(or_(Run.finished_at.is_(None), Run.finished_at >= unsettled_at))
+    return where
+
+
+def _step_seconds(session: Session, *, where: list[Any]) -> dict[int, dict]:
+    """Run ID -> step -> seconds on it, summed over finished visits, for the runs `where` picks."""
     rows = session.execute(
         select(RunVisit.run_id, RunVisit.step_number, RunVisit.started_at, RunVisit.finished_at)
         .join(Run, Run.id == RunVisit.run_id)
-        .where(
-            Run.workspace_id == workspace_id,
-            Run.started_at >= window.start,
-            Run.started_at < window.end,
-            RunVisit.finished_at.is_not(None),
-        )
+        .where(*where, RunVisit.finished_at.is_not(None))
     )
     per_run: dict[int, dict[int, float]] = defaultdict(dict)
     for run_id, step, started, finished in rows:
         steps = per_run[run_id]
         steps[step] = steps.get(step, 0.0) + (finished - started).total_seconds()
     return per_run
+
+
+def expected_times(session: Session, revision_ids: set[int]) -> dict[int, dict[int, int]]:
+    """Revision ID -> step -> the step's expected seconds (`Time:`), for the given revisions."""
+    found: dict[int, dict[int, int]] = {}
+    ids = sorted(revision_ids)
+    for start in range(0, len(ids), 500):  # a bounded IN list per query
+        rows = session.execute(
+            select(Revision.id, Revision.content).where(Revision.id.in_(ids[start : start + 500]))
+        )
+        for revision_id, content in rows:
+            steps = content.get("steps", ())
+            found[revision_id] = {
+                n: s["expected_seconds"]
+                for n, s in enumerate(steps, start=1)
+                if s.get("expected_seconds")
+            }
+    return found
 
 
 def run_records(
@@ -92,10 +119,14 @@ def run_records(
     window: Window,
     now: datetime,
     revisions: RevisionTimes | None = None,
+    finished_before: datetime | None = None,
+    unsettled_at: datetime | None = None,
 ) -> list[RunRecord]:
-    """Every run started in `window`, with its time per step."""
+    """Every run started in `window` (see _runs_in for the other two filters), with its time
+    per step and its steps' expected times."""
     revisions = revisions or RevisionTimes(session)
-    seconds = _step_seconds(session, workspace_id=workspace_id, window=window)
+    where = _runs_in(workspace_id, window, finished_before, unsettled_at)
+    seconds = _step_seconds(session, where=where)
     rows = session.execute(
         select(
             Run.id,
@@ -107,17 +138,16 @@ def run_records(
             Run.finished_at,
             Run.status,
             Run.current_step,
+            Run.revision_id,
         )
         .join(SopRecord, SopRecord.id == Run.sop_id)
         .join(Revision, Revision.id == Run.revision_id)
-        .where(
-            Run.workspace_id == workspace_id,
-            Run.started_at >= window.start,
-            Run.started_at < window.end,
-        )
+        .where(*where)
     )
+    rows = rows.all()
+    expected = expected_times(session, {row[-1] for row in rows})
     records = []
-    for run_id, sop_id, slug, number, user, started, finished, status, step in rows:
+    for run_id, sop_id, slug, number, user, started, finished, status, step, revision_id in rows:
         ended = finished or now
         records.append(
             RunRecord(
@@ -132,6 +162,7 @@ def run_records(
                 step_seconds=seconds.get(run_id, {}),
                 stopped_at_step=step if status == "abandoned" else None,
                 is_current_revision=revisions.newest_at(sop_id, ended) <= number,
+                expected_seconds=expected.get(revision_id, {}),
             )
         )
     return records
@@ -217,6 +248,7 @@ def sop_infos(session: Session, *, workspace_id: int) -> list[SopInfo]:
                 audience_size=audience.get(trained_on[0], 0),
                 step_titles=tuple(s["title"] for s in content["steps"]),
                 current_revision=trained_on[1],
+                expected_seconds=tuple(s.get("expected_seconds") for s in content["steps"]),
             )
         )
     return infos

@@ -4,13 +4,17 @@ A finished day's runs and lookups never change, except that a run still open whe
 was rolled up may finish later, and a newer revision may make an open run's revision
 outdated. So a day is rebuilt only while it had open runs and one of those things happened
 since it was built; every reader uses a day's rollups only when they are still exact, and
-raw records otherwise (today, days not rolled up yet, days gone stale).
+raw records otherwise (days not rolled up yet, days gone stale).
+
+Today is read from its settled part where the hourly job built one (`roll_up_today`: the
+runs finished and the lookups made before a moment, which never change again) plus the raw
+rest, so `/sop kpis` reads minutes of raw records, not a whole busy day's.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -33,6 +37,7 @@ from bot.services.kpi_records import RevisionTimes, lookup_records, run_records
 
 log = logging.getLogger(__name__)
 
+REBUILD_TODAY = timedelta(minutes=30)  # the hourly job rebuilds it; a replica need not again
 HORIZON_DAYS = 62  # the longest window read (/sop kpis 30d) and the 30 days before it
 
 
@@ -53,6 +58,26 @@ def span(first: date, last: date, tz: ZoneInfo) -> Window:
     return Window(day_window(first, tz).start, day_window(last, tz).end)
 
 
+def numbered(
+    session: Session, *, workspace_id: int, rollups: list[DailyRollup], create: bool
+) -> list[DailyRollup]:
+    """The rollups with their people's user IDs as person numbers, so that rollups built from
+    records add up with stored ones (`create`: number the new people too, to store them).
+
+    Read after the stored rollups: a number in them was committed before this look-up.
+    """
+    users: set[str] = set()
+    for r in rollups:
+        users |= r.counts.people.names()
+    numbers = store.person_numbers(session, workspace_id=workspace_id, users=users, create=create)
+    if not numbers:
+        return rollups
+    return [
+        DailyRollup(r.day, r.sop, replace(r.counts, people=r.counts.people.numbered(numbers)))
+        for r in rollups
+    ]
+
+
 def raw_rollups(
     session: Session, *, workspace_id: int, tz: ZoneInfo, first: date, last: date, now: datetime
 ) -> list[DailyRollup]:
@@ -60,7 +85,8 @@ def raw_rollups(
     window = span(first, last, tz)
     runs = run_records(session, workspace_id=workspace_id, window=window, now=now)
     lookups = lookup_records(session, workspace_id=workspace_id, window=window)
-    return daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    return numbered(session, workspace_id=workspace_id, rollups=rollups, create=False)
 
 
 def stale_days(
@@ -98,6 +124,38 @@ def stale_days(
     return stale
 
 
+def _whole(marker: KpiRollupDay) -> bool:
+    """The marker of a whole day's rollups (not a day never built, nor today's settled part)."""
+    return marker.open_runs >= 0 and marker.settled_until is None
+
+
+def unsettled_rollups(
+    session: Session, *, workspace_id: int, tz: ZoneInfo, day: date, since: datetime, now: datetime
+) -> list[DailyRollup]:
+    """The day's rollups from what its settled part leaves out: runs not finished before
+    `since` (open ones too) and lookups made from `since` on."""
+    window = day_window(day, tz)
+    runs = run_records(
+        session, workspace_id=workspace_id, window=window, now=now, unsettled_at=since
+    )
+    lookups = lookup_records(
+        session, workspace_id=workspace_id, window=Window(max(since, window.start), window.end)
+    )
+    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    return numbered(session, workspace_id=workspace_id, rollups=rollups, create=False)
+
+
+def _added(rollups: list[DailyRollup]) -> list[DailyRollup]:
+    """Rollups of the same day and SOP added into one (a settled part and its rest)."""
+    by_key: dict[tuple[date, str | None], DailyRollup] = {}
+    for r in rollups:
+        seen = by_key.get((r.day, r.sop))
+        by_key[(r.day, r.sop)] = (
+            r if seen is None else DailyRollup(r.day, r.sop, seen.counts + r.counts)
+        )
+    return list(by_key.values())
+
+
 def daily(
     session: Session,
     *,
@@ -117,17 +175,27 @@ def daily(
     markers = store.rollup_days(
         session, workspace_id=workspace_id, tz=str(tz), first=first, last=last
     )
-    usable = {d: m for d, m in markers.items() if d < today and m.open_runs >= 0}
+    usable = {d: m for d, m in markers.items() if d < today and _whole(m)}
     usable_days = set(usable) - stale_days(
         session, workspace_id=workspace_id, tz=tz, markers=usable
     )
+    settled = markers.get(today)
+    since = settled.settled_until if settled is not None and first <= today <= last else None
     found = store.read_rollups(
         session,
         workspace_id=workspace_id,
         tz=str(tz),
-        days=sorted(usable_days),
+        days=sorted(usable_days | ({today} if since else set())),
         light_before=light_before,
     )
+    if since is not None:
+        found = _added(
+            found
+            + unsettled_rollups(
+                session, workspace_id=workspace_id, tz=tz, day=today, since=since, now=now
+            )
+        )
+        usable_days.add(today)
     missing = [d for d in _days(first, last) if d not in usable_days]
     # Consecutive missing days are read in one query (typically: today, or all on a new install).
     start = None
@@ -165,7 +233,7 @@ def roll_up_day(
     if day >= local_day(now, tz):
         raise ValueError(f"{day} is not over yet in {tz}; only finished days are rolled up")
     marker = store.lock_rollup_day(session, workspace_id=workspace_id, tz=str(tz), day=day)
-    if marker.open_runs >= 0 and not stale_days(
+    if _whole(marker) and not stale_days(
         session, workspace_id=workspace_id, tz=tz, markers={day: marker}
     ):
         return None  # another process built it a moment ago, or nothing changed
@@ -176,6 +244,7 @@ def roll_up_day(
     )
     lookups = lookup_records(session, workspace_id=workspace_id, window=window)
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
     return store.write_rollups(session, marker=marker, rollups=rollups, now=now)
 
 
@@ -195,8 +264,36 @@ def days_to_roll(session: Session, *, workspace_id: int, tz: ZoneInfo, now: date
     markers = store.rollup_days(
         session, workspace_id=workspace_id, tz=str(tz), first=first, last=yesterday
     )
-    built = {d: m for d, m in markers.items() if m.open_runs >= 0}
+    built = {d: m for d, m in markers.items() if _whole(m)}
     stale = stale_days(session, workspace_id=workspace_id, tz=tz, markers=built)
     checked = [d for d, m in built.items() if m.open_runs > 0 and d not in stale]
     store.mark_checked(session, workspace_id=workspace_id, tz=str(tz), days=checked, now=now)
     return [d for d in _days(first, yesterday) if d not in built or d in stale]
+
+
+def roll_up_today(
+    session: Session, *, workspace_id: int, tz: ZoneInfo, now: datetime
+) -> int | None:
+    """Build today's settled part: the runs finished and lookups made before `now` - SETTLE.
+
+    What finished before then never changes, so the part stays exact all day (the rest is
+    read raw). Rebuilt at most every REBUILD_TODAY; rows written, or None when skipped.
+    """
+    today = local_day(now, tz)
+    until = now - store.SETTLE
+    window = day_window(today, tz)
+    if until <= window.start:
+        return None
+    marker = store.lock_rollup_day(session, workspace_id=workspace_id, tz=str(tz), day=today)
+    if marker.settled_until is not None and until - marker.settled_until < REBUILD_TODAY:
+        return None
+    settled = Window(window.start, until)
+    runs = run_records(
+        session, workspace_id=workspace_id, window=settled, now=now, finished_before=until
+    )
+    lookups = lookup_records(session, workspace_id=workspace_id, window=settled)
+    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
+    return store.write_rollups(
+        session, marker=marker, rollups=rollups, now=now, settled_until=until
+    )

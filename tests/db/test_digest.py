@@ -112,8 +112,11 @@ def test_rollups_equal_the_raw_records_and_stay_exact_as_open_runs_finish(db, tm
     raw, mixed = both(NOW)
     assert raw == mixed and len(raw) > 30
     with db.session() as session:
-        stored = session.scalar(select(func.count(store.KpiRollup.id)))
-        assert stored == len([r for r in raw if r.day < last])
+        whole = select(func.count(store.KpiRollup.id)).where(store.KpiRollup.day < last)
+        assert session.scalar(whole) == len([r for r in raw if r.day < last])
+        # and today's settled part, which `daily` adds the rest of today to (raw == mixed)
+        today = session.get(store.KpiRollupDay, (workspace_id, "Europe/Berlin", last))
+        assert today.settled_until == NOW - timedelta(minutes=5)
 
     # An open run of the 23-hour day finishes: that day's rollups are stale until rebuilt.
     later = NOW + timedelta(hours=2)
@@ -266,3 +269,126 @@ def test_stale_sops_nudge_their_owner_once_per_review_period_until_confirmed(db,
                                       now=moments[2] + timedelta(days=91))  # fmt: skip
         refund = next(i for i in again if i.slug == "refund-request")
         assert (refund.reviewed, refund.period) == (True, 1)
+
+
+TIMED_SOP = """---
+id: till-close
+owner: U0OWNER
+review_every: 90d
+---
+# Close the till
+
+## Steps
+### Count the cash
+Time: 2m
+Count it.
+### Fill in the sheet
+Time: {expected}
+Write the totals down.
+"""
+
+
+def test_a_step_well_over_its_expected_time_makes_the_digest_ask_for_attention(db, tmp_path):
+    directory = tmp_path / "timed"
+    directory.mkdir()
+    path = directory / "till-close.md"
+    path.write_text(TIMED_SOP.format(expected="1m"))
+    publish(db, directory, datetime(2026, 3, 1, tzinfo=UTC))
+    with db.session() as session:
+        workspace_id = default_workspace(session).id
+        sop = session.scalars(select(SopRecord).where(SopRecord.slug == "till-close")).one()
+        sop_id, revision_id = sop.id, sop.current_revision_id
+        # Six runs on 2 April (Berlin) on v1, which expects the sheet to take 1 minute
+        for n, sheet in enumerate((145, 155, 155, 165, 175, 35)):  # bucket middles: exact
+            started = datetime(2026, 4, 2, 7, 10 * n, tzinfo=UTC)
+            run = Run(workspace_id=workspace_id, sop_id=sop_id, revision_id=revision_id,
+                      user_id=f"U{n:03d}", channel_id="C1", status="completed", current_step=2,
+                      started_at=started)  # fmt: skip
+            session.add(run)
+            session.flush()
+            counted = started + timedelta(seconds=95)
+            run.finished_at = counted + timedelta(seconds=sheet)
+            session.add_all([
+                RunVisit(run_id=run.id, step_number=1, started_at=started, finished_at=counted),
+                RunVisit(run_id=run.id, step_number=2, started_at=counted,
+                         finished_at=run.finished_at),
+            ])  # fmt: skip
+    # v2 expects 10 minutes; the runs followed v1, so v1's minute is what they are held to.
+    path.write_text(TIMED_SOP.format(expected="10m"))
+    publish(db, directory, datetime(2026, 4, 2, 20, tzinfo=UTC))
+    settings = Settings(database_url=db.url, manager_channel="C01OPSMGRS",
+                        digest_tz="Europe/Berlin")  # fmt: skip
+    runtime = Runtime(settings=settings, database=db, clock=lambda: NOW)
+    assert roll_up(runtime).built  # the digest reads the day from its rollups
+    assert send_digest(build_job_context(runtime), day=date(2026, 4, 2)) == "sent"
+    with db.session() as session:
+        message = session.scalars(select(OutboxMessage)).one()
+        result = digests.report(session, workspace_id=workspace_id, day=date(2026, 4, 2),
+                                tz=BERLIN, now=NOW)  # fmt: skip
+    # the sheet's median is 155 s: 2.6x the expected minute
+    shown = "step 2 takes 2.6× its expected 1 min"
+    assert f"*Close the till* — {shown} · health" in str(message.blocks)
+    (reason,) = result.digest.attention
+    assert (reason.kind, reason.text) == ("expected", shown)
+    (row,) = result.digest.rows
+    assert [(p.step, round(p.times, 2), p.expected_seconds, p.runs) for p in row.paces] == [
+        (1, 0.79, 120, 6),  # 95 s of 2 minutes
+        (2, 2.58, 60, 6),
+    ]
+    assert shown in digest_text(result.digest)
+
+
+def test_todays_settled_part_plus_the_raw_rest_is_today_from_raw_records(db, tmp_path):
+    workspace_id = make_data(db, tmp_path, runs=300, seed=11)
+    today = local_day(NOW, BERLIN)
+    with db.session() as session:
+        sop_id, revision_id = session.execute(
+            select(SopRecord.id, SopRecord.current_revision_id)
+        ).first()
+
+    def add_run(started: datetime, finished: datetime | None) -> None:
+        with db.session() as session:
+            status = "completed" if finished else "active"
+            run = Run(workspace_id=workspace_id, sop_id=sop_id, revision_id=revision_id,
+                      user_id="U900", channel_id="C1", current_step=1, started_at=started,
+                      status=status, finished_at=finished)  # fmt: skip
+            session.add(run)
+            session.flush()
+            session.add(RunVisit(run_id=run.id, step_number=1, started_at=started,
+                                 finished_at=finished))  # fmt: skip
+            session.add(Event(workspace_id=workspace_id, at=started, kind="lookup_miss",
+                              user_id="U901", data={"query": "till"}))  # fmt: skip
+
+    built = NOW - timedelta(hours=3)
+    add_run(built - timedelta(hours=2), built - timedelta(hours=1))  # settled
+    add_run(built - timedelta(hours=1), None)  # open when the part is built...
+    with db.session() as session:
+        assert kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=BERLIN, now=built)
+    with db.session() as session:  # ...and again within REBUILD_TODAY: not rebuilt
+        later = built + timedelta(minutes=10)
+        assert (
+            kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=BERLIN, now=later)
+            is None
+        )
+        open_run = session.scalars(
+            select(Run).where(Run.status == "active", Run.user_id == "U900")
+        ).one()
+        open_run.status, open_run.finished_at = (
+            "completed",
+            built + timedelta(minutes=1),
+        )  # finishes
+    add_run(built - timedelta(minutes=3), built + timedelta(minutes=2))  # within SETTLE
+    add_run(built + timedelta(minutes=30), built + timedelta(minutes=40))  # after it
+    with db.session() as session:
+        raw = kpi_rollups.raw_rollups(session, workspace_id=workspace_id, tz=BERLIN,
+                                      first=today, last=today, now=NOW)  # fmt: skip
+        mixed = kpi_rollups.daily(session, workspace_id=workspace_id, tz=BERLIN,
+                                  first=today, last=today, now=NOW)  # fmt: skip
+        marker = session.get(store.KpiRollupDay, (workspace_id, "Europe/Berlin", today))
+        assert marker.settled_until == built - timedelta(minutes=5)
+    assert by_key(mixed) == by_key(raw)
+    assert sum(r.counts.runs_completed for r in raw) >= 4
+    # tomorrow the whole day is rolled up afresh, not taken from its settled part
+    tomorrow = Runtime(settings=Settings(digest_tz="Europe/Berlin"), database=db,
+                       clock=lambda: NOW + timedelta(days=1))  # fmt: skip
+    assert today in roll_up(tomorrow).built

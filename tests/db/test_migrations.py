@@ -1,14 +1,18 @@
 """The migration chain builds exactly the schema the models describe, on each database."""
 
-from datetime import UTC, datetime
+import json
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import event, inspect, make_url, text
+from sqlalchemy import event, inspect, make_url, select, text
 
+from bot.core.kpis.histogram import bucket, histogram, value
 from bot.db import migrate
+from bot.db.digest import KpiPerson, KpiRollup
+from bot.db.rollups import counts_from_json
 from bot.db.schema import Base
 from bot.db.session import Database
 
@@ -83,3 +87,52 @@ def _migrate(database: Database, revision: str, *, down: bool = False) -> None:
     with database.engine.begin() as conn:
         config.attributes["connection"] = conn
         (command.downgrade if down else command.upgrade)(config, revision)
+
+
+def test_upgrading_to_0015_turns_rollup_lists_into_the_histograms_a_rebuild_would_store(
+    database_url,
+):
+    durations, step_one = [30.0, 612.5, 612.9, 4000.0], [5.0, 7.0, 9.5]
+    old = {"misses": [["vpn", 2]], "durations": durations,
+           "step_seconds": [[1, step_one], [2, [61.0]]], "stops": [[2, 1]]}  # fmt: skip
+    totals = {"lookups": 3, "runs_started": 4, "runs_completed": 4, "runs_abandoned": 0,
+              "current_revision_runs": 4, "open_started_at": [], "people": ["U1"]}  # fmt: skip
+    database = Database(database_url)
+    try:
+        _migrate(database, "0013")
+        with database.engine.begin() as conn:
+            workspace = "INSERT INTO workspaces (id, name, settings, created_at)"
+            workspace += " VALUES (1, 'w', '{}', :at)"
+            conn.execute(text(workspace), {"at": datetime(2026, 11, 2, tzinfo=UTC)})
+            conn.execute(
+                text("INSERT INTO kpi_rollups (id, workspace_id, tz, day, sop, counts, lists)"
+                     " VALUES (1, 1, 'UTC', :day, 'refund', :counts, :lists)"),
+                {"day": date(2026, 11, 2), "counts": json.dumps(totals), "lists": json.dumps(old)},
+            )  # fmt: skip
+        _migrate(database, "0015")
+        with database.session() as session:
+            row = session.scalars(select(KpiRollup)).one()
+            counts = counts_from_json(row.counts, row.lists)
+        assert counts.durations == histogram(durations)
+        assert counts.step_seconds == ((1, 0, histogram(step_one)), (2, 0, histogram([61.0])))
+        assert (counts.misses, counts.stops, counts.lookups) == ((("vpn", 2),), ((2, 1),), 3)
+        assert counts.people == frozenset({"U1"})  # stored people stay user IDs
+        with database.session() as session:  # a rollup written since stores person numbers
+            session.add_all([KpiPerson(id=7, workspace_id=1, user_id="U7"),
+                             KpiPerson(id=9, workspace_id=1, user_id="U9")])  # fmt: skip
+            row = session.scalars(select(KpiRollup)).one()
+            row.counts = {**row.counts, "people": [], "people_numbers": [7], "people_bits": "200",
+                          "open_started": [1_764_000_000_000_001]}  # fmt: skip
+            del row.counts["open_started_at"]
+        _migrate(database, "0013", down=True)  # each bucket's middle, as many times as it holds
+        with database.engine.connect() as conn:
+            counts, lists = conn.execute(text("SELECT counts, lists FROM kpi_rollups")).one()
+        counts, lists = (json.loads(x) if isinstance(x, str) else x for x in (counts, lists))
+        assert counts["people"] == ["U7", "U9"] and "people_numbers" not in counts  # 0x200: 9
+        assert counts["open_started_at"] == ["2025-11-24T16:00:00.000001+00:00"]
+        assert lists["durations"] == [value(bucket(s)) for s in durations]
+        assert [round(s / 10) for s in lists["durations"]] == [4, 62, 62, 398]  # within 1%
+        assert lists["step_seconds"] == [[1, [5.0, 5.0, 5.0]], [2, [65.0]]]
+        assert migrate.upgrade(database.engine) is True
+    finally:
+        database.dispose()

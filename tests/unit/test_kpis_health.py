@@ -114,12 +114,12 @@ def test_quiz_needs_three_answers_and_scores_round_half_up():
 
 
 def test_a_step_much_slower_than_the_typical_step():
-    h = health(step_seconds={1: [60] * 3, 2: [60, 60, 90], 3: [300] * 3, 4: [9999]})
+    h = health(step_medians={1: (60, 3), 2: (60, 3), 3: (300, 3), 4: (9999, 1)})
     # medians 60, 60, 300 (step 4 has too few runs); typical 60; step 3 is 5x: 17.5, capped at 10
     assert (h.score, h.weakest_step, h.why) == (90, 3, "step 3 takes 5.0× the median step")
-    mild = health(step_seconds={1: [100] * 3, 2: [100] * 3, 3: [200] * 3})
+    mild = health(step_medians={1: (100, 3), 2: (100, 3), 3: (200, 3)})
     assert mild.score == 98  # 2x: 2.5 points, 97.5 rounded half up
-    assert health(step_seconds={1: [60] * 3}).score == 100  # one step has nothing to compare
+    assert health(step_medians={1: (60, 3)}).score == 100  # one step has nothing to compare
 
 
 def test_the_score_never_goes_below_zero():

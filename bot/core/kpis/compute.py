@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Protocol, TypeVar
 
+from bot.core.kpis import histogram
 from bot.core.kpis.health import HealthInputs, score_health
 from bot.core.kpis.measures import (
     Adherence,
@@ -23,7 +24,8 @@ from bot.core.kpis.measures import (
     Usage,
 )
 from bot.core.kpis.records import AssignmentRecord, AttemptRecord, FeedbackRecord, SopInfo
-from bot.core.kpis.stats import median, nearest_rank, top
+from bot.core.kpis.stats import median, top
+from bot.core.kpis.steps import slowest_over_expected, step_medians, step_paces
 from bot.core.kpis.tally import Counts, Tally
 from bot.core.kpis.training import Training, quiz_quality, training_by_sop
 from bot.core.kpis.windows import Window
@@ -72,10 +74,10 @@ def usage(counts: Counts) -> Usage:
 def run_time(counts: Counts, *, with_slowest_step: bool = True) -> RunTime:
     """Median and nearest-rank p90 minutes of completed runs; the slowest step by median."""
     durations = counts.durations
-    med, p90 = median(durations), nearest_rank(durations, 90)
+    med, p90 = histogram.median(durations), histogram.nearest_rank(durations, 90)
     slowest = None
     if with_slowest_step:
-        slowest = top({step: median(seconds) or 0.0 for step, seconds in counts.step_seconds})
+        slowest = top({step: m for step, (m, _) in step_medians(counts).items()})
     return RunTime(
         median_minutes=None if med is None else med / 60,
         p90_minutes=None if p90 is None else p90 / 60,
@@ -216,6 +218,7 @@ def compute_kpis(
         completion = counts.completion_rate(now)
         previous_completion = before.completion_rate(now) if before is not None else None
         misses, top_miss = near.get(slug, (0, None))
+        paces = step_paces(counts)
         health = score_health(
             HealthInputs(
                 completion=completion,
@@ -229,7 +232,8 @@ def compute_kpis(
                 quiz_by_step=quiz_by_step,
                 problems_by_step=problems_by_step,
                 stops_by_step=dict(counts.stops),
-                step_seconds=dict(counts.step_seconds),
+                step_medians=step_medians(counts),
+                step_paces=paces,
             )
         )
         per_sop[slug] = SopKpis(
@@ -242,6 +246,8 @@ def compute_kpis(
             previous_completion=previous_completion,
             run_time=run_time(counts),
             drop_off=drop_off(counts),
+            paces=tuple(paces[s] for s in sorted(paces)),
+            over_expected=slowest_over_expected(paces),
             coverage=cover,
             quiz=quiz,
             feedback=notes,

@@ -183,6 +183,8 @@ def _sop_lines(k: SopKpis) -> list[str]:
         runs += f", slowest step {rt.slowest_step}"
     if k.drop_off is not None:
         runs += f", most stopped at step {k.drop_off.step} ({k.drop_off.count}×)"
+    if k.over_expected is not None:
+        runs += f", {k.over_expected.text}"
     if k.adherence.outdated:
         runs += f", {k.adherence.outdated} on an outdated revision"
     lines.append(runs)

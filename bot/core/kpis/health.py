@@ -15,6 +15,7 @@ from typing import Literal
 from bot.core.kpis.fmt import percent, plural
 from bot.core.kpis.measures import Health, Penalty, SopKpis, Staleness
 from bot.core.kpis.stats import median
+from bot.core.kpis.steps import StepPace
 
 # SOP-level factors
 COMPLETION_WEIGHT = 60  # points per whole of runs not completed: 90% -> 6, 50% -> 30
@@ -36,14 +37,19 @@ DROP_OFF_CAP = 15
 SLOW_FROM = 1.5  # step median / the SOP's median step time above which a step is slow
 SLOW_POINTS_PER_RATIO = 5  # 2x -> 2.5, 3x -> 7.5
 SLOW_CAP = 10
+EXPECTED_POINTS_PER_RATIO = 5  # step median / its expected time, from 1×: 1.5x -> 2.5, 3x -> 10
+EXPECTED_CAP = 10
 STEP_CAP = 40
 # too little data says nothing
 MIN_RUNS = 5  # eligible runs before completion and drop-off count
 MIN_ANSWERS = 3  # first answers on a step's questions before its quiz counts
 MIN_STEP_SAMPLES = 3  # runs with time on a step before its time counts
+# steps.MIN_PACE_RUNS runs through a step before its expected time is compared
 
 # The "why" names the biggest penalty; equal points go to the first factor here.
-FACTORS = ("completion", "coverage", "problems", "quiz", "drop_off", "slow", "stale", "misses")
+FACTORS = (
+    "completion", "coverage", "problems", "quiz", "drop_off", "expected", "slow", "stale", "misses",
+)  # fmt: skip
 
 # attention()
 FALLING_BY = 0.10  # completion 10 points below the previous window
@@ -66,7 +72,8 @@ class HealthInputs:
     quiz_by_step: Mapping[int, tuple[int, int]] = field(default_factory=dict)  # (right, answers)
     problems_by_step: Mapping[int, int] = field(default_factory=dict)
     stops_by_step: Mapping[int, int] = field(default_factory=dict)
-    step_seconds: Mapping[int, Sequence[float]] = field(default_factory=dict)
+    step_medians: Mapping[int, tuple[float, int]] = field(default_factory=dict)  # (median, runs)
+    step_paces: Mapping[int, StepPace] = field(default_factory=dict)
 
 
 def completion_points(completion: float | None, eligible_runs: int) -> float:
@@ -92,6 +99,13 @@ def stale_points(stale: Staleness | None) -> float:
 def problem_points(open_problems: int) -> float:
     """Penalty for open problem reports (on one step)."""
     return min(PROBLEM_CAP, PROBLEM_POINTS * open_problems)
+
+
+def expected_points(pace: StepPace) -> float:
+    """Penalty for a step whose median is at least 1.5× its expected time (0 below, or too few)."""
+    if not pace.over:
+        return 0.0
+    return min(EXPECTED_CAP, EXPECTED_POINTS_PER_RATIO * (pace.times - 1))
 
 
 def _completion_text(completion: float | None, previous: float | None) -> str:
@@ -145,10 +159,10 @@ def _step_penalties(h: HealthInputs) -> dict[int, list[Penalty]]:
                 min(DROP_OFF_CAP, DROP_OFF_WEIGHT * share),
                 f"{percent(share)} of runs stopped at step {step}",
             )
+    for step, pace in h.step_paces.items():
+        add(step, "expected", expected_points(pace), pace.text)
     medians = {
-        step: median(seconds)
-        for step, seconds in h.step_seconds.items()
-        if len(seconds) >= MIN_STEP_SAMPLES
+        step: middle for step, (middle, runs) in h.step_medians.items() if runs >= MIN_STEP_SAMPLES
     }
     typical = median(v for v in medians.values() if v is not None) if len(medians) > 1 else None
     if typical:
@@ -194,8 +208,8 @@ def score_health(h: HealthInputs) -> Health:
     )
 
 
-ReasonKind = Literal["completion", "coverage", "problems", "stale", "schedule"]
-REASON_ORDER: tuple[ReasonKind, ...] = ("completion", "coverage", "problems", "stale")
+ReasonKind = Literal["completion", "coverage", "problems", "expected", "stale", "schedule"]
+REASON_ORDER: tuple[ReasonKind, ...] = ("completion", "coverage", "problems", "expected", "stale")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,13 +244,17 @@ def _reasons(k: SopKpis) -> list[tuple[float, Reason]]:
     if k.feedback.open_problems:
         n = k.feedback.open_problems
         add(problem_points(n), "problems", n, plural(n, "open problem"))
+    if k.over_expected is not None:
+        pace = k.over_expected
+        add(expected_points(pace), "expected", pace.times, pace.text)
     if k.stale is not None:
         add(stale_points(k.stale), "stale", k.stale.days_since, k.stale.text)
     return found
 
 
 def attention(sop_kpis: Iterable[SopKpis]) -> list[Reason]:
-    """SOPs with falling completion, low coverage, open problems or past review, worst first.
+    """SOPs with falling completion, low coverage, open problems, a step far over its expected
+    time or past review, worst first.
 
     One reason per SOP: the one that costs it most health points (ties: the order above).
     Sorted by health ascending, then slug.

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from bot.core.kpis.steps import StepPace
 from bot.core.kpis.windows import Window
 
 
@@ -181,6 +182,8 @@ class SopKpis:
     retrain: tuple[RetrainTime, ...]
     adherence: Adherence
     health: Health
+    paces: tuple[StepPace, ...] = ()  # steps with an expected time: their median against it
+    over_expected: StepPace | None = None  # the step furthest over it (steps.OVER_EXPECTED)
 
 
 @dataclass(frozen=True, slots=True)

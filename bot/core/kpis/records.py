@@ -7,7 +7,7 @@ must stay cheap, and comparing a naive datetime with a window raises on its own.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Literal, NamedTuple
 
@@ -25,6 +25,7 @@ class RunRecord:
     abandoned run `stopped_at_step` is where it stopped (None: its `current_step`).
     `is_current_revision` says whether the run's revision was the SOP's current one when
     the run ended (or now, for an active run): False means it followed an outdated text.
+    `expected_seconds` is the `Time:` the run's revision gave each step that has one.
     """
 
     run_id: int
@@ -38,6 +39,7 @@ class RunRecord:
     step_seconds: Mapping[int, float]
     stopped_at_step: int | None
     is_current_revision: bool
+    expected_seconds: Mapping[int, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,3 +119,4 @@ class SopInfo:
     audience_size: int
     step_titles: Sequence[str]
     current_revision: int
+    expected_seconds: Sequence[int | None] = ()  # per step of the current revision: `Time:`

@@ -2,9 +2,10 @@
 
 Everything about a run is attributed to the day it started (a run from 23:50 to 00:20 is
 started and completed on the first day). A `Counts` holds only what adds up exactly:
-integers, per-query and per-step counters, the set of people, and the sorted lists that
-medians need (medians do not add up, sorted lists merge exactly). Open runs keep their
-start times so the 24-hour eligibility rule can be decided later, at the digest's `now`.
+integers, per-query and per-step counters, the set of people, and the time histograms that
+medians need (medians do not add up, histograms do; histogram.py says how precise they are).
+Open runs keep their start times so the 24-hour eligibility rule can be decided later, at
+the digest's `now`.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, tzinfo
 
+from bot.core.kpis.histogram import Times, bucket, joined
+from bot.core.kpis.people import People
 from bot.core.kpis.records import LookupRecord, RunRecord
+from bot.core.kpis.starts import Starts
 from bot.core.kpis.windows import Window, local_day
 
 ELIGIBLE_AFTER = timedelta(hours=24)  # a younger open run is not yet a failure
@@ -31,7 +35,9 @@ def normalise_query(query: str) -> str:
 class Counts:
     """Runs and lookups of one SOP (or of no SOP) over some days; add with `+`.
 
-    Canonical form (so equal data compares equal): every tuple is sorted.
+    Canonical form (so equal data compares equal): every tuple is sorted. `step_seconds` is
+    keyed by step and the expected seconds the run's revision gave it (0: none), so a step can
+    be compared with the time each run was expected to take (docs/kpis.md).
     """
 
     lookups: int = 0
@@ -39,17 +45,17 @@ class Counts:
     runs_started: int = 0
     runs_completed: int = 0
     runs_abandoned: int = 0
-    open_started_at: tuple[datetime, ...] = ()  # runs still active: eligible once 24 h old
-    people: frozenset[str] = frozenset()  # who looked up or started a run
-    durations: tuple[float, ...] = ()  # seconds from start to finish of completed runs
-    step_seconds: tuple[tuple[int, tuple[float, ...]], ...] = ()  # step -> seconds per run
+    open_started_at: Starts = Starts()  # runs still active: eligible once 24 h old
+    people: People = People()  # who looked up or started a run
+    durations: Times = Times()  # seconds from start to finish of completed runs
+    step_seconds: tuple[tuple[int, int, Times], ...] = ()  # (step, expected, seconds)
     stops: tuple[tuple[int, int], ...] = ()  # step -> abandoned runs that stopped there
     current_revision_runs: int = 0  # the rest of runs_started used an outdated revision
 
     def eligible_runs(self, now: datetime) -> int:
         """Runs that count for the completion rate at `now`: finished, or open over 24 hours."""
         cutoff = now - ELIGIBLE_AFTER
-        old_open = sum(1 for started in self.open_started_at if started < cutoff)
+        old_open = self.open_started_at.before(cutoff)
         return self.runs_completed + self.runs_abandoned + old_open
 
     def completion_rate(self, now: datetime) -> float | None:
@@ -79,18 +85,24 @@ class _Builder:
     """A mutable Counts while records stream in (one pass, no per-record sorting)."""
 
     __slots__ = (
-        "lookups", "misses", "started", "completed", "abandoned", "open_started_at",
-        "people", "durations", "step_seconds", "stops", "current",
+        "lookups", "misses", "started", "completed", "abandoned", "open_started_at", "open_parts",
+        "people", "people_parts", "durations", "duration_parts", "step_seconds", "step_parts",
+        "stops", "current",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.lookups = 0
         self.misses: dict[str, int] = {}
         self.started = self.completed = self.abandoned = self.current = 0
-        self.open_started_at: list[datetime] = []
-        self.people: set[str] = set()
-        self.durations: list[float] = []
-        self.step_seconds: dict[int, list[float]] = {}
+        self.open_started_at: list[datetime] = []  # from records
+        self.open_parts: list[Starts] = []  # from Counts
+        self.people: set[str] = set()  # from records
+        self.people_parts: list[People] = []  # from Counts, united when counted
+        # Records add into bucket -> runs dicts; Counts only add their Times' parts (no merging).
+        self.durations: dict[int, int] = {}
+        self.duration_parts: list[Times] = []
+        self.step_seconds: dict[tuple[int, int], dict[int, int]] = {}  # (step, expected) ->
+        self.step_parts: dict[tuple[int, int], list[Times]] = {}
         self.stops: dict[int, int] = {}
 
     def add_run(self, run: RunRecord) -> None:
@@ -102,7 +114,8 @@ class _Builder:
         if status == "completed":
             self.completed += 1
             if run.finished_at is not None:
-                self.durations.append((run.finished_at - run.started_at).total_seconds())
+                b = bucket((run.finished_at - run.started_at).total_seconds())
+                self.durations[b] = self.durations.get(b, 0) + 1
         elif status == "abandoned":
             self.abandoned += 1
             step = run.stopped_at_step if run.stopped_at_step is not None else run.current_step
@@ -110,13 +123,14 @@ class _Builder:
         else:
             self.open_started_at.append(run.started_at)
             return
-        per_step = self.step_seconds
+        per_step, expected = self.step_seconds, run.expected_seconds
         for step, seconds in run.step_seconds.items():
-            bucket = per_step.get(step)
-            if bucket is None:
-                per_step[step] = [seconds]
-            else:
-                bucket.append(seconds)
+            key = (step, expected.get(step, 0))
+            found = per_step.get(key)
+            if found is None:
+                found = per_step[key] = {}
+            b = bucket(seconds)
+            found[b] = found.get(b, 0) + 1
 
     def add_lookup(self, lookup: LookupRecord) -> None:
         self.lookups += 1
@@ -134,11 +148,16 @@ class _Builder:
         self.completed += c.runs_completed
         self.abandoned += c.runs_abandoned
         self.current += c.current_revision_runs
-        self.open_started_at.extend(c.open_started_at)
-        self.people |= c.people
-        self.durations.extend(c.durations)
-        for step, seconds in c.step_seconds:
-            self.step_seconds.setdefault(step, []).extend(seconds)
+        self.open_parts.append(c.open_started_at)
+        self.people_parts.append(c.people)
+        self.duration_parts.append(c.durations)
+        parts = self.step_parts
+        for step, expected, seconds in c.step_seconds:
+            found = parts.get((step, expected))
+            if found is None:
+                parts[(step, expected)] = [seconds]
+            else:
+                found.append(seconds)
         for step, n in c.stops:
             self.stops[step] = self.stops.get(step, 0) + n
 
@@ -149,16 +168,22 @@ class _Builder:
             runs_started=self.started,
             runs_completed=self.completed,
             runs_abandoned=self.abandoned,
-            open_started_at=tuple(sorted(self.open_started_at)),
-            people=frozenset(self.people),
-            durations=tuple(sorted(self.durations)),
+            open_started_at=Starts.joined([*self.open_parts, Starts.of(self.open_started_at)]),
+            people=People.joined([*self.people_parts, People([self.people])]),
+            durations=_times(self.durations, self.duration_parts),
             step_seconds=tuple(
-                (step, tuple(sorted(seconds)))
-                for step, seconds in sorted(self.step_seconds.items())
+                (step, expected, _times(self.step_seconds.get(key, {}), self.step_parts.get(key)))
+                for key in sorted(self.step_seconds.keys() | self.step_parts.keys())
+                for step, expected in [key]
             ),
             stops=tuple(sorted(self.stops.items())),
             current_revision_runs=self.current,
         )
+
+
+def _times(counts: dict[int, int], parts: list[Times] | None) -> Times:
+    found = joined(parts) if parts else Times()
+    return found + Times.from_counts(counts) if counts else found
 
 
 @dataclass(frozen=True)
@@ -183,7 +208,7 @@ class Tally:
             runs_started=sum(c.runs_started for c in parts),
             runs_completed=sum(c.runs_completed for c in parts),
             runs_abandoned=sum(c.runs_abandoned for c in parts),
-            open_started_at=tuple(sorted(t for c in parts for t in c.open_started_at)),
+            open_started_at=Starts.joined(c.open_started_at for c in parts),
             current_revision_runs=sum(c.current_revision_runs for c in parts),
         )
 

@@ -26,6 +26,7 @@ from bot.slack.kit.limits import MAX_BLOCKS, MESSAGE_CHARS, block_chars, truncat
 CHAR_BUDGET = MESSAGE_CHARS - 2_500  # room kept for the closing lines after the lists
 TAIL_BLOCKS = 5  # blocks kept free for "and N more", schedule, content gaps and the chart note
 MAX_SCHEDULE_LINES = 10
+MAX_PACES = 8  # timed steps listed under one SOP's KPIs
 SCHEDULE_CHARS = 1_500
 MAX_PEOPLE = 20
 
@@ -131,6 +132,8 @@ def _sop_fields(k: SopKpis) -> list[str]:
         lines.append(f"*Slowest step* {rt.slowest_step} ({minutes(rt.slowest_step_minutes)})")
     if k.drop_off is not None:
         lines.append(f"*Most stopped at* step {k.drop_off.step} ({k.drop_off.count}×)")
+    if k.paces:
+        lines.append(f"*Against expected times* {pace_line(k)}")
     if q.first_attempts:
         lines.append(f"*Quiz* {percent(q.first_attempt_pass_rate)} passed first time")
     if k.adherence.outdated:
@@ -138,6 +141,16 @@ def _sop_fields(k: SopKpis) -> list[str]:
     if k.stale is not None:
         lines.append(f"*Review* {escape(k.stale.text)}")
     return lines
+
+
+def pace_line(k: SopKpis) -> str:
+    """Each timed step's median against its expected time: step 3 2.4× its 5 min (over)."""
+    shown = [
+        f"step {p.step} {p.times:.1f}× its {p.expected}" + (" (over)" if p.over else "")
+        for p in k.paces[:MAX_PACES]
+    ]
+    more = len(k.paces) - len(shown)
+    return "; ".join(shown) + (f" and {plural(more, 'more step')}" if more > 0 else "")
 
 
 def schedule_section(rows: Sequence[AdherenceRow], *, block_id: str) -> dict[str, Any]:
