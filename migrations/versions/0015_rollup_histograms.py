@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from bot.core.kpis.histogram import histogram, value
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
