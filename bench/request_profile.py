@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import gc
 import io
 import logging
 import math
@@ -38,6 +39,7 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, event
 
 from bot import logs
+from bot.cli.run_cmd import freeze_start_up
 from bot.config import Settings
 from bot.slack.app import build_app
 from bot.slack.guard import log_redaction
@@ -111,6 +113,27 @@ class InProcess(SlackDriver):
         return DriverResponse(int(status[0].split()[0]), raw.decode(), {}, elapsed)
 
 
+class Collections:
+    """Pauses of Python's cyclic garbage collector, by generation, while it is installed."""
+
+    def __init__(self) -> None:
+        self.pauses: dict[int, list[float]] = defaultdict(list)
+        self._started = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.pauses[info["generation"]].append((time.perf_counter() - self._started) * 1000)
+
+    def report(self) -> str:
+        """One line per generation: how many collections, their total and longest pause."""
+        return "\n".join(
+            f"generation {g}: {len(p)} collections, {sum(p):.1f} ms in all, longest {max(p):.2f} ms"
+            for g, p in sorted(self.pauses.items())
+        )
+
+
 class Statements:
     """Counts the SQL statements a database's engine runs and the connections it hands out."""
 
@@ -131,7 +154,9 @@ class Statements:
             self.shown.append("-- connection checked out")
 
 
-def bot_application(fake: FakeSlack, database_url: str) -> tuple[WSGI, Timed, Statements]:
+def bot_application(
+    fake: FakeSlack, database_url: str, *, freeze: bool = True
+) -> tuple[WSGI, Timed, Statements]:
     """The bot as `sopbot run` builds it, with its listener and after-ack pools inline."""
     settings = Settings(
         database_url=database_url,
@@ -149,6 +174,8 @@ def bot_application(fake: FakeSlack, database_url: str) -> tuple[WSGI, Timed, St
     app._listener_runner.listener_executor = Inline()
     slack.after_ack._pool = after_ack  # type: ignore[assignment]
     statements = Statements(runtime.database.engine)
+    if freeze:
+        freeze_start_up()  # as `sopbot run` does before serving
     return wsgi_app(app, runtime.database, signing_secret=SECRET), after_ack, statements
 
 
@@ -284,6 +311,8 @@ def main() -> None:
     parser.add_argument("--kinds", nargs="*", default=KINDS, help="request kinds to measure")
     parser.add_argument("--callers", nargs="*", default=[], help="print who calls these")
     parser.add_argument("--show-sql", action="store_true", help="list one request's SQL a kind")
+    parser.add_argument("--gc", action="store_true", help="the collector's pauses per kind")
+    parser.add_argument("--no-freeze", action="store_true", help="start-up objects not frozen")
     parser.add_argument("--no-profile", action="store_true", help="CPU figures only")
     parser.add_argument("--database-url", help="PostgreSQL URL; a fresh schema is used")
     args = parser.parse_args()
@@ -294,15 +323,18 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="request-profile-") as tmp,
         fresh_database(args.database_url, Path(tmp), prefix="profile") as url,
     ):
-        application, after_ack, sql = bot_application(fake, url)
+        application, after_ack, sql = bot_application(fake, url, freeze=not args.no_freeze)
         logging.getLogger("bot").setLevel(logging.INFO)
         bot = Load(fake, InProcess(fake, application), people=400)
         bare = Load(fake, InProcess(fake, bare_application(fake)), people=0)
         bare.people = bot.people
         print(f"speed check {python_speed():.3f} s; database {url.split(':')[0]}")
         figures: dict[str, dict[str, float]] = defaultdict(dict)
+        collections = Collections()
         for kind in args.kinds:
+            gc.callbacks.append(collections)
             figures[kind] = measure(bot, after_ack, kind, args.requests, sql)
+            gc.callbacks.remove(collections)
             bot.start_runs(1)  # the bare app presses it and acks, advancing nothing
             bare.runs = bot.runs[-1:]
             figures[kind]["bare"] = measure(bare, None, kind, args.requests)["mean"]
@@ -315,6 +347,8 @@ def main() -> None:
             mixed = {c: statistics.fmean(figures[k][c] for k in MIXED) for c in columns}
             mixed["p50"] = math.nan
             print(f"{'ack_latency mix':<16}" + "".join(f"{mixed[c]:>9.2f}" for c in columns))
+        if args.gc:
+            print(f"\nThe bot's collector pauses over those requests:\n{collections.report()}")
         for kind in args.kinds if args.show_sql else ():
             send, sql.shown = bot.prepare(kind), []
             send()
