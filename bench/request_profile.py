@@ -39,7 +39,6 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine, event
 
 from bot import logs
-from bot.cli.run_cmd import freeze_start_up
 from bot.config import Settings
 from bot.slack.app import build_app
 from bot.slack.guard import log_redaction
@@ -174,8 +173,10 @@ def bot_application(
     app._listener_runner.listener_executor = Inline()
     slack.after_ack._pool = after_ack  # type: ignore[assignment]
     statements = Statements(runtime.database.engine)
-    if freeze:
-        freeze_start_up()  # as `sopbot run` does before serving
+    if freeze:  # as `sopbot run` does before serving (--no-freeze for code from before it)
+        from bot.cli.run_cmd import freeze_start_up
+
+        freeze_start_up()
     return wsgi_app(app, runtime.database, signing_secret=SECRET), after_ack, statements
 
 
