@@ -349,6 +349,28 @@ def report(name: str, samples: list[Sample], planned: int, cpu: float) -> float:
     return pct(99)
 
 
+def slowest(name: str, samples: list[Sample], gap: float = 0.05) -> None:
+    """Print how the slowest 1% of requests bunch in time: a few bunches mean stalls (a pause
+    of the whole process, a burst elsewhere on the machine), many mean steady contention."""
+    ranked = sorted(samples, key=lambda s: s.latency, reverse=True)
+    slow = sorted(ranked[: max(1, len(samples) // 100)], key=lambda s: s.sent)
+    start = min(s.sent for s in samples)
+    bunches: list[list[Sample]] = [[slow[0]]]
+    for sample in slow[1:]:
+        if sample.sent - bunches[-1][-1].sent <= gap:
+            bunches[-1].append(sample)
+        else:
+            bunches.append([sample])
+    biggest = max(bunches, key=len)
+    low, high = (f(s.latency for s in biggest) * 1000 for f in (min, max))
+    print(
+        f"{name}: slowest {len(slow)} requests in {len(bunches)} bunches (sent within "
+        f"{gap * 1000:g} ms of each other); the biggest {len(biggest)}, sent "
+        f"{biggest[0].sent - start:.1f}-{biggest[-1].sent - start:.1f} s into the load, "
+        f"answered in {low:.0f}-{high:.0f} ms"
+    )
+
+
 def postgres_schema(url: str, schema: str, create: bool) -> str:
     """Create (or drop) `schema` in the PostgreSQL database; returns the URL that uses it."""
     from sqlalchemy import create_engine, text
@@ -398,6 +420,8 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
     )
     print(ROW.format(*HEADER.split()), "  (ms; lag: worst send delay; cpu: seconds used)")
     ratio = report("bot", bot, count, cpu) / report("baseline", base, count, cpu_base)
+    for name, samples in (("bot", bot), ("baseline", base)):
+        slowest(name, samples)
     late = (
         sum(s.status != 200 or s.latency * 1000 > SLACK_WINDOW_MS for s in bot) + count - len(bot)
     )
