@@ -2,8 +2,9 @@
 
     .venv/bin/python bench/ack_latency.py [--rate 50] [--seconds 20] [--database-url URL]
 
-A FakeSlack runs in this process; the real bot and a bare bolt app (listeners that only ack,
-same App settings, same waitress wrapper) run as subprocesses. After preparing refund runs, the
+A FakeSlack runs in this process; the real bot, a bare bolt app (listeners that only ack,
+same App settings, same waitress wrapper) and the clients that time the requests run as
+subprocesses. After preparing refund runs, the
 bot gets an open-loop stream of signed requests: half `/sop` commands (refund, order, dinosaur,
 help), half Done presses on the runs' current steps. The same bodies, on the same schedule, are
 then replayed to the bare app. A measurement, not a test: exits 0 even when the target is MISSED.
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import gc
 import http.client
+import json
 import math
 import os
 import platform
@@ -27,7 +29,7 @@ import urllib.request
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -199,15 +201,22 @@ def request_builder(fake: FakeSlack, bot_url: str, runs: dict[str, str], talkers
     return body, sent
 
 
-def quiet_after(fake: FakeSlack, still: float = 2.0, limit: float = 180.0) -> float:
-    """Wait until the bot has not called Slack for `still` s; seconds until its last call."""
-    started = last_change = time.monotonic()
-    seen = len(fake.calls)
-    while time.monotonic() - last_change < still and time.monotonic() - started < limit:
+def quiet_after(
+    fake: FakeSlack, still: float = 2.0, limit: float = 180.0, *, trickle: int = 0
+) -> float:
+    """Wait until the bot has made at most `trickle` Slack calls in `still` s; the seconds until
+    that quiet began (the runs' hand-off notices go to one person's DM at 1 a second, which
+    would otherwise keep a load's end waiting for minutes)."""
+    started = time.monotonic()
+    seen: list[tuple[float, int]] = [(started, len(fake.calls))]
+    while time.monotonic() - started < limit:
         time.sleep(0.1)
-        if len(fake.calls) != seen:
-            seen, last_change = len(fake.calls), time.monotonic()
-    return last_change - started
+        now = time.monotonic()
+        seen.append((now, len(fake.calls)))
+        window = [n for t, n in seen if now - t <= still]
+        if now - started >= still and window[-1] - window[0] <= trickle:
+            return now - still - started
+    return limit
 
 
 def post(url: str, body: str) -> tuple[int, float]:
@@ -259,6 +268,60 @@ def fire(
     return samples
 
 
+def serve_clients(workers: int) -> None:
+    """The timing clients' process: posts each request read from stdin, prints the samples.
+
+    Lines are JSON [due, url, body]; `due` is a time.perf_counter() of the process that wrote
+    it, which on Linux reads the same system-wide monotonic clock as this process.
+    """
+    samples: list[Sample] = []
+
+    def one(due: float, url: str, text: str) -> None:
+        sent = time.perf_counter()
+        status, latency = post(url, text)
+        samples.append(Sample(status, latency, sent - due, sent, sent + latency))
+
+    gc.disable()  # nothing here makes cycles; no collector pause may stall a client
+    print("ready", flush=True)
+    with ThreadPoolExecutor(workers, thread_name_prefix="client") as pool:
+        for line in sys.stdin:
+            pool.submit(one, *json.loads(line))
+    print(json.dumps([astuple(s) for s in samples]), flush=True)
+
+
+def fire_apart(urls: list[str], count: int, rate: float, body, workers: int) -> list[Sample]:
+    """`fire`, with the clients that time the requests in a process of their own.
+
+    This process keeps the fake Slack, and builds each body (from its state) when it is due;
+    the fake's work answering the bot's calls then never holds up the clock of a request,
+    which it did for the bot's requests only (the bare app calls Slack for nothing).
+    """
+    cmd = [sys.executable, __file__, "--clients", str(workers)]
+    clients = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert clients.stdin is not None and clients.stdout is not None
+    if clients.stdout.readline().strip() != "ready":
+        raise RuntimeError("the clients' process did not start")
+    gc.collect()
+    gc.freeze()
+    gc.disable()
+    start = time.perf_counter() + 0.2
+    for i in range(count):
+        due = start + i / rate
+        time.sleep(max(0.0, due - time.perf_counter()))
+        try:
+            text = body(i)
+        except Exception as exc:  # noqa: BLE001 - counted as not sent; say why
+            print(f"request {i} not built: {exc!r}", file=sys.stderr)
+            continue
+        clients.stdin.write(json.dumps([due, urls[i % len(urls)], text]) + "\n")
+        clients.stdin.flush()
+    gc.enable()
+    clients.stdin.close()
+    rows = json.loads(clients.stdout.readline())
+    clients.wait(timeout=TIMEOUT)
+    return [Sample(*row) for row in rows]
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds of a process so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
@@ -284,6 +347,28 @@ def report(name: str, samples: list[Sample], planned: int, cpu: float) -> float:
     figures = [len(samples) / span, pct(50), pct(90), pct(99), ok[-1] if ok else 0, lag, cpu]
     print(ROW.format(name, len(samples), planned - len(ok), *(f"{f:.1f}" for f in figures)))
     return pct(99)
+
+
+def slowest(name: str, samples: list[Sample], gap: float = 0.05) -> None:
+    """Print how the slowest 1% of requests bunch in time: a few bunches mean stalls (a pause
+    of the whole process, a burst elsewhere on the machine), many mean steady contention."""
+    ranked = sorted(samples, key=lambda s: s.latency, reverse=True)
+    slow = sorted(ranked[: max(1, len(samples) // 100)], key=lambda s: s.sent)
+    start = min(s.sent for s in samples)
+    bunches: list[list[Sample]] = [[slow[0]]]
+    for sample in slow[1:]:
+        if sample.sent - bunches[-1][-1].sent <= gap:
+            bunches[-1].append(sample)
+        else:
+            bunches.append([sample])
+    biggest = max(bunches, key=len)
+    low, high = (f(s.latency for s in biggest) * 1000 for f in (min, max))
+    print(
+        f"{name}: slowest {len(slow)} requests in {len(bunches)} bunches (sent within "
+        f"{gap * 1000:g} ms of each other); the biggest {len(biggest)}, sent "
+        f"{biggest[0].sent - start:.1f}-{biggest[-1].sent - start:.1f} s into the load, "
+        f"answered in {low:.0f}-{high:.0f} ms"
+    )
 
 
 def postgres_schema(url: str, schema: str, create: bool) -> str:
@@ -327,13 +412,16 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
         "half /sop refund|order|dinosaur|(help)"
     )
     calls = len(fake.calls)
-    bot, cpu, own = measured(procs[0].pid, fire, [bot_url], count, args.rate, body, workers)
-    drain, made = quiet_after(fake), Counter(c.method for c in fake.calls[calls:])
+    bot, cpu, own = measured(procs[0].pid, fire_apart, [bot_url], count, args.rate, body, workers)
+    drain = quiet_after(fake, trickle=2 * 2)  # 2 s at the hand-off DMs' 1 a second
+    made = Counter(c.method for c in fake.calls[calls:])
     base, cpu_base, own_base = measured(
-        procs[1].pid, fire, [base_url], count, args.rate, sent.__getitem__, workers
+        procs[1].pid, fire_apart, [base_url], count, args.rate, sent.__getitem__, workers
     )
     print(ROW.format(*HEADER.split()), "  (ms; lag: worst send delay; cpu: seconds used)")
     ratio = report("bot", bot, count, cpu) / report("baseline", base, count, cpu_base)
+    for name, samples in (("bot", bot), ("baseline", base)):
+        slowest(name, samples)
     late = (
         sum(s.status != 200 or s.latency * 1000 > SLACK_WINDOW_MS for s in bot) + count - len(bot)
     )
@@ -350,12 +438,12 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
         + f", none over 3 s; this run: {args.rate:g} req/s)"
     )
     print(
-        f"this process (clients, fake Slack) used {own:.1f} / {own_base:.1f} CPU s; "
+        f"this process (fake Slack, building bodies) used {own:.1f} / {own_base:.1f} CPU s; "
         f"load avg {os.getloadavg()[0]:.1f} at the end"
     )
     print(
-        f"the bot's Slack calls for the load: {dict(made.most_common())}, the last one "
-        f"{drain:.1f} s after the last ack"
+        f"the bot's Slack calls for the load: {dict(made.most_common())}; down to a trickle "
+        f"(hand-off DMs at 1 a second) {drain:.1f} s after the last ack"
     )
 
 
@@ -368,11 +456,14 @@ def main() -> None:
     parser.add_argument("--profile", metavar="FILE", help="write the bot's cProfile stats here")
     parser.add_argument("--serve-baseline", nargs=2, metavar=("PORT", "API_URL"), help="internal")
     parser.add_argument("--profiled-bot", metavar="OUT", help="internal")
+    parser.add_argument("--clients", type=int, metavar="THREADS", help="internal")
     args, rest = parser.parse_known_args()
     if args.serve_baseline:
         return serve_baseline(int(args.serve_baseline[0]), args.serve_baseline[1])
     if args.profiled_bot:
         return run_profiled_bot(args.profiled_bot, rest)
+    if args.clients:
+        return serve_clients(args.clients)
     tmp, schema = Path(tempfile.mkdtemp(prefix="ack-bench-")), f"bench_{uuid.uuid4().hex[:8]}"
     procs: list[subprocess.Popen] = []
     fake = FakeSlack().start()

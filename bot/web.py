@@ -8,13 +8,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from slack_bolt import App
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
 
 from bot.db import migrate
 from bot.db.session import Database
 from bot.threads import HTTP_THREADS
-from bot.web_guard import MAX_BODY, signed_only
+from bot.web_guard import MAX_BODY, PARSED_BODY, signed_only
 
 StartResponse = Callable[..., Any]
 EVENTS_PATH = "/slack/events"
@@ -29,7 +30,7 @@ def wsgi_app(
 
     `extra` (the playground's page and API) gets "/" and everything under "/play/".
     """
-    slack = signed_only(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret=signing_secret)
+    slack = signed_only(ParsedOnce(app, path=EVENTS_PATH), signing_secret=signing_secret)
     # Read once: the installed migration scripts do not change while the process runs.
     head, known = migrate.head_revision(), migrate.known_revisions()
 
@@ -52,6 +53,23 @@ def wsgi_app(
         return [b"not found"]
 
     return application
+
+
+class ParsedOnce(SlackRequestHandler):
+    """Bolt's WSGI handler, handing bolt the body the signature guard has parsed already."""
+
+    def dispatch(self, request: WsgiHttpRequest) -> BoltResponse:
+        parsed = request.environ.get(PARSED_BODY)
+        if parsed is None:
+            return super().dispatch(request)
+        headers = request.get_headers()
+        # A dict body is how bolt takes a parsed one (its Socket Mode path); the request is
+        # then marked HTTP again, raw body and all, so bolt still checks the signature itself.
+        bolt = BoltRequest(
+            body=parsed, query=request.query_string, headers=headers, mode="socket_mode"
+        )
+        bolt.raw_body, bolt.mode = request.get_body(), "http"
+        return self.app.dispatch(bolt)
 
 
 def _ready(database: Database, head: str, known: frozenset[str]) -> tuple[str, bytes]:

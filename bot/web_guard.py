@@ -2,7 +2,8 @@
 
 Bolt parses the body before it checks the signature, and hands unverified bodies to the error
 handler when the check itself fails; so nothing of a request is parsed or acted on here until
-its signature is verified.
+its signature is verified. The body parsed here travels on in the environ (PARSED_BODY), so
+bolt need not parse it again (bot/web.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ MAX_BODY = 1024 * 1024  # Slack's payloads are a few kB; a full modal stays far 
 MAX_AGE_SECONDS = 5 * 60  # Slack's rule: an older signature may be a replay
 TIMESTAMP = re.compile(r"[0-9]{1,12}")
 SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+# The environ key under which a verified request's parsed body reaches the wrapped app.
+PARSED_BODY = "sopbot.parsed_body"
 
 
 class Refused(Exception):
@@ -35,8 +38,11 @@ class Refused(Exception):
         self.status, self.reason = status, reason
 
 
-def verified_body(environ: dict, *, secret: bytes, now: float, max_body: int = MAX_BODY) -> bytes:
-    """The request's body once size, timestamp, signature and shape are right; else Refused."""
+def verified_body(
+    environ: dict, *, secret: bytes, now: float, max_body: int = MAX_BODY
+) -> tuple[bytes, dict[str, Any]]:
+    """The request's body, and that body parsed as bolt parses it, once size, timestamp,
+    signature and shape are right; else Refused."""
     length = _content_length(environ)
     if length > max_body:
         raise Refused("413 Payload Too Large", f"body of {length} bytes is over {max_body}")
@@ -56,8 +62,7 @@ def verified_body(environ: dict, *, secret: bytes, now: float, max_body: int = M
     expected = "v0=" + hmac.new(secret, base, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(expected, signature):
         raise Refused("401 Unauthorized", "signature does not match")
-    _check_shape(body, environ.get("CONTENT_TYPE"))
-    return body
+    return body, _parsed(body, environ.get("CONTENT_TYPE"))
 
 
 def _content_length(environ: dict) -> int:
@@ -67,8 +72,8 @@ def _content_length(environ: dict) -> int:
     return int(value)
 
 
-def _check_shape(body: bytes, content_type: str | None) -> None:
-    """The body parses, as bolt will parse it, into a JSON object."""
+def _parsed(body: bytes, content_type: str | None) -> dict[str, Any]:
+    """The body parsed as bolt parses it; Refused unless that is a JSON object (or a form)."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError:
@@ -79,6 +84,7 @@ def _check_shape(body: bytes, content_type: str | None) -> None:
         raise Refused("400 Bad Request", "body or its payload is not JSON") from None
     if not isinstance(parsed, dict) or not parsed:
         raise Refused("400 Bad Request", "body is not a JSON object or a form")
+    return parsed
 
 
 def signed_only(
@@ -98,7 +104,7 @@ def signed_only(
 
     def guarded(environ: dict, start_response: StartResponse) -> Iterable[bytes]:
         try:
-            body = verified_body(environ, secret=secret, now=clock())
+            body, parsed = verified_body(environ, secret=secret, now=clock())
         except Refused as refused:
             log.warning("refused a request to %s: %s", environ.get("PATH_INFO"), refused.reason)
             text = refused.status.encode()
@@ -109,6 +115,7 @@ def signed_only(
             return [text]
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
+        environ[PARSED_BODY] = parsed
         return app(environ, start_response)
 
     return guarded

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 
 from slack_bolt.error import BoltError
@@ -54,6 +55,17 @@ def mark_real_slack(runtime: Runtime) -> None:
         served.mark(session, what=served.REAL_SLACK, now=runtime.clock())
 
 
+def freeze_start_up() -> None:
+    """Leave what start-up made (modules, models, the catalog) out of every later collection.
+
+    They live as long as the process, yet the cyclic collector walked all ~120,000 of them in
+    each full collection: a ~100 ms pause of every thread, acks included, a few times a minute
+    under load (bench/request_profile.py --gc).
+    """
+    gc.collect()
+    gc.freeze()
+
+
 def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Serve until SIGTERM or SIGINT, then stop gracefully; without a bot token, the playground.
 
@@ -93,6 +105,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     mark_real_slack(runtime)
     job = build_job_context(runtime)
     background = None if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
+    freeze_start_up()
     stop = StopSignal()
     stop_metrics = serve_metrics(runtime)
     if settings.slack_app_token:

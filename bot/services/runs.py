@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Literal
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from bot.core.model import Sop
 from bot.db.models import Event, Run, RunVisit, SopRecord
@@ -63,9 +63,12 @@ class Move:
 def _state(
     session: Session, run: Run, *, opened: RunVisit | None = None, sop: Sop | None = None
 ) -> RunState:
-    """The run as RunState; `opened` is its open visit and `sop` its revision when known."""
+    """`run` as a RunState; `opened` (a visit just opened) and `sop` (its revision's content,
+    parsed) spare a query and a parse when the caller has them."""
     record: SopRecord = run.sop
-    visit = opened or (_open_visit_of(session, run) if run.status == "active" else None)
+    visit = None
+    if run.status == "active":
+        visit = opened if opened is not None else _open_visit_of(session, run)
     current = record.current_revision
     newer = (
         current.number
@@ -76,7 +79,7 @@ def _state(
         run_id=run.id,
         user_id=run.user_id,
         slug=record.slug,
-        sop=sop or Sop.from_dict(run.revision.content),
+        sop=sop if sop is not None else Sop.from_dict(run.revision.content),
         revision=run.revision.number,
         status=run.status,
         current_step=run.current_step,
@@ -111,12 +114,13 @@ def record_event(session: Session, *, run: Run, kind: str, at: datetime, **data:
 def _open_visit(
     session: Session, run: Run, now: datetime, assignee: str | None, sop: Sop | None = None
 ) -> RunVisit:
-    role = (sop or Sop.from_dict(run.revision.content)).step(run.current_step).role
+    """A new visit of the run's current step, flushed (it has its ID)."""
+    sop = sop if sop is not None else Sop.from_dict(run.revision.content)
     visit = RunVisit(
         run_id=run.id,
         step_number=run.current_step,
         started_at=now,
-        role=role,
+        role=sop.step(run.current_step).role,
         assignee_id=assignee,
         taken_at=now if assignee is not None else None,
     )
@@ -150,7 +154,7 @@ def start_run(
     session.add(run)
     session.flush()
     record_event(session, run=run, kind="run_started", at=now)
-    sop = Sop.from_dict(run.revision.content)
+    sop = Sop.from_dict(record.current_revision.content)
     visit = _open_visit(session, run, now, user_id, sop)
     return _state(session, run, opened=visit, sop=sop), visit.id
 
@@ -197,9 +201,10 @@ def unfinished_runs(session: Session, *, user_id: str, limit: int = 10) -> list[
 
 def attach_thread(session: Session, *, run_id: int, channel_id: str, thread_ts: str) -> None:
     """Remember where the run's parent message was posted."""
-    run = session.get(Run, run_id)
-    assert run is not None
-    run.channel_id, run.thread_ts = channel_id, thread_ts
+    found = session.execute(
+        update(Run).where(Run.id == run_id).values(channel_id=channel_id, thread_ts=thread_ts)
+    ).rowcount
+    assert found == 1
 
 
 def attach_message(session: Session, *, visit_id: int, message_ts: str) -> None:
@@ -211,7 +216,12 @@ def _close_visit(
     session: Session, *, visit_id: int, user_id: str, outcome: str, now: datetime
 ) -> tuple[Verdict, Run | None, RunVisit | None]:
     """Close an open visit exactly once, for the step's assignee only."""
-    visit = session.get(RunVisit, visit_id)
+    # The visit with its run, the run's revision and SOP: one query instead of four.
+    visit = session.scalars(
+        select(RunVisit)
+        .where(RunVisit.id == visit_id)
+        .options(joinedload(RunVisit.run).options(joinedload(Run.revision), joinedload(Run.sop)))
+    ).first()
     if visit is None:
         return "missing", None, None
     run = visit.run
@@ -227,11 +237,10 @@ def _close_visit(
         update(RunVisit)
         .where(RunVisit.id == visit_id, RunVisit.finished_at.is_(None))
         .values(finished_at=now, outcome=outcome)
-        .execution_options(synchronize_session=False)  # the refresh below reads the row
     ).rowcount
     if not closed or run.status != "active":
         return "stale", run, visit
-    session.refresh(visit)
+    # No read-back: the ORM update set finished_at and outcome on `visit` (synchronize_session).
     return "ok", run, visit
 
 
@@ -292,10 +301,8 @@ def go_back(session: Session, *, visit_id: int, user_id: str, now: datetime) -> 
         .limit(1)
     )
     reopened = _open_visit(session, run, now, did or user_id)
-    return Move(
-        "ok", _state(session, run, opened=reopened), visit.step_number, visit.message_ts,
-        reopened.id,
-    )  # fmt: skip
+    state = _state(session, run, opened=reopened)
+    return Move("ok", state, visit.step_number, visit.message_ts, reopened.id)
 
 
 def _open_visit_of(session: Session, run: Run) -> RunVisit | None:

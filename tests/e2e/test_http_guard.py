@@ -166,3 +166,17 @@ def test_a_signed_body_just_under_the_limit_is_served(bot: Bot):
 def test_half_sent_requests_do_not_lock_out_healthz(bot: Bot):
     with half_sent(bot.server.url, 150):
         assert get(f"{bot.server.url}/healthz", timeout=3) == (200, b"ok")
+
+
+def test_bolt_gets_the_body_the_guard_parsed_and_does_not_parse_it_again(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch
+):
+    def parse_again(*_: object) -> dict:
+        raise AssertionError("bolt parsed the body a second time")
+
+    # Where BoltRequest parses an HTTP body; the guard's own parse (bot/web_guard.py) is apart.
+    monkeypatch.setattr("slack_bolt.request.request.parse_body", parse_again)
+    response = bot.slack.command(MARIA, "/sop", "list", channel=SUPPORT)
+    assert response.status == 200
+    answer = bot.fake.wait_for(lambda: bot.fake.ephemerals(MARIA), what="an answer")[-1]
+    assert "Handle a refund request" in json.dumps(answer)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Sequence
+from functools import lru_cache
 from typing import Any
 
 from slack_sdk.errors import SlackObjectFormationError
@@ -279,9 +280,31 @@ def _check_blocks(blocks: list[dict], max_blocks: int) -> None:
             seen.add(block_id)
         _check_block(block, where)
         try:
-            Block.parse(block).validate_json()  # type: ignore[union-attr]
-        except (SlackObjectFormationError, AttributeError) as exc:
-            raise ValueError(f"{where}: {exc}") from exc
+            key = json.dumps(block, sort_keys=True)
+        except TypeError:  # not plain JSON (a slack_sdk object, say): checked as it is
+            problem = _sdk_problem(block)
+        else:
+            problem = _sdk_problem_of_json(key)
+        if problem is not None:
+            raise ValueError(f"{where}: {problem}")
+
+
+def _sdk_problem(block: Any) -> str | None:
+    """What slack_sdk's own model of a block finds wrong with it, or None."""
+    try:
+        Block.parse(block).validate_json()  # type: ignore[union-attr]
+    except (SlackObjectFormationError, AttributeError) as exc:
+        return str(exc)
+    return None
+
+
+# A block's verdict depends on its content alone, and a step's text or a run's context
+# recurs from one message to the next; slack_sdk's parse of each element walks every element
+# class, a tenth of a Done press's CPU before (bench/request_profile.py).
+@lru_cache(maxsize=4096)
+def _sdk_problem_of_json(block_json: str) -> str | None:
+    """`_sdk_problem` of the block written as this JSON."""
+    return _sdk_problem(json.loads(block_json))
 
 
 def _check_block(block: dict, where: str) -> None:
