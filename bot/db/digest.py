@@ -85,6 +85,9 @@ class KpiPerson(Base):
     id: Mapped[int] = mapped_column(BigId, primary_key=True)  # the number
     workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
     user_id: Mapped[str] = mapped_column(String(32))
+    # The latest day a stored rollup was given this number: past retention, and in no rollup
+    # any more, the row is deleted (bot/db/rollups.prune_people), so the user ID goes too.
+    last_day: Mapped[date] = mapped_column(Date)
 
 
 class KpiRollup(Base):

@@ -38,16 +38,27 @@ def _people_json(people: People) -> dict[str, Any]:
 
 
 def person_numbers(
-    session: Session, *, workspace_id: int, users: set[str], create: bool
+    session: Session, *, workspace_id: int, users: set[str], day: date | None
 ) -> dict[str, int]:
-    """User ID -> person number, for those of `users` that have one (or all, with `create`)."""
+    """User ID -> person number, for those of `users` that have one; with `day` (a rollup of
+    that day is about to be stored), all of them, numbered and kept at least as long as it."""
     if not users:
         return {}
     ordered = sorted(users)
-    for start in range(0, len(ordered) if create else 0, 400):
-        rows = [{"workspace_id": workspace_id, "user_id": u} for u in ordered[start : start + 400]]
+    for start in range(0, len(ordered) if day is not None else 0, 400):
+        chunk = ordered[start : start + 400]
+        rows = [{"workspace_id": workspace_id, "user_id": u, "last_day": day} for u in chunk]
         insert = dialect_insert(session, KpiPerson).values(rows)
         session.execute(insert.on_conflict_do_nothing(index_elements=["workspace_id", "user_id"]))
+        session.execute(
+            update(KpiPerson)
+            .where(
+                KpiPerson.workspace_id == workspace_id,
+                KpiPerson.user_id.in_(chunk),
+                KpiPerson.last_day < day,
+            )
+            .values(last_day=day)
+        )
     found: dict[str, int] = {}
     for start in range(0, len(ordered), 500):  # a bounded IN list per query
         rows = session.execute(
@@ -58,6 +69,33 @@ def person_numbers(
         )
         found.update((user, number) for user, number in rows)
     return found
+
+
+def prune_people(session: Session, *, workspace_id: int, before: date) -> int:
+    """Delete person numbers last used before `before` that no stored rollup holds any more."""
+    stale = set(
+        session.scalars(
+            select(KpiPerson.id).where(
+                KpiPerson.workspace_id == workspace_id, KpiPerson.last_day < before
+            )
+        )
+    )
+    if not stale:
+        return 0
+    # Rollups kept for a run still open, or a day in another zone, may hold an old number.
+    for (counts,) in session.execute(
+        select(KpiRollup.counts).where(KpiRollup.workspace_id == workspace_id)
+    ):
+        if "people_numbers" in counts or "people_bits" in counts:
+            stale -= set(counts_from_json(counts).people.numbers())
+    gone, ordered = 0, sorted(stale)
+    for start in range(0, len(ordered), 500):  # a bounded IN list per statement
+        chunk = ordered[start : start + 500]
+        # last_day is checked again: a rollup stored meanwhile may have used the number.
+        gone += session.execute(
+            delete(KpiPerson).where(KpiPerson.id.in_(chunk), KpiPerson.last_day < before)
+        ).rowcount
+    return gone
 
 
 def counts_to_json(c: Counts) -> tuple[dict[str, Any], dict[str, Any]]:

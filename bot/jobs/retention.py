@@ -32,6 +32,7 @@ class RetentionReport:
     kept_open: int = 0
     messages: int = 0
     authors: int = 0
+    people: int = 0  # person numbers deleted, with the user IDs they stood for
 
 
 def forget_claims(runtime: Runtime) -> int:
@@ -64,6 +65,14 @@ def forget(runtime: Runtime) -> RetentionReport:
         messages, authors = retention.forget_old_messages(
             session, now=runtime.clock(), retention_days=days_kept
         )
+    with runtime.database.session() as session:
+        people = retention.forget_people(
+            session,
+            workspace_id=workspace_id,
+            tz=config.zone,
+            now=runtime.clock(),
+            retention_days=days_kept,
+        )
     report = RetentionReport(
         days=sum(not f.kept_open for f in done),
         events=sum(f.events for f in done),
@@ -71,13 +80,15 @@ def forget(runtime: Runtime) -> RetentionReport:
         kept_open=sum(f.kept_open for f in done),
         messages=messages,
         authors=authors,
+        people=people,
     )
     if report != RetentionReport():
         log.info(
             "retention: forgot %d day(s) (%d events, %d runs), %d kept for an open run; "
-            "blanked %d sent message(s); %d feedback author(s) removed",
+            "blanked %d sent message(s); %d feedback author(s) removed; "
+            "%d person number(s) deleted",
             report.days, report.events, report.runs, report.kept_open,
-            report.messages, report.authors,
+            report.messages, report.authors, report.people,
         )  # fmt: skip
     return report
 

@@ -69,7 +69,8 @@ def numbered(
     users: set[str] = set()
     for r in rollups:
         users |= r.counts.people.names()
-    numbers = store.person_numbers(session, workspace_id=workspace_id, users=users, create=create)
+    day = max((r.day for r in rollups), default=None) if create else None
+    numbers = store.person_numbers(session, workspace_id=workspace_id, users=users, day=day)
     if not numbers:
         return rollups
     return [

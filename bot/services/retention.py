@@ -69,6 +69,14 @@ def forget_day(
     return Forgotten(events=events, runs=runs)
 
 
+def forget_people(
+    session: Session, *, workspace_id: int, tz: ZoneInfo, now: datetime, retention_days: int
+) -> int:
+    """Delete the person numbers (and their user IDs) no rollup inside retention needs."""
+    first_kept = local_day(cutoff(now, retention_days=retention_days), tz)
+    return rollups.prune_people(session, workspace_id=workspace_id, before=first_kept)
+
+
 def forget_old_messages(session: Session, *, now: datetime, retention_days: int) -> tuple[int, int]:
     """Blank sent messages' text after SENT_TEXT_DAYS; take authors off long-closed feedback.
 

@@ -115,6 +115,7 @@ def upgrade() -> None:
         sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
         sa.Column("workspace_id", sa.Integer(), nullable=False),
         sa.Column("user_id", sa.String(32), nullable=False),
+        sa.Column("last_day", sa.Date(), nullable=False),
         sa.ForeignKeyConstraint(
             ["workspace_id"], ["workspaces.id"], name="fk_kpi_people_workspace_id_workspaces"
         ),

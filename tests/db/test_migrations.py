@@ -118,8 +118,10 @@ def test_upgrading_to_0015_turns_rollup_lists_into_the_histograms_a_rebuild_woul
         assert (counts.misses, counts.stops, counts.lookups) == ((("vpn", 2),), ((2, 1),), 3)
         assert counts.people == frozenset({"U1"})  # stored people stay user IDs
         with database.session() as session:  # a rollup written since stores person numbers
-            session.add_all([KpiPerson(id=7, workspace_id=1, user_id="U7"),
-                             KpiPerson(id=9, workspace_id=1, user_id="U9")])  # fmt: skip
+            day = date(2026, 11, 2)
+            session.add_all(
+                [KpiPerson(id=n, workspace_id=1, user_id=f"U{n}", last_day=day) for n in (7, 9)]
+            )
             row = session.scalars(select(KpiRollup)).one()
             row.counts = {**row.counts, "people": [], "people_numbers": [7], "people_bits": "200",
                           "open_started": [1_764_000_000_000_001]}  # fmt: skip

@@ -12,11 +12,12 @@ from sqlalchemy import func, select
 from bot.config import Settings
 from bot.core.kpis import day_window, local_day
 from bot.db import outbox
-from bot.db.digest import KpiRollup
+from bot.db.digest import KpiPerson, KpiRollup
 from bot.db.events import claim_event
 from bot.db.feedback import Feedback
 from bot.db.models import Event, Run
 from bot.db.outbox import OutboxMessage
+from bot.db.rollups import counts_from_json
 from bot.db.session import Database
 from bot.jobs.retention import forget, forget_claims
 from bot.jobs.scheduler import STANDARD_JOBS
@@ -69,6 +70,17 @@ def named_on(db: Database, day: date) -> tuple[int, int]:
     return events, runs
 
 
+def numbered_people(db: Database) -> set[int]:
+    """The person numbers still stored (each with a user ID)."""
+    with db.session() as session:
+        return set(session.scalars(select(KpiPerson.id)))
+
+
+def numbers_in(rollups: list[KpiRollup]) -> set[int]:
+    """The person numbers these stored rollups hold."""
+    return {n for r in rollups for n in counts_from_json(r.counts).people.numbers()}
+
+
 def test_days_past_retention_are_rolled_up_then_forgotten_and_every_kpi_stays(db, tmp_path):
     workspace_id = make_data(db, tmp_path, runs=200)
     finish_runs(db, keep_open_on=KEPT_DAY, at=NOW)
@@ -94,7 +106,9 @@ def test_days_past_retention_are_rolled_up_then_forgotten_and_every_kpi_stays(db
     assert any(r.lists["misses"] for r in rollups)
     assert any(r.counts.get("people_numbers") or r.counts.get("people_bits") for r in kept)
     assert not any(r.counts.get("people_numbers") or r.counts.get("people_bits") for r in rollups)
-    assert forget(runtime) == replace(report, days=0, events=0, runs=0)  # idempotent
+    # Person numbers, and the user IDs they stand for, go too: all but the kept day's people.
+    assert report.people > 0 and numbered_people(db) == numbers_in(kept) != set()
+    assert forget(runtime) == replace(report, days=0, events=0, runs=0, people=0)  # idempotent
 
     # Once the kept day's run ends, its rollups are rebuilt from the raw records, then forgotten.
     finish_runs(db, keep_open_on=None, at=LATER + timedelta(minutes=1))
@@ -104,6 +118,7 @@ def test_days_past_retention_are_rolled_up_then_forgotten_and_every_kpi_stays(db
     assert (report.days, report.kept_open) == (1, 0)
     assert named_on(db, KEPT_DAY) == (0, 0)
     assert export(db, workspace_id, later) == before
+    assert numbered_people(db) == set()
 
 
 def test_nothing_within_retention_is_touched(db, tmp_path):
