@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -60,6 +62,18 @@ def current_sops(session: Session, *, workspace_id: int) -> list[tuple[SopRecord
     ]
 
 
+@dataclass(frozen=True)
+class NewRevision:
+    """What a new revision of one SOP stores."""
+
+    sop: Sop
+    number: int
+    source: str
+    fingerprint: str
+    diff: dict
+    material: bool
+
+
 def add_revision(
     session: Session,
     *,
@@ -73,34 +87,50 @@ def add_revision(
     now: datetime,
 ) -> Revision:
     """Store a new immutable revision with its steps and questions and make it current."""
-    revision = Revision(
-        sop_id=record.id,
-        number=number,
-        fingerprint=fingerprint,
-        content={**sop.to_dict(), "parsed_by": parsed_by()},
-        source=source,
-        diff=diff,
-        material=material,
-        published_at=now,
-        steps=[
-            StepRecord(number=s.number, title=s.title, role=s.role, body=s.body) for s in sop.steps
-        ],
-        questions=[
-            QuizQuestion(
-                number=q.number,
-                text=q.text,
-                options=[{"text": o.text, "correct": o.correct} for o in q.options],
-                explanation=q.explanation,
-                step_number=q.step,
-            )
-            for q in sop.quiz
-        ],
-    )
-    session.add(revision)
-    session.flush()
-    record.current_revision = revision
-    record.title = sop.title
-    record.owner = sop.owner
-    record.path = sop.path
-    record.retired_at = None
+    new = NewRevision(sop, number, source, fingerprint, diff, material)
+    (revision,) = add_revisions(session, [(record, new)], now=now)
     return revision
+
+
+def add_revisions(
+    session: Session, revisions: Sequence[tuple[SopRecord, NewRevision]], *, now: datetime
+) -> list[Revision]:
+    """Store new revisions of several SOPs in one flush and make each current (in order)."""
+    made = [
+        Revision(
+            sop_id=record.id,
+            number=new.number,
+            fingerprint=new.fingerprint,
+            content={**new.sop.to_dict(), "parsed_by": parsed_by()},
+            source=new.source,
+            diff=new.diff,
+            material=new.material,
+            published_at=now,
+            steps=[
+                StepRecord(number=s.number, title=s.title, role=s.role, body=s.body)
+                for s in new.sop.steps
+            ],
+            questions=[
+                QuizQuestion(
+                    number=q.number,
+                    text=q.text,
+                    options=[{"text": o.text, "correct": o.correct} for o in q.options],
+                    explanation=q.explanation,
+                    step_number=q.step,
+                )
+                for q in new.sop.quiz
+            ],
+        )
+        for record, new in revisions
+    ]
+    if not made:
+        return made
+    session.add_all(made)
+    session.flush()
+    for (record, new), revision in zip(revisions, made, strict=True):
+        record.current_revision = revision
+        record.title = new.sop.title
+        record.owner = new.sop.owner
+        record.path = new.sop.path
+        record.retired_at = None
+    return made
