@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core.model import Sop
@@ -106,20 +106,6 @@ def add_revisions(
             diff=new.diff,
             material=new.material,
             published_at=now,
-            steps=[
-                StepRecord(number=s.number, title=s.title, role=s.role, body=s.body)
-                for s in new.sop.steps
-            ],
-            questions=[
-                QuizQuestion(
-                    number=q.number,
-                    text=q.text,
-                    options=[{"text": o.text, "correct": o.correct} for o in q.options],
-                    explanation=q.explanation,
-                    step_number=q.step,
-                )
-                for q in new.sop.quiz
-            ],
         )
         for record, new in revisions
     ]
@@ -127,6 +113,28 @@ def add_revisions(
         return made
     session.add_all(made)
     session.flush()
+    # Steps and questions as bulk INSERTs, not ORM objects: a new revision's are only ever
+    # read back from the database, and at 1,000 SOPs the objects cost more than the rows.
+    steps = [
+        {"revision_id": r.id, "number": s.number, "title": s.title, "role": s.role, "body": s.body}
+        for r, (_, new) in zip(made, revisions, strict=True)
+        for s in new.sop.steps
+    ]
+    questions = [
+        {
+            "revision_id": r.id,
+            "number": q.number,
+            "text": q.text,
+            "options": [{"text": o.text, "correct": o.correct} for o in q.options],
+            "explanation": q.explanation,
+            "step_number": q.step,
+        }
+        for r, (_, new) in zip(made, revisions, strict=True)
+        for q in new.sop.quiz
+    ]
+    for model, rows in ((StepRecord, steps), (QuizQuestion, questions)):
+        if rows:
+            session.execute(insert(model), rows)
     for (record, new), revision in zip(revisions, made, strict=True):
         record.current_revision = revision
         record.title = new.sop.title
