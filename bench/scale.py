@@ -210,8 +210,21 @@ def fake_workspace(people: int) -> tuple[FakeSlack, list[str]]:
     return fake, ids
 
 
+def base_environment() -> dict[str, str]:
+    """This process's environment without Slack or database settings, writing bytecode.
+
+    An installed sopbot has its modules compiled (pip does it); a checkout run with
+    PYTHONDONTWRITEBYTECODE would compile every module in every command instead.
+    """
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
+
+
 def environment(url: str, sops: Path, fake: FakeSlack, port: int = 3000) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env = base_environment()
     env.update(
         DATABASE_URL=url,
         SOPS_DIR=str(sops),
@@ -513,7 +526,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+        env = base_environment()
         startup = min(command_seconds(["--help"], env, workdir) for _ in range(3))
         print(
             f"`sopbot --help` (Python start-up and imports): {startup[0]:.2f} s"

@@ -83,6 +83,8 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     runtime = build_runtime(settings, clock=clock)
     slack = build_slack(runtime)
     publish_on_start(runtime, renderers=slack.renderers.feedback)
+    with runtime.database.session() as session:
+        runtime.catalog.snapshot(session)  # the search index now, not in the first /sop
     try:
         app, workers = build_app(slack)
     except (BoltError, SlackApiError) as exc:
