@@ -32,13 +32,16 @@ def get_sop(session: Session, *, workspace_id: int, slug: str) -> SopRecord | No
 
 
 def list_sops(
-    session: Session, *, workspace_id: int, include_retired: bool = False
+    session: Session, *, workspace_id: int, include_retired: bool = False, lean: bool = False
 ) -> list[SopRecord]:
     """SOPs ordered by title, each with its current revision loaded."""
+    revision = selectinload(SopRecord.current_revision)
+    if lean:  # without the revision's source file and diff, most of its bytes
+        revision = revision.defer(Revision.source).defer(Revision.diff)
     query = (
         select(SopRecord)
         .where(SopRecord.workspace_id == workspace_id)
-        .options(selectinload(SopRecord.current_revision))
+        .options(revision)
         .order_by(SopRecord.title)
     )
     if not include_retired:
@@ -57,7 +60,7 @@ def current_sops(session: Session, *, workspace_id: int) -> list[tuple[SopRecord
     """Every live SOP with its current revision parsed back into the core model."""
     return [
         (record, Sop.from_dict(record.current_revision.content))
-        for record in list_sops(session, workspace_id=workspace_id)
+        for record in list_sops(session, workspace_id=workspace_id, lean=True)
         if record.current_revision is not None
     ]
 
