@@ -512,10 +512,10 @@ def side_by_side(server: str | None, sops: int, args, workdir: Path) -> None:
     Each on a fresh database with the same files and queries; the baseline runs with
     PYTHONPATH at its checkout, its search in a child process of this script (--search-only).
     """
-    folder = workdir / f"ab-sops-{sops}"
+    folder = workdir / f"ab-{'postgresql' if server else 'sqlite'}-{sops}"
     folder.mkdir()
     titles = write_sops(folder, sops, 100)
-    queries = workdir / f"ab-queries-{sops}.txt"
+    queries = folder.with_suffix(".queries")
     queries.write_text("\n".join(make_queries(titles, args.queries)))
     figures = {}
     for code, source in (("this checkout", None), ("baseline", args.baseline)):
