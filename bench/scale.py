@@ -3,6 +3,7 @@
     .venv/bin/python bench/scale.py [--sops 10 100 1000] [--people 100 5000 50000]
                                     [--events 1000000] [--queries 2000] [--quick]
                                     [--database-url postgresql+psycopg://...]
+                                    [--baseline CHECKOUT]
 
 For each database (SQLite always; PostgreSQL too with --database-url, in a fresh schema) and
 each pair of SOP count and people count, on a fresh database and a FakeSlack (bot/slacksim)
@@ -21,12 +22,17 @@ in this process whose workspace has that many people:
   database, read from /proc/PID/status once its start-up work is done and it is idle.
 
 Then, per database, its size per 1M events, from bench/digest.py's generated event log.
+
+With --baseline CHECKOUT it measures only the three targets with a time (publish, unchanged
+publish, search p50/p99) for each --sops, this code and then the checkout's on the same files
+and queries, and prints baseline / this.
 A measurement, not a test: it exits 0 whatever it finds.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import random
 import resource
@@ -210,8 +216,21 @@ def fake_workspace(people: int) -> tuple[FakeSlack, list[str]]:
     return fake, ids
 
 
+def base_environment() -> dict[str, str]:
+    """This process's environment without Slack or database settings, writing bytecode.
+
+    An installed sopbot has its modules compiled (pip does it); a checkout run with
+    PYTHONDONTWRITEBYTECODE would compile every module in every command instead.
+    """
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("SLACK_", "DATABASE_")) and k != "PYTHONDONTWRITEBYTECODE"
+    }
+
+
 def environment(url: str, sops: Path, fake: FakeSlack, port: int = 3000) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+    env = base_environment()
     env.update(
         DATABASE_URL=url,
         SOPS_DIR=str(sops),
@@ -487,6 +506,54 @@ def row(r: dict) -> str:
     )
 
 
+def side_by_side(server: str | None, sops: int, args, workdir: Path) -> None:
+    """The three targets (publish, unchanged publish, search) for this code and --baseline's.
+
+    Each on a fresh database with the same files and queries; the baseline runs with
+    PYTHONPATH at its checkout, its search in a child process of this script (--search-only).
+    """
+    folder = workdir / f"ab-{'postgresql' if server else 'sqlite'}-{sops}"
+    folder.mkdir()
+    titles = write_sops(folder, sops, 100)
+    queries = folder.with_suffix(".queries")
+    queries.write_text("\n".join(make_queries(titles, args.queries)))
+    figures = {}
+    for code, source in (("this checkout", None), ("baseline", args.baseline)):
+        with fresh_database(server, workdir, prefix="ab") as url:
+            env = {**base_environment(), "DATABASE_URL": url, "SOPS_DIR": str(folder)}
+            if source is not None:
+                env["PYTHONPATH"] = str(source)
+            command_seconds(["db", "upgrade"], env, workdir)
+            first = command_seconds(["sops", "publish"], env, workdir)
+            again = command_seconds(["sops", "publish"], env, workdir)
+            script = [sys.executable, __file__, "--search-only", url, str(queries)]
+            done = subprocess.run(script, env=env, capture_output=True, text=True, check=True)
+            search = json.loads(done.stdout.splitlines()[-1])
+        figures[code] = (first, again, search)
+        print(
+            f"{'postgresql' if server else 'sqlite'} | {sops:,} | {code}"
+            f" | {first[0]:.2f} ({first[1]:.2f}) | {again[0]:.2f} ({again[1]:.2f})"
+            f" | {search['p50_ms']:.1f} / {search['p99_ms']:.1f}"
+            f" ({search['cpu_p50_ms']:.1f} / {search['cpu_p99_ms']:.1f})",
+            flush=True,
+        )
+    (first, again, search), (old_first, old_again, old_search) = figures.values()
+    print(
+        f"  baseline / this: publish CPU {old_first[1] / first[1]:.2f}x,"
+        f" unchanged CPU {old_again[1] / again[1]:.2f}x,"
+        f" search p99 {old_search['p99_ms'] / search['p99_ms']:.2f}x"
+        f" (CPU p99 {old_search['cpu_p99_ms'] / search['cpu_p99_ms']:.2f}x)",
+        flush=True,
+    )
+
+
+def search_only(url: str, queries: Path) -> None:
+    """Print measure_search's figures as JSON (the baseline's, run with its code)."""
+    database = Database(url)
+    print(json.dumps(measure_search(database, queries.read_text().split("\n"))))
+    database.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sops", type=int, nargs="+", default=[10, 100, 1000])
@@ -502,7 +569,18 @@ def main() -> None:
     )
     parser.add_argument("--database-url", help="PostgreSQL server to measure as well")
     parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="a checkout to compare with: publish, unchanged publish and search for each --sops",
+    )
+    parser.add_argument(
+        "--search-only", nargs=2, metavar=("URL", "QUERIES"), help=argparse.SUPPRESS
+    )
     args = parser.parse_args()
+    if args.search_only:
+        search_only(args.search_only[0], Path(args.search_only[1]))
+        return
     if args.quick:
         args.sops, args.people, args.events, args.queries = [10, 100], [100, 1000], 100_000, 300
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # `finally` drops the schemas
@@ -513,7 +591,7 @@ def main() -> None:
     )
     with tempfile.TemporaryDirectory() as folder:
         workdir = Path(folder)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "DATABASE_"))}
+        env = base_environment()
         startup = min(command_seconds(["--help"], env, workdir) for _ in range(3))
         print(
             f"`sopbot --help` (Python start-up and imports): {startup[0]:.2f} s"
@@ -521,6 +599,12 @@ def main() -> None:
         )
         servers = [None, args.database_url] if args.database_url else [None]
         servers = servers[1:] if args.skip_sqlite else servers
+        if args.baseline is not None:
+            print("db | SOPs | code | publish s (CPU) | unchanged s (CPU) | search p50/p99 ms")
+            for server in servers:
+                for sops in args.sops:
+                    side_by_side(server, sops, args, workdir)
+            return
         print(
             "db | SOPs | people | publish s (CPU) | unchanged s (CPU; in-process)"
             " | search first/p50/p99 ms (CPU p50/p99)"

@@ -35,9 +35,7 @@ log = logging.getLogger(__name__)
 
 def open_database(settings: Settings) -> Database:
     """Open DATABASE_URL and bring its schema up to date, so no one has to run a step first."""
-    database = Database(settings.database_url)
-    migrate.upgrade(database.engine)
-    return database
+    return migrate.open_current(settings.database_url)
 
 
 def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:

@@ -12,7 +12,6 @@ from bot.db import digest as store
 from bot.db.sops import default_workspace
 from bot.runtime import Clock, Runtime
 from bot.services import digest as digests
-from bot.wiring import build_runtime
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 DELIVERY_ROUNDS = 20
@@ -49,6 +48,8 @@ def _yesterday(runtime: Runtime) -> date:
 
 def run_digest(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print the digest of a day, or claim and send it."""
+    from bot.wiring import build_runtime  # on demand: it loads Slack and the jobs
+
     runtime = build_runtime(settings, clock=clock)
     try:
         if args.force and not args.send:

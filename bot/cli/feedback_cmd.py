@@ -10,9 +10,9 @@ from typing import Any, TextIO
 
 from bot.cli.errors import UsageError
 from bot.config import Settings
+from bot.db.migrate import open_current
 from bot.runtime import Clock
 from bot.services.feedback_lists import EXPORT_COLUMNS, export_rows
-from bot.wiring import open_database
 
 # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection).
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -51,7 +51,7 @@ def export_feedback(args: argparse.Namespace, settings: Settings, clock: Clock) 
     """Write the CSV to --output or stdout; the count goes to stderr so stdout stays CSV."""
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"{args.output.parent} is not a folder; pick an existing one")
-    database = open_database(settings)
+    database = open_current(settings.database_url)
     try:
         with database.session() as session:
             if args.output is None:

@@ -13,7 +13,6 @@ from bot.config import Settings
 from bot.core.kpis import local_day
 from bot.runtime import Clock
 from bot.services.kpi_export import EXPORT_COLUMNS, export_rows
-from bot.wiring import build_runtime
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell
 
@@ -37,6 +36,7 @@ def _cell(value: str) -> str:
 def export_kpis(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Write daily KPI rows as CSV to --output or stdout; the count goes to stderr."""
     from bot.jobs.digest import config_of
+    from bot.wiring import build_runtime  # on demand: it loads Slack and the jobs
 
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"{args.output.parent} is not a folder; pick an existing one")

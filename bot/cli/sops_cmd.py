@@ -12,10 +12,10 @@ from bot.core.model import Sop
 from bot.core.parse import load_sops
 from bot.core.text import sop_as_text
 from bot.db import sops as repo
+from bot.db.migrate import open_current
 from bot.runtime import Clock
 from bot.services import sop_review
 from bot.services.publish import publish_directory
-from bot.wiring import build_runtime, open_database
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -77,7 +77,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
     directory = _directory(args, settings)
     from bot.slack.renderers import build_renderers  # copies of feedback a revision addressed
 
-    database = open_database(settings)
+    database = open_current(settings.database_url)
     with database.session() as session:
         report = publish_directory(
             session,
@@ -101,7 +101,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
 
 def list_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print one line per SOP: id, revision, title, state."""
-    database = open_database(settings)
+    database = open_current(settings.database_url)
     with database.session() as session:
         workspace = repo.default_workspace(session)
         records = repo.list_sops(session, workspace_id=workspace.id, include_retired=args.all)
@@ -125,7 +125,7 @@ def list_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
 
 def show_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print one SOP (current or a given revision) as text."""
-    database = open_database(settings)
+    database = open_current(settings.database_url)
     with database.session() as session:
         workspace = repo.default_workspace(session)
         record = repo.get_sop(session, workspace_id=workspace.id, slug=args.slug)
@@ -155,6 +155,8 @@ def edited_line(editor: str, credit: str | None, note: str | None) -> str:
 
 def confirm_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Record a review of the SOP now; it stops being stale for another review period."""
+    from bot.wiring import build_runtime  # on demand: it loads Slack and the jobs
+
     runtime = build_runtime(settings, clock=clock)
     try:
         with runtime.database.session() as session:

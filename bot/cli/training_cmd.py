@@ -10,12 +10,12 @@ from typing import TextIO
 from slack_sdk.errors import SlackApiError
 
 from bot.config import Settings
+from bot.db.migrate import open_current
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.runtime import Clock, Runtime
 from bot.services.publish import PublishReport
 from bot.services.training_records import EXPORT_COLUMNS, export_rows
-from bot.wiring import open_database
 
 # A cell starting with one of these is a formula to a spreadsheet; the quote keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -52,7 +52,7 @@ def write_csv(database: Database, out: TextIO) -> int:
 
 def export_training(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print the records as CSV, or write them to --output."""
-    database = open_database(settings)
+    database = open_current(settings.database_url)
     try:
         if args.output is None:
             write_csv(database, sys.stdout)

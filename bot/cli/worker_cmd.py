@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cli.errors import UsageError
-from bot.cli.run_cmd import check_bot_token, mark_real_slack
+from bot.cli.run_cmd import check_bot_token, limit_malloc_arenas, mark_real_slack
 from bot.cli.stopping import StopSignal, deadline_after, exit_now_if, remaining
 from bot.config import Settings
 from bot.jobs.dispatcher import DeliveryLimits
@@ -63,6 +63,7 @@ def run_worker(args: argparse.Namespace, settings: Settings, clock: Clock) -> in
     """Send and schedule until SIGTERM or SIGINT; then, within SHUTDOWN_GRACE, finish the send
     and jobs in flight, hand the other leased rows back, and exit 0."""
     check_bot_token(settings)
+    limit_malloc_arenas()
     from bot.jobs.scheduler import STANDARD_JOBS
     from bot.wiring import build_background, build_job_context, build_runtime, serve_metrics
 

@@ -6,7 +6,7 @@ import hashlib
 import json
 import re
 from collections import defaultdict, deque
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any, Literal
 
 from bot.core.model import Question, Sop, Step
@@ -53,7 +53,7 @@ class RevisionDiff:
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (stored with the revision)."""
         return {
-            "changes": [asdict(change) for change in self.changes],
+            "changes": [dict(vars(change)) for change in self.changes],  # flat: asdict's copy
             "quiz_changed": self.quiz_changed,
             "material": self.material,
             "reason": self.reason,

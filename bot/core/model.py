@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import reprlib
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -99,7 +100,7 @@ class Sop:
 
     def to_dict(self) -> dict[str, Any]:
         """Return a JSON-safe dict (for storing a revision's parsed content)."""
-        d = dataclasses.asdict(self)
+        d = _plain(self)
         # Left out when unused, so an SOP without them keeps its stored content and fingerprint.
         for key, unused in _UNUSED.items():
             if d[key] == unused:
@@ -148,3 +149,19 @@ class SopError:
 
     def __str__(self) -> str:
         return f"{self.path}:{self.line}: {self.message}"
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in dataclasses.fields(kind))
+
+
+def _plain(value: Any) -> Any:
+    """What dataclasses.asdict makes of these immutable values, without its deep copies."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {name: _plain(getattr(value, name)) for name in _field_names(type(value))}
+    if isinstance(value, tuple | list):
+        return type(value)(_plain(item) for item in value)
+    if isinstance(value, dict):
+        return {_plain(key): _plain(item) for key, item in value.items()}
+    return value  # str, int, bool, None: asdict's deepcopy returns these unchanged

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.metadata
 import re
 from collections.abc import Mapping
@@ -49,6 +50,15 @@ ROLE_PLAIN_RE = re.compile(r"^(.+?)(?::|\s[—–-])\s+(.*)$", re.DOTALL)
 ORDERED_MARKER_RE = re.compile(r"^(\s*\d+[.)]\s*)")
 
 
+@functools.cache
+def _markdown() -> MarkdownIt:
+    """One configured parser, shared: MarkdownIt.parse keeps its state per call."""
+    md = MarkdownIt("commonmark").use(front_matter_plugin).use(tasklists_plugin)
+    # Its rule lists are compiled on first use; do it here, before threads can share it.
+    md.parse("---\nid: x\n---\n# Title\n\n1. *step*\n   - [ ] check\n")
+    return md
+
+
 @dataclass
 class _Section:
     """A `##` section: its heading node, the nodes under it, and its source line range."""
@@ -71,8 +81,7 @@ class _Parser:
         self.path = path
         self.lines = text.split("\n")
         self.errors: list[SopError] = []
-        md = MarkdownIt("commonmark").use(front_matter_plugin).use(tasklists_plugin)
-        self.root = SyntaxTreeNode(md.parse(text))
+        self.root = SyntaxTreeNode(_markdown().parse(text))
 
     def error(self, line: int, message: str) -> None:
         self.errors.append(SopError(path=self.path, line=line, message=message))
@@ -424,11 +433,15 @@ PARSER_REVISION = "2"
 
 def parsed_by() -> str:
     """Who parsed a revision's content: this parser's revision and the installed version."""
+    return f"{PARSER_REVISION}/{_installed()}"
+
+
+@functools.cache  # the installed version cannot change under a running process
+def _installed() -> str:
     try:
-        installed = importlib.metadata.version("sopbot")
+        return importlib.metadata.version("sopbot")
     except importlib.metadata.PackageNotFoundError:
-        installed = "source"
-    return f"{PARSER_REVISION}/{installed}"
+        return "source"
 
 
 def load_sops(

@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import ast
+import re
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.db.session import Database
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported where it is used: a process whose database is already at head (every
+# `sopbot` command after the first) checks that without it (_chain_head, _stamped).
 
 # pyproject.toml maps the top-level migrations/ folder to this package, so one copy serves a
 # checkout (editable install) and a wheel alike.
@@ -35,6 +43,8 @@ def migrations_dir() -> Path:
 
 def alembic_config() -> Config:
     """An Alembic config pointing at the project's migration scripts."""
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(migrations_dir()))
     return config
@@ -42,6 +52,8 @@ def alembic_config() -> Config:
 
 def head_revision() -> str:
     """The newest migration ID in the chain."""
+    from alembic.script import ScriptDirectory
+
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None
     return head
@@ -49,20 +61,36 @@ def head_revision() -> str:
 
 def known_revisions() -> frozenset[str]:
     """Every migration ID in the chain, head included."""
+    from alembic.script import ScriptDirectory
+
     script = ScriptDirectory.from_config(alembic_config())
     return frozenset(revision.revision for revision in script.walk_revisions())
 
 
 def current_revision(engine: Engine) -> str | None:
     """The migration ID the database is at, or None for an empty database."""
+    from alembic.runtime.migration import MigrationContext
+
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
+def open_current(url: str) -> Database:
+    """Open the database at `url` with its schema brought up to date (at once when it is)."""
+    database = Database(url)
+    upgrade(database.engine)
+    return database
+
+
 def upgrade(engine: Engine) -> bool:
     """Migrate to head in one transaction; return True when anything was applied."""
+    head = _chain_head()
+    if head is not None and _stamped(engine) == head:
+        return False
     if current_revision(engine) == head_revision():
         return False
+    from alembic import command
+
     config = alembic_config()
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
@@ -71,3 +99,35 @@ def upgrade(engine: Engine) -> bool:
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
     return True
+
+
+_ASSIGNMENT = re.compile(r"^(revision|down_revision)\s*(?::[^=\n]*)?=\s*(.+?)\s*$", re.MULTILINE)
+
+
+def _chain_head() -> str | None:
+    """The head of the chain read from the version files' assignments; None when unsure."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (migrations_dir() / "versions").glob("*.py"):
+        found = dict(_ASSIGNMENT.findall(path.read_text(encoding="utf-8")))
+        try:
+            revision = ast.literal_eval(found["revision"])
+            down = ast.literal_eval(found.get("down_revision", "None"))
+        except (KeyError, ValueError, SyntaxError):
+            return None  # not a plain literal: leave it to Alembic
+        if not isinstance(revision, str):
+            return None
+        revisions.add(revision)
+        parents.update(down if isinstance(down, tuple | list) else [down] if down else [])
+    heads = revisions - parents
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _stamped(engine: Engine) -> str | None:
+    """The one version in the database's alembic_version table; None without one."""
+    try:
+        with engine.connect() as conn:
+            rows = conn.execute(text("SELECT version_num FROM alembic_version")).scalars().all()
+    except SQLAlchemyError:  # no such table yet: a new database
+        return None
+    return rows[0] if len(rows) == 1 else None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.db.models import Base, BigId, Json, UtcDateTime
+from bot.db.session import in_chunks
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
 STATES = (PENDING, SENDING, SENT, FAILED)
@@ -418,8 +420,13 @@ def rewrite_unsent(
 
 def cancel_unsent(session: Session, *, keys: list[str]) -> set[str]:
     """Delete outbox rows no dispatcher has tried yet; return the keys that were cancelled."""
-    if not keys:
-        return set()
+    cancelled: set[str] = set()
+    for chunk in in_chunks(keys):
+        cancelled |= _cancel_unsent(session, chunk)
+    return cancelled
+
+
+def _cancel_unsent(session: Session, keys: Sequence[str]) -> set[str]:
     # Never tried and not leased means it cannot be in Slack nor on its way there.
     untried = select(OutboxMessage.key).where(
         OutboxMessage.key.in_(keys),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from bot.core.model import Sop
@@ -30,13 +32,16 @@ def get_sop(session: Session, *, workspace_id: int, slug: str) -> SopRecord | No
 
 
 def list_sops(
-    session: Session, *, workspace_id: int, include_retired: bool = False
+    session: Session, *, workspace_id: int, include_retired: bool = False, lean: bool = False
 ) -> list[SopRecord]:
     """SOPs ordered by title, each with its current revision loaded."""
+    revision = selectinload(SopRecord.current_revision)
+    if lean:  # without the revision's source file and diff, most of its bytes
+        revision = revision.defer(Revision.source).defer(Revision.diff)
     query = (
         select(SopRecord)
         .where(SopRecord.workspace_id == workspace_id)
-        .options(selectinload(SopRecord.current_revision))
+        .options(revision)
         .order_by(SopRecord.title)
     )
     if not include_retired:
@@ -55,9 +60,21 @@ def current_sops(session: Session, *, workspace_id: int) -> list[tuple[SopRecord
     """Every live SOP with its current revision parsed back into the core model."""
     return [
         (record, Sop.from_dict(record.current_revision.content))
-        for record in list_sops(session, workspace_id=workspace_id)
+        for record in list_sops(session, workspace_id=workspace_id, lean=True)
         if record.current_revision is not None
     ]
+
+
+@dataclass(frozen=True)
+class NewRevision:
+    """What a new revision of one SOP stores."""
+
+    sop: Sop
+    number: int
+    source: str
+    fingerprint: str
+    diff: dict
+    material: bool
 
 
 def add_revision(
@@ -73,34 +90,58 @@ def add_revision(
     now: datetime,
 ) -> Revision:
     """Store a new immutable revision with its steps and questions and make it current."""
-    revision = Revision(
-        sop_id=record.id,
-        number=number,
-        fingerprint=fingerprint,
-        content={**sop.to_dict(), "parsed_by": parsed_by()},
-        source=source,
-        diff=diff,
-        material=material,
-        published_at=now,
-        steps=[
-            StepRecord(number=s.number, title=s.title, role=s.role, body=s.body) for s in sop.steps
-        ],
-        questions=[
-            QuizQuestion(
-                number=q.number,
-                text=q.text,
-                options=[{"text": o.text, "correct": o.correct} for o in q.options],
-                explanation=q.explanation,
-                step_number=q.step,
-            )
-            for q in sop.quiz
-        ],
-    )
-    session.add(revision)
-    session.flush()
-    record.current_revision = revision
-    record.title = sop.title
-    record.owner = sop.owner
-    record.path = sop.path
-    record.retired_at = None
+    new = NewRevision(sop, number, source, fingerprint, diff, material)
+    (revision,) = add_revisions(session, [(record, new)], now=now)
     return revision
+
+
+def add_revisions(
+    session: Session, revisions: Sequence[tuple[SopRecord, NewRevision]], *, now: datetime
+) -> list[Revision]:
+    """Store new revisions of several SOPs in one flush and make each current (in order)."""
+    made = [
+        Revision(
+            sop_id=record.id,
+            number=new.number,
+            fingerprint=new.fingerprint,
+            content={**new.sop.to_dict(), "parsed_by": parsed_by()},
+            source=new.source,
+            diff=new.diff,
+            material=new.material,
+            published_at=now,
+        )
+        for record, new in revisions
+    ]
+    if not made:
+        return made
+    session.add_all(made)
+    session.flush()
+    # Steps and questions as bulk INSERTs, not ORM objects: a new revision's are only ever
+    # read back from the database, and at 1,000 SOPs the objects cost more than the rows.
+    steps = [
+        {"revision_id": r.id, "number": s.number, "title": s.title, "role": s.role, "body": s.body}
+        for r, (_, new) in zip(made, revisions, strict=True)
+        for s in new.sop.steps
+    ]
+    questions = [
+        {
+            "revision_id": r.id,
+            "number": q.number,
+            "text": q.text,
+            "options": [{"text": o.text, "correct": o.correct} for o in q.options],
+            "explanation": q.explanation,
+            "step_number": q.step,
+        }
+        for r, (_, new) in zip(made, revisions, strict=True)
+        for q in new.sop.quiz
+    ]
+    for model, rows in ((StepRecord, steps), (QuizQuestion, questions)):
+        if rows:
+            session.execute(insert(model), rows)
+    for (record, new), revision in zip(revisions, made, strict=True):
+        record.current_revision = revision
+        record.title = new.sop.title
+        record.owner = new.sop.owner
+        record.path = new.sop.path
+        record.retired_at = None
+    return made

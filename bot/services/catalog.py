@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from bot.core.model import Sop
 from bot.core.search import SearchIndex, clear_winner
 from bot.db import sops as repo
-from bot.db.models import Revision, SopRecord
+from bot.db.models import SopRecord
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,17 @@ class Catalog:
         """The current snapshot; costs one small aggregate query when nothing changed."""
         workspace = repo.default_workspace(session)
         # Any publish, retirement or return of an SOP changes at least one of these numbers.
+        # One table, no join: the newest current revision is the largest current_revision_id.
         key_row = session.execute(
             select(
-                func.coalesce(func.max(Revision.id), 0),
+                func.coalesce(func.max(SopRecord.current_revision_id), 0),
                 func.count(SopRecord.id),
                 func.coalesce(func.sum(SopRecord.id), 0),
+            ).where(
+                SopRecord.workspace_id == workspace.id,
+                SopRecord.retired_at.is_(None),
+                SopRecord.current_revision_id.is_not(None),
             )
-            .select_from(SopRecord)
-            .join(Revision, Revision.id == SopRecord.current_revision_id)
-            .where(SopRecord.workspace_id == workspace.id, SopRecord.retired_at.is_(None))
         ).one()
         key = (workspace.id, *(int(v) for v in key_row))
         with self._lock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -85,34 +85,74 @@ def publish_directory(
     # A file whose text is its SOP's current revision's source, parsed by this very parser, is
     # unchanged: not parsed again (after an upgrade every file is parsed once more).
     parser = parsed_by()
-    current = {
+    parsed_before = {
         r.path: (r.current_revision.source, Sop.from_dict(r.current_revision.content))
         for r in records.values()
         if r.current_revision is not None
         and r.current_revision.content.get("path") == r.path
         and r.current_revision.content.get("parsed_by") == parser
     }
-    sops, errors = load_sops(directory, known=current)
+    sops, errors = load_sops(directory, known=parsed_before)
     if errors:
         return PublishReport(errors=errors)
-    unchanged = {id(sop) for _, sop in current.values()}
+    unchanged = {id(sop) for _, sop in parsed_before.values()}
+    # New SOPs' records first, in one flush: their revisions need the records' ids.
+    fresh = [
+        SopRecord(
+            workspace_id=workspace.id,
+            slug=sop.slug,
+            title=sop.title,
+            path=sop.path,
+            owner=sop.owner,
+            created_at=now,
+        )
+        for sop in sops
+        if sop.slug not in records
+    ]
+    if fresh:
+        session.add_all(fresh)
+        session.flush()
+        records.update((record.slug, record) for record in fresh)
     report = PublishReport()
     seen: set[str] = set()
+    pending: list[tuple[SopRecord, repo.NewRevision]] = []
     for sop in sops:
         seen.add(sop.slug)
-        source = (directory / sop.path).read_text(encoding="utf-8")
+        record = records[sop.slug]
+        current = record.current_revision
+        same_source = id(sop) in unchanged
+        fingerprint = current.fingerprint if same_source and current else content_fingerprint(sop)
+        if current is not None and current.fingerprint == fingerprint:
+            report.outcomes.append(_live_again(record, sop, current))
+            continue
+        old = Sop.from_dict(current.content) if current is not None else None
+        diff = diff_sops(old, sop, force_minor=minor)
+        new = repo.NewRevision(
+            sop=sop,
+            number=current.number + 1 if current is not None else 1,
+            source=(directory / sop.path).read_text(encoding="utf-8"),
+            fingerprint=fingerprint,
+            diff=diff.to_dict(),
+            material=diff.material,
+        )
+        pending.append((record, new))
         report.outcomes.append(
-            _publish_one(
-                session,
-                workspace_id=workspace.id,
-                record=records.get(sop.slug),
-                sop=sop,
-                source=source,
-                now=now,
-                minor=minor,
-                same_source=id(sop) in unchanged,
+            Outcome(
+                slug=sop.slug,
+                title=sop.title,
+                status="new" if current is None else "changed",
+                old_number=current.number if current is not None else None,
+                new_number=new.number,
+                diff=diff,
             )
         )
+    # Every revision with its steps and questions in one flush (batched inserts), not one
+    # flush per SOP.
+    stored = iter(repo.add_revisions(session, pending, now=now))
+    report.outcomes = [
+        replace(o, revision_id=next(stored).id) if o.status != "unchanged" else o
+        for o in report.outcomes
+    ]
     for record in records.values():
         if record.slug not in seen and record.retired_at is None:
             record.retired_at = now
@@ -129,31 +169,9 @@ def publish_sop(session: Session, *, sop: Sop, source: str, now: datetime) -> Ou
     """Publish one SOP from its text (a recorded SOP's file, before it is written)."""
     workspace = repo.default_workspace(session)
     record = repo.get_sop(session, workspace_id=workspace.id, slug=sop.slug)
-    return _publish_one(
-        session,
-        workspace_id=workspace.id,
-        record=record,
-        sop=sop,
-        source=source,
-        now=now,
-        minor=False,
-    )
-
-
-def _publish_one(
-    session: Session,
-    *,
-    workspace_id: int,
-    record: SopRecord | None,
-    sop: Sop,
-    source: str,
-    now: datetime,
-    minor: bool,
-    same_source: bool = False,
-) -> Outcome:
     if record is None:
         record = SopRecord(
-            workspace_id=workspace_id,
+            workspace_id=workspace.id,
             slug=sop.slug,
             title=sop.title,
             path=sop.path,
@@ -162,21 +180,12 @@ def _publish_one(
         )
         session.add(record)
         session.flush()
-    current: Revision | None = record.current_revision
-    fingerprint = current.fingerprint if same_source and current else content_fingerprint(sop)
+    current = record.current_revision
+    fingerprint = content_fingerprint(sop)
     if current is not None and current.fingerprint == fingerprint:
-        # A file that came back unchanged after being removed is simply live again.
-        record.retired_at = None
-        record.path = sop.path
-        return Outcome(
-            slug=sop.slug,
-            title=sop.title,
-            status="unchanged",
-            old_number=current.number,
-            revision_id=current.id,
-        )
+        return _live_again(record, sop, current)
     old = Sop.from_dict(current.content) if current is not None else None
-    diff = diff_sops(old, sop, force_minor=minor)
+    diff = diff_sops(old, sop)
     number = current.number + 1 if current is not None else 1
     revision = repo.add_revision(
         session,
@@ -197,4 +206,21 @@ def _publish_one(
         new_number=number,
         diff=diff,
         revision_id=revision.id,
+    )
+
+
+def _live_again(record: SopRecord, sop: Sop, current: Revision) -> Outcome:
+    """The outcome of a file whose content is its SOP's current revision."""
+    # A file that came back unchanged after being removed is simply live again. Only what
+    # differs is set: 1,000 untouched records would each be checked again at the flush.
+    if record.retired_at is not None:
+        record.retired_at = None
+    if record.path != sop.path:
+        record.path = sop.path
+    return Outcome(
+        slug=sop.slug,
+        title=sop.title,
+        status="unchanged",
+        old_number=current.number,
+        revision_id=current.id,
     )

@@ -14,6 +14,7 @@ from bot.core.diff import RevisionDiff
 from bot.core.model import Sop
 from bot.db import outbox
 from bot.db.models import Revision, SopRecord
+from bot.db.session import in_chunks
 from bot.db.training import (
     ATTEMPT_CLOSED,
     ATTEMPT_OPEN,
@@ -137,12 +138,13 @@ def supersede_older(
     )
     if not ids:
         return 0
-    session.execute(
-        update(Assignment)
-        .where(Assignment.id.in_(ids), Assignment.status != SUPERSEDED)
-        .values(status=SUPERSEDED, superseded_at=now, superseded_by_id=revision.id)
-        .execution_options(synchronize_session=False)
-    )
+    for chunk in in_chunks(ids):
+        session.execute(
+            update(Assignment)
+            .where(Assignment.id.in_(chunk), Assignment.status != SUPERSEDED)
+            .values(status=SUPERSEDED, superseded_at=now, superseded_by_id=revision.id)
+            .execution_options(synchronize_session=False)
+        )
     _stop_open_work(session, ids, now)
     return len(ids)
 
@@ -269,12 +271,13 @@ def withdraw_leavers(
 def _stop_open_work(session: Session, ids: list[int], now: datetime) -> None:
     """For closed assignments: withdraw reminders still waiting and close any open quiz."""
     cancel_reminders(session, assignment_ids=ids)
-    session.execute(
-        update(QuizAttempt)
-        .where(QuizAttempt.assignment_id.in_(ids), QuizAttempt.status == ATTEMPT_OPEN)
-        .values(status=ATTEMPT_CLOSED, finished_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    for chunk in in_chunks(ids):
+        session.execute(
+            update(QuizAttempt)
+            .where(QuizAttempt.assignment_id.in_(chunk), QuizAttempt.status == ATTEMPT_OPEN)
+            .values(status=ATTEMPT_CLOSED, finished_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _reopen(session: Session, assignment: Assignment, person: Person, now: datetime) -> bool:

@@ -341,3 +341,14 @@ def test_idle_budgets_are_pruned(db, workspace_id):
     reserve(db, workspace_id, Rate("to:C2", 1.0), at=T0 + timedelta(hours=2))
     with db.session() as session:
         assert ratelimit.prune(session, before=T0 + timedelta(hours=1)) == 1
+
+
+def test_cancelling_more_keys_than_postgresql_takes_parameters(db, workspace_id):
+    # A material change for 50,000 people withdraws 100,000 reminders in one call.
+    add(db, workspace_id, 3, prefix="reminder")
+    keys = [f"reminder:{i}" for i in range(70_000)]
+    with db.session() as session:
+        cancelled = outbox.cancel_unsent(session, keys=keys)
+    assert cancelled == {"reminder:0", "reminder:1", "reminder:2"}
+    with db.session() as session:
+        assert session.scalar(select(func.count(OutboxMessage.id))) == 0

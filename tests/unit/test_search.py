@@ -306,3 +306,23 @@ def test_the_early_skip_drops_no_term_difflib_would_accept_as_a_typo():
             and SequenceMatcher(a=term, b=word, autojunk=False).ratio() >= TYPO_CUTOFF
         }
         assert accepted <= set(index._similar(word)), word
+
+
+def test_the_best_few_are_the_head_of_the_whole_ranking():
+    # search and closest_titles stop early once nothing left can reach the best `limit`;
+    # with a limit as large as the library nothing is skipped, so the two must agree.
+    library = _big_library(count=120, steps=3)
+    index = SearchIndex(library)
+    rng = random.Random(11)
+    titles = [sop.title.rstrip(".") for sop in library]
+    queries = [
+        *(rng.choice(titles) for _ in range(15)),
+        *("".join(rng.choice(titles).split()[:2]) for _ in range(15)),  # words run together
+        *(rng.choice(titles).split()[0][:-1] for _ in range(10)),  # a word with a letter off
+        "refund",
+        "pasword reset",
+    ]
+    whole = len(library)
+    for query in queries:
+        assert index.search(query, limit=3) == index.search(query, limit=whole)[:3], query
+        assert index.closest_titles(query) == index.closest_titles(query, limit=whole)[:3], query
