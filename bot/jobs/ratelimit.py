@@ -17,7 +17,7 @@ TRANSIENT = frozenset(
 )
 # OUTBOX_PER_MINUTE=auto: start where Slack's docs put a bot's pace ("a few hundred a minute").
 # Every WINDOW, if sending used at least USED of the pace (the pace, not our own speed, was the
-# limit), speed up: x1.5 while probing (before the first 429), then +20% a minute. At the first
+# limit), speed up: x2 while probing (before the first 429), then +20% a minute. At the first
 # 429 of a spell, slow to 90% of what actually went through in the window (probing overshoots
 # the pace it asked for), later to 95% of the pace (a shallow saw keeps close to the limit).
 AUTO_START = 300.0
@@ -25,7 +25,7 @@ AUTO_FLOOR = 20.0
 AUTO_CEILING = 6000.0
 WINDOW = 10.0
 USED = 0.8
-PROBE_STEP = 1.5
+PROBE_STEP = 2.0
 STEADY_STEP = 1.0 + 0.2 * WINDOW / 60
 BACK_OFF = 0.9  # leaving probing
 SETTLED_BACK_OFF = 0.95
