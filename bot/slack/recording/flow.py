@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy.orm import Session
 
 from bot.core.parse import MAX_TITLE
 from bot.core.recording import one_line
@@ -15,6 +17,8 @@ from bot.services.recording import Refused
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.recording import blocks
 from bot.slack.recording.publishing import Thread
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 HISTORY_SCOPES = ("channels:history", "groups:history", "im:history")
@@ -154,40 +158,46 @@ class Recorder:
                 **blocks.not_recorder(found),
             )
 
-    def undo(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
-        """Undo last step."""
+    def _refusable(self, respond: Respond, work: Callable[[Session], T]) -> T | None:
+        """`work` in one session; a refusal is told to the presser and gives None."""
         try:
             with self.runtime.database.session() as session:
-                number = recording.undo(session, recording_id=recording_id, user_id=user_id)
+                return work(session)
         except Refused as exc:
             reply(respond, blocks.refused(str(exc)))
-            return
-        self._post(thread, blocks.undone(number))
+            return None
+
+    def undo(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
+        """Undo last step."""
+        number = self._refusable(
+            respond, lambda s: recording.undo(s, recording_id=recording_id, user_id=user_id)
+        )
+        if number is not None:
+            self._post(thread, blocks.undone(number))
 
     def discard(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
         """Discard (after Slack's confirm dialog)."""
-        try:
-            with self.runtime.database.session() as session:
-                title = recording.discard(session, recording_id=recording_id, user_id=user_id)
-        except Refused as exc:
-            reply(respond, blocks.refused(str(exc)))
+        title = self._refusable(
+            respond, lambda s: recording.discard(s, recording_id=recording_id, user_id=user_id)
+        )
+        if title is None:
             return
         # The parent loses its buttons: nothing is left to undo, finish or discard.
         self.ctx.client.chat_update(channel=thread.channel, ts=thread.ts, **blocks.discarded(title))
 
     def finish(self, *, recording_id: int, user_id: str, thread: Thread, respond: Respond) -> None:
         """Finish: the SOP shown as a run shows steps, with Publish; the parent says so."""
-        try:
-            with self.runtime.database.session() as session:
-                done = recording.finish(
-                    session,
-                    recording_id=recording_id,
-                    user_id=user_id,
-                    directory=self.runtime.settings.sops_dir,
-                    now=self.runtime.clock(),
-                )
-        except Refused as exc:
-            reply(respond, blocks.refused(str(exc)))
+        done = self._refusable(
+            respond,
+            lambda s: recording.finish(
+                s,
+                recording_id=recording_id,
+                user_id=user_id,
+                directory=self.runtime.settings.sops_dir,
+                now=self.runtime.clock(),
+            ),
+        )
+        if done is None:
             return
         self._post(thread, blocks.finished(done))
         # Undo and Finish no longer apply: the parent keeps only Discard (a stale press of the
