@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from bot.jobs import team_digests
-from bot.slacksim.seed import LEADS, OPS, OPS_MANAGERS, SAM, TOM
-from tests.e2e.conversation import deliver, visible_text
+from bot.slack.ids import Action
+from bot.slacksim.seed import ANA, JO, LEADS, OPS, OPS_MANAGERS, PRIYA, SAM, TOM
+from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     digests_posted,
     latest_ephemeral,
@@ -15,6 +16,7 @@ from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     set_clock,
 )
 from tests.e2e.schedule_helpers import add_close_till, finish, scheduled_posts, take, tick
+from tests.e2e.test_scheduled_runs import CAST_CLOSE_TILL
 
 MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
 TUESDAY_0900_BERLIN = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -84,3 +86,52 @@ def test_config_shows_and_changes_a_managers_channels_digest(make_bot):  # noqa:
     assert team_tick(bot) == [f"{LEADS}:2026-11-30:sent"]
     run_jobs(bot)
     assert len(digests_posted(bot)) == 1  # the overview kept its 09:00
+
+
+def _step(bot, parent_ts: str, number: int, not_ts: str = "") -> dict:
+    """The newest message of step `number` of 2 in the run's thread offering Done."""
+    return bot.fake.wait_for(
+        lambda: next(
+            (
+                m
+                for m in reversed(bot.fake.thread(OPS, parent_ts))
+                if f"Step {number} of 2" in visible_text(m)
+                and Action.STEP_DONE in buttons(m)
+                and m["ts"] != not_ts
+            ),
+            None,
+        ),
+        what=f"step {number} with its Done button",
+    )
+
+
+def test_managers_channel_members_reassign_and_stop_its_runs(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot, CAST_CLOSE_TILL)  # managers: "#leads"; Ana is cast as the Closer
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, not the owner
+    set_clock(bot, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tick(bot)
+    (post,) = scheduled_posts(bot, OPS)
+    take(bot, ANA, post)
+    first = _step(bot, post["ts"], 1)
+    assert bot.slack.click(ANA, first, Action.STEP_DONE).status == 200
+    second = _step(bot, post["ts"], 2)
+    assert Action.REASSIGN in sent_json(second)
+
+    seen = len(bot.fake.ephemerals(JO))
+    bot.slack.select(JO, second, Action.REASSIGN, TOM)  # Jo manages nothing
+    refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(JO)[seen:], what="Jo's refusal")
+    assert "Only a manager" in sent_json(refusal[-1])
+
+    bot.slack.select(PRIYA, second, Action.REASSIGN, TOM)  # a member of the SOP's #leads
+    again = _step(bot, post["ts"], 2, not_ts=second["ts"])
+    assert any(
+        "Reassigned to" in visible_text(m) and f"<@{TOM}>" in sent_json(m)
+        for m in bot.fake.thread(OPS, post["ts"])
+    )
+
+    assert bot.slack.click(PRIYA, again, Action.STOP_RUN).status == 200
+    bot.fake.wait_for(
+        lambda: any("Stopped at step 2" in visible_text(m) for m in bot.fake.messages(OPS)),
+        what="the run stopped by a member of the SOP's managers channel",
+    )
