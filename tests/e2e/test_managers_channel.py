@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from bot.jobs import team_digests
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, JO, LEADS, OPS, OPS_MANAGERS, PRIYA, SAM, TOM
+from tests.e2e.authoring_helpers import sop_edit
 from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     digests_posted,
@@ -135,3 +136,13 @@ def test_managers_channel_members_reassign_and_stop_its_runs(make_bot):  # noqa:
         lambda: any("Stopped at step 2" in visible_text(m) for m in bot.fake.messages(OPS)),
         what="the run stopped by a member of the SOP's managers channel",
     )
+
+
+def test_managers_channel_members_may_edit_its_sop_and_only_it(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, not the owner
+    view = sop_edit(bot, PRIYA, "close-till 1")
+    assert view is not None and "Edit step 1 of Close the till" in visible_text(view)
+    assert sop_edit(bot, PRIYA, "refund 3") is None  # not an SOP of #leads
+    assert "Only its owner" in visible_text(bot.fake.ephemerals(PRIYA)[-1])
