@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.jobs import digest as digest_jobs
 from bot.jobs import team_digests
+from bot.jobs.training import assign_training, remind_training
 from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, JO, LEADS, OPS, OPS_MANAGERS, PRIYA, SAM, TOM
 from tests.e2e.authoring_helpers import sop_edit
@@ -16,7 +18,15 @@ from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     run_jobs,
     set_clock,
 )
-from tests.e2e.schedule_helpers import add_close_till, finish, scheduled_posts, take, tick
+from tests.e2e.feedback_helpers import one_line
+from tests.e2e.schedule_helpers import (
+    CLOSE_TILL,
+    add_close_till,
+    finish,
+    scheduled_posts,
+    take,
+    tick,
+)
 from tests.e2e.test_scheduled_runs import CAST_CLOSE_TILL
 
 MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
@@ -146,3 +156,38 @@ def test_managers_channel_members_may_edit_its_sop_and_only_it(make_bot):  # noq
     assert view is not None and "Edit step 1 of Close the till" in visible_text(view)
     assert sop_edit(bot, PRIYA, "refund 3") is None  # not an SOP of #leads
     assert "Only its owner" in visible_text(bot.fake.ephemerals(PRIYA)[-1])
+
+
+# The owner cannot be reached (no Slack user has this e-mail), everyone in #ops is trained, and
+# the SOP asks for a review every 30 days.
+UNREACHABLE_OWNER = CLOSE_TILL.replace("owner: U01SAMLEAD", "owner: gone@example.com").replace(
+    "due: 30m", 'due: 30m\naudience: ["#ops"]\nreview_every: 30d'
+)
+
+
+def test_feedback_overdue_training_and_review_nudges_go_to_the_sops_managers_channel(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot, UNREACHABLE_OWNER)
+    before = len(bot.fake.messages(OPS_MANAGERS))
+
+    answer = one_line(bot, TOM, "close-till 1 the counting machine is broken", channel=OPS)
+    assert "<#" + LEADS + ">" in str(answer)  # told where it went
+    deliver(bot)
+    assert any("counting machine is broken" in visible_text(m) for m in bot.fake.messages(LEADS))
+
+    assign_training(bot.job_context)
+    deliver(bot)
+    for _ in range(4):  # overdue after three reminder intervals (2 days each)
+        bot.clock.advance(days=2)
+        remind_training(bot.job_context)
+        deliver(bot)
+    overdue = [m for m in bot.fake.messages(LEADS) if "is overdue for" in visible_text(m)]
+    assert len(overdue) == 1 and f"<@{TOM}>" in sent_json(overdue[0])
+
+    bot.clock.advance(days=23)  # 31 days after the publish
+    assert digest_jobs.nudge_stale(bot.job_context) == 1
+    deliver(bot)
+    assert any("Is it still right?" in visible_text(m) for m in bot.fake.messages(LEADS))
+
+    after = bot.fake.messages(OPS_MANAGERS)[before:]
+    assert not any("Close the till" in visible_text(m) for m in after), after
