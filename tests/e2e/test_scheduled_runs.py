@@ -219,3 +219,14 @@ def test_the_reminder_dm_and_escalation_go_to_whoever_holds_the_open_step(make_b
     assert tick(bot) == ["close-till@#ops:escalated"]
     (escalation,) = bot.fake.messages(LEADS)
     assert f"<@{TOM}>" in sent_json(escalation) and f"<@{ANA}>" not in sent_json(escalation)
+
+
+def test_without_a_timezone_the_times_are_in_digest_tz(make_bot):  # noqa: F811 - the fixture
+    bot = make_bot(MONDAY_NOON, digest_tz="America/New_York")
+    add_close_till(bot, CLOSE_TILL.replace("timezone: Europe/Berlin\n", ""))
+    set_clock(bot, MONDAY_21_BERLIN)  # 21:00 in Berlin is 15:00 in New York: not yet
+    assert tick(bot) == []
+    set_clock(bot, datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # 21:00 in New York
+    assert tick(bot) == ["close-till@#ops:posted"]
+    (post,) = scheduled_posts(bot, OPS)
+    assert "due by 21:30" in visible_text(post)
