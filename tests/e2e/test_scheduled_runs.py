@@ -73,6 +73,12 @@ def test_a_scheduled_run_is_posted_once_taken_by_one_person_and_done_on_time(mak
     assert kpis.status == 200
     answer = bot.fake.wait_for(lambda: bot.fake.ephemerals(SAM), what="the KPIs")[-1]
     assert "Close the till in #ops: 1 of 1 on time, 0 late, 0 missed (100%)" in visible_text(answer)
+    seen = len(bot.fake.ephemerals(SAM))
+    assert bot.slack.command(SAM, "/sop", "kpis").status == 200  # every SOP: adherence too
+    overview = bot.fake.wait_for(lambda: bot.fake.ephemerals(SAM)[seen:], what="all KPIs")[-1]
+    assert "Close the till in #ops: 1 of 1 on time, 0 late, 0 missed (100%)" in visible_text(
+        overview
+    )
 
 
 def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_recorded(make_bot):  # noqa: F811 - the fixture
