@@ -191,3 +191,14 @@ def test_feedback_overdue_training_and_review_nudges_go_to_the_sops_managers_cha
 
     after = bot.fake.messages(OPS_MANAGERS)[before:]
     assert not any("Close the till" in visible_text(m) for m in after), after
+
+
+def test_feedback_list_shows_a_managers_channel_member_the_items_of_its_sops(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    one_line(bot, TOM, "close-till 1 the counting machine is broken", channel=OPS)
+    one_line(bot, TOM, "refund 3 the approval link is dead", channel=OPS)
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, owns nothing
+    listed = one_line(bot, PRIYA, "list", channel=OPS)
+    assert "counting machine is broken" in visible_text(listed)
+    assert "approval link" not in visible_text(listed)  # refund-request is not a #leads SOP
