@@ -13,6 +13,7 @@ from datetime import timedelta
 from bot.db import outbox
 from bot.db import sops as repo
 from bot.db.events import claim_event
+from bot.jobs.cast import refresh_cast
 from bot.jobs.context import JobContext
 from bot.jobs.training import assign_training
 from bot.jobs.triggers import Every
@@ -58,6 +59,8 @@ def sync_job(job: JobContext) -> str:
             job, window=window, why=f"the pulled SOPs have errors, e.g. {report.errors[0]}"
         )
         return "invalid"
+    if report.new_revisions:  # like `sopbot sops publish`: the cast at once, not a day later
+        refresh_cast(job, slugs={o.slug for o in report.new_revisions})
     material = {o.slug for o in report.new_revisions if o.diff is not None and o.diff.material}
     if material:
         assign_training(job, slugs=material)

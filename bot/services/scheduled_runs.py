@@ -14,7 +14,7 @@ from bot.core.model import Sop
 from bot.core.schedule import ScheduleEntry, entries
 from bot.db import outbox
 from bot.db import scheduled as store
-from bot.db.models import Revision, SopRecord
+from bot.db.models import Revision, Run, RunVisit, SopRecord
 from bot.services import cast, runs
 from bot.services.authz import People
 
@@ -51,7 +51,7 @@ class Pending:
     channel_id: str | None
     due_at: datetime
     zone: ZoneInfo
-    taken_by: str | None
+    taken_by: str | None  # who has the open step now, else who took the run
     thread: tuple[str, str] | None  # (channel, ts) of the "Scheduled:" message once sent
     reminded: bool
     managers: str | None  # the SOP's `managers:` channel as written
@@ -194,7 +194,7 @@ def pending(
 ) -> list[Pending]:
     """Posted scheduled runs past their due time, unfinished and not yet escalated."""
     found = []
-    for row, _run in store.unfinished_due(session, workspace_id=workspace_id, now=now):
+    for row, run in store.unfinished_due(session, workspace_id=workspace_id, now=now):
         record = session.get(SopRecord, row.sop_id)
         revision = session.get(Revision, row.revision_id)
         assert record is not None and revision is not None
@@ -211,13 +211,25 @@ def pending(
                 row.channel_id,
                 row.due_at,
                 zone_of(sop, default_tz),
-                row.taken_by,
+                _holder(session, run) or row.taken_by,
                 thread,
                 row.reminded_at is not None,
                 managers,
             )  # fmt: skip
         )
     return found
+
+
+def _holder(session: Session, run: Run | None) -> str | None:
+    """Who has the run's open step now (a team run moves from person to person)."""
+    if run is None or run.status != "active":
+        return None
+    return session.scalar(
+        select(RunVisit.assignee_id)
+        .where(RunVisit.run_id == run.id, RunVisit.finished_at.is_(None))
+        .order_by(RunVisit.id.desc())
+        .limit(1)
+    )
 
 
 def remind(

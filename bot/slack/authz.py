@@ -9,7 +9,8 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.services import authz
+from bot.db.sops import default_workspace
+from bot.services import authz, team_digests
 from bot.slack.context import SlackContext
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,19 @@ def managers_channel(ctx: SlackContext, slug: str) -> str | None:
     if not written:
         return None
     return ctx.people.channel_id(written[1:]) if written.startswith("#") else written
+
+
+def managed_through_channels(ctx: SlackContext, user_id: str) -> set[str]:
+    """The live SOPs whose `managers:` channel has this person among its members."""
+    with ctx.runtime.database.session() as session:
+        workspace_id = default_workspace(session).id
+        written = team_digests.managers_channels(session, workspace_id=workspace_id)
+    slugs: set[str] = set()
+    for channel, names in written.items():
+        found = ctx.people.channel_id(channel[1:]) if channel.startswith("#") else channel
+        if found is not None and user_id in ctx.people.channel_members(found):
+            slugs |= names
+    return slugs
 
 
 def sop_manager_channel(ctx: SlackContext, slug: str | None) -> str | None:

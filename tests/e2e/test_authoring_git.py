@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.jobs.git_sync import sync_job
-from bot.slacksim.seed import SAM
+from bot.services import cast
+from bot.slacksim.seed import PRIYA, SAM
 from tests.e2e.authoring_helpers import revisions, sop_edit
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import deliver, visible_text
@@ -124,3 +125,16 @@ def test_pull_sync_fast_forwards_and_publishes_once_per_interval(
     assert mine.read_text().endswith("local note\n")
     deliver(bot)
     assert "could not update SOPS_DIR from git" in visible_text(bot.fake.dms(SAM)[-1])
+
+
+def test_a_cast_pulled_from_git_holds_at_once(bot: Bot, remote: Path, tmp_path: Path):
+    bot.runtime.settings = replace(bot.runtime.settings, sops_git_pull_every_seconds=300)
+    other = tmp_path / "other"
+    git(tmp_path, "clone", "-q", str(remote), str(other))
+    path = other / "support" / "refund-request.md"
+    path.write_text(path.read_text().replace(f'"Team lead": "{SAM}"', f'"Team lead": "{PRIYA}"'))
+    git(other, "commit", "-q", "-am", "Priya leads now")
+    git(other, "push", "-q")
+    assert sync_job(bot.job_context) == "updated"
+    with bot.runtime.database.session() as session:  # not a day later, with the daily pass
+        assert cast.holders(session, sop="refund-request", role="Team lead") == [PRIYA]

@@ -14,7 +14,7 @@ from bot.slacksim.seed import EVE, GINA, MARIA, SAM
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import deliver, sent_json
 from tests.e2e.test_handoffs import _queued, _to_step_four, _with
-from tests.e2e.training_helpers import REFUND
+from tests.e2e.training_helpers import REFUND, assign
 
 CAST_LINE = 'cast: {"Team lead": "U01SAMLEAD"}'
 
@@ -84,3 +84,15 @@ def test_a_slack_connect_member_cast_as_team_lead_is_told_and_takes_the_step(bot
     bot.slack.click(EVE, step, Action.STEP_DONE)
     five = _with(bot, parent["ts"], Action.STEP_DONE, "Step 5 of 7")
     assert f"<@{MARIA}>" in sent_json(five)  # back to the Agent who started it
+
+
+def test_a_guest_and_a_slack_connect_member_named_in_an_audience_are_trained(bot: Bot):
+    path = bot.sops_dir / REFUND  # EXTERNAL_PEOPLE=listed (the default)
+    text = path.read_text()
+    path.write_text(text.replace('"jo@example.com"]', f'"jo@example.com", "{GINA}", "{EVE}"]'))
+    bot.publish()
+    assign(bot)
+    deliver(bot)
+    for outsider in (GINA, EVE):
+        dm = bot.fake.wait_for(lambda u=outsider: bot.fake.dms(u), what=f"{outsider}'s invitation")
+        assert Action.START_QUIZ in sent_json(dm[-1]), sent_json(dm[-1])

@@ -217,3 +217,19 @@ def test_an_sop_without_cast_runs_exactly_as_before(bot: Bot):
         assert session.scalars(select(Run)).one().status == "completed"
         assert session.scalars(select(Event).where(Event.kind == "handoff_taken")).all() == []
         assert session.scalars(select(OutboxMessage)).all() == []
+
+
+def test_whoever_holds_the_next_role_too_simply_goes_on(bot: Bot):
+    bot.slack.command(SAM, "/sop", "refund", channel=SUPPORT)  # Sam is cast as the Team lead
+    parent, _ = run_thread(bot)
+    for number in (1, 2, 3):
+        step = step_with_buttons(bot, SUPPORT, parent["ts"], number)
+        assert bot.slack.click(SAM, step, Action.STEP_DONE).status == 200
+    four = _with(bot, parent["ts"], Action.STEP_DONE, "Step 4 of 7")
+    assert f"Step 4 · *Team lead* · <@{SAM}>" in sent_json(four)
+    assert all(Action.TAKE_STEP not in sent_json(m) for m in bot.fake.thread(SUPPORT, parent["ts"]))
+    with bot.runtime.database.session() as session:
+        assert session.scalars(select(OutboxMessage)).all() == []  # nobody was told
+        assert session.scalars(select(Event).where(Event.kind == "handoff_taken")).all() == []
+        visit = session.scalars(select(RunVisit).where(RunVisit.step_number == 4)).one()
+        assert visit.assignee_id == SAM

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from bot.jobs import digest as digest_jobs
 from bot.jobs import team_digests
-from bot.slacksim.seed import LEADS, OPS, OPS_MANAGERS, SAM, TOM
-from tests.e2e.conversation import deliver, visible_text
+from bot.jobs.training import assign_training, remind_training
+from bot.slack.ids import Action
+from bot.slacksim.seed import ANA, JO, LEADS, OPS, OPS_MANAGERS, PRIYA, SAM, TOM
+from tests.e2e.authoring_helpers import sop_edit
+from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     digests_posted,
     latest_ephemeral,
@@ -14,7 +18,16 @@ from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
     run_jobs,
     set_clock,
 )
-from tests.e2e.schedule_helpers import add_close_till, finish, scheduled_posts, take, tick
+from tests.e2e.feedback_helpers import one_line
+from tests.e2e.schedule_helpers import (
+    CLOSE_TILL,
+    add_close_till,
+    finish,
+    scheduled_posts,
+    take,
+    tick,
+)
+from tests.e2e.test_scheduled_runs import CAST_CLOSE_TILL
 
 MONDAY_NOON = datetime(2026, 11, 30, 11, 0, tzinfo=UTC)
 TUESDAY_0900_BERLIN = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)
@@ -84,3 +97,108 @@ def test_config_shows_and_changes_a_managers_channels_digest(make_bot):  # noqa:
     assert team_tick(bot) == [f"{LEADS}:2026-11-30:sent"]
     run_jobs(bot)
     assert len(digests_posted(bot)) == 1  # the overview kept its 09:00
+
+
+def _step(bot, parent_ts: str, number: int, not_ts: str = "") -> dict:
+    """The newest message of step `number` of 2 in the run's thread offering Done."""
+    return bot.fake.wait_for(
+        lambda: next(
+            (
+                m
+                for m in reversed(bot.fake.thread(OPS, parent_ts))
+                if f"Step {number} of 2" in visible_text(m)
+                and Action.STEP_DONE in buttons(m)
+                and m["ts"] != not_ts
+            ),
+            None,
+        ),
+        what=f"step {number} with its Done button",
+    )
+
+
+def test_managers_channel_members_reassign_and_stop_its_runs(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot, CAST_CLOSE_TILL)  # managers: "#leads"; Ana is cast as the Closer
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, not the owner
+    set_clock(bot, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tick(bot)
+    (post,) = scheduled_posts(bot, OPS)
+    take(bot, ANA, post)
+    first = _step(bot, post["ts"], 1)
+    assert bot.slack.click(ANA, first, Action.STEP_DONE).status == 200
+    second = _step(bot, post["ts"], 2)
+    assert Action.REASSIGN in sent_json(second)
+
+    seen = len(bot.fake.ephemerals(JO))
+    bot.slack.select(JO, second, Action.REASSIGN, TOM)  # Jo manages nothing
+    refusal = bot.fake.wait_for(lambda: bot.fake.ephemerals(JO)[seen:], what="Jo's refusal")
+    assert "Only a manager" in sent_json(refusal[-1])
+
+    bot.slack.select(PRIYA, second, Action.REASSIGN, TOM)  # a member of the SOP's #leads
+    again = _step(bot, post["ts"], 2, not_ts=second["ts"])
+    assert any(
+        "Reassigned to" in visible_text(m) and f"<@{TOM}>" in sent_json(m)
+        for m in bot.fake.thread(OPS, post["ts"])
+    )
+
+    assert bot.slack.click(PRIYA, again, Action.STOP_RUN).status == 200
+    bot.fake.wait_for(
+        lambda: any("Stopped at step 2" in visible_text(m) for m in bot.fake.messages(OPS)),
+        what="the run stopped by a member of the SOP's managers channel",
+    )
+
+
+def test_managers_channel_members_may_edit_its_sop_and_only_it(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, not the owner
+    view = sop_edit(bot, PRIYA, "close-till 1")
+    assert view is not None and "Edit step 1 of Close the till" in visible_text(view)
+    assert sop_edit(bot, PRIYA, "refund 3") is None  # not an SOP of #leads
+    assert "Only its owner" in visible_text(bot.fake.ephemerals(PRIYA)[-1])
+
+
+# The owner cannot be reached (no Slack user has this e-mail), everyone in #ops is trained, and
+# the SOP asks for a review every 30 days.
+UNREACHABLE_OWNER = CLOSE_TILL.replace("owner: U01SAMLEAD", "owner: gone@example.com").replace(
+    "due: 30m", 'due: 30m\naudience: ["#ops"]\nreview_every: 30d'
+)
+
+
+def test_feedback_overdue_training_and_review_nudges_go_to_the_sops_managers_channel(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot, UNREACHABLE_OWNER)
+    before = len(bot.fake.messages(OPS_MANAGERS))
+
+    answer = one_line(bot, TOM, "close-till 1 the counting machine is broken", channel=OPS)
+    assert "<#" + LEADS + ">" in str(answer)  # told where it went
+    deliver(bot)
+    assert any("counting machine is broken" in visible_text(m) for m in bot.fake.messages(LEADS))
+
+    assign_training(bot.job_context)
+    deliver(bot)
+    for _ in range(4):  # overdue after three reminder intervals (2 days each)
+        bot.clock.advance(days=2)
+        remind_training(bot.job_context)
+        deliver(bot)
+    overdue = [m for m in bot.fake.messages(LEADS) if "is overdue for" in visible_text(m)]
+    assert len(overdue) == 1 and f"<@{TOM}>" in sent_json(overdue[0])
+
+    bot.clock.advance(days=23)  # 31 days after the publish
+    assert digest_jobs.nudge_stale(bot.job_context) == 1
+    deliver(bot)
+    assert any("Is it still right?" in visible_text(m) for m in bot.fake.messages(LEADS))
+
+    after = bot.fake.messages(OPS_MANAGERS)[before:]
+    assert not any("Close the till" in visible_text(m) for m in after), after
+
+
+def test_feedback_list_shows_a_managers_channel_member_the_items_of_its_sops(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    one_line(bot, TOM, "close-till 1 the counting machine is broken", channel=OPS)
+    one_line(bot, TOM, "refund 3 the approval link is dead", channel=OPS)
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, owns nothing
+    listed = one_line(bot, PRIYA, "list", channel=OPS)
+    assert "counting machine is broken" in visible_text(listed)
+    assert "approval link" not in visible_text(listed)  # refund-request is not a #leads SOP

@@ -12,6 +12,7 @@ from bot.db.scheduled import ScheduledRun
 from bot.db.sops import default_workspace
 from bot.services import scheduled_runs
 from bot.services.kpi_export import SCHEDULE_COLUMNS, export_rows
+from bot.slack.ids import Action
 from bot.slacksim.seed import ANA, LEADS, MARIA, OPS, OPS_MANAGERS, SAM, SUPPORT, TOM
 from tests.e2e.conversation import buttons, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
@@ -72,6 +73,12 @@ def test_a_scheduled_run_is_posted_once_taken_by_one_person_and_done_on_time(mak
     assert kpis.status == 200
     answer = bot.fake.wait_for(lambda: bot.fake.ephemerals(SAM), what="the KPIs")[-1]
     assert "Close the till in #ops: 1 of 1 on time, 0 late, 0 missed (100%)" in visible_text(answer)
+    seen = len(bot.fake.ephemerals(SAM))
+    assert bot.slack.command(SAM, "/sop", "kpis").status == 200  # every SOP: adherence too
+    overview = bot.fake.wait_for(lambda: bot.fake.ephemerals(SAM)[seen:], what="all KPIs")[-1]
+    assert "Close the till in #ops: 1 of 1 on time, 0 late, 0 missed (100%)" in visible_text(
+        overview
+    )
 
 
 def test_late_runs_are_reminded_and_escalated_and_runs_missed_while_down_are_recorded(make_bot):  # noqa: F811 - the fixture
@@ -174,3 +181,58 @@ def test_a_cast_first_role_decides_who_may_take_a_scheduled_run(make_bot):  # no
         what="the post marked taken",
     )
     assert f"<@{ANA}>" in sent_json(taken)
+
+
+TEAM_CLOSE_TILL = CAST_CLOSE_TILL.replace(
+    'cast: {Closer: "' + ANA + '"}', 'cast: {Closer: "' + ANA + '", Checker: "' + TOM + '"}'
+).replace("### Lock the safe\n", "### Lock the safe\nRole: Checker\n")
+
+
+def test_the_reminder_dm_and_escalation_go_to_whoever_holds_the_open_step(make_bot):  # noqa: F811 - the fixture
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot, TEAM_CLOSE_TILL)
+    set_clock(bot, MONDAY_21_BERLIN)
+    tick(bot)
+    (post,) = scheduled_posts(bot, OPS)
+    take(bot, ANA, post)  # the Closer
+    first = bot.fake.wait_for(
+        lambda: next(
+            (m for m in bot.fake.thread(OPS, post["ts"]) if Action.STEP_DONE in buttons(m)), None
+        ),
+        what="step 1",
+    )
+    assert bot.slack.click(ANA, first, Action.STEP_DONE).status == 200
+    waiting = bot.fake.wait_for(
+        lambda: next(
+            (m for m in bot.fake.thread(OPS, post["ts"]) if Action.TAKE_STEP in buttons(m)), None
+        ),
+        what="step 2 waiting for the Checker",
+    )
+    assert bot.slack.click(TOM, waiting, Action.TAKE_STEP).status == 200
+    bot.fake.wait_for(
+        lambda: any(
+            f"Step 2 · *Checker* · <@{TOM}>" in sent_json(m)
+            for m in bot.fake.thread(OPS, post["ts"])
+        ),
+        what="step 2 taken by Tom",
+    )
+
+    set_clock(bot, datetime(2026, 11, 30, 20, 30, tzinfo=UTC))  # due
+    assert tick(bot) == ["close-till@#ops:reminded"]
+    assert any("was due by 21:30" in visible_text(m) for m in bot.fake.dms(TOM))
+    assert not any("was due by 21:30" in visible_text(m) for m in bot.fake.dms(ANA))
+    set_clock(bot, datetime(2026, 11, 30, 21, 5, tzinfo=UTC))
+    assert tick(bot) == ["close-till@#ops:escalated"]
+    (escalation,) = bot.fake.messages(LEADS)
+    assert f"<@{TOM}>" in sent_json(escalation) and f"<@{ANA}>" not in sent_json(escalation)
+
+
+def test_without_a_timezone_the_times_are_in_digest_tz(make_bot):  # noqa: F811 - the fixture
+    bot = make_bot(MONDAY_NOON, digest_tz="America/New_York")
+    add_close_till(bot, CLOSE_TILL.replace("timezone: Europe/Berlin\n", ""))
+    set_clock(bot, MONDAY_21_BERLIN)  # 21:00 in Berlin is 15:00 in New York: not yet
+    assert tick(bot) == []
+    set_clock(bot, datetime(2026, 12, 1, 2, 0, tzinfo=UTC))  # 21:00 in New York
+    assert tick(bot) == ["close-till@#ops:posted"]
+    (post,) = scheduled_posts(bot, OPS)
+    assert "due by 21:30" in visible_text(post)

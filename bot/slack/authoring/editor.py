@@ -69,9 +69,9 @@ class StepEditor:
             record = self.runtime.live_sop(session, slug)
             return (record.id, record.title, record.owner) if record is not None else None
 
-    def may_edit(self, user_id: str, owner: str | None) -> bool:
-        """The SOP's owner, its managers, admins (bot/services/authz.py)."""
-        return may_handle_sop(self.ctx, user_id, owner)
+    def may_edit(self, user_id: str, owner: str | None, *, slug: str) -> bool:
+        """The SOP's owner, its managers (its `managers:` channel too), admins (authz.py)."""
+        return may_handle_sop(self.ctx, user_id, owner, slug=slug)
 
     def refusal(self, title: str, owner: str | None) -> dict:
         """Who may edit this SOP instead."""
@@ -117,7 +117,7 @@ class StepEditor:
         if entry is None:
             reply(respond, plain_notice(f"No SOP clearly matches “{query[:100]}”. Try /sop list."))
             return
-        if not self.may_edit(user_id, entry.sop.owner):
+        if not self.may_edit(user_id, entry.sop.owner, slug=entry.slug):
             reply(respond, self.refusal(entry.sop.title, entry.sop.owner))
             return
         if step is None:
@@ -145,7 +145,7 @@ class StepEditor:
         found = self._record(slug)
         if not value.isdigit() or found is None:
             return {"response_action": "errors", "errors": {blocks.PICK_BLOCK: "Pick a step."}}
-        if not self.may_edit(user_id, found[2]):
+        if not self.may_edit(user_id, found[2], slug=slug):
             return _errors(blocks.PICK_BLOCK, "Only the SOP's owner and managers can edit it.")
         form = self.form(slug, int(value))
         if isinstance(form, str):
@@ -170,7 +170,7 @@ class StepEditor:
         with self.runtime.database.session() as session:
             record = session.get(SopRecord, target.record_id)
             title = record.title if record else target.slug
-        if not self.may_edit(user_id, target.owner):
+        if not self.may_edit(user_id, target.owner, slug=target.slug):
             reply(respond, self.refusal(title, target.owner))
             return
         if target.step is None:
@@ -198,7 +198,7 @@ class StepEditor:
         if isinstance(form, str):
             reply(respond, plain_notice(form))
             return
-        if not self.may_edit(user_id, target.owner):
+        if not self.may_edit(user_id, target.owner, slug=target.slug):
             reply(respond, self.refusal(form.sop_title, target.owner))
             return
         if " ".join(form.draft.body.split()) != " ".join(target.based_on.split()):
@@ -228,11 +228,12 @@ class StepEditor:
         """The editor's ack: errors under fields, the conflict (text kept), or the diff."""
         meta = metadata(view)
         draft, material, note = typed(view)
-        found = self._record(str(meta.get("slug") or ""))
+        slug = str(meta.get("slug") or "")
+        found = self._record(slug)
         if found is None:
             return _errors(blocks.TITLE_BLOCK, "That SOP is no longer published.")
         record_id, title, owner = found
-        if not self.may_edit(user_id, owner):
+        if not self.may_edit(user_id, owner, slug=slug):
             return _errors(blocks.TITLE_BLOCK, "Only the SOP's owner and managers can edit it.")
         kind = "add" if meta.get("kind") == "add" else "edit"
         change = Change(
@@ -260,8 +261,9 @@ class StepEditor:
         """Remove step N (confirmed in Slack's dialog): publish, then show the diff."""
         meta = metadata(view)
         _, material, note = typed(view)
-        found = self._record(str(meta.get("slug") or ""))
-        if found is None or not self.may_edit(user_id, found[2]):
+        slug = str(meta.get("slug") or "")
+        found = self._record(slug)
+        if found is None or not self.may_edit(user_id, found[2], slug=slug):
             return
         change = Change(
             kind="remove",
@@ -289,7 +291,9 @@ class StepEditor:
         """Add a step after N: the editor, empty, for the new step."""
         meta = metadata(view)
         form = self.form(str(meta.get("slug") or ""), int(meta.get("step") or 1))
-        if isinstance(form, str) or not self.may_edit(user_id, self._owner(form.slug)):
+        if isinstance(form, str):
+            return
+        if not self.may_edit(user_id, self._owner(form.slug), slug=form.slug):
             return
         empty = StepDraft(title="", role=None, body="")
         self._update(view, blocks.editor(replace(form, kind="add", draft=empty)))

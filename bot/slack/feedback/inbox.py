@@ -11,7 +11,7 @@ from bot.services import feedback_lists as lists
 from bot.services.authz import owns
 from bot.services.feedback import FeedbackItem
 from bot.slack import outgoing
-from bot.slack.authz import manages_every_sop, may_handle_sop
+from bot.slack.authz import managed_through_channels, manages_every_sop, may_handle_sop
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.feedback import blocks, views
 from bot.slack.feedback.blocks import NOTICES
@@ -122,7 +122,8 @@ class FeedbackInbox:
         reply(respond, blocks.open_list(items, now=self.runtime.clock(), scope=title))
 
     def _visible_slugs(self, user_id: str) -> set[str] | None:
-        """None: every SOP (a manager); else the SOPs this person owns (maybe none)."""
+        """None: every SOP (a manager); else the SOPs this person owns or manages through their
+        `managers:` channel (maybe none)."""
         if manages_every_sop(self.ctx, user_id):
             return None
         with self.runtime.database.session() as session:
@@ -132,7 +133,7 @@ class FeedbackInbox:
             for slug, owner in owners.items()
             if owns(self.ctx.people, user_id=user_id, owner=owner)
         }
-        return mine
+        return mine | managed_through_channels(self.ctx, user_id)
 
     def home_sections(self, user_id: str) -> list[list[dict]]:
         """The Home tab's feedback: open items for managers and owners, and the person's own."""

@@ -138,7 +138,7 @@ class HandoffDesk:
             return runs.run_of_visit(session, visit_id=visit_id)
 
     def _manages(self, caller: Caller, state: RunState) -> bool:
-        return may_handle_sop(self.ctx, caller.user_id, state.sop.owner)
+        return may_handle_sop(self.ctx, caller.user_id, state.sop.owner, slug=state.slug)
 
     def _after(
         self, result: Handoff, respond: Respond, *, handed: bool, reassigned: bool = False

@@ -202,7 +202,7 @@ class Runner:
         manager = (
             found is not None
             and found.user_id != caller.user_id
-            and may_handle_sop(self.ctx, caller.user_id, found.sop.owner)
+            and may_handle_sop(self.ctx, caller.user_id, found.sop.owner, slug=found.slug)
         )
         with self.runtime.database.session() as session:
             move = runs.stop_run(
