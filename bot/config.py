@@ -41,7 +41,7 @@ class Settings:
     admins: frozenset[str] = field(default_factory=frozenset)
     remind_after_seconds: int = 2 * 86400
     # chat.postMessage budget per workspace, all processes; None (OUTBOX_PER_MINUTE=auto): learn it
-    outbox_per_minute: float | None = 50.0
+    outbox_per_minute: float | None = None
     retention_days: int = 400  # search text, who ran what: anonymised after this many days
     external_people: ExternalPeople = "listed"  # guests, other organisations (services/access)
     sops_git_push: bool = False  # push each commit made from Slack to the branch's upstream
@@ -77,7 +77,7 @@ class Settings:
             digest_tz=_zone(get("DIGEST_TZ") or "UTC"),
             admins=_user_ids(get("SOPBOT_ADMINS") or ""),
             remind_after_seconds=parse_duration(get("REMIND_AFTER") or "2d", name="REMIND_AFTER"),
-            outbox_per_minute=_per_minute(get("OUTBOX_PER_MINUTE") or "50"),
+            outbox_per_minute=_per_minute(get("OUTBOX_PER_MINUTE") or "auto"),
             retention_days=_retention(get("RETENTION_DAYS") or "400"),
             external_people=_external_people(get("EXTERNAL_PEOPLE") or "listed"),
             sops_git_push=_flag(get("SOPS_GIT_PUSH"), "SOPS_GIT_PUSH"),

@@ -17,7 +17,7 @@ def test_defaults_work_with_an_empty_environment():
     assert settings.digest_tz == "UTC"
     assert settings.admins == frozenset()
     assert settings.remind_after_seconds == 2 * 86400
-    assert settings.outbox_per_minute == 50
+    assert settings.outbox_per_minute is None  # auto: learnt from Slack's 429s
     assert settings.retention_days == 400
     assert settings.external_people == "listed"
     assert settings.slack_bot_token is None
