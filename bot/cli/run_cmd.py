@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import ctypes
 import gc
 import logging
-import os
 
 from slack_bolt.error import BoltError
 from slack_sdk.errors import SlackApiError
@@ -15,27 +13,10 @@ from bot.cli.errors import UsageError
 from bot.cli.stopping import StopSignal, deadline_after, exit_now_if, remaining
 from bot.config import MANIFEST_HINT, Settings
 from bot.db import served
+from bot.memory import limit_malloc_arenas, release_freed_memory
 from bot.runtime import Clock, Runtime
 
 log = logging.getLogger(__name__)
-
-
-# glibc gives each thread that allocates its own malloc arena (up to 8 per core) and keeps
-# what was freed in each: with the listener, job and dispatcher threads that left `sopbot run`
-# ~45 MB larger at rest (bench/scale.py, 1,000 SOPs: 197 -> 153 MB). Two is the usual setting
-# for servers (MALLOC_ARENA_MAX=2); a MALLOC_ARENA_MAX in the environment wins.
-MALLOC_ARENAS = 2
-_M_ARENA_MAX = -8  # glibc's malloc.h
-
-
-def limit_malloc_arenas() -> bool:
-    """Ask glibc for at most MALLOC_ARENAS arenas, before threads start; False if not glibc."""
-    if "MALLOC_ARENA_MAX" in os.environ:
-        return False
-    try:
-        return bool(ctypes.CDLL("libc.so.6").mallopt(_M_ARENA_MAX, MALLOC_ARENAS))
-    except (OSError, AttributeError):  # not Linux with glibc (macOS, musl): nothing to do
-        return False
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -84,6 +65,7 @@ def freeze_start_up() -> None:
     """
     gc.collect()
     gc.freeze()
+    release_freed_memory()
 
 
 def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:

@@ -9,10 +9,11 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
 from bot.cli.errors import UsageError
-from bot.cli.run_cmd import check_bot_token, limit_malloc_arenas, mark_real_slack
+from bot.cli.run_cmd import check_bot_token, mark_real_slack
 from bot.cli.stopping import StopSignal, deadline_after, exit_now_if, remaining
 from bot.config import Settings
 from bot.jobs.dispatcher import DeliveryLimits
+from bot.memory import limit_malloc_arenas
 from bot.runtime import Clock
 
 log = logging.getLogger(__name__)
@@ -28,7 +29,7 @@ def register(commands: argparse._SubParsersAction) -> None:
         "--per-minute",
         type=_pace,
         help="chat.postMessage budget per workspace, shared by every process, or auto to learn "
-        "Slack's pace from its 429s (default: OUTBOX_PER_MINUTE, else 50)",
+        "Slack's pace from its 429s (default: OUTBOX_PER_MINUTE, else auto)",
     )
     worker.add_argument(
         "--tier3-per-minute",

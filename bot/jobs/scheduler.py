@@ -29,6 +29,7 @@ from bot.jobs import (
 from bot.jobs.context import JobContext
 from bot.jobs.dispatcher import Dispatcher
 from bot.jobs.triggers import Every
+from bot.memory import release_freed_memory
 from bot.services import feedback_quota
 from bot.threads import JOB_THREADS
 
@@ -141,6 +142,8 @@ def counted(spec: JobSpec) -> Callable[[JobContext], None]:
             except Exception:
                 metrics.JOB_RUNS.labels(spec.id, "failed").inc()
                 raise  # APScheduler logs it
+            finally:
+                release_freed_memory()  # what the job freed, back to the system (bot.memory)
         metrics.JOB_RUNS.labels(spec.id, "ok").inc()
 
     return run

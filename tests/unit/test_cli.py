@@ -1,7 +1,6 @@
 """The `sopbot` command as a user runs it: exit codes, one-line errors, output."""
 
 import os
-import platform
 import shutil
 import subprocess
 import sys
@@ -9,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.cli import main, run_cmd
+from bot.cli import main
 from tests.conftest import SAMPLE_SOPS
 
 BROKEN = """---
@@ -125,10 +124,3 @@ def test_dotenv_is_read_but_the_real_environment_wins(tmp_path):
     assert result.returncode == 2 and "DIGEST_TZ" in result.stderr
     result = run_sopbot("sops", "list", env={"DIGEST_TZ": "UTC"}, cwd=tmp_path)
     assert result.returncode == 2 and "PORT='nope'" in result.stderr
-
-
-def test_malloc_arenas_are_limited_unless_the_environment_says(monkeypatch):
-    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
-    assert run_cmd.limit_malloc_arenas() is False  # the operator's setting stands
-    monkeypatch.delenv("MALLOC_ARENA_MAX")
-    assert run_cmd.limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
