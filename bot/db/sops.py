@@ -14,14 +14,33 @@ from bot.core.parse import parsed_by
 from bot.db.models import QuizQuestion, Revision, SopRecord, StepRecord, Workspace
 
 
-def default_workspace(session: Session) -> Workspace:
-    """The install's workspace (created on first use; sopbot serves one team per database)."""
-    workspace = session.scalars(select(Workspace).order_by(Workspace.id).limit(1)).first()
+def open_workspace(session: Session, *, now: datetime) -> Workspace:
+    """The install's workspace, made (stamped `now`) when the database has none yet.
+
+    sopbot serves one team per database. Opening the database (migrate.open_current) and the
+    first publish make it, so the stamp comes from the caller's clock, never the machine's.
+    """
+    workspace = _first_workspace(session)
     if workspace is None:
-        workspace = Workspace(name="")
+        workspace = Workspace(name="", created_at=now)
         session.add(workspace)
         session.flush()
     return workspace
+
+
+def default_workspace(session: Session) -> Workspace:
+    """The install's workspace, made by open_workspace when the database was opened."""
+    workspace = _first_workspace(session)
+    if workspace is None:
+        raise LookupError(
+            "the database has no workspace yet: open it with migrate.open_current "
+            "(or call open_workspace with the time) first"
+        )
+    return workspace
+
+
+def _first_workspace(session: Session) -> Workspace | None:
+    return session.scalars(select(Workspace).order_by(Workspace.id).limit(1)).first()
 
 
 def get_sop(session: Session, *, workspace_id: int, slug: str) -> SopRecord | None:

@@ -77,7 +77,7 @@ def publish_directory(
     Feedback a new revision addressed is marked, its author told and its routed copies
     updated with `renderers` (the Slack layer's).
     """
-    workspace = repo.default_workspace(session)
+    workspace = repo.open_workspace(session, now=now)
     # Every SOP with its current revision in one query, not two per file.
     records = {
         r.slug: r for r in repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
@@ -167,7 +167,7 @@ def publish_directory(
 
 def publish_sop(session: Session, *, sop: Sop, source: str, now: datetime) -> Outcome:
     """Publish one SOP from its text (a recorded SOP's file, before it is written)."""
-    workspace = repo.default_workspace(session)
+    workspace = repo.open_workspace(session, now=now)
     record = repo.get_sop(session, workspace_id=workspace.id, slug=sop.slug)
     if record is None:
         record = SopRecord(
