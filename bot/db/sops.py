@@ -94,24 +94,10 @@ class NewRevision:
     fingerprint: str
     diff: dict
     material: bool
-
-
-def add_revision(
-    session: Session,
-    *,
-    record: SopRecord,
-    sop: Sop,
-    number: int,
-    source: str,
-    fingerprint: str,
-    diff: dict,
-    material: bool,
-    now: datetime,
-) -> Revision:
-    """Store a new immutable revision with its steps and questions and make it current."""
-    new = NewRevision(sop, number, source, fingerprint, diff, material)
-    (revision,) = add_revisions(session, [(record, new)], now=now)
-    return revision
+    # Set when the revision was made from Slack: who, their note, whose wording it is.
+    editor: str | None = None
+    note: str | None = None
+    credit: str | None = None
 
 
 def add_revisions(
@@ -128,6 +114,9 @@ def add_revisions(
             diff=new.diff,
             material=new.material,
             published_at=now,
+            editor=new.editor,
+            note=new.note,
+            credit=new.credit,
         )
         for record, new in revisions
     ]
