@@ -156,8 +156,7 @@ def run(args: argparse.Namespace, dispatchers: int, workdir: Path, source: Path 
     members = [fake.ws.add_user(name=f"member{i:05d}").id for i in range(args.members)]
     limit = args.hidden_limit or float(args.rate)
     with fresh_database(args.database_url, workdir, prefix="fanout") as url:
-        database = Database(url)
-        migrate.upgrade(database.engine)
+        database = migrate.open_current(url, now=utcnow())
         held = set(members[:: round(1 / args.quiet)]) if args.quiet > 0 else set()
         enqueue_seconds = enqueue_fanout(database, fake, members, args.warm_dms, held)
         allowed = (args.members - len(held) - 1) / limit * 60

@@ -33,14 +33,14 @@ from bot.slack.renderers import build_renderers
 log = logging.getLogger(__name__)
 
 
-def open_database(settings: Settings) -> Database:
+def open_database(settings: Settings, *, clock: Clock) -> Database:
     """Open DATABASE_URL and bring its schema up to date, so no one has to run a step first."""
-    return migrate.open_current(settings.database_url)
+    return migrate.open_current(settings.database_url, now=clock())
 
 
 def build_runtime(settings: Settings, *, clock: Clock = utc_now) -> Runtime:
     """Open the database (migrating it) and assemble the runtime."""
-    return Runtime(settings=settings, database=open_database(settings), clock=clock)
+    return Runtime(settings=settings, database=open_database(settings, clock=clock), clock=clock)
 
 
 def build_slack(runtime: Runtime) -> SlackContext:

@@ -48,11 +48,14 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from _pg_schema_url(PG_URL)
 
 
+# When a test database was opened: the workspace's created_at (nothing reads it).
+OPENED_AT = datetime(2026, 1, 1, tzinfo=UTC)
+
+
 @pytest.fixture
 def db(database_url: str) -> Iterator[Database]:
-    """A migrated database."""
-    database = Database(database_url)
-    migrate.upgrade(database.engine)
+    """A migrated database with the install's workspace, as every sopbot process opens it."""
+    database = migrate.open_current(database_url, now=OPENED_AT)
     yield database
     database.dispose()
 

@@ -51,7 +51,7 @@ def export_feedback(args: argparse.Namespace, settings: Settings, clock: Clock) 
     """Write the CSV to --output or stdout; the count goes to stderr so stdout stays CSV."""
     if args.output is not None and not args.output.parent.is_dir():
         raise UsageError(f"{args.output.parent} is not a folder; pick an existing one")
-    database = open_current(settings.database_url)
+    database = open_current(settings.database_url, now=clock())
     try:
         with database.session() as session:
             if args.output is None:

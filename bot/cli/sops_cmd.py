@@ -77,7 +77,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
     directory = _directory(args, settings)
     from bot.slack.renderers import build_renderers  # copies of feedback a revision addressed
 
-    database = open_current(settings.database_url)
+    database = open_current(settings.database_url, now=clock())
     with database.session() as session:
         report = publish_directory(
             session,
@@ -101,7 +101,7 @@ def publish_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> 
 
 def list_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print one line per SOP: id, revision, title, state."""
-    database = open_current(settings.database_url)
+    database = open_current(settings.database_url, now=clock())
     with database.session() as session:
         workspace = repo.default_workspace(session)
         records = repo.list_sops(session, workspace_id=workspace.id, include_retired=args.all)
@@ -125,7 +125,7 @@ def list_sops(args: argparse.Namespace, settings: Settings, clock: Clock) -> int
 
 def show_sop(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print one SOP (current or a given revision) as text."""
-    database = open_current(settings.database_url)
+    database = open_current(settings.database_url, now=clock())
     with database.session() as session:
         workspace = repo.default_workspace(session)
         record = repo.get_sop(session, workspace_id=workspace.id, slug=args.slug)

@@ -52,7 +52,7 @@ def write_csv(database: Database, out: TextIO) -> int:
 
 def export_training(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print the records as CSV, or write them to --output."""
-    database = open_current(settings.database_url)
+    database = open_current(settings.database_url, now=clock())
     try:
         if args.output is None:
             write_csv(database, sys.stdout)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import re
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.db.session import Database
+from bot.db.sops import open_workspace
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -75,10 +77,13 @@ def current_revision(engine: Engine) -> str | None:
         return MigrationContext.configure(conn).get_current_revision()
 
 
-def open_current(url: str) -> Database:
-    """Open the database at `url` with its schema brought up to date (at once when it is)."""
+def open_current(url: str, *, now: datetime) -> Database:
+    """Open the database at `url` with its schema up to date (at once when it is) and the
+    install's workspace in it (made, stamped `now`, on the first start)."""
     database = Database(url)
     upgrade(database.engine)
+    with database.session() as session:
+        open_workspace(session, now=now)
     return database
 
 

@@ -90,8 +90,9 @@ class Workspace(Base):
     slack_team_id: Mapped[str | None] = mapped_column(String(32), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     settings: Mapped[dict[str, Any]] = mapped_column(Json, default=dict)
-    # The one wall-clock stamp: when the install first ran, for people; no code reads it.
-    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # When the install first ran, for people; no code reads it. Stamped by whoever makes the
+    # row with the injected clock (bot.db.sops.open_workspace), never by a column default.
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime)
 
 
 class SopRecord(Base):

@@ -8,7 +8,7 @@ from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
 from bot.db.models import Workspace
-from bot.db.sops import default_workspace
+from bot.db.sops import open_workspace
 
 REAL_SLACK = "served_real_slack_at"
 PLAYGROUND = "served_playground_at"
@@ -16,7 +16,7 @@ PLAYGROUND = "served_playground_at"
 
 def mark(session: Session, *, what: str, now: datetime) -> None:
     """Record, once, that this database served `what` (REAL_SLACK or PLAYGROUND)."""
-    if what in (default_workspace(session).settings or {}):
+    if what in (open_workspace(session, now=now).settings or {}):
         return
     # Locked, so a `/sop config` saved at the same moment is not lost (settings is one value).
     workspace = session.scalars(

@@ -14,14 +14,33 @@ from bot.core.parse import parsed_by
 from bot.db.models import QuizQuestion, Revision, SopRecord, StepRecord, Workspace
 
 
-def default_workspace(session: Session) -> Workspace:
-    """The install's workspace (created on first use; sopbot serves one team per database)."""
-    workspace = session.scalars(select(Workspace).order_by(Workspace.id).limit(1)).first()
+def open_workspace(session: Session, *, now: datetime) -> Workspace:
+    """The install's workspace, made (stamped `now`) when the database has none yet.
+
+    sopbot serves one team per database. Opening the database (migrate.open_current) and the
+    first publish make it, so the stamp comes from the caller's clock, never the machine's.
+    """
+    workspace = _first_workspace(session)
     if workspace is None:
-        workspace = Workspace(name="")
+        workspace = Workspace(name="", created_at=now)
         session.add(workspace)
         session.flush()
     return workspace
+
+
+def default_workspace(session: Session) -> Workspace:
+    """The install's workspace, made by open_workspace when the database was opened."""
+    workspace = _first_workspace(session)
+    if workspace is None:
+        raise LookupError(
+            "the database has no workspace yet: open it with migrate.open_current "
+            "(or call open_workspace with the time) first"
+        )
+    return workspace
+
+
+def _first_workspace(session: Session) -> Workspace | None:
+    return session.scalars(select(Workspace).order_by(Workspace.id).limit(1)).first()
 
 
 def get_sop(session: Session, *, workspace_id: int, slug: str) -> SopRecord | None:
@@ -75,24 +94,10 @@ class NewRevision:
     fingerprint: str
     diff: dict
     material: bool
-
-
-def add_revision(
-    session: Session,
-    *,
-    record: SopRecord,
-    sop: Sop,
-    number: int,
-    source: str,
-    fingerprint: str,
-    diff: dict,
-    material: bool,
-    now: datetime,
-) -> Revision:
-    """Store a new immutable revision with its steps and questions and make it current."""
-    new = NewRevision(sop, number, source, fingerprint, diff, material)
-    (revision,) = add_revisions(session, [(record, new)], now=now)
-    return revision
+    # Set when the revision was made from Slack: who, their note, whose wording it is.
+    editor: str | None = None
+    note: str | None = None
+    credit: str | None = None
 
 
 def add_revisions(
@@ -109,6 +114,9 @@ def add_revisions(
             diff=new.diff,
             material=new.material,
             published_at=now,
+            editor=new.editor,
+            note=new.note,
+            credit=new.credit,
         )
         for record, new in revisions
     ]

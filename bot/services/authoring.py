@@ -13,7 +13,7 @@ import hashlib
 import logging
 import os
 import uuid
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.core import edit as markdown
-from bot.core.diff import RevisionDiff, content_fingerprint, diff_sops
+from bot.core.diff import content_fingerprint
 from bot.core.edit import StepDraft
 from bot.core.model import Sop
 from bot.core.mrkdwn import escape
@@ -32,7 +32,7 @@ from bot.db import sops as repo
 from bot.db.models import SopRecord
 from bot.services.feedback import FeedbackRenderers
 from bot.services.feedback_handling import link_feedback
-from bot.services.publish import Outcome
+from bot.services.publish import NextRevision, Outcome, publish_revisions
 
 log = logging.getLogger(__name__)
 
@@ -253,7 +253,16 @@ def save(
             }
         )
     try:
-        outcome = _publish(session, record=record, sop=sop, source=new_text, change=change, now=now)
+        revision = NextRevision(
+            record,
+            sop,
+            new_text,
+            material=change.material,  # the editor's checkbox, when ticked either way
+            editor=change.editor,
+            note=change.note.strip() or None,
+            credit=change.credit,
+        )
+        (outcome,) = publish_revisions(session, [revision], now=now)
         told = change.feedback_id if change.credit else None
         link_feedback(session, outcomes=[outcome], now=now, render=renderers, told_elsewhere=told)
         if change.credit and change.feedback_id is not None:
@@ -330,39 +339,6 @@ def _field_problems(errors: list, text: str, change: Change) -> dict[str, str]:
             field_name = "role"
         problems.setdefault(field_name, message[:1].upper() + message[1:] + ".")
     return problems or {"body": "The SOP would not pass `sopbot sops check`."}
-
-
-def _publish(
-    session: Session, *, record: SopRecord, sop: Sop, source: str, change: Change, now: datetime
-) -> Outcome:
-    current = record.current_revision
-    assert current is not None
-    diff = diff_sops(Sop.from_dict(current.content), sop)
-    if change.material is not None and diff.material != change.material:  # the checkbox wins
-        how = "material" if change.material else "minor"
-        diff = replace(diff, material=change.material, reason=f"marked {how} by its editor")
-    revision = repo.add_revision(
-        session,
-        record=record,
-        sop=sop,
-        number=current.number + 1,
-        source=source,
-        fingerprint=content_fingerprint(sop),
-        diff=diff.to_dict(),
-        material=diff.material,
-        now=now,
-    )
-    revision.editor, revision.note = change.editor, change.note.strip() or None
-    revision.credit = change.credit
-    return Outcome(
-        slug=record.slug,
-        title=record.title,
-        status="changed",
-        old_number=current.number,
-        new_number=revision.number,
-        diff=RevisionDiff.from_dict(diff.to_dict()),
-        revision_id=revision.id,
-    )
 
 
 def recover(session: Session, *, directory: Path) -> list[str]:

@@ -1,7 +1,9 @@
-"""Publish the SOP files in a folder as new revisions, retiring SOPs whose file is gone."""
+"""Publish SOPs as new revisions: a folder of files (retiring SOPs whose file is gone), an
+edit from Slack, a recorded SOP. `publish_revisions` makes every revision, whoever asks."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -64,6 +66,66 @@ class PublishReport:
         return [o for o in self.outcomes if o.status in ("new", "changed")]
 
 
+@dataclass(frozen=True)
+class NextRevision:
+    """A new revision of one SOP to store: its record, content and file text, who made it."""
+
+    record: SopRecord
+    sop: Sop
+    source: str
+    fingerprint: str | None = None  # content_fingerprint(sop), when the caller has it already
+    minor: bool = False  # `sops publish --minor`: not material, whatever changed
+    material: bool | None = None  # the editor's word on retraining; None: the diff decides
+    editor: str | None = None
+    note: str | None = None
+    credit: str | None = None
+
+
+def publish_revisions(
+    session: Session, revisions: Sequence[NextRevision], *, now: datetime
+) -> list[Outcome]:
+    """Store each SOP's next revision, diffed against its current one, in one flush.
+
+    The one place a revision is made (files, an edit from Slack, a recording): its number,
+    fingerprint, diff and retraining decision, and its outcome, in the order given.
+    """
+    planned: list[tuple[SopRecord, repo.NewRevision]] = []
+    outcomes = []
+    for revision in revisions:
+        record, sop, current = revision.record, revision.sop, revision.record.current_revision
+        old = Sop.from_dict(current.content) if current is not None else None
+        diff = diff_sops(old, sop, force_minor=revision.minor)
+        if revision.material is not None and diff.material != revision.material:  # the editor wins
+            how = "material" if revision.material else "minor"
+            diff = replace(diff, material=revision.material, reason=f"marked {how} by its editor")
+        new = repo.NewRevision(
+            sop=sop,
+            number=current.number + 1 if current is not None else 1,
+            source=revision.source,
+            fingerprint=revision.fingerprint or content_fingerprint(sop),
+            diff=diff.to_dict(),
+            material=diff.material,
+            editor=revision.editor,
+            note=revision.note,
+            credit=revision.credit,
+        )
+        planned.append((record, new))
+        outcomes.append(
+            Outcome(
+                slug=sop.slug,
+                title=sop.title,
+                status="new" if current is None else "changed",
+                old_number=current.number if current is not None else None,
+                new_number=new.number,
+                diff=diff,
+            )
+        )
+    # Every revision with its steps and questions in one flush (batched inserts), not one
+    # flush per SOP.
+    stored = repo.add_revisions(session, planned, now=now)
+    return [replace(o, revision_id=r.id) for o, r in zip(outcomes, stored, strict=True)]
+
+
 def publish_directory(
     session: Session,
     *,
@@ -77,7 +139,7 @@ def publish_directory(
     Feedback a new revision addressed is marked, its author told and its routed copies
     updated with `renderers` (the Slack layer's).
     """
-    workspace = repo.default_workspace(session)
+    workspace = repo.open_workspace(session, now=now)
     # Every SOP with its current revision in one query, not two per file.
     records = {
         r.slug: r for r in repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
@@ -97,25 +159,15 @@ def publish_directory(
         return PublishReport(errors=errors)
     unchanged = {id(sop) for _, sop in parsed_before.values()}
     # New SOPs' records first, in one flush: their revisions need the records' ids.
-    fresh = [
-        SopRecord(
-            workspace_id=workspace.id,
-            slug=sop.slug,
-            title=sop.title,
-            path=sop.path,
-            owner=sop.owner,
-            created_at=now,
-        )
-        for sop in sops
-        if sop.slug not in records
-    ]
+    fresh = [_new_record(workspace.id, sop, now) for sop in sops if sop.slug not in records]
     if fresh:
         session.add_all(fresh)
         session.flush()
         records.update((record.slug, record) for record in fresh)
     report = PublishReport()
     seen: set[str] = set()
-    pending: list[tuple[SopRecord, repo.NewRevision]] = []
+    changed: list[NextRevision] = []
+    slots: list[Outcome | None] = []  # None: the outcome of the next revision in `changed`
     for sop in sops:
         seen.add(sop.slug)
         record = records[sop.slug]
@@ -123,36 +175,13 @@ def publish_directory(
         same_source = id(sop) in unchanged
         fingerprint = current.fingerprint if same_source and current else content_fingerprint(sop)
         if current is not None and current.fingerprint == fingerprint:
-            report.outcomes.append(_live_again(record, sop, current))
+            slots.append(_live_again(record, sop, current))
             continue
-        old = Sop.from_dict(current.content) if current is not None else None
-        diff = diff_sops(old, sop, force_minor=minor)
-        new = repo.NewRevision(
-            sop=sop,
-            number=current.number + 1 if current is not None else 1,
-            source=(directory / sop.path).read_text(encoding="utf-8"),
-            fingerprint=fingerprint,
-            diff=diff.to_dict(),
-            material=diff.material,
-        )
-        pending.append((record, new))
-        report.outcomes.append(
-            Outcome(
-                slug=sop.slug,
-                title=sop.title,
-                status="new" if current is None else "changed",
-                old_number=current.number if current is not None else None,
-                new_number=new.number,
-                diff=diff,
-            )
-        )
-    # Every revision with its steps and questions in one flush (batched inserts), not one
-    # flush per SOP.
-    stored = iter(repo.add_revisions(session, pending, now=now))
-    report.outcomes = [
-        replace(o, revision_id=next(stored).id) if o.status != "unchanged" else o
-        for o in report.outcomes
-    ]
+        source = (directory / sop.path).read_text(encoding="utf-8")
+        changed.append(NextRevision(record, sop, source, fingerprint=fingerprint, minor=minor))
+        slots.append(None)
+    published = iter(publish_revisions(session, changed, now=now))
+    report.outcomes = [o if o is not None else next(published) for o in slots]
     for record in records.values():
         if record.slug not in seen and record.retired_at is None:
             record.retired_at = now
@@ -165,47 +194,32 @@ def publish_directory(
     return report
 
 
-def publish_sop(session: Session, *, sop: Sop, source: str, now: datetime) -> Outcome:
-    """Publish one SOP from its text (a recorded SOP's file, before it is written)."""
-    workspace = repo.default_workspace(session)
-    record = repo.get_sop(session, workspace_id=workspace.id, slug=sop.slug)
-    if record is None:
-        record = SopRecord(
-            workspace_id=workspace.id,
-            slug=sop.slug,
-            title=sop.title,
-            path=sop.path,
-            owner=sop.owner,
-            created_at=now,
-        )
-        session.add(record)
-        session.flush()
-    current = record.current_revision
-    fingerprint = content_fingerprint(sop)
-    if current is not None and current.fingerprint == fingerprint:
-        return _live_again(record, sop, current)
-    old = Sop.from_dict(current.content) if current is not None else None
-    diff = diff_sops(old, sop)
-    number = current.number + 1 if current is not None else 1
-    revision = repo.add_revision(
-        session,
-        record=record,
-        sop=sop,
-        number=number,
-        source=source,
-        fingerprint=fingerprint,
-        diff=diff.to_dict(),
-        material=diff.material,
-        now=now,
-    )
-    return Outcome(
+def publish_new_sop(
+    session: Session, *, sop: Sop, source: str, now: datetime, editor: str, note: str
+) -> Outcome:
+    """Publish v1 of an SOP no record has yet (a recorded SOP, before its file is written).
+
+    The caller made sure the id is free (recording._taken: every SOP's, retired ones too); an
+    SOP published under it since fails the unique (workspace, slug) key instead of gaining a
+    revision from someone else's recording.
+    """
+    workspace = repo.open_workspace(session, now=now)
+    record = _new_record(workspace.id, sop, now)
+    session.add(record)
+    session.flush()
+    first = NextRevision(record, sop, source, editor=editor, note=note)
+    (outcome,) = publish_revisions(session, [first], now=now)
+    return outcome
+
+
+def _new_record(workspace_id: int, sop: Sop, now: datetime) -> SopRecord:
+    return SopRecord(
+        workspace_id=workspace_id,
         slug=sop.slug,
         title=sop.title,
-        status="new" if current is None else "changed",
-        old_number=current.number if current is not None else None,
-        new_number=number,
-        diff=diff,
-        revision_id=revision.id,
+        path=sop.path,
+        owner=sop.owner,
+        created_at=now,
     )
 
 

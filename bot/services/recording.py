@@ -22,7 +22,7 @@ from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
 from bot.db.recordings import Recording
 from bot.services.authoring import PendingWrite
-from bot.services.publish import Outcome, publish_sop
+from bot.services.publish import Outcome, publish_new_sop
 
 NOTE = "recorded in Slack"
 
@@ -285,11 +285,10 @@ def publish(
             "whoever runs sopbot to make the folder writable, or use Download Markdown."
         ) from exc
     try:
-        outcome = publish_sop(session, sop=finished.sop, source=finished.text, now=now)
-        revision = session.get(Revision, outcome.revision_id)
-        assert revision is not None
-        revision.editor, revision.note = publisher, NOTE
-        recording.published_revision_id = revision.id
+        outcome = publish_new_sop(
+            session, sop=finished.sop, source=finished.text, now=now, editor=publisher, note=NOTE
+        )
+        recording.published_revision_id = outcome.revision_id
     except BaseException:
         pending.discard()
         raise

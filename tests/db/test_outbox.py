@@ -137,8 +137,7 @@ def test_a_crashed_send_is_claimed_again_and_the_old_lease_cannot_act(db, worksp
 
 def test_concurrent_claimers_never_get_the_same_row(database_url):
     claimers = 4
-    setup = Database(database_url)
-    migrate.upgrade(setup.engine)
+    setup = migrate.open_current(database_url, now=datetime(2026, 1, 1, tzinfo=UTC))
     with setup.session() as session:
         workspace_id = default_workspace(session).id
     add(setup, workspace_id, 200)
@@ -312,8 +311,7 @@ def test_a_fixed_pace_is_never_learned(db, workspace_id):
 
 
 def test_concurrent_reservations_share_one_budget(database_url):
-    setup = Database(database_url)
-    migrate.upgrade(setup.engine)
+    setup = migrate.open_current(database_url, now=datetime(2026, 1, 1, tzinfo=UTC))
     with setup.session() as session:
         workspace_id = default_workspace(session).id
     slots: list[datetime] = []

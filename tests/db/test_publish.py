@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from bot.core import parse as parse_module
 from bot.core.model import Sop
 from bot.db import sops as repo
 from bot.db.models import QuizQuestion, Revision, StepRecord
-from bot.services.publish import publish_directory
+from bot.services.publish import publish_directory, publish_new_sop
 from tests.conftest import SAMPLE_SOPS
 from tests.db.feedback_helpers import RENDER
 
@@ -158,3 +159,20 @@ def test_any_error_publishes_nothing(db, sops_dir):
     assert {e.path for e in report.errors} == {"broken.md"}
     with db.session() as session:
         assert session.scalar(select(func.count(Revision.id))) == 0
+
+
+def test_a_recorded_sop_never_becomes_a_revision_of_an_sop_published_under_its_id(db, sops_dir):
+    # recording.publish refuses a taken id first; should an SOP be published under it in
+    # between (another process), v1 of the recording fails the unique key: it is never
+    # stacked as v2 on someone else's SOP.
+    publish(db, sops_dir)
+    text = (sops_dir / REFUND).read_text(encoding="utf-8")
+    sop = parse_module.parse_sop(text, path=REFUND, default_slug="refund-request")[0]
+    assert sop is not None
+    with pytest.raises(IntegrityError), db.session() as session:
+        publish_new_sop(session, sop=sop, source=text, now=T0, editor="U1", note="recorded")
+    with db.session() as session:
+        record = repo.get_sop(
+            session, workspace_id=repo.default_workspace(session).id, slug="refund-request"
+        )
+        assert record is not None and record.current_revision.number == 1

@@ -8,7 +8,7 @@ import pytest
 
 from bot.cli.errors import UsageError
 from bot.cli.play_cmd import check_playground_database
-from bot.db import served
+from bot.db import migrate, served
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 
@@ -30,10 +30,15 @@ def test_a_mark_is_kept_from_the_first_time_beside_the_other_settings(db: Databa
         assert default_workspace(session).settings["digest"] == {"channel": "C1"}
 
 
-def test_play_takes_an_empty_database_or_one_it_made(database_url: str, db: Database):
-    check_playground_database(database_url)  # migrated, but nothing in it yet
-    mark(db, served.PLAYGROUND)
-    check_playground_database(database_url)
+def test_play_takes_an_empty_database_or_one_it_made(database_url: str):
+    database = Database(database_url)
+    try:
+        migrate.upgrade(database.engine)  # `sopbot db upgrade`: migrated, nothing in it yet
+        check_playground_database(database_url)
+        mark(database, served.PLAYGROUND)  # makes the workspace, marked
+        check_playground_database(database_url)
+    finally:
+        database.dispose()
 
 
 def test_play_refuses_a_database_that_served_a_real_slack_even_after_playing(

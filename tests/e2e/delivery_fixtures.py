@@ -44,8 +44,7 @@ def fake_slack() -> Iterator[FakeSlack]:
 @pytest.fixture
 def delivery_db(tmp_path: Path) -> Iterator[Database]:
     """A migrated SQLite file."""
-    database = Database(f"sqlite:///{tmp_path / 'outbox.db'}")
-    migrate.upgrade(database.engine)
+    database = migrate.open_current(f"sqlite:///{tmp_path / 'outbox.db'}", now=utcnow())
     yield database
     database.dispose()
 

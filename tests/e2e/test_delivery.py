@@ -350,8 +350,7 @@ def test_transient_failures_give_up_after_the_last_attempt(delivery_db):
 def test_two_dispatchers_on_one_database_send_each_dm_once(
     fake_slack, database_url, start_dispatcher
 ):
-    database = Database(database_url)
-    migrate.upgrade(database.engine)
+    database = migrate.open_current(database_url, now=utcnow())
     people = add_people(fake_slack, 120)
     enqueue_dms(database, people)
     second = Database(database_url)  # its own engine and pool, as another process has

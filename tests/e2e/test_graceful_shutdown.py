@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from bot.db import migrate, outbox
+from bot.db.models import utcnow
 from bot.db.outbox import SENT
-from bot.db.session import Database
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import SlackDriver
 from bot.slacksim.seed import ANA, JO, MARIA, PRIYA, SUPPORT, TOM
@@ -68,8 +68,7 @@ def test_sigterm_to_sopbot_run_finishes_the_work_after_the_ack_and_exits_0(
 def test_sigterm_to_a_worker_mid_fan_out_hands_its_rows_back_for_the_next_at_once(
     fake: FakeSlack, database_url: str, tmp_path: Path
 ):
-    database = Database(database_url)
-    migrate.upgrade(database.engine)
+    database = migrate.open_current(database_url, now=utcnow())
     people = add_people(fake, 300)
     enqueue_dms(database, people)
     env = sopbot_env(fake, database_url, SHUTDOWN_GRACE="10")

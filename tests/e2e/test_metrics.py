@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.db import migrate
-from bot.db.session import Database
+from bot.db.models import utcnow
 from bot.slacksim import FakeSlack
 from bot.slacksim.driver import SlackDriver
 from bot.slacksim.seed import MARIA, SUPPORT
@@ -53,8 +53,7 @@ def test_sopbot_run_counts_requests_acks_and_after_ack_work(
 def test_a_worker_counts_sends_by_outcome_and_shows_the_outbox(
     fake: FakeSlack, database_url: str, tmp_path: Path
 ):
-    database = Database(database_url)
-    migrate.upgrade(database.engine)
+    database = migrate.open_current(database_url, now=utcnow())
     people = add_people(fake, 20)
     enqueue_dms(database, people)
     fake.fail("chat.postMessage", "ratelimited", times=1)
