@@ -80,3 +80,19 @@ def test_every_job_gives_back_what_it_freed_even_when_it_fails(monkeypatch, fail
     else:
         run(SimpleNamespace())
     assert trims == ["ran", "trim"]
+
+
+@pytest.mark.parametrize("missing", [OSError("no libc.so.6"), AttributeError("no mallopt")])
+def test_a_c_library_that_is_not_glibc_is_left_alone(monkeypatch, missing):
+    def cdll(name):
+        if isinstance(missing, OSError):
+            raise missing
+        return SimpleNamespace(malloc_trim=lambda pad: 1)  # a libc without mallopt
+
+    monkeypatch.setattr(memory.ctypes, "CDLL", cdll)
+    memory._glibc.cache_clear()
+    try:
+        assert memory._glibc() is None
+        assert memory.release_freed_memory() is False
+    finally:
+        memory._glibc.cache_clear()
