@@ -8,7 +8,7 @@ from bot.jobs import digest as digest_jobs
 from bot.jobs import team_digests
 from bot.jobs.training import assign_training, remind_training
 from bot.slack.ids import Action
-from bot.slacksim.seed import ANA, JO, LEADS, OPS, OPS_MANAGERS, PRIYA, SAM, TOM
+from bot.slacksim.seed import ANA, JO, LEADS, MARIA, OPS, OPS_MANAGERS, PRIYA, SAM, SUPPORT, TOM
 from tests.e2e.authoring_helpers import sop_edit
 from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
@@ -156,6 +156,17 @@ def test_managers_channel_members_may_edit_its_sop_and_only_it(make_bot):  # noq
     assert view is not None and "Edit step 1 of Close the till" in visible_text(view)
     assert sop_edit(bot, PRIYA, "refund 3") is None  # not an SOP of #leads
     assert "Only its owner" in visible_text(bot.fake.ephemerals(PRIYA)[-1])
+    assert bot.slack.submit_view(PRIYA, view, {"edit-body": "Count it three times."}).status == 200
+    # Her Home tab lists the edits to the SOPs she manages; Jo's (she manages none) does not.
+    for user in (PRIYA, JO):
+        bot.slack.app_home_opened(user)
+    priya = bot.fake.wait_for(
+        lambda: "Recent edits" in (t := sent_json(bot.fake.home(PRIYA) or {})) and t,
+        what="Priya's Home tab with the edit",
+    )
+    assert f"Close the till* v2 · edited by <@{PRIYA}>" in priya
+    jo = bot.fake.wait_for(lambda: bot.fake.home(JO), what="Jo's Home tab")
+    assert "Recent edits" not in sent_json(jo)
 
 
 # The owner cannot be reached (no Slack user has this e-mail), everyone in #ops is trained, and
@@ -202,3 +213,69 @@ def test_feedback_list_shows_a_managers_channel_member_the_items_of_its_sops(mak
     listed = one_line(bot, PRIYA, "list", channel=OPS)
     assert "counting machine is broken" in visible_text(listed)
     assert "approval link" not in visible_text(listed)  # refund-request is not a #leads SOP
+
+
+# Jo (staff, jo@example.com) owns this one by e-mail; it names no managers channel.
+JOS_SOP = """---
+id: count-the-floats
+owner: jo@example.com
+---
+# Count the floats
+
+## Steps
+### Count
+Count them.
+"""
+
+
+def ask(bot, user: str, text: str, channel: str = OPS) -> str:
+    seen = len(bot.fake.ephemerals(user))
+    bot.slack.command(user, "/sop", text, channel=channel)
+    return visible_text(latest_ephemeral(bot, user, seen))
+
+
+def home_text(bot, user: str, *, shows: str) -> str:
+    bot.slack.app_home_opened(user)
+    return bot.fake.wait_for(
+        lambda: shows in (t := visible_text(bot.fake.home(user) or {})) and t,
+        what=f"{user}'s Home tab showing {shows!r}",
+    )
+
+
+def test_a_managers_channel_member_gets_the_manager_commands_and_todays_kpis_of_its_sops(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    (bot.sops_dir / "count-the-floats.md").write_text(JOS_SOP)
+    bot.publish()
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, owns nothing
+
+    shown = ask(bot, PRIYA, "help")
+    assert "For the SOPs you manage: Close the till (close-till)" in shown
+    assert "/sop kpis SOP [7d|30d]" in shown and "/sop training SOP" in shown
+    assert "/sop edit SOP [STEP]" in shown and "/feedback list" in shown
+    assert "/sop kpis [SOP]" not in shown and "/sop config" not in shown  # not every SOP's
+    assert "count-the-floats" not in shown.split("/sop kpis SOP")[0]  # Jo's, not hers
+    owner = ask(bot, JO, "help")  # an owner by e-mail, of her SOP only
+    assert "For the SOPs you manage: Count the floats (count-the-floats)" in owner
+    assert "close-till" not in owner.split("/sop kpis SOP")[0]
+    staff = ask(bot, TOM, "help")  # manages nothing: as before
+    assert "/sop kpis" not in staff and "For the SOPs you manage" not in staff
+
+    # Today: one run of Close the till (Tom, scheduled) and one of the refund SOP (Maria).
+    set_clock(bot, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tick(bot)
+    (post,) = scheduled_posts(bot, OPS)
+    take(bot, TOM, post)
+    bot.fake.wait_for(lambda: len(bot.fake.thread(OPS, post["ts"])) > 1, what="step 1")
+    bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    bot.fake.wait_for(lambda: bot.fake.messages(SUPPORT), what="the refund run")
+
+    priya = home_text(bot, PRIYA, shows="Today so far")
+    assert "Today so far in the SOPs you manage (Close the till): 1 run," in priya
+    assert "/sop kpis close-till has its last 7 days." in priya
+    sam = home_text(bot, SAM, shows="Today so far")  # a manager of every SOP: all of them
+    assert "Today so far 2 runs" in sam
+    jo = home_text(bot, JO, shows="Count the floats")
+    assert "Today so far in the SOPs you manage (Count the floats): 0 runs" in jo
+    tom = home_text(bot, TOM, shows="Close the till")
+    assert "Today so far" not in tom
