@@ -71,6 +71,14 @@ def sop_manager_channel(ctx: SlackContext, slug: str | None) -> str | None:
     return own or ctx.runtime.settings.manager_channel
 
 
+def manager_channels(ctx: SlackContext, slug: str | None) -> tuple[str, ...]:
+    """The channels whose members may manage an SOP, its own `managers:` first, then
+    MANAGER_CHANNEL (for a refusal to say whom to ask)."""
+    own = managers_channel(ctx, slug) if slug else None
+    found = (own, ctx.runtime.settings.manager_channel)
+    return tuple(dict.fromkeys(c for c in found if c))
+
+
 def manages_every_sop(ctx: SlackContext, user_id: str) -> bool:
     """SOPBOT_ADMINS, workspace admins and owners, and MANAGER_CHANNEL members."""
     settings = ctx.runtime.settings

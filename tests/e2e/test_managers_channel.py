@@ -279,3 +279,25 @@ def test_a_managers_channel_member_gets_the_manager_commands_and_todays_kpis_of_
     assert "Today so far in the SOPs you manage (Count the floats): 0 runs" in jo
     tom = home_text(bot, TOM, shows="Close the till")
     assert "Today so far" not in tom
+
+
+def test_refusals_name_the_sops_managers_channel_then_manager_channel(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    # Its managers are the public #ops, where Jo (not a member, manages nothing) can see and
+    # press the buttons of the problem routed there.
+    add_close_till(bot, UNREACHABLE_OWNER.replace('managers: "#leads"', 'managers: "#ops"'))
+    one_line(bot, TOM, "close-till 1 the counting machine is broken", channel=OPS)
+    deliver(bot)
+    (routed,) = [m for m in bot.fake.messages(OPS) if "counting machine" in visible_text(m)]
+    seen = len(bot.fake.ephemerals(JO))
+    bot.slack.click(JO, routed, Action.FEEDBACK_ACKNOWLEDGE)
+    refused = sent_json(latest_ephemeral(bot, JO, seen))
+    assert f"sopbot admins or members of <#{OPS}> or <#{OPS_MANAGERS}> can handle" in refused
+
+    assert sop_edit(bot, JO, "close-till 1") is None
+    refused = sent_json(bot.fake.ephemerals(JO)[-1])
+    assert f"Only its owner, members of <#{OPS}> or <#{OPS_MANAGERS}>, sopbot admins" in refused
+    assert sop_edit(bot, JO, "refund 3") is None  # no managers: of its own
+    refused = sent_json(bot.fake.ephemerals(JO)[-1])
+    assert f"<@{SAM}>, members of <#{OPS_MANAGERS}>, sopbot admins can edit" in refused
+    assert OPS not in refused

@@ -10,7 +10,7 @@ from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
 from bot.services.feedback import FeedbackItem
 from bot.slack import outgoing
-from bot.slack.authz import managed_sops, may_handle_sop
+from bot.slack.authz import managed_sops, manager_channels, may_handle_sop
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.feedback import blocks, views
 from bot.slack.feedback.blocks import NOTICES
@@ -34,8 +34,8 @@ class FeedbackInbox:
         if item is None:
             reply(respond, plain_notice(NOTICES["missing"]))
         elif not self._may_handle(user_id, item):
-            channel = self.runtime.settings.manager_channel
-            reply(respond, blocks.refusal(item, manager_channel=channel))
+            channels = manager_channels(self.ctx, item.slug)
+            reply(respond, blocks.refusal(item, manager_channels=channels))
         elif not item.is_open:
             self._stale(item, respond)
         elif status != ACKNOWLEDGED:
