@@ -17,6 +17,7 @@ from tests.e2e.conversation import (
     step_with_buttons,
     visible_text,
 )
+from tests.e2e.feedback_helpers import rewrite_sop
 
 
 def _with(bot: Bot, parent_ts: str, action: str, text: str = "") -> dict:
@@ -233,3 +234,36 @@ def test_whoever_holds_the_next_role_too_simply_goes_on(bot: Bot):
         assert session.scalars(select(Event).where(Event.kind == "handoff_taken")).all() == []
         visit = session.scalars(select(RunVisit).where(RunVisit.step_number == 4)).one()
         assert visit.assignee_id == SAM
+
+
+def test_a_role_whose_cast_names_nobody_is_handed_by_a_manager_to_anyone_and_says_so(bot: Bot):
+    # No Slack user has this e-mail: the Team lead role is cast, but nobody holds it.
+    cast, nobody = '"Team lead": "U01SAMLEAD"', '"Team lead": "x@example.com"'
+    rewrite_sop(bot, "refund-request.md", cast, nobody)
+    parent = _to_step_four(bot)
+    waiting = _with(bot, parent["ts"], Action.TAKE_STEP)
+    bot.slack.click(SAM, waiting, Action.TAKE_STEP)  # not cast any more: nobody may take it
+    assert "Nobody holds the *Team lead* role" in _refusal(bot, SAM, "Nobody holds")
+    bot.slack.select(MARIA, waiting, Action.HAND_TO, PRIYA)  # the starter is no manager of it
+    refusal = _refusal(bot, MARIA, "Nobody holds")
+    assert "A manager of this SOP can hand step 4" in refusal
+    assert "until the cast is fixed" in refusal
+    assert _current_step(bot) == 4
+
+    bot.slack.select(SAM, waiting, Action.HAND_TO, PRIYA)  # Sam manages it: the way out
+    step = _with(bot, parent["ts"], Action.STEP_DONE, "Step 4 of 7")
+    assert f"<@{PRIYA}>" in sent_json(step)
+    taken = visible_text(bot.fake.thread(SUPPORT, parent["ts"])[-2])
+    assert "nobody holds this role now" in taken and "names no one sopbot can find" in taken
+
+    bot.slack.select(SAM, step, Action.REASSIGN, ANA)  # Reassign: to anyone too, and says so
+    again = _with(bot, parent["ts"], Action.STEP_DONE, f"<@{ANA}>")
+    assert "Step 4 of 7" in visible_text(again)
+    reassigned = [
+        visible_text(m)
+        for m in bot.fake.thread(SUPPORT, parent["ts"])
+        if "Reassigned to" in visible_text(m)
+    ]
+    assert reassigned and "nobody holds this role now" in reassigned[-1]
+    bot.slack.click(ANA, again, Action.STEP_DONE)
+    _with(bot, parent["ts"], Action.STEP_DONE, "Step 5 of 7")
