@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from bot.db import team_digests as team_digest_store
 from bot.jobs import digest as digest_jobs
 from bot.jobs import team_digests
 from bot.jobs.training import assign_training, remind_training
 from bot.slack.ids import Action
-from bot.slacksim.seed import ANA, JO, LEADS, MARIA, OPS, OPS_MANAGERS, PRIYA, SAM, SUPPORT, TOM
+from bot.slacksim.seed import (
+    ANA,
+    GENERAL,
+    JO,
+    LEADS,
+    MARIA,
+    OPS,
+    OPS_MANAGERS,
+    PRIYA,
+    SAM,
+    SUPPORT,
+    TOM,
+)
+from bot.wiring import build_job_context, build_runtime
 from tests.e2e.authoring_helpers import sop_edit
 from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
@@ -301,3 +318,84 @@ def test_refusals_name_the_sops_managers_channel_then_manager_channel(make_bot):
     refused = sent_json(bot.fake.ephemerals(JO)[-1])
     assert f"<@{SAM}>, members of <#{OPS_MANAGERS}>, sopbot admins can edit" in refused
     assert OPS not in refused
+
+
+# A second scheduled SOP with its own managers channel (#general), run in #support.
+CHECK_FLOATS = """---
+id: check-the-floats
+owner: U01SAMLEAD
+schedule: ["every day 21:00 #support"]
+timezone: Europe/Berlin
+due: 30m
+managers: "#general"
+---
+# Check the floats
+
+## Steps
+### Count
+Count them.
+"""
+
+
+def test_two_processes_post_each_managers_channels_digest_once_with_its_adherence(
+    make_bot,  # noqa: F811
+    database_url,
+    monkeypatch,
+):
+    if database_url.startswith("sqlite"):
+        pytest.skip("replicas share a PostgreSQL database in production")
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    (bot.sops_dir / "check-the-floats.md").write_text(CHECK_FLOATS)
+    bot.publish()
+    set_clock(bot, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tick(bot)
+    (till,) = scheduled_posts(bot, OPS)
+    (floats,) = scheduled_posts(bot, SUPPORT)
+    take(bot, MARIA, floats)
+    finish(bot, MARIA, SUPPORT, floats["ts"], steps=1)  # on time
+    take(bot, TOM, till)
+    bot.clock.advance(minutes=40)  # past 21:30: late
+    finish(bot, TOM, OPS, till["ts"])
+
+    # Both processes find each channel's day unclaimed before either claims it: a real race
+    # for the claim, not one process finishing before the other looks.
+    checked = {LEADS: threading.Barrier(2, timeout=30), GENERAL: threading.Barrier(2, timeout=30)}
+    unclaimed = team_digest_store.claimed
+
+    def claimed_then_wait(session, *, workspace_id, channel_id, day):
+        found = unclaimed(session, workspace_id=workspace_id, channel_id=channel_id, day=day)
+        checked[channel_id].wait()
+        return found
+
+    monkeypatch.setattr(team_digest_store, "claimed", claimed_then_wait)
+    set_clock(bot, TUESDAY_0900_BERLIN)
+    replicas = [build_runtime(bot.runtime.settings, clock=bot.clock) for _ in range(2)]
+    outcomes: list[str] = []
+
+    def process(runtime) -> None:
+        outcomes.extend(team_digests.tick(build_job_context(runtime)))
+
+    threads = [threading.Thread(target=process, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for runtime in replicas:
+        runtime.database.dispose()
+    assert sorted(outcomes) == [
+        f"{GENERAL}:2026-11-30:sent",
+        f"{GENERAL}:2026-11-30:taken",
+        f"{LEADS}:2026-11-30:sent",
+        f"{LEADS}:2026-11-30:taken",
+    ]
+    deliver(bot)
+    (leads,) = [m for m in bot.fake.messages(LEADS) if "Daily digest" in visible_text(m)]
+    (general,) = [m for m in bot.fake.messages(GENERAL) if "Daily digest" in visible_text(m)]
+    assert "Close the till in #ops: 0 of 1 on time, 1 late, 0 missed (0%)" in visible_text(leads)
+    assert "Check the floats" not in visible_text(leads)
+    text = visible_text(general)
+    assert "Check the floats in #support: 1 of 1 on time, 0 late, 0 missed (100%)" in text
+    assert "Close the till" not in text
+    monkeypatch.setattr(team_digest_store, "claimed", unclaimed)
+    assert team_tick(bot) == []  # and never again
