@@ -183,6 +183,8 @@ def report(
         feedback=feedback,
     )
     slower = kpi_handoffs.slower_for_digest(session, workspace_id=workspace_id, tz=tz, day=day)
+    if slugs is not None:
+        slower = tuple(s for s in slower if s.slug in slugs)
     digest = dataclasses.replace(digest, slower_handoffs=slower)
     week_end = day_window(day, tz).end
     digest = with_schedule(
