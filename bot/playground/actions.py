@@ -159,15 +159,18 @@ def advance(play: Playground, *, seconds: float | None = None, to: str | None = 
     else:
         raise Refused("Advance by 1 second up to 30 days, or to the next digest.")
     ran: list[str] = []
-    # The bot "was running" through the jump: it stops where work falls due, so nothing along
-    # the way is recorded missed (a scheduled run, a digest) and warned about in the terminal.
-    for moment in [*waypoints(play.runtime, start=now, end=target), target]:
-        play.clock.advance_to(moment)
+    stops = [*waypoints(play.runtime, start=now, end=target), target]
+    # The ticker thread waits until the jump is over, so every job run on the way is in `ran`.
+    with play.ticker.held():
+        # The bot "was running" through the jump: it stops where work falls due, so nothing
+        # along the way is recorded missed (a scheduled run, a digest) and warned about.
+        for moment in stops:
+            play.clock.advance_to(moment)
+            ran += [job for job in play.ticker.tick() if job not in ran]
+        # Then one more minute passes, so work those jobs left for their next run (the
+        # digest's chart, uploaded once the digest is sent) is done too, a minute later.
+        play.clock.advance(SETTLE_SECONDS)
         ran += [job for job in play.ticker.tick() if job not in ran]
-    # Then one more minute passes, so work those jobs left for their next run (the digest's
-    # chart, uploaded once the digest is sent) is done too, as it would be a minute later.
-    play.clock.advance(SETTLE_SECONDS)
-    ran += [job for job in play.ticker.tick() if job not in ran]
     play.bump()
     answer = {"ran": ran, "now": play.clock().isoformat()}
     return answer if covers is None else {**answer, "covers": covers.isoformat()}

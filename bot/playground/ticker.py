@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -54,7 +55,8 @@ class Ticker:
             )
             for j in background.scheduler.get_jobs()
         ]
-        self._lock = threading.Lock()
+        # Re-entrant: a jump holds it across its stops (held()) and ticks at each of them.
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ran: list[tuple[datetime, str]] = []  # (when, job id), for the page and for tests
@@ -79,6 +81,16 @@ class Ticker:
                 job.due = _next_due(job, now)
             self.drain()
             return ran
+
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """Keep the ticker thread's ticks out while a jump moves the clock and ticks itself.
+
+        Else a background tick landing between a clock move and the jump's tick runs the jobs
+        just fallen due, and the jump, which reports what ran on the way, leaves them out.
+        """
+        with self._lock:
+            yield
 
     def drain(self) -> int:
         """Send every outbox message that is due; returns how many got an outcome."""

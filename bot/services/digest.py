@@ -183,6 +183,8 @@ def report(
         feedback=feedback,
     )
     slower = kpi_handoffs.slower_for_digest(session, workspace_id=workspace_id, tz=tz, day=day)
+    if slugs is not None:
+        slower = tuple(s for s in slower if s.slug in slugs)
     digest = dataclasses.replace(digest, slower_handoffs=slower)
     week_end = day_window(day, tz).end
     digest = with_schedule(
@@ -220,8 +222,17 @@ def report(
 
 
 @collector_paused
-def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: datetime) -> Kpis:
-    """The KPIs of the `days` local days ending today (so far), against the `days` before."""
+def kpis(
+    session: Session,
+    *,
+    workspace_id: int,
+    tz: ZoneInfo,
+    days: int,
+    now: datetime,
+    slugs: frozenset[str] | None = None,
+) -> Kpis:
+    """The KPIs of the `days` local days ending today (so far), against the `days` before; of
+    only `slugs` when given (the SOPs someone manages without managing every SOP)."""
     today = local_day(now, tz)
     window, previous = trailing_windows(today, tz, days)
     rollups = kpi_rollups.daily(
@@ -233,6 +244,16 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         now=now,
         light_before=today - timedelta(days=days - 1),
     )
+    sops = records.sop_infos(session, workspace_id=workspace_id)
+    assignments = records.assignment_records(session, workspace_id=workspace_id)
+    attempts = records.attempt_records(session, workspace_id=workspace_id, since=window.start)
+    feedback = records.feedback_records(session, workspace_id=workspace_id)
+    if slugs is not None:
+        rollups = [r for r in rollups if r.sop in slugs]
+        sops = [s for s in sops if s.slug in slugs]
+        assignments = [a for a in assignments if a.sop in slugs]
+        attempts = [a for a in attempts if a.sop in slugs]
+        feedback = [f for f in feedback if f.sop in slugs]
     found = compute_kpis(
         window=window,
         now=now,
@@ -240,13 +261,18 @@ def kpis(session: Session, *, workspace_id: int, tz: ZoneInfo, days: int, now: d
         previous=kpi_rollups.tally_between(
             rollups, today - timedelta(days=2 * days - 1), today - timedelta(days=days)
         ),
-        sops=records.sop_infos(session, workspace_id=workspace_id),
-        assignments=records.assignment_records(session, workspace_id=workspace_id),
-        attempts=records.attempt_records(session, workspace_id=workspace_id, since=window.start),
-        feedback=records.feedback_records(session, workspace_id=workspace_id),
+        sops=sops,
+        assignments=assignments,
+        attempts=attempts,
+        feedback=feedback,
     )
     schedule = scheduled_kpis.rows(
-        session, workspace_id=workspace_id, start=window.start, end=window.end, now=now
+        session,
+        workspace_id=workspace_id,
+        start=window.start,
+        end=window.end,
+        now=now,
+        slugs=None if slugs is None else set(slugs),
     )
     return dataclasses.replace(found, sops=with_streaks(found.sops, schedule))
 

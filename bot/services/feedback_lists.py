@@ -64,12 +64,6 @@ def given_by(session: Session, *, user_id: str, limit: int = 20) -> list[Feedbac
     return [item_of(fb) for fb in session.scalars(_loaded(query))]
 
 
-def sop_owners(session: Session) -> dict[str, str | None]:
-    """Live SOP slug -> its owner as written in the file."""
-    query = select(SopRecord.slug, SopRecord.owner).where(SopRecord.retired_at.is_(None))
-    return {slug: owner for slug, owner in session.execute(query)}
-
-
 def last_run_slug(session: Session, *, user_id: str) -> str | None:
     """The live SOP of the person's most recent run, to preselect in the form."""
     query = (

@@ -37,6 +37,9 @@ class Handoff:
     previous_id: str | None = None  # who had it before a reassignment
     message_ts: str | None = None
     waited_seconds: float = 0.0
+    # The role is cast, but its cast resolves to nobody now: nobody can take the step, and a
+    # manager's Reassign (to anyone) is the way out until the cast is fixed.
+    cast_empty: bool = False
 
 
 def _same(a: str | None, b: str | None) -> bool:
@@ -95,17 +98,31 @@ def _result(verdict: Verdict, visit: RunVisit, **kw: Any) -> Handoff:
 
 
 def take(
-    session: Session, *, visit_id: int, user_id: str, now: datetime, by: str | None = None
+    session: Session,
+    *,
+    visit_id: int,
+    user_id: str,
+    now: datetime,
+    by: str | None = None,
+    anyone_if_cast_empty: bool = False,
 ) -> Handoff:
-    """Give a waiting step to `user_id` (who must hold its role); `by` hands it to them."""
+    """Give a waiting step to `user_id` (who must hold its role); `by` hands it to them.
+
+    `anyone_if_cast_empty` (a manager handing it): when the role's cast resolves to nobody
+    now, anyone may get the step, as with `reassign`; the result says so (`cast_empty`).
+    """
     found = _open_visit(session, visit_id)
     if isinstance(found, Handoff):
         return found
     visit, run = found
     if visit.assignee_id is not None:
         return _result("taken", visit)
+    empty = False
     if visit.role and not holds_role(session, sop=run.sop_id, role=visit.role, user_id=user_id):
-        return _result("not_cast", visit, assignee_id=user_id)
+        # Only a cast role's step waits: no holders at all means its cast names nobody now.
+        empty = not holders(session, sop=run.sop_id, role=visit.role)
+        if not (empty and anyone_if_cast_empty):
+            return _result("not_cast", visit, assignee_id=user_id, cast_empty=empty)
     # Conditional, so two people pressing Take at once give the step to one of them.
     claimed = session.execute(
         update(RunVisit)
@@ -120,25 +137,39 @@ def take(
     _event(
         session, run, visit, now, how="handed" if by else "took", by=by or user_id, waited=waited
     )
-    return _result("ok", visit, waited_seconds=waited)
+    return _result("ok", visit, waited_seconds=waited, cast_empty=empty)
 
 
-def reassign(session: Session, *, visit_id: int, user_id: str, by: str, now: datetime) -> Handoff:
-    """A manager gives an open step to `user_id` (who must hold its role, if it is cast)."""
+def reassign(
+    session: Session,
+    *,
+    visit_id: int,
+    user_id: str,
+    by: str,
+    now: datetime,
+    sop: Sop | None = None,
+) -> Handoff:
+    """A manager gives an open step to `user_id` (who must hold its role, if it is cast).
+
+    A cast role whose cast resolves to nobody now (everyone left its channel, an e-mail that
+    finds no one) accepts anyone: else the step could never be done until the file is fixed.
+    The result says so (`cast_empty`, known when the run's `sop` is given).
+    """
     found = _open_visit(session, visit_id)
     if isinstance(found, Handoff):
         return found
     visit, run = found
-    sop_cast = visit.role and holders(session, sop=run.sop_id, role=visit.role)
+    sop_cast = holders(session, sop=run.sop_id, role=visit.role) if visit.role else []
     if sop_cast and user_id not in sop_cast:
         return _result("not_cast", visit, assignee_id=user_id)
+    empty = not sop_cast and sop is not None and has_cast(sop, visit.role)
     previous, waiting = visit.assignee_id, visit.assignee_id is None
     visit.assignee_id, visit.taken_at = user_id, now
     session.flush()
     waited = (now - visit.started_at).total_seconds()
     if waiting:
         _event(session, run, visit, now, how="reassigned", by=by, waited=waited)
-    return _result("ok", visit, previous_id=previous, waited_seconds=waited)
+    return _result("ok", visit, previous_id=previous, waited_seconds=waited, cast_empty=empty)
 
 
 def _event(

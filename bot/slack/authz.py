@@ -53,10 +53,30 @@ def managed_through_channels(ctx: SlackContext, user_id: str) -> set[str]:
     return slugs
 
 
+def managed_sops(ctx: SlackContext, user_id: str) -> frozenset[str] | None:
+    """The live SOPs this person may manage: None for every SOP (SOPBOT_ADMINS, workspace
+    admins, MANAGER_CHANNEL), else the ones they own or manage through their `managers:`
+    channel (maybe none)."""
+    if manages_every_sop(ctx, user_id):
+        return None
+    with ctx.runtime.database.session() as session:
+        entries = ctx.runtime.catalog.snapshot(session).entries
+    owned = {e.slug for e in entries if authz.owns(ctx.people, user_id=user_id, owner=e.sop.owner)}
+    return frozenset(owned | managed_through_channels(ctx, user_id))
+
+
 def sop_manager_channel(ctx: SlackContext, slug: str | None) -> str | None:
     """Where an SOP's managers hear about it: its `managers:` channel, else MANAGER_CHANNEL."""
     own = managers_channel(ctx, slug) if slug else None
     return own or ctx.runtime.settings.manager_channel
+
+
+def manager_channels(ctx: SlackContext, slug: str | None) -> tuple[str, ...]:
+    """The channels whose members may manage an SOP, its own `managers:` first, then
+    MANAGER_CHANNEL (for a refusal to say whom to ask)."""
+    own = managers_channel(ctx, slug) if slug else None
+    found = (own, ctx.runtime.settings.manager_channel)
+    return tuple(dict.fromkeys(c for c in found if c))
 
 
 def manages_every_sop(ctx: SlackContext, user_id: str) -> bool:

@@ -117,3 +117,11 @@ def test_the_digest_names_an_sop_whose_hand_offs_got_slower(db: Database, tmp_pa
     message = digest_message(result.digest, with_chart=False)
     line = next(b for b in message["blocks"] if b["block_id"] == "digest-handoffs")
     assert "Handle a refund request: hand-offs got slower" in line["elements"][0]["text"]
+    # A managers channel's digest covers only its SOPs: another SOP's slowdown is not in it.
+    with db.session() as session:
+        team = digests.report(
+            session, workspace_id=workspace_id, day=day, tz=BERLIN, now=now,
+            slugs=frozenset({"customer-inquiry"}),
+        )  # fmt: skip
+    assert team.digest.slower_handoffs == ()
+    assert "hand-offs got slower" not in digest_text(team.digest)

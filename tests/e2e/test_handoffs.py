@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.db.models import Event, Run, RunVisit
 from bot.db.outbox import OutboxMessage
 from bot.slack.ids import Action
-from bot.slacksim.seed import ANA, MARIA, PRIYA, SAM, SUPPORT
+from bot.slacksim.seed import ANA, MARIA, OPS, PRIYA, SAM, SUPPORT, TOM
 from tests.e2e.conftest import Bot
 from tests.e2e.conversation import (
     buttons,
@@ -17,6 +17,7 @@ from tests.e2e.conversation import (
     step_with_buttons,
     visible_text,
 )
+from tests.e2e.feedback_helpers import rewrite_sop
 
 
 def _with(bot: Bot, parent_ts: str, action: str, text: str = "") -> dict:
@@ -56,7 +57,9 @@ def _queued(bot: Bot, fragment: str) -> None:
 
 def _to_step_four(bot: Bot) -> dict:
     """Maria starts the refund SOP and finishes steps 1-3; returns the run's parent."""
+    seen = len(bot.fake.messages(SUPPORT))
     bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    bot.fake.wait_for(lambda: len(bot.fake.messages(SUPPORT)) > seen, what="a new run")
     parent, _ = run_thread(bot)
     for number in (1, 2, 3):
         step = step_with_buttons(bot, SUPPORT, parent["ts"], number)
@@ -233,3 +236,86 @@ def test_whoever_holds_the_next_role_too_simply_goes_on(bot: Bot):
         assert session.scalars(select(Event).where(Event.kind == "handoff_taken")).all() == []
         visit = session.scalars(select(RunVisit).where(RunVisit.step_number == 4)).one()
         assert visit.assignee_id == SAM
+
+
+def test_a_role_whose_cast_names_nobody_is_handed_by_a_manager_to_anyone_and_says_so(bot: Bot):
+    # No Slack user has this e-mail: the Team lead role is cast, but nobody holds it.
+    cast, nobody = '"Team lead": "U01SAMLEAD"', '"Team lead": "x@example.com"'
+    rewrite_sop(bot, "refund-request.md", cast, nobody)
+    parent = _to_step_four(bot)
+    waiting = _with(bot, parent["ts"], Action.TAKE_STEP)
+    bot.slack.click(SAM, waiting, Action.TAKE_STEP)  # not cast any more: nobody may take it
+    assert "Nobody holds the *Team lead* role" in _refusal(bot, SAM, "Nobody holds")
+    bot.slack.select(MARIA, waiting, Action.HAND_TO, PRIYA)  # the starter is no manager of it
+    refusal = _refusal(bot, MARIA, "Nobody holds")
+    assert "A manager of this SOP can hand step 4" in refusal
+    assert "until the cast is fixed" in refusal
+    assert _current_step(bot) == 4
+
+    bot.slack.select(SAM, waiting, Action.HAND_TO, PRIYA)  # Sam manages it: the way out
+    step = _with(bot, parent["ts"], Action.STEP_DONE, "Step 4 of 7")
+    assert f"<@{PRIYA}>" in sent_json(step)
+    taken = visible_text(bot.fake.thread(SUPPORT, parent["ts"])[-2])
+    assert "nobody holds this role now" in taken and "names no one sopbot can find" in taken
+
+    bot.slack.select(SAM, step, Action.REASSIGN, ANA)  # Reassign: to anyone too, and says so
+    again = _with(bot, parent["ts"], Action.STEP_DONE, f"<@{ANA}>")
+    assert "Step 4 of 7" in visible_text(again)
+    reassigned = [
+        visible_text(m)
+        for m in bot.fake.thread(SUPPORT, parent["ts"])
+        if "Reassigned to" in visible_text(m)
+    ]
+    assert reassigned and "nobody holds this role now" in reassigned[-1]
+    bot.slack.click(ANA, again, Action.STEP_DONE)
+    _with(bot, parent["ts"], Action.STEP_DONE, "Step 5 of 7")
+
+
+def _needs(messages: list[dict]) -> list[dict]:
+    return [m for m in messages if "needs a *Team lead* for step 4" in sent_json(m)]
+
+
+def test_a_role_cast_as_a_channel_is_told_by_dm_up_to_five_people_else_in_the_channel(bot: Bot):
+    rewrite_sop(bot, "refund-request.md", '"Team lead": "U01SAMLEAD"', '"Team lead": "#ops"')
+    # #ops has three people (Tom, Ana, Sam): each gets a DM, and #ops gets nothing.
+    parent = _to_step_four(bot)
+    waiting = _with(bot, parent["ts"], Action.TAKE_STEP)
+    _queued(bot, "handoff:")
+    deliver(bot)
+    assert [len(_needs(bot.fake.dms(p))) for p in (TOM, ANA, SAM)] == [1, 1, 1]
+    assert _needs(bot.fake.messages(OPS)) == []
+    bot.slack.click(MARIA, waiting, Action.STOP_RUN)
+    bot.fake.wait_for(
+        lambda: "Stopped at step 4" in visible_text(bot.fake.messages(SUPPORT)[-1]),
+        what="the first run stopped",
+    )
+
+    # Three more join #ops: six hold the role, so one message in #ops instead of six DMs.
+    newcomers = [
+        bot.fake.ws.add_user(name=f"ops{n}", email=f"ops{n}@example.com").id for n in "123"
+    ]
+    for person in newcomers:
+        bot.fake.ws.join(OPS, person)
+    bot.publish()  # the cast is resolved again, as the daily refresh does
+    dms = [len(bot.fake.dms(p)) for p in (TOM, ANA, SAM)]
+    parent = _to_step_four(bot)
+    _with(bot, parent["ts"], Action.TAKE_STEP)
+    _queued(bot, ":channel")
+    deliver(bot)
+    (notice,) = _needs(bot.fake.messages(OPS))
+    assert "<!" not in sent_json(notice)  # never @here or @channel
+    assert [len(bot.fake.dms(p)) for p in (TOM, ANA, SAM)] == dms  # no new DMs
+    assert all(_needs(bot.fake.dms(p)) == [] for p in newcomers)
+
+    waiting = _with(bot, parent["ts"], Action.TAKE_STEP)
+    bot.slack.click(TOM, waiting, Action.TAKE_STEP)
+    _with(bot, parent["ts"], Action.STEP_DONE, "Step 4 of 7")
+    _queued(bot, ":channel:taken")
+    deliver(bot)
+    bot.fake.wait_for(
+        lambda: any(
+            m["ts"] == notice["ts"] and f"Taken by <@{TOM}>" in sent_json(m)
+            for m in bot.fake.messages(OPS)
+        ),
+        what="the #ops notice updated in place",
+    )

@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
+from bot.db import team_digests as team_digest_store
 from bot.jobs import digest as digest_jobs
 from bot.jobs import team_digests
 from bot.jobs.training import assign_training, remind_training
 from bot.slack.ids import Action
-from bot.slacksim.seed import ANA, JO, LEADS, OPS, OPS_MANAGERS, PRIYA, SAM, TOM
+from bot.slacksim.seed import (
+    ANA,
+    GENERAL,
+    JO,
+    LEADS,
+    MARIA,
+    OPS,
+    OPS_MANAGERS,
+    PRIYA,
+    SAM,
+    SUPPORT,
+    TOM,
+)
+from bot.wiring import build_job_context, build_runtime
 from tests.e2e.authoring_helpers import sop_edit
 from tests.e2e.conversation import buttons, deliver, sent_json, visible_text
 from tests.e2e.digest_helpers import (  # noqa: F401 - make_bot is a fixture
@@ -156,6 +173,17 @@ def test_managers_channel_members_may_edit_its_sop_and_only_it(make_bot):  # noq
     assert view is not None and "Edit step 1 of Close the till" in visible_text(view)
     assert sop_edit(bot, PRIYA, "refund 3") is None  # not an SOP of #leads
     assert "Only its owner" in visible_text(bot.fake.ephemerals(PRIYA)[-1])
+    assert bot.slack.submit_view(PRIYA, view, {"edit-body": "Count it three times."}).status == 200
+    # Her Home tab lists the edits to the SOPs she manages; Jo's (she manages none) does not.
+    for user in (PRIYA, JO):
+        bot.slack.app_home_opened(user)
+    priya = bot.fake.wait_for(
+        lambda: "Recent edits" in (t := sent_json(bot.fake.home(PRIYA) or {})) and t,
+        what="Priya's Home tab with the edit",
+    )
+    assert f"Close the till* v2 · edited by <@{PRIYA}>" in priya
+    jo = bot.fake.wait_for(lambda: bot.fake.home(JO), what="Jo's Home tab")
+    assert "Recent edits" not in sent_json(jo)
 
 
 # The owner cannot be reached (no Slack user has this e-mail), everyone in #ops is trained, and
@@ -202,3 +230,172 @@ def test_feedback_list_shows_a_managers_channel_member_the_items_of_its_sops(mak
     listed = one_line(bot, PRIYA, "list", channel=OPS)
     assert "counting machine is broken" in visible_text(listed)
     assert "approval link" not in visible_text(listed)  # refund-request is not a #leads SOP
+
+
+# Jo (staff, jo@example.com) owns this one by e-mail; it names no managers channel.
+JOS_SOP = """---
+id: count-the-floats
+owner: jo@example.com
+---
+# Count the floats
+
+## Steps
+### Count
+Count them.
+"""
+
+
+def ask(bot, user: str, text: str, channel: str = OPS) -> str:
+    seen = len(bot.fake.ephemerals(user))
+    bot.slack.command(user, "/sop", text, channel=channel)
+    return visible_text(latest_ephemeral(bot, user, seen))
+
+
+def home_text(bot, user: str, *, shows: str) -> str:
+    bot.slack.app_home_opened(user)
+    return bot.fake.wait_for(
+        lambda: shows in (t := visible_text(bot.fake.home(user) or {})) and t,
+        what=f"{user}'s Home tab showing {shows!r}",
+    )
+
+
+def test_a_managers_channel_member_gets_the_manager_commands_and_todays_kpis_of_its_sops(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    (bot.sops_dir / "count-the-floats.md").write_text(JOS_SOP)
+    bot.publish()
+    bot.fake.ws.join(LEADS, PRIYA)  # Priya: no admin, not in MANAGER_CHANNEL, owns nothing
+
+    shown = ask(bot, PRIYA, "help")
+    assert "For the SOPs you manage: Close the till (close-till)" in shown
+    assert "/sop kpis SOP [7d|30d]" in shown and "/sop training SOP" in shown
+    assert "/sop edit SOP [STEP]" in shown and "/feedback list" in shown
+    assert "/sop kpis [SOP]" not in shown and "/sop config" not in shown  # not every SOP's
+    assert "count-the-floats" not in shown.split("/sop kpis SOP")[0]  # Jo's, not hers
+    owner = ask(bot, JO, "help")  # an owner by e-mail, of her SOP only
+    assert "For the SOPs you manage: Count the floats (count-the-floats)" in owner
+    assert "close-till" not in owner.split("/sop kpis SOP")[0]
+    staff = ask(bot, TOM, "help")  # manages nothing: as before
+    assert "/sop kpis" not in staff and "For the SOPs you manage" not in staff
+
+    # Today: one run of Close the till (Tom, scheduled) and one of the refund SOP (Maria).
+    set_clock(bot, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tick(bot)
+    (post,) = scheduled_posts(bot, OPS)
+    take(bot, TOM, post)
+    bot.fake.wait_for(lambda: len(bot.fake.thread(OPS, post["ts"])) > 1, what="step 1")
+    bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    bot.fake.wait_for(lambda: bot.fake.messages(SUPPORT), what="the refund run")
+
+    priya = home_text(bot, PRIYA, shows="Today so far")
+    assert "Today so far in the SOPs you manage (Close the till): 1 run," in priya
+    assert "/sop kpis close-till has its last 7 days." in priya
+    sam = home_text(bot, SAM, shows="Today so far")  # a manager of every SOP: all of them
+    assert "Today so far 2 runs" in sam
+    jo = home_text(bot, JO, shows="Count the floats")
+    assert "Today so far in the SOPs you manage (Count the floats): 0 runs" in jo
+    tom = home_text(bot, TOM, shows="Close the till")
+    assert "Today so far" not in tom
+
+
+def test_refusals_name_the_sops_managers_channel_then_manager_channel(make_bot):  # noqa: F811
+    bot = make_bot(MONDAY_NOON)
+    # Its managers are the public #ops, where Jo (not a member, manages nothing) can see and
+    # press the buttons of the problem routed there.
+    add_close_till(bot, UNREACHABLE_OWNER.replace('managers: "#leads"', 'managers: "#ops"'))
+    one_line(bot, TOM, "close-till 1 the counting machine is broken", channel=OPS)
+    deliver(bot)
+    (routed,) = [m for m in bot.fake.messages(OPS) if "counting machine" in visible_text(m)]
+    seen = len(bot.fake.ephemerals(JO))
+    bot.slack.click(JO, routed, Action.FEEDBACK_ACKNOWLEDGE)
+    refused = sent_json(latest_ephemeral(bot, JO, seen))
+    assert f"sopbot admins or members of <#{OPS}> or <#{OPS_MANAGERS}> can handle" in refused
+
+    assert sop_edit(bot, JO, "close-till 1") is None
+    refused = sent_json(bot.fake.ephemerals(JO)[-1])
+    assert f"Only its owner, members of <#{OPS}> or <#{OPS_MANAGERS}>, sopbot admins" in refused
+    assert sop_edit(bot, JO, "refund 3") is None  # no managers: of its own
+    refused = sent_json(bot.fake.ephemerals(JO)[-1])
+    assert f"<@{SAM}>, members of <#{OPS_MANAGERS}>, sopbot admins can edit" in refused
+    assert OPS not in refused
+
+
+# A second scheduled SOP with its own managers channel (#general), run in #support.
+CHECK_FLOATS = """---
+id: check-the-floats
+owner: U01SAMLEAD
+schedule: ["every day 21:00 #support"]
+timezone: Europe/Berlin
+due: 30m
+managers: "#general"
+---
+# Check the floats
+
+## Steps
+### Count
+Count them.
+"""
+
+
+def test_two_processes_post_each_managers_channels_digest_once_with_its_adherence(
+    make_bot,  # noqa: F811
+    database_url,
+    monkeypatch,
+):
+    if database_url.startswith("sqlite"):
+        pytest.skip("replicas share a PostgreSQL database in production")
+    bot = make_bot(MONDAY_NOON)
+    add_close_till(bot)  # managers: "#leads"
+    (bot.sops_dir / "check-the-floats.md").write_text(CHECK_FLOATS)
+    bot.publish()
+    set_clock(bot, datetime(2026, 11, 30, 20, 0, tzinfo=UTC))
+    tick(bot)
+    (till,) = scheduled_posts(bot, OPS)
+    (floats,) = scheduled_posts(bot, SUPPORT)
+    take(bot, MARIA, floats)
+    finish(bot, MARIA, SUPPORT, floats["ts"], steps=1)  # on time
+    take(bot, TOM, till)
+    bot.clock.advance(minutes=40)  # past 21:30: late
+    finish(bot, TOM, OPS, till["ts"])
+
+    # Both processes find each channel's day unclaimed before either claims it: a real race
+    # for the claim, not one process finishing before the other looks.
+    checked = {LEADS: threading.Barrier(2, timeout=30), GENERAL: threading.Barrier(2, timeout=30)}
+    unclaimed = team_digest_store.claimed
+
+    def claimed_then_wait(session, *, workspace_id, channel_id, day):
+        found = unclaimed(session, workspace_id=workspace_id, channel_id=channel_id, day=day)
+        checked[channel_id].wait()
+        return found
+
+    monkeypatch.setattr(team_digest_store, "claimed", claimed_then_wait)
+    set_clock(bot, TUESDAY_0900_BERLIN)
+    replicas = [build_runtime(bot.runtime.settings, clock=bot.clock) for _ in range(2)]
+    outcomes: list[str] = []
+
+    def process(runtime) -> None:
+        outcomes.extend(team_digests.tick(build_job_context(runtime)))
+
+    threads = [threading.Thread(target=process, args=(r,)) for r in replicas]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    for runtime in replicas:
+        runtime.database.dispose()
+    assert sorted(outcomes) == [
+        f"{GENERAL}:2026-11-30:sent",
+        f"{GENERAL}:2026-11-30:taken",
+        f"{LEADS}:2026-11-30:sent",
+        f"{LEADS}:2026-11-30:taken",
+    ]
+    deliver(bot)
+    (leads,) = [m for m in bot.fake.messages(LEADS) if "Daily digest" in visible_text(m)]
+    (general,) = [m for m in bot.fake.messages(GENERAL) if "Daily digest" in visible_text(m)]
+    assert "Close the till in #ops: 0 of 1 on time, 1 late, 0 missed (0%)" in visible_text(leads)
+    assert "Check the floats" not in visible_text(leads)
+    text = visible_text(general)
+    assert "Check the floats in #support: 1 of 1 on time, 0 late, 0 missed (100%)" in text
+    assert "Close the till" not in text
+    monkeypatch.setattr(team_digest_store, "claimed", unclaimed)
+    assert team_tick(bot) == []  # and never again

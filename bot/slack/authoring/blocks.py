@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +12,16 @@ from bot.core.mrkdwn import escape
 from bot.services.authoring import Base, Saved
 from bot.services.edits import Edit
 from bot.slack.ids import Action, View
-from bot.slack.kit.blocks import actions, bold, button, context, mention, plain, section
+from bot.slack.kit.blocks import (
+    actions,
+    bold,
+    button,
+    channel_mention,
+    context,
+    mention,
+    plain,
+    section,
+)
 from bot.slack.kit.limits import MAX_OPTIONS, OPTION_TEXT, OPTION_VALUE, split_text, truncate
 
 TITLE_BLOCK, ROLE_BLOCK, BODY_BLOCK = "edit-title", "edit-role", "edit-body"
@@ -227,11 +237,12 @@ def conflict_banner(*, number: int, editor: str | None) -> str:
     )
 
 
-def refusal(*, sop_title: str, owner: str | None, manager_channel: str | None) -> dict:
-    """Someone without the right asked to edit."""
+def refusal(*, sop_title: str, owner: str | None, manager_channels: Sequence[str] = ()) -> dict:
+    """Someone without the right asked to edit; `manager_channels` are IDs, the SOP's own
+    `managers:` channel first."""
     who = [f"its owner {mention(owner)}" if owner and owner.startswith(("U", "W")) else "its owner"]
-    if manager_channel:
-        who.append(f"members of <#{manager_channel}>")
+    if manager_channels:
+        who.append("members of " + " or ".join(channel_mention(c) for c in manager_channels))
     who.append("sopbot admins")
     text = f"Only {', '.join(who)} can edit {bold(sop_title)}. Nothing was changed."
     return {

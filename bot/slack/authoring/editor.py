@@ -17,7 +17,7 @@ from bot.services.authoring import Base, Change, Conflict, Invalid, Refused, Sav
 from bot.slack.authoring import blocks
 from bot.slack.authoring.after_save import AfterSave
 from bot.slack.authoring.blocks import EditorForm
-from bot.slack.authz import may_handle_sop
+from bot.slack.authz import manager_channels, may_handle_sop
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.ids import Action
 from bot.slack.kit.notices import plain_notice
@@ -73,10 +73,10 @@ class StepEditor:
         """The SOP's owner, its managers (its `managers:` channel too), admins (authz.py)."""
         return may_handle_sop(self.ctx, user_id, owner, slug=slug)
 
-    def refusal(self, title: str, owner: str | None) -> dict:
-        """Who may edit this SOP instead."""
-        channel = self.runtime.settings.manager_channel
-        return blocks.refusal(sop_title=title, owner=owner, manager_channel=channel)
+    def refusal(self, title: str, owner: str | None, *, slug: str) -> dict:
+        """Who may edit this SOP instead: its `managers:` channel too, where it has one."""
+        channels = manager_channels(self.ctx, slug)
+        return blocks.refusal(sop_title=title, owner=owner, manager_channels=channels)
 
     def form(self, slug: str, step: int | None, **extra: Any) -> EditorForm | str:
         """The editor for step `step` of the SOP as its file is now, or why not."""
@@ -118,7 +118,7 @@ class StepEditor:
             reply(respond, plain_notice(f"No SOP clearly matches “{query[:100]}”. Try /sop list."))
             return
         if not self.may_edit(user_id, entry.sop.owner, slug=entry.slug):
-            reply(respond, self.refusal(entry.sop.title, entry.sop.owner))
+            reply(respond, self.refusal(entry.sop.title, entry.sop.owner, slug=entry.slug))
             return
         if step is None:
             steps = tuple(s.title for s in entry.sop.steps)
@@ -171,7 +171,7 @@ class StepEditor:
             record = session.get(SopRecord, target.record_id)
             title = record.title if record else target.slug
         if not self.may_edit(user_id, target.owner, slug=target.slug):
-            reply(respond, self.refusal(title, target.owner))
+            reply(respond, self.refusal(title, target.owner, slug=target.slug))
             return
         if target.step is None:
             reply(respond, plain_notice("That step was removed in a later revision."))
@@ -199,7 +199,7 @@ class StepEditor:
             reply(respond, plain_notice(form))
             return
         if not self.may_edit(user_id, target.owner, slug=target.slug):
-            reply(respond, self.refusal(form.sop_title, target.owner))
+            reply(respond, self.refusal(form.sop_title, target.owner, slug=target.slug))
             return
         if " ".join(form.draft.body.split()) != " ".join(target.based_on.split()):
             # Someone reworded the step since: accepting would silently undo their change.

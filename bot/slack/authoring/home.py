@@ -6,14 +6,16 @@ from typing import Any
 
 from bot.services import edits
 from bot.slack.authoring import blocks
-from bot.slack.authz import manages_every_sop
+from bot.slack.authz import managed_sops
 from bot.slack.context import SlackContext
 
 
 def home_section(ctx: SlackContext, user_id: str) -> list[dict[str, Any]]:
-    """Recent edits from Slack: every SOP's for managers, their own SOPs' for owners."""
+    """Recent edits from Slack: every SOP's for managers, else those of the SOPs the person
+    owns or manages through their `managers:` channel."""
     with ctx.runtime.database.session() as session:
         recent = edits.recent_edits(session)
-    if not manages_every_sop(ctx, user_id):
-        recent = [e for e in recent if e.owner == user_id]
+    managed = managed_sops(ctx, user_id)
+    if managed is not None:
+        recent = [e for e in recent if e.slug in managed]
     return blocks.home_section(recent)

@@ -10,7 +10,7 @@ from bot.core.edit import line_diff, word_diff
 from bot.core.mrkdwn import escape
 from bot.services.feedback import FeedbackItem, Given
 from bot.slack.ids import Action
-from bot.slack.kit.blocks import actions, bold, button, context, mention, section
+from bot.slack.kit.blocks import actions, bold, button, channel_mention, context, mention, section
 from bot.slack.kit.limits import MESSAGE_CHARS, block_chars, split_text, truncate
 
 KIND_LABELS = {
@@ -325,11 +325,11 @@ def recipients(given: Given, *, manager_channel: str | None) -> str:
     return "no one yet: the SOP's owner could not be reached. Managers see it in /feedback list"
 
 
-def refusal(item: FeedbackItem, *, manager_channel: str | None) -> dict:
-    """Someone without the right pressed a handling button."""
-    who = (
-        f"sopbot admins or members of <#{manager_channel}>" if manager_channel else "sopbot admins"
-    )
+def refusal(item: FeedbackItem, *, manager_channels: Sequence[str] = ()) -> dict:
+    """Someone without the right pressed a handling button; `manager_channels` are IDs, the
+    SOP's own `managers:` channel first."""
+    channels = " or ".join(channel_mention(c) for c in manager_channels)
+    who = f"sopbot admins or members of {channels}" if channels else "sopbot admins"
     text = (
         f"Only the owner of {bold(item.sop_title)}, workspace admins, {who} can handle "
         "feedback on it. Nothing was changed."

@@ -8,10 +8,9 @@ from typing import Any
 from bot.db.feedback import ACKNOWLEDGED
 from bot.services import feedback_handling as handling
 from bot.services import feedback_lists as lists
-from bot.services.authz import owns
 from bot.services.feedback import FeedbackItem
 from bot.slack import outgoing
-from bot.slack.authz import managed_through_channels, manages_every_sop, may_handle_sop
+from bot.slack.authz import managed_sops, manager_channels, may_handle_sop
 from bot.slack.context import Respond, SlackContext, reply
 from bot.slack.feedback import blocks, views
 from bot.slack.feedback.blocks import NOTICES
@@ -35,8 +34,8 @@ class FeedbackInbox:
         if item is None:
             reply(respond, plain_notice(NOTICES["missing"]))
         elif not self._may_handle(user_id, item):
-            channel = self.runtime.settings.manager_channel
-            reply(respond, blocks.refusal(item, manager_channel=channel))
+            channels = manager_channels(self.ctx, item.slug)
+            reply(respond, blocks.refusal(item, manager_channels=channels))
         elif not item.is_open:
             self._stale(item, respond)
         elif status != ACKNOWLEDGED:
@@ -124,16 +123,8 @@ class FeedbackInbox:
     def _visible_slugs(self, user_id: str) -> set[str] | None:
         """None: every SOP (a manager); else the SOPs this person owns or manages through their
         `managers:` channel (maybe none)."""
-        if manages_every_sop(self.ctx, user_id):
-            return None
-        with self.runtime.database.session() as session:
-            owners = lists.sop_owners(session)
-        mine = {
-            slug
-            for slug, owner in owners.items()
-            if owns(self.ctx.people, user_id=user_id, owner=owner)
-        }
-        return mine | managed_through_channels(self.ctx, user_id)
+        slugs = managed_sops(self.ctx, user_id)
+        return None if slugs is None else set(slugs)
 
     def home_sections(self, user_id: str) -> list[list[dict]]:
         """The Home tab's feedback: open items for managers and owners, and the person's own."""

@@ -17,6 +17,7 @@ from bot.slack.kit.limits import BUTTON_TEXT, BUTTON_VALUE, HEADER_TEXT, SECTION
 
 T = TypeVar("T")
 USER_ID_RE = re.compile(r"^[UW][A-Z0-9]+$")
+CHANNEL_ID_RE = re.compile(r"^[CG][A-Z0-9]+$")
 TITLE_CHARS = 200  # long enough for any sane title, short enough to keep lists compact
 SUMMARY_CHARS = 150
 
@@ -90,6 +91,13 @@ def mention(user_id: str) -> str:
     if not USER_ID_RE.match(user_id):
         raise ValueError(f"not a Slack user ID: {user_id[:40]!r}")
     return f"<@{user_id}>"
+
+
+def channel_mention(channel_id: str) -> str:
+    """A link to a channel by its ID; refuses anything that is not a channel ID."""
+    if not CHANNEL_ID_RE.match(channel_id):
+        raise ValueError(f"not a Slack channel ID: {channel_id[:40]!r}")
+    return f"<#{channel_id}>"
 
 
 def bold(text: str, limit: int = TITLE_CHARS) -> str:

@@ -12,7 +12,7 @@ from bot.db.sops import default_workspace
 from bot.services import digest as digests
 from bot.services import digest_config, kpi_handoffs, scheduled_kpis, sop_review, team_digests
 from bot.services.catalog import Entry
-from bot.slack.authz import is_admin, manages_every_sop, may_handle_sop
+from bot.slack.authz import is_admin, managed_sops, may_handle_sop
 from bot.slack.context import SlackContext, reply
 from bot.slack.kit.notices import plain_notice
 from bot.slack.kpis import blocks, views
@@ -182,14 +182,22 @@ def confirm_review(ctx: SlackContext, slug: str, user_id: str, respond: Respond)
 
 
 def home_section(ctx: SlackContext, user_id: str) -> list[dict[str, Any]]:
-    """Today's KPIs for a manager's Home tab; nothing for anyone else."""
-    if not manages_every_sop(ctx, user_id):
+    """Today's KPIs for a manager's Home tab: of every SOP for a manager of all, of their own
+    for an SOP's owner or a member of its `managers:` channel; nothing for anyone else."""
+    managed = managed_sops(ctx, user_id)
+    if managed is not None and not managed:
         return []
     runtime = ctx.runtime
     with runtime.database.session() as session:
         workspace = default_workspace(session)
         config = digest_config.load(session, settings=runtime.settings, workspace=workspace)
         kpis = digests.kpis(
-            session, workspace_id=workspace.id, tz=config.zone, days=1, now=runtime.clock()
-        )
-    return blocks.home_section(kpis)
+            session, workspace_id=workspace.id, tz=config.zone, days=1, now=runtime.clock(),
+            slugs=managed,
+        )  # fmt: skip
+        snapshot = runtime.catalog.snapshot(session)
+    if managed is None:
+        return blocks.home_section(kpis)
+    found = (snapshot.get(slug) for slug in managed)
+    mine = sorted((e for e in found if e is not None), key=lambda e: e.sop.title.lower())
+    return blocks.home_section(kpis, sops=[(e.slug, e.sop.title) for e in mine]) if mine else []

@@ -230,16 +230,31 @@ def kpis_message(kpis: Kpis, *, days: int, schedule: Sequence[AdherenceRow] = ()
     return {"text": text, "blocks": blocks}
 
 
-def home_section(kpis: Kpis) -> list[dict[str, Any]]:
-    """Today's KPIs on a manager's Home tab (block IDs start with home-kpis)."""
+HOME_NAMED = 10  # SOPs named on the Home tab of someone who manages only some
+
+
+def home_section(
+    kpis: Kpis, *, sops: Sequence[tuple[str, str]] | None = None
+) -> list[dict[str, Any]]:
+    """Today's KPIs on a manager's Home tab (block IDs start with home-kpis); `sops`, as
+    (slug, title), when they cover only the SOPs this person manages."""
     t = kpis.total
-    text = (
-        f"*Today so far* {plural(t.usage.runs_started, 'run')}, {percent(t.completion)} completed,"
+    numbers = (
+        f"{plural(t.usage.runs_started, 'run')}, {percent(t.completion)} completed,"
         f" training coverage {percent(t.coverage.rate)}, {t.feedback.open} open feedback"
     )
+    if sops is None:
+        text, hint = f"*Today so far* {numbers}", "`/sop kpis` has the last 7 days per SOP."
+    else:
+        named = ", ".join(escape(truncate(title, 60)) for _, title in sops[:HOME_NAMED])
+        more = len(sops) - HOME_NAMED
+        named += f" and {more} more" if more > 0 else ""
+        text = f"*Today so far in the SOPs you manage* ({named}): {numbers}"
+        hint = f"`/sop kpis {escape(sops[0][0])}` has its last 7 days"
+        hint += "; name another of yours the same way." if len(sops) > 1 else "."
     return [
         section(text, block_id="home-kpis"),
-        context("`/sop kpis` has the last 7 days per SOP.", block_id="home-kpis-hint"),
+        context(hint, block_id="home-kpis-hint"),
     ]
 
 

@@ -11,7 +11,7 @@ from slack_sdk.errors import SlackApiError
 from bot.services import runs
 from bot.services.access import Viewer
 from bot.services.lookup import lookup, relevant_sops
-from bot.slack.authz import is_admin, manages_every_sop
+from bot.slack.authz import is_admin, managed_sops
 from bot.slack.context import SlackContext, reply
 from bot.slack.kit.cards import run_card, sop_card
 from bot.slack.kit.notices import empty_list, none_to_open
@@ -53,13 +53,22 @@ def help_message(ctx: SlackContext, viewer: Viewer, channel_name: str | None) ->
     )
 
 
-def _roles(ctx: SlackContext, user_id: str) -> dict[str, bool]:
-    """Whether the help shows the manager and admin commands; a Slack error hides them only."""
+def _roles(ctx: SlackContext, user_id: str) -> dict[str, Any]:
+    """Whether the help shows the manager and admin commands, and for which SOPs (someone who
+    owns some or is in their `managers:` channel); a Slack error hides them only."""
     try:
-        return {"manager": manages_every_sop(ctx, user_id), "admin": is_admin(ctx, user_id)}
+        managed = managed_sops(ctx, user_id)
+        admin = is_admin(ctx, user_id)
     except SlackApiError as exc:
         log.warning("could not tell whether %s is a manager: %s", user_id, exc)
         return {"manager": False, "admin": False}
+    if managed is None:
+        return {"manager": True, "admin": admin}
+    with ctx.runtime.database.session() as session:
+        snapshot = ctx.runtime.catalog.snapshot(session)
+    found = (snapshot.get(slug) for slug in managed)
+    mine = sorted((e for e in found if e is not None), key=lambda e: e.sop.title.lower())
+    return {"manager": False, "admin": admin, "managed": [sop_card(e) for e in mine]}
 
 
 def search(ctx: SlackContext, command: dict[str, Any], query: str, respond: Respond) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.core.mrkdwn import escape
@@ -10,6 +11,7 @@ from bot.slack.kit.blocks import (
     actions,
     bold,
     button,
+    code,
     context,
     listing,
     run_section,
@@ -41,6 +43,13 @@ MANAGER_USAGE = (
     "`/sop training SOP` — who passed the SOP's quiz, who is pending or overdue\n"
     "`/sop edit SOP [STEP]` — reword, add or remove a step; it is published at once"
 )
+MANAGED_USAGE = (
+    "`/sop kpis SOP [7d|30d]` — how one of them is doing (default: last 7 days)\n"
+    "`/sop training SOP` — who passed its quiz, who is pending or overdue\n"
+    "`/sop edit SOP [STEP]` — reword, add or remove a step; it is published at once\n"
+    "`/feedback list` — their open feedback"
+)
+MANAGED_NAMED = 10  # SOPs named in the heading; more are counted
 ADMIN_USAGE = "`/sop config [#managers-channel]` — when and where the daily KPI digests are posted"
 
 
@@ -50,13 +59,23 @@ def help_message(
     unfinished: list[RunCard],
     manager: bool = False,
     admin: bool = False,
+    managed: Sequence[SopCard] = (),
     empty: str = NO_SOPS,
 ) -> dict:
     """Usage (with the manager and admin commands for them), the caller's unfinished runs,
-    then up to 10 SOPs to start."""
+    then up to 10 SOPs to start.
+
+    `managed`: the SOPs someone who is not a manager of every SOP owns or manages through their
+    `managers:` channel; they get the manager commands for those SOPs.
+    """
     blocks = [section(USAGE, block_id="help-usage")]
-    if manager or admin:
-        lines = [MANAGER_USAGE] if manager else ["*For admins*"]
+    if manager or admin or managed:
+        if manager:
+            lines = [MANAGER_USAGE]
+        elif managed:
+            lines = [f"*For the SOPs you manage:* {_titles(managed)}", MANAGED_USAGE]
+        else:
+            lines = ["*For admins*"]
         lines += [ADMIN_USAGE] if admin else []
         blocks.append(section("\n".join(lines), block_id="help-managers"))
     if unfinished:
@@ -76,6 +95,13 @@ def help_message(
     else:
         blocks.append(context(empty, block_id="help-none"))
     return {"text": "How to find and follow an SOP with /sop", "blocks": blocks}
+
+
+def _titles(cards: Sequence[SopCard]) -> str:
+    """`Close the till (close-till), …`, at most MANAGED_NAMED of them, then how many more."""
+    named = [f"{escape(truncate(c.title, 60))} ({code(c.slug)})" for c in cards[:MANAGED_NAMED]]
+    more = len(cards) - MANAGED_NAMED
+    return ", ".join(named) + (f" and {more} more" if more > 0 else "")
 
 
 def pick_list(*, query: str, hits: list[SopCard], unfinished: list[RunCard]) -> dict:

@@ -52,13 +52,22 @@ def step_waiting(*, run_id: int, visit_id: int, sop: Sop, step_number: int, role
 
 
 def step_taken(
-    *, sop: Sop, step_number: int, role: str, user_id: str, reassigned: bool = False
+    *,
+    sop: Sop,
+    step_number: int,
+    role: str,
+    user_id: str,
+    reassigned: bool = False,
+    cast_empty: bool = False,
 ) -> dict:
-    """What the waiting (or reassigned) step's message becomes once someone has the step."""
+    """What the waiting (or reassigned) step's message becomes once someone has the step;
+    `cast_empty`: given to someone outside a cast that names nobody now, which it says."""
     n = step_number
     heading = f"Step {n} of {len(sop.steps)} · {sop.step(n).title}"
     verb = "↪️ Reassigned to" if reassigned else "🙋 Taken by"
     line = f"{verb} {mention(user_id)} · {bold(role or 'no role', 100)}"
+    if cast_empty:
+        line += " · ⚠️ nobody holds this role now: its `cast:` names no one sopbot can find"
     blocks = [
         section(bold(heading), block_id=f"step-{n}-title"),
         context(line, block_id=f"step-{n}-taken"),

@@ -91,12 +91,24 @@ class HandoffDesk:
                 )
 
     def take(
-        self, *, visit_id: int, caller: Caller, respond: Respond, by: str | None = None
+        self,
+        *,
+        visit_id: int,
+        caller: Caller,
+        respond: Respond,
+        by: str | None = None,
+        by_manager: bool = False,
     ) -> None:
-        """Give the waiting step to `caller` (or, handed by `by`, to the person picked)."""
+        """Give the waiting step to `caller` (or, handed by `by`, to the person picked; by a
+        manager, to anyone when the role's cast names nobody now)."""
         with self.runtime.database.session() as session:
             result = handoffs.take(
-                session, visit_id=visit_id, user_id=caller.user_id, now=self.runtime.clock(), by=by
+                session,
+                visit_id=visit_id,
+                user_id=caller.user_id,
+                now=self.runtime.clock(),
+                by=by,
+                anyone_if_cast_empty=by_manager,
             )
         self._after(result, respond, handed=by is not None)
 
@@ -105,13 +117,20 @@ class HandoffDesk:
         state = self._run_of(visit_id)
         if state is None:
             return
-        if caller.user_id != state.user_id and not self._manages(caller, state):
+        manager = self._manages(caller, state)
+        if caller.user_id != state.user_id and not manager:
             reply(
                 respond,
                 handoff_blocks.refusal("Only the run's starter or a manager can hand a step."),
             )
             return
-        self.take(visit_id=visit_id, caller=Caller(target), respond=respond, by=caller.user_id)
+        self.take(
+            visit_id=visit_id,
+            caller=Caller(target),
+            respond=respond,
+            by=caller.user_id,
+            by_manager=manager,
+        )
 
     def reassign(self, *, visit_id: int, caller: Caller, target: str, respond: Respond) -> None:
         """A manager gives an open step to someone else (holding its role, if it is cast)."""
@@ -130,6 +149,7 @@ class HandoffDesk:
                 user_id=target,
                 by=caller.user_id,
                 now=self.runtime.clock(),
+                sop=state.sop,
             )
         self._after(result, respond, handed=True, reassigned=result.previous_id is not None)
 
@@ -157,6 +177,7 @@ class HandoffDesk:
             role=result.role,
             user_id=result.assignee_id,
             reassigned=reassigned,
+            cast_empty=result.cast_empty,
         )
         if not reassigned:
             taken = handoff_blocks.handoff_taken(
@@ -171,7 +192,14 @@ class HandoffDesk:
     @staticmethod
     def _refuse(result: Handoff, respond: Respond, *, handed: bool) -> None:
         role = bold(result.role or "this role", 100)
-        if result.verdict == "not_cast" and result.assignee_id:
+        if result.verdict == "not_cast" and result.cast_empty:
+            text = (
+                f"Nobody holds the {role} role of this SOP now: its `cast:` names no one sopbot "
+                f"can find. A manager of this SOP can hand step {result.step_number} "
+                "(*Hand to…*, or *Reassign…* once someone has it) to anyone until the cast is "
+                "fixed."
+            )
+        elif result.verdict == "not_cast" and result.assignee_id:
             who = f"{mention(result.assignee_id)} does" if handed else "You do"
             text = (
                 f"{who} not hold the {role} role of this SOP, so step {result.step_number} "
