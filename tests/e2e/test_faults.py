@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from bot.db import migrate, outbox
+from bot.db.models import utcnow
 from bot.db.outbox import SENT
 from bot.db.session import Database
 from bot.jobs.ratelimit import DeliveryLimits
@@ -55,8 +56,7 @@ def pg_url(database_url: str) -> str:
 @pytest.fixture
 def database(pg_url: str) -> Iterator[Database]:
     """The test's database, reached directly (not through the proxy)."""
-    db = Database(pg_url)
-    migrate.upgrade(db.engine)
+    db = migrate.open_current(pg_url, now=utcnow())  # as every sopbot process opens it
     yield db
     db.dispose()
 
