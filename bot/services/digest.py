@@ -135,6 +135,30 @@ def collector_paused(function: Callable[P, T]) -> Callable[P, T]:
     return paused
 
 
+def _records(
+    session: Session,
+    *,
+    workspace_id: int,
+    rollups: list,
+    since: datetime,
+    slugs: frozenset[str] | None,
+) -> tuple[list, list, list, list, list]:
+    """Rollups, SOPs, assignments, attempts since `since` and feedback; of `slugs` when given."""
+    sops = records.sop_infos(session, workspace_id=workspace_id)
+    assignments = records.assignment_records(session, workspace_id=workspace_id)
+    attempts = records.attempt_records(session, workspace_id=workspace_id, since=since)
+    feedback = records.feedback_records(session, workspace_id=workspace_id)
+    if slugs is None:
+        return rollups, sops, assignments, attempts, feedback
+    return (
+        [r for r in rollups if r.sop in slugs],
+        [s for s in sops if s.slug in slugs],
+        [a for a in assignments if a.sop in slugs],
+        [a for a in attempts if a.sop in slugs],
+        [f for f in feedback if f.sop in slugs],
+    )
+
+
 @collector_paused
 def report(
     session: Session,
@@ -157,16 +181,9 @@ def report(
         light_before=day - timedelta(days=TREND_DAYS - 1),
     )
     week_start = day_window(day - timedelta(days=TREND_DAYS - 1), tz).start
-    sops = records.sop_infos(session, workspace_id=workspace_id)
-    assignments = records.assignment_records(session, workspace_id=workspace_id)
-    attempts = records.attempt_records(session, workspace_id=workspace_id, since=week_start)
-    feedback = records.feedback_records(session, workspace_id=workspace_id)
-    if slugs is not None:
-        rollups = [r for r in rollups if r.sop in slugs]
-        sops = [s for s in sops if s.slug in slugs]
-        assignments = [a for a in assignments if a.sop in slugs]
-        attempts = [a for a in attempts if a.sop in slugs]
-        feedback = [f for f in feedback if f.sop in slugs]
+    rollups, sops, assignments, attempts, feedback = _records(
+        session, workspace_id=workspace_id, rollups=rollups, since=week_start, slugs=slugs
+    )
     between = kpi_rollups.tally_between
     digest = build_digest(
         day=day,
@@ -244,16 +261,9 @@ def kpis(
         now=now,
         light_before=today - timedelta(days=days - 1),
     )
-    sops = records.sop_infos(session, workspace_id=workspace_id)
-    assignments = records.assignment_records(session, workspace_id=workspace_id)
-    attempts = records.attempt_records(session, workspace_id=workspace_id, since=window.start)
-    feedback = records.feedback_records(session, workspace_id=workspace_id)
-    if slugs is not None:
-        rollups = [r for r in rollups if r.sop in slugs]
-        sops = [s for s in sops if s.slug in slugs]
-        assignments = [a for a in assignments if a.sop in slugs]
-        attempts = [a for a in attempts if a.sop in slugs]
-        feedback = [f for f in feedback if f.sop in slugs]
+    rollups, sops, assignments, attempts, feedback = _records(
+        session, workspace_id=workspace_id, rollups=rollups, since=window.start, slugs=slugs
+    )
     found = compute_kpis(
         window=window,
         now=now,
