@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import Engine, inspect, select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Workspace
+from bot.db.models import SopRecord, Workspace
+from bot.db.outbox import OutboxMessage
 from bot.db.sops import open_workspace
 
 REAL_SLACK = "served_real_slack_at"
@@ -39,4 +40,15 @@ def marks(engine: Engine) -> dict[str, str] | None:
     found: dict[str, str] = {}
     for settings in rows:
         found.update({k: v for k, v in (settings or {}).items() if k in (REAL_SLACK, PLAYGROUND)})
+    if not found and not _holds_data(engine):
+        return None  # only the workspace row every sopbot command makes when it opens it
     return found
+
+
+def _holds_data(engine: Engine) -> bool:
+    """Whether any SOP or outgoing message is stored (what a playground must not mix with)."""
+    with engine.connect() as connection:
+        return any(
+            connection.execute(select(table.c.id).limit(1)).first() is not None
+            for table in (SopRecord.__table__, OutboxMessage.__table__)
+        )

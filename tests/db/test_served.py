@@ -8,7 +8,8 @@ import pytest
 
 from bot.cli.errors import UsageError
 from bot.cli.play_cmd import check_playground_database
-from bot.db import migrate, served
+from bot.db import migrate, outbox, served
+from bot.db.models import SopRecord
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 
@@ -50,10 +51,23 @@ def test_play_refuses_a_database_that_served_a_real_slack_even_after_playing(
         check_playground_database(database_url)
 
 
-def test_play_refuses_data_it_did_not_make(database_url: str, db: Database):
+def test_play_takes_a_database_that_holds_only_the_workspace_row(database_url: str, db: Database):
+    # Every sopbot command that opens the database makes that row (e.g. `sopbot outbox list`).
+    assert served.marks(db.engine) is None
+    check_playground_database(database_url)
+
+
+@pytest.mark.parametrize("data", ["sop", "message"])
+def test_play_refuses_data_it_did_not_make(database_url: str, db: Database, data: str):
     # E.g. `sops publish` with a real token, or a `sopbot run` from before the mark existed.
     with db.session() as session:
-        default_workspace(session)
+        workspace_id = default_workspace(session).id
+        if data == "sop":
+            session.add(SopRecord(workspace_id=workspace_id, slug="x", title="X", path="x.md",
+                                  created_at=T0))  # fmt: skip
+        else:
+            outbox.enqueue(session, key="k", workspace_id=workspace_id, channel_id="C1", now=T0,
+                           text="hello")  # fmt: skip
     with pytest.raises(UsageError, match="holds data the playground did not make"):
         check_playground_database(database_url)
 
