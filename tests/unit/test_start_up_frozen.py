@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 
+from bot.cli import run_cmd
 from bot.cli.run_cmd import freeze_start_up
 
 
@@ -16,5 +17,17 @@ def test_objects_made_before_serving_are_frozen_and_later_ones_are_not():
         assert gc.get_freeze_count() >= len(made_at_start_up)
         assert not any(id(o) in tracked for o in made_at_start_up)
         assert all(id(o) in tracked for o in later)
+    finally:
+        gc.unfreeze()
+
+
+def test_what_start_up_freed_is_handed_back_once_it_is_frozen(monkeypatch):
+    trims: list[int] = []
+    monkeypatch.setattr(
+        run_cmd, "release_freed_memory", lambda: trims.append(gc.get_freeze_count())
+    )
+    try:
+        run_cmd.freeze_start_up()
+        assert len(trims) == 1 and trims[0] > 0  # once, after the freeze
     finally:
         gc.unfreeze()
