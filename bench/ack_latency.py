@@ -1,6 +1,7 @@
 """How fast `sopbot run` acknowledges Slack requests, beside a bare bolt app under the same load.
 
     .venv/bin/python bench/ack_latency.py [--rate 50] [--seconds 20] [--database-url URL]
+        [--work-process auto|1|0]
 
 A FakeSlack runs in this process; the real bot, a bare bolt app (listeners that only ack,
 same App settings, same waitress wrapper) and the clients that time the requests run as
@@ -323,9 +324,12 @@ def fire_apart(urls: list[str], count: int, rate: float, body, workers: int) -> 
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a process so far (Linux /proc)."""
+    """User + system CPU seconds of a process and its running children so far (Linux /proc)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    # `sopbot run`'s work process (WORK_PROCESS) does most of the bot's work.
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return own + sum(cpu_seconds(int(child)) for child in children)
 
 
 def measured(pid: int, run, *args):
@@ -391,8 +395,11 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
     env = {"SLACK_BOT_TOKEN": DEFAULT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "PORT": str(bot_port)}
     env.update(SLACK_API_URL=fake.api_url, DATABASE_URL=db, SOPS_DIR=str(ROOT / "sops"))
     bot_cmd = [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"]
+    if args.work_process is not None:
+        env["WORK_PROCESS"] = args.work_process
     if args.profile:
         bot_cmd[1:3] = [__file__, "--profiled-bot", str(Path(args.profile).resolve())]
+        env["WORK_PROCESS"] = "0"  # the profiler sees this process's threads only
     procs.append(spawn(bot_cmd, env, bot_port, tmp / "bot.log"))
     base_cmd = [sys.executable, __file__, "--serve-baseline", str(base_port), fake.api_url]
     procs.append(spawn(base_cmd, {}, base_port, tmp / "baseline.log"))
@@ -404,7 +411,9 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
     body, sent = request_builder(fake, bot_url, runs, users[runs_needed:])
     print(
         f"machine: {platform.system()} {platform.machine()}, os.cpu_count()={os.cpu_count()}, "
-        f"Python {platform.python_version()}, {db.split(':')[0]}, load avg {os.getloadavg()[0]:.1f}"
+        f"Python {platform.python_version()}, {db.split(':')[0]}, "
+        f"load avg {os.getloadavg()[0]:.1f}, "
+        f"WORK_PROCESS={env.get('WORK_PROCESS', 'auto (default)')}"
     )
     print(
         f"load: {args.rate:g} req/s for {args.seconds:g} s = {count} requests, open loop, "
@@ -454,6 +463,11 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="duration of the load")
     parser.add_argument("--database-url", help="PostgreSQL URL; a fresh schema is used")
     parser.add_argument("--profile", metavar="FILE", help="write the bot's cProfile stats here")
+    parser.add_argument(
+        "--work-process",
+        choices=("auto", "1", "0"),
+        help="the bot's WORK_PROCESS (default: the bot's own default, auto)",
+    )
     parser.add_argument("--serve-baseline", nargs=2, metavar=("PORT", "API_URL"), help="internal")
     parser.add_argument("--profiled-bot", metavar="OUT", help="internal")
     parser.add_argument("--clients", type=int, metavar="THREADS", help="internal")

@@ -49,6 +49,15 @@ class Settings:
     shutdown_grace: float = 20.0  # seconds SIGTERM leaves in-flight work to finish
     metrics_port: int | None = None  # GET /metrics on its own port; None: not served
     log_format: LogFormat = "text"
+    # After-ack work in a child process of `sopbot run`; None (WORK_PROCESS=auto): with 2+ cores
+    work_process: bool | None = None
+
+    @property
+    def work_in_child(self) -> bool:
+        """Whether `sopbot run` forks a child for the work after its acks."""
+        if self.work_process is not None:
+            return self.work_process
+        return len(os.sched_getaffinity(0)) >= 2 if hasattr(os, "sched_getaffinity") else False
 
     @property
     def zone(self) -> ZoneInfo:
@@ -89,6 +98,7 @@ class Settings:
             shutdown_grace=_grace(get("SHUTDOWN_GRACE") or "20"),
             metrics_port=_metrics_port(get("METRICS_PORT"), port=get("PORT") or "3000"),
             log_format=_log_format(get("LOG_FORMAT") or "text"),
+            work_process=_auto_flag(get("WORK_PROCESS"), "WORK_PROCESS"),
         )
 
 
@@ -110,6 +120,17 @@ def _flag(value: str | None, name: str) -> bool:
     if value.lower() in ("1", "true", "yes", "on"):
         return True
     raise ConfigError(f"{name}={value!r} is not a switch; use 1 (on) or 0 (off)")
+
+
+def _auto_flag(value: str | None, name: str) -> bool | None:
+    if value is None or value.lower() == "auto":
+        return None
+    try:
+        return _flag(value, name)
+    except ConfigError:
+        raise ConfigError(
+            f"{name}={value!r} is not a switch; use auto, 1 (on) or 0 (off)"
+        ) from None
 
 
 def _token(value: str | None, name: str, prefix: str) -> str | None:

@@ -26,7 +26,7 @@ from bot.services.publish import PublishReport, publish_directory
 from bot.slack.access import Access
 from bot.slack.clients import ack_path_client, dispatcher_client, listener_client, quiet_client
 from bot.slack.context import SlackContext
-from bot.slack.guard.after_ack import AfterAck
+from bot.slack.guard.work_process import WorkProcess
 from bot.slack.people import PeopleCache, SlackPeople
 from bot.slack.renderers import build_renderers
 
@@ -54,7 +54,18 @@ def build_slack(runtime: Runtime) -> SlackContext:
         people=people,
         access=Access(runtime=runtime, client=client, people=people),
         renderers=build_renderers(),
-        after_ack=AfterAck(),
+        after_ack=WorkProcess(),
+    )
+
+
+def start_work_process(slack: SlackContext) -> bool:
+    """Move the work after acks into a child process, when WORK_PROCESS says so (it must be
+    called before any thread starts: see bot/slack/guard/work_process.py)."""
+    settings = slack.runtime.settings
+    if not settings.work_in_child:
+        return False
+    return slack.after_ack.start(
+        slack, after_fork=slack.runtime.database.after_fork, grace=settings.shutdown_grace
     )
 
 

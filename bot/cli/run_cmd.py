@@ -93,6 +93,7 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
         build_slack,
         publish_on_start,
         serve_metrics,
+        start_work_process,
     )
 
     runtime = build_runtime(settings, clock=clock)
@@ -111,6 +112,8 @@ def run_bot(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     job = build_job_context(runtime)
     background = None if args.no_worker else build_background(job, jobs=STANDARD_JOBS)
     freeze_start_up()
+    # Before any thread starts: a fork copies no thread, only the locks one might hold.
+    start_work_process(slack)
     stop = StopSignal()
     stop_metrics = serve_metrics(runtime)
     if settings.slack_app_token:

@@ -120,6 +120,12 @@ class Database:
         """Close every pooled connection."""
         self.engine.dispose()
 
+    def after_fork(self) -> None:
+        """In a forked child: drop the inherited pool without closing the parent's connections."""
+        # SQLAlchemy's recipe for multiprocessing: a connection must never be used by two
+        # processes, and closing the inherited ones here would close them under the parent.
+        self.engine.dispose(close=False)
+
 
 # PostgreSQL takes at most 65,535 parameters in one statement: a material change to an SOP
 # for 50,000 people closes 50,000 assignments and withdraws 100,000 reminders.

@@ -13,7 +13,7 @@ from bot.services.renderers import Renderers
 from bot.slack import outgoing
 from bot.slack.access import Access
 from bot.slack.clients import quiet_client
-from bot.slack.guard.after_ack import AfterAck
+from bot.slack.guard.work_process import WorkProcess
 from bot.slack.people import SlackPeople
 
 Respond = Callable[..., Any]
@@ -34,10 +34,11 @@ class SlackContext:
     people: SlackPeople
     access: Access
     renderers: Renderers
-    after_ack: AfterAck
+    after_ack: WorkProcess
 
     def later(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
-        """Do `work` after the ack, off bolt's listener threads (see guard/after_ack.py)."""
+        """Do `work` after the ack, off bolt's listener threads, maybe in a child process
+        (see guard/after_ack.py, guard/work_process.py): its arguments must pickle."""
         self.after_ack.submit(work, *args, **kwargs)
 
     def on_ack_path(self) -> SlackContext:

@@ -108,6 +108,8 @@ def running_bot(
     clock = ManualClock(start)
     runtime = build_runtime(replace(base, **settings), clock=clock)
     context = build_slack(runtime)
+    # Every piece of after-ack work crosses a pickle as it would to sopbot run's work process.
+    context.after_ack.round_trip(context)
     app, workers = build_app(context, throttle=throttle)
     server = HttpServer(
         wsgi_app(app, runtime.database, signing_secret=SIGNING_SECRET),

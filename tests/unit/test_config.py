@@ -93,6 +93,7 @@ def test_values_are_parsed():
         ("METRICS_PORT", "3000", "METRICS_PORT=3000 is the Slack port"),
         ("METRICS_PORT", "x", "METRICS_PORT='x' is not a TCP port"),
         ("LOG_FORMAT", "xml", "LOG_FORMAT='xml' is not a log format"),
+        ("WORK_PROCESS", "sometimes", "WORK_PROCESS='sometimes' is not a switch; use auto"),
     ],
 )
 def test_bad_values_raise_one_line_naming_the_variable(name, value, fragment):
@@ -126,3 +127,18 @@ def test_git_settings_are_off_by_default_and_parsed():
         Settings.from_env({"SOPS_GIT_PUSH": "maybe"})
     with pytest.raises(ConfigError, match="SOPS_GIT_PULL_EVERY"):
         Settings.from_env({"SOPS_GIT_PULL_EVERY": "often"})
+
+
+@pytest.mark.parametrize(("value", "parsed"), [("auto", None), ("1", True), ("off", False)])
+def test_work_process_is_a_switch_or_auto(value, parsed):
+    assert Settings.from_env({"WORK_PROCESS": value}).work_process is parsed
+
+
+def test_work_process_auto_means_a_child_only_with_two_cores(monkeypatch):
+    auto = Settings()
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0})
+    assert auto.work_in_child is False
+    assert Settings(work_process=True).work_in_child is True
+    monkeypatch.setattr("os.sched_getaffinity", lambda _pid: {0, 1})
+    assert auto.work_in_child is True
+    assert Settings(work_process=False).work_in_child is False

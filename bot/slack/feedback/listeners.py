@@ -32,24 +32,7 @@ def register(app: App, ctx: SlackContext) -> None:
     @app.command("/feedback")
     def feedback_command(ack: Ack, command: dict[str, Any], respond: Respond) -> None:
         ack()
-        ctx.later(answer_feedback, command, respond=respond)
-
-    def answer_feedback(command: dict[str, Any], *, respond: Respond) -> None:
-        """Route `/feedback TEXT` to help, the list, the form or the one-line path."""
-        text, user_id = command.get("text", "").strip(), command["user_id"]
-        first, _, rest = text.partition(" ")
-        if first.lower() in HELP_WORDS:
-            reply(respond, blocks.help_message())
-        elif first.lower() == "list":
-            inbox.listing(user_id=user_id, query=rest.strip(), respond=respond)
-        elif not text:
-            viewer = ctx.access.viewer(sender(command))
-            desk.open_form(trigger_id=command["trigger_id"], form=desk.form(viewer=viewer))
-        else:
-            viewer = ctx.access.viewer(sender(command))
-            desk.one_line(
-                text=text, viewer=viewer, trigger_id=command["trigger_id"], respond=respond
-            )
+        ctx.later(answer_feedback, ctx, desk, inbox, command, respond=respond)
 
     @app.options(Action.FEEDBACK_SOP)
     def sop_options(ack: Ack, payload: dict[str, Any]) -> None:
@@ -108,3 +91,26 @@ def register(app: App, ctx: SlackContext) -> None:
     @app.view(View.FEEDBACK_CLOSE)
     def closed(ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
         ack(**modal_answer(view, lambda: ack_inbox.close(view=view, user_id=body["user"]["id"])))
+
+
+def answer_feedback(
+    ctx: SlackContext,
+    desk: FeedbackDesk,
+    inbox: FeedbackInbox,
+    command: dict[str, Any],
+    *,
+    respond: Respond,
+) -> None:
+    """Route `/feedback TEXT` to help, the list, the form or the one-line path."""
+    text, user_id = command.get("text", "").strip(), command["user_id"]
+    first, _, rest = text.partition(" ")
+    if first.lower() in HELP_WORDS:
+        reply(respond, blocks.help_message())
+    elif first.lower() == "list":
+        inbox.listing(user_id=user_id, query=rest.strip(), respond=respond)
+    elif not text:
+        viewer = ctx.access.viewer(sender(command))
+        desk.open_form(trigger_id=command["trigger_id"], form=desk.form(viewer=viewer))
+    else:
+        viewer = ctx.access.viewer(sender(command))
+        desk.one_line(text=text, viewer=viewer, trigger_id=command["trigger_id"], respond=respond)

@@ -64,16 +64,18 @@ class AfterAck:
 
     def submit(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Run `work(*args, **kwargs)` soon; a `respond` keyword also receives error notices."""
-        if self._closed:
-            log.warning("shutting down; handed back %s", getattr(work, "__qualname__", work))
-            metrics.AFTER_ACK_REFUSED.inc()
-            _tell(kwargs.get("respond"), plain_notice(RESTARTING))
-            return
-        if not self._slots.acquire(blocking=False):
-            log.warning("after-ack queue full; refused %s", getattr(work, "__qualname__", work))
-            metrics.AFTER_ACK_REFUSED.inc()
-            _tell(kwargs.get("respond"), plain_notice(BUSY))
-            return
+        self._submit(work, args, kwargs)
+
+    def _submit(
+        self,
+        work: Callable[..., Any],
+        args: tuple,
+        kwargs: dict,
+        on_done: Callable[[], None] | None = None,
+    ) -> bool:
+        """Queue the work (False: refused, its person told); `on_done` runs once it ends."""
+        if not self._admit(work, kwargs):
+            return False
         try:
             future = self._pool.submit(self._run, work, args, kwargs)
         except BaseException:
@@ -83,15 +85,38 @@ class AfterAck:
         metrics.AFTER_ACK_DEPTH.inc()
         with self._lock:
             self._pending[future] = kwargs.get("respond")
-        future.add_done_callback(lambda done: self._done(done, submitted))
+        future.add_done_callback(lambda done: self._done(done, submitted, on_done))
+        return True
 
-    def _done(self, future: Future, submitted: float) -> None:
+    def _admit(self, work: Callable[..., Any], kwargs: dict) -> bool:
+        """Take a slot for the work; if closed or full, tell its person and say no."""
+        if self._closed:
+            log.warning("shutting down; handed back %s", getattr(work, "__qualname__", work))
+            metrics.AFTER_ACK_REFUSED.inc()
+            _tell(kwargs.get("respond"), plain_notice(RESTARTING))
+            return False
+        if not self._slots.acquire(blocking=False):
+            log.warning("after-ack queue full; refused %s", getattr(work, "__qualname__", work))
+            metrics.AFTER_ACK_REFUSED.inc()
+            _tell(kwargs.get("respond"), plain_notice(BUSY))
+            return False
+        return True
+
+    def _done(
+        self, future: Future, submitted: float, on_done: Callable[[], None] | None = None
+    ) -> None:
         self._slots.release()
         metrics.AFTER_ACK_DEPTH.dec()
         if not future.cancelled():
             metrics.AFTER_ACK_SECONDS.observe(time.perf_counter() - submitted)
         with self._lock:
             self._pending.pop(future, None)
+        if on_done is not None:
+            on_done()
+
+    def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the threads (tests: after waiting for the work still running)."""
+        self._pool.shutdown(wait=wait)
 
     def depth(self) -> int:
         """Pieces of work running or waiting."""
@@ -140,7 +165,7 @@ class Workers:
     def shutdown(self, wait: bool = True) -> None:
         """Stop both; listeners first, because they hand work to the other pool."""
         self.listeners.shutdown(wait=wait)
-        self.after_ack._pool.shutdown(wait=wait)
+        self.after_ack.shutdown(wait=wait)
 
     def drain(self, *, deadline: float) -> Drained:
         """Graceful stop by `deadline` (time.monotonic()): listeners end their acks (and hand
