@@ -18,8 +18,10 @@ in this process whose workspace has that many people:
 - audience: Web API calls to resolve a channel of everyone, per 1,000 people;
 - training: the first assignment pass over every SOP (one to #everyone, the rest to team
   channels of 25), then a material change to the #everyone SOP assigned again (time, rows);
-- RSS: a real `sopbot run` process against the FakeSlack (SLACK_API_URL) and the same
-  database, read from /proc/PID/status once its start-up work is done and it is idle.
+- memory: a real `sopbot run` process against the FakeSlack (SLACK_API_URL) and the same
+  database, once its start-up work is done and it is idle: the PSS of it and its work process
+  (/proc/PID/smaps_rollup; what the two hold together), its own RSS and peak (/proc/PID/status),
+  and the pages the work process holds alone.
 
 Then, per database, its size per 1M events, from bench/digest.py's generated event log.
 
@@ -363,6 +365,20 @@ def status_kb(pid: int, name: str) -> int:
     return 0
 
 
+def rollup_kb(pid: int, names: tuple[str, ...]) -> int:
+    """Sum of these /proc/PID/smaps_rollup fields (kB): e.g. Pss, Private_Dirty."""
+    total = 0
+    for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+        if line.split(":")[0] in names:
+            total += int(line.split()[1])
+    return total
+
+
+def children(pid: int) -> list[int]:
+    """The processes `pid` started (sopbot run's work process)."""
+    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+
+
 def ready(port: int) -> bool:
     """Whether `sopbot run` on `port` answers /readyz with 200 (not listening yet: False)."""
     try:
@@ -396,11 +412,19 @@ def measure_rss(url: str, sops: Path, fake: FakeSlack, workdir: Path) -> dict[st
             now = cpu_seconds(process.pid)
             still = still + 1 if now - last < 0.03 else 0
             last = now
+        # With its work process (WORK_PROCESS), the two share the pages the fork copied until
+        # one writes them: their PSS adds up to what they hold together; RSS would count twice.
+        tree = [process.pid, *children(process.pid)]
         return {
             "ready_s": ready_s,
             "idle_s": time.monotonic() - started,
             "rss_mb": status_kb(process.pid, "VmRSS") / 1024,
             "peak_mb": status_kb(process.pid, "VmHWM") / 1024,
+            "pss_mb": sum(rollup_kb(pid, ("Pss",)) for pid in tree) / 1024,
+            "child_private_mb": sum(
+                rollup_kb(pid, ("Private_Clean", "Private_Dirty")) for pid in tree[1:]
+            )
+            / 1024,
         }
     finally:
         process.send_signal(signal.SIGTERM)
@@ -509,7 +533,8 @@ def row(r: dict) -> str:
             f"{r['change_s']:.1f} ({r['change_cpu']:.1f} CPU; {r['new_rows']:,} rows:"
             f" {r['created']:,} assigned, {r['superseded']:,} superseded)",
             f"{r['ready_s']:.1f}",
-            f"{r['rss_mb']:.0f} ({r['peak_mb']:.0f})",
+            f"{r['pss_mb']:.0f} ({r['rss_mb']:.0f}; {r['peak_mb']:.0f};"
+            f" {r['child_private_mb']:.0f})",
         ]
     )
 
@@ -626,7 +651,8 @@ def main() -> None:
             "db | SOPs | people | publish s (CPU) | unchanged s (CPU; in-process)"
             " | search first/p50/p99 ms (CPU p50/p99)"
             " | calls per 1k people | first assignment s | material change s"
-            " | run ready s | RSS MB (peak)"
+            " | run ready s | memory MB: PSS of run and its work process (run's RSS;"
+            " its peak; the work process's own pages)"
         )
         for server in servers:
             name = "postgresql" if server else "sqlite"
