@@ -16,6 +16,8 @@ DISPATCHER_THREADS = 1
 
 # Every thread holds at most one session at a time, so this many connections means no thread
 # ever waits for the pool; a wait there would only be a bug, and it is cut short (pool timeout).
+# With a work process (WORK_PROCESS) the work threads run there instead, with their own pool:
+# the two processes together open no more connections than this.
 DATABASE_CONNECTIONS = (
     HTTP_THREADS + LISTENER_THREADS + WORK_THREADS + JOB_THREADS + DISPATCHER_THREADS
 )
