@@ -41,6 +41,8 @@ from bot.threads import WORK_THREADS
 log = logging.getLogger(__name__)
 # Values that cross by value whatever they are: no process state hides in them.
 PLAIN = (str, bytes, int, float, bool, type(None), tuple, frozenset)
+# The child's niceness above the parent's (see _serve).
+WORK_NICENESS = 10
 # Seconds a stopping parent waits, past the deadline, for the child's account of its drain.
 EXIT_SLACK = 2.0
 
@@ -303,6 +305,12 @@ class WorkProcess(AfterAck):
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         after_fork()
+        # Acks first: when the cores are busy, the web process's threads, which a request wakes
+        # for half a millisecond of work, must get a core before this process's next slice.
+        with contextlib.suppress(OSError):  # a sandbox may forbid it: then only slower acks
+            os.nice(WORK_NICENESS)
+            if hasattr(os, "sched_setscheduler"):  # Linux: and no preempting them when woken
+                os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
         threads, queue = self._size
         # A fresh pool, with room for the pieces whose end the parent has heard of before
         # their threads are free again here.
