@@ -43,6 +43,10 @@ def test_the_work_after_the_ack_runs_in_the_child(
     try:
         pid = child_pid(bot)
         assert pid != bot.process.pid
+        # Acks first: the child yields the cores to the web process.
+        parent = os.getpriority(os.PRIO_PROCESS, bot.process.pid)
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, parent + 10)
+        assert os.sched_getscheduler(pid) == os.SCHED_BATCH
         slack = SlackDriver(fake, f"{bot.url}/slack/events", SIGNING_SECRET)
         os.kill(pid, signal.SIGSTOP)  # the child holds still: the parent still acks
         try:
