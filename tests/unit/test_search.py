@@ -13,6 +13,8 @@ from bot.core.search import (
     TYPO_CUTOFF,
     Hit,
     SearchIndex,
+    _common_length,
+    _positions,
     clear_winner,
     closest_titles,
     search,
@@ -326,3 +328,48 @@ def test_the_best_few_are_the_head_of_the_whole_ranking():
     for query in queries:
         assert index.search(query, limit=3) == index.search(query, limit=whole)[:3], query
         assert index.closest_titles(query) == index.closest_titles(query, limit=whole)[:3], query
+
+
+def _longest_common_subsequence(a: str, b: str) -> int:
+    row = [0] * (len(b) + 1)
+    for char in a:
+        diagonal = 0
+        for j, other in enumerate(b, start=1):
+            diagonal, row[j] = row[j], diagonal + 1 if char == other else max(row[j], row[j - 1])
+    return row[-1]
+
+
+def test_common_length_is_the_longest_common_subsequence_and_bounds_difflib():
+    rng = random.Random(5)
+    for _ in range(3000):
+        a = "".join(rng.choices("abcdeeilnorst0", k=rng.randint(0, 30)))
+        b = "".join(rng.choices("abcdeeilnorst0", k=rng.randint(1, 70)))
+        common = _common_length(a, _positions(b), len(b))
+        assert common == _longest_common_subsequence(a, b), (a, b)
+        blocks = SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks()
+        assert sum(block.size for block in blocks) <= common, (a, b)
+
+
+def test_the_common_length_bound_changes_no_result(monkeypatch):
+    # With the bound made as loose as it can be (the shorter length), every candidate gets
+    # difflib's ratio: the brute-force answer, which the bounded search must equal.
+    library = _big_library(count=200, steps=3)
+    bounded, brute = SearchIndex(library), SearchIndex(library)
+    rng = random.Random(13)
+    titles = [sop.title.rstrip(".") for sop in library]
+    queries = [
+        *(rng.choice(titles) for _ in range(20)),
+        *("".join(rng.choice(titles).split()[:2]) for _ in range(20)),  # words run together
+        *("".join(rng.choice(titles).split()[1:3])[1:] for _ in range(20)),  # and cut
+        *(rng.choice(titles).split()[0][:-1] + "x" for _ in range(20)),  # a letter off
+        *(" ".join(rng.choice(titles).split()[0][::-1] for _ in range(2)) for _ in range(20)),
+        "refnud",
+        "pasword reset",
+        "paswordreset",
+        "nothing like any of these",
+    ]
+    found = [(bounded.search(q, limit=8), bounded.closest_titles(q)) for q in queries]
+    monkeypatch.setattr(
+        "bot.core.search._common_length", lambda word, positions, size: min(len(word), size)
+    )
+    assert [(brute.search(q, limit=8), brute.closest_titles(q)) for q in queries] == found
