@@ -8,11 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
-from mdit_py_plugins.front_matter import front_matter_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
+from typing import TYPE_CHECKING
 
 from bot.core.cast import check_cast
 from bot.core.durations import MAX_STEP_SECONDS, parse_step_time
@@ -28,6 +24,10 @@ from bot.core.model import (
     quoted,
 )
 from bot.core.schedule import DEFAULT_DUE_MINUTES
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
 
 SECTIONS = ("roles", "steps", "outcome", "quiz")
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -53,6 +53,12 @@ ORDERED_MARKER_RE = re.compile(r"^(\s*\d+[.)]\s*)")
 @functools.cache
 def _markdown() -> MarkdownIt:
     """One configured parser, shared: MarkdownIt.parse keeps its state per call."""
+    # Imported on first use: a publish with no changed file parses nothing (and markdown-it
+    # takes ~30 ms to import, a twentieth of `sopbot sops publish` with nothing changed).
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
     md = MarkdownIt("commonmark").use(front_matter_plugin).use(tasklists_plugin)
     # Its rule lists are compiled on first use; do it here, before threads can share it.
     md.parse("---\nid: x\n---\n# Title\n\n1. *step*\n   - [ ] check\n")
@@ -71,7 +77,7 @@ class _Section:
 
 
 # A step before validation: (line, heading text, body source lines, block nodes).
-_RawStep = tuple[int, str, list[str], list[SyntaxTreeNode]]
+_RawStep = tuple[int, str, list[str], list["SyntaxTreeNode"]]
 
 
 class _Parser:
@@ -81,6 +87,8 @@ class _Parser:
         self.path = path
         self.lines = text.split("\n")
         self.errors: list[SopError] = []
+        from markdown_it.tree import SyntaxTreeNode  # loaded by _markdown() already
+
         self.root = SyntaxTreeNode(_markdown().parse(text))
 
     def error(self, line: int, message: str) -> None:
