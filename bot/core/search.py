@@ -166,6 +166,10 @@ def _word_set(text: str) -> set[str]:
     return set(_words(text)) - STOPWORDS
 
 
+# Per matching SOP (by index) its summed word score; per indexed term its best similarity.
+WordScores = tuple[dict[int, float], dict[str, float]]
+
+
 class SearchIndex:
     """An inverted index over a set of SOPs, built once and searched many times."""
 
@@ -224,6 +228,10 @@ class SearchIndex:
         for term in self._vocabulary:
             self._by_length[len(term)].append((term, _letters(term)))
         self._similar_to: dict[str, dict[str, float]] = {}
+        # The last query's word scores: /sop searches, and for a miss asks closest_titles of
+        # the same words next, which would walk the same postings again. One tuple, replaced
+        # whole, so threads sharing the index never see half of one.
+        self._last_scores: tuple[tuple[str, ...], WordScores] | None = None
 
     def _similar(self, word: str) -> dict[str, float]:
         """Return indexed terms close to `word` (remembered; callers must not change it)."""
@@ -276,11 +284,21 @@ class SearchIndex:
     def _query_terms(self, query: str) -> list[str]:
         return list(dict.fromkeys(_terms(_SLACK_MARKUP.sub(" ", query))))[:MAX_QUERY_WORDS]
 
-    def _word_scores(self, terms: list[str]) -> tuple[dict[int, float], dict[str, float]]:
+    def _word_scores(self, terms: list[str]) -> WordScores:
         """Per matching SOP, the sum over query words of its best weight x similarity.
 
         Also returns each indexed term's best similarity to any query word (for coverage).
+        Remembered for the last query's terms; callers must not change what it returns.
         """
+        last = self._last_scores
+        if last is not None and last[0] == tuple(terms):
+            return last[1]
+        scored = self._score_words(terms)
+        self._last_scores = (tuple(terms), scored)
+        return scored
+
+    def _score_words(self, terms: list[str]) -> WordScores:
+        """_word_scores, worked out."""
         totals: dict[int, float] = {}
         closeness: dict[str, float] = {}  # indexed term -> best similarity to any query word
         for word in terms:

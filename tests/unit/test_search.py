@@ -373,3 +373,19 @@ def test_the_common_length_bound_changes_no_result(monkeypatch):
         "bot.core.search._common_length", lambda word, positions, size: min(len(word), size)
     )
     assert [(brute.search(q, limit=8), brute.closest_titles(q)) for q in queries] == found
+
+
+def test_a_miss_scores_its_words_once_for_search_and_did_you_mean(monkeypatch):
+    index, fresh = SearchIndex(_big_library(count=50)), SearchIndex(_big_library(count=50))
+    scored = []
+    real = SearchIndex._score_words
+    monkeypatch.setattr(
+        SearchIndex, "_score_words", lambda self, terms: scored.append(terms) or real(self, terms)
+    )
+    assert index.search("paswordreset") == []
+    assert index.closest_titles("paswordreset") == ["Reset a customer's password"]
+    assert len(scored) == 1
+    # Remembered for the last words only, and never in place of other words' scores.
+    for query in ("refund", "paswordreset", "customer refund", "refund", "laptop dinosaur"):
+        assert index.closest_titles(query) == fresh.closest_titles(query)
+        assert index.search(query) == SearchIndex(_big_library(count=50)).search(query)
