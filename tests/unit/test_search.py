@@ -10,10 +10,14 @@ import pytest
 from bot.core.model import Sop, Step
 from bot.core.search import (
     MAX_QUERY_WORDS,
+    MIN_TYPO_LENGTH,
     TYPO_CUTOFF,
     Hit,
     SearchIndex,
+    _at_least,
+    _bits,
     _common_length,
+    _letters,
     _positions,
     clear_winner,
     closest_titles,
@@ -389,3 +393,34 @@ def test_a_miss_scores_its_words_once_for_search_and_did_you_mean(monkeypatch):
     for query in ("refund", "paswordreset", "customer refund", "refund", "laptop dinosaur"):
         assert index.closest_titles(query) == fresh.closest_titles(query)
         assert index.search(query) == SearchIndex(_big_library(count=50)).search(query)
+
+
+def test_at_least_counts_every_bit_as_one_by_one_counting_would():
+    rng = random.Random(3)
+    for _ in range(2000):
+        size, count = rng.randint(1, 200), rng.randint(0, 14)
+        masks = [rng.getrandbits(size) & rng.getrandbits(size) for _ in range(count)]
+        need = rng.randint(-1, count + 1)
+        expected = sum(1 << bit for bit in range(size) if sum(m >> bit & 1 for m in masks) >= need)
+        assert _at_least(masks, need, (1 << size) - 1) == expected, (size, masks, need)
+    assert _bits(0b1010010) == [1, 4, 6] and _bits(0) == []
+
+
+def test_typo_candidates_are_the_terms_the_letter_bound_lets_through():
+    index = SearchIndex(_big_library(count=120, steps=3))
+    rng = random.Random(17)
+    vocabulary = [term for terms in index._by_length.values() for term, _ in terms]
+    words = [
+        *rng.sample(vocabulary, 80),
+        *("".join(rng.sample(w, len(w))) for w in vocabulary[:80]),
+    ]
+    for word in (w for w in words if len(w) >= MIN_TYPO_LENGTH):
+        mine = _letters(word)
+        for length in range(len(word) - 1, len(word) + 2):
+            most = TYPO_CUTOFF * (len(word) + length) / 2
+            expected = [
+                at
+                for at, (_, letters) in enumerate(index._by_length.get(length, []))
+                if len(word) - (mine & ~letters).bit_count() >= most
+            ]
+            assert index._typo_candidates(word, mine, length, most) == expected, word
