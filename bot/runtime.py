@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
 
+from bot.clock import Clock as Clock  # where every caller has found it
+from bot.clock import utc_now as utc_now
 from bot.config import Settings
 from bot.db.models import SopRecord
 from bot.db.session import Database
 from bot.services.catalog import Catalog
 from bot.services.feedback_quota import process_secret
-
-Clock = Callable[[], datetime]
-"""What every time stamp and comparison asks: the wall clock, or a test's own."""
-
-
-def utc_now() -> datetime:
-    """The wall clock (tests and the playground pass their own)."""
-    return datetime.now(UTC)
 
 
 @dataclass

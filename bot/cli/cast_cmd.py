@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from slack_sdk.errors import SlackApiError
-
+from bot.clock import Clock
 from bot.config import Settings
 from bot.core.model import Sop
 from bot.db.session import Database
-from bot.runtime import Clock, Runtime
 
 
 def check_after_parse(settings: Settings, sops: Sequence[Sop]) -> None:
@@ -19,6 +17,8 @@ def check_after_parse(settings: Settings, sops: Sequence[Sop]) -> None:
     if not settings.slack_bot_token:
         print("cast: not checked against Slack (set SLACK_BOT_TOKEN to see who each role names)")
         return
+    from slack_sdk.errors import SlackApiError  # with a token only: Slack's library is needed
+
     from bot.jobs.cast import check_cast
     from bot.slack.clients import listener_client
 
@@ -35,7 +35,10 @@ def refresh_after_publish(settings: Settings, database: Database, *, clock: Cloc
     """Resolve and store every live SOP's cast, printing entries that name nobody."""
     if not settings.slack_bot_token:
         return  # `sopbot run` resolves it at start-up
+    from slack_sdk.errors import SlackApiError  # with a token only: Slack's library is needed
+
     from bot.jobs.cast import refresh_cast
+    from bot.runtime import Runtime
     from bot.wiring import build_job_context
 
     runtime = Runtime(settings=settings, database=database, clock=clock)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.db import migrate
 from bot.db.session import Database
-from bot.runtime import Clock
 
 
 def register(commands: argparse._SubParsersAction) -> None:

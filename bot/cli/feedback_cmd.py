@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from bot.cli.errors import UsageError
+from bot.clock import Clock
 from bot.config import Settings
 from bot.db.migrate import open_current
-from bot.runtime import Clock
 from bot.services.feedback_lists import EXPORT_COLUMNS, export_rows
 
 # A cell starting with one of these runs as a formula in a spreadsheet (CSV injection).

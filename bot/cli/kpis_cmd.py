@@ -9,9 +9,9 @@ from pathlib import Path
 
 from bot.cli.digest_cmd import iso_day
 from bot.cli.errors import UsageError
+from bot.clock import Clock
 from bot.config import Settings
 from bot.core.kpis import local_day
-from bot.runtime import Clock
 from bot.services.kpi_export import EXPORT_COLUMNS, export_rows
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such a cell

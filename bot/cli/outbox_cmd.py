@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 
+from bot.clock import Clock
 from bot.config import Settings
 from bot.db import outbox
-from bot.runtime import Clock
+from bot.db.migrate import open_current
 
 
 def register(commands: argparse._SubParsersAction) -> None:
@@ -22,10 +23,8 @@ def register(commands: argparse._SubParsersAction) -> None:
 
 def show_outbox(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Print counts by state and the most recent failures."""
-    from bot.wiring import build_runtime
-
-    runtime = build_runtime(settings, clock=clock)
-    with runtime.database.session() as session:
+    database = open_current(settings.database_url, now=clock())
+    with database.session() as session:
         counts = outbox.counts_by_state(session)
         failures = outbox.recent_failures(session, limit=args.limit)
         print("outbox: " + ", ".join(f"{count} {state}" for state, count in counts.items()))
@@ -34,18 +33,16 @@ def show_outbox(args: argparse.Namespace, settings: Settings, clock: Clock) -> i
         for row in failures:
             tries = f"{row.attempts} attempt" + ("" if row.attempts == 1 else "s")
             print(f"  {row.key}  {row.last_error}  ({tries})")
-    runtime.database.dispose()
+    database.dispose()
     return 0
 
 
 def retry_failed(args: argparse.Namespace, settings: Settings, clock: Clock) -> int:
     """Re-queue failed messages; exit 1 when --key names no failed message."""
-    from bot.wiring import build_runtime
-
-    runtime = build_runtime(settings, clock=clock)
-    with runtime.database.session() as session:
-        count = outbox.requeue_failed(session, now=runtime.clock(), key=args.key)
-    runtime.database.dispose()
+    database = open_current(settings.database_url, now=clock())
+    with database.session() as session:
+        count = outbox.requeue_failed(session, now=clock(), key=args.key)
+    database.dispose()
     if args.key is not None and count == 0:
         print(f"no failed message with key {args.key!r}; `sopbot outbox` lists the failures")
         return 1

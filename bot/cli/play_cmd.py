@@ -15,10 +15,10 @@ from importlib import resources
 from pathlib import Path
 
 from bot.cli.errors import UsageError
+from bot.clock import Clock
 from bot.config import Settings
 from bot.db import served
 from bot.db.session import Database
-from bot.runtime import Clock
 
 # pyproject.toml maps the top-level sops/ folder to this package, so a wheel has the samples too.
 SAMPLE_SOPS_PACKAGE = "bot._sample_sops"

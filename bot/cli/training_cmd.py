@@ -7,15 +7,12 @@ import csv
 import sys
 from typing import TextIO
 
-from slack_sdk.errors import SlackApiError
-
+from bot.clock import Clock
 from bot.config import Settings
 from bot.db.migrate import open_current
 from bot.db.session import Database
 from bot.db.sops import default_workspace
-from bot.runtime import Clock, Runtime
 from bot.services.publish import PublishReport
-from bot.services.training_records import EXPORT_COLUMNS, export_rows
 
 # A cell starting with one of these is a formula to a spreadsheet; the quote keeps it text.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -39,6 +36,8 @@ def _cell(value: str) -> str:
 
 def write_csv(database: Database, out: TextIO) -> int:
     """Write the header and one row per assignment; return the number of rows."""
+    from bot.services.training_records import EXPORT_COLUMNS, export_rows  # export only
+
     writer = csv.writer(out)
     writer.writerow(EXPORT_COLUMNS)
     count = 0
@@ -78,7 +77,10 @@ def assign_after_publish(
             "(set SLACK_BOT_TOKEN to assign it here)"
         )
         return
+    from slack_sdk.errors import SlackApiError  # with a token only: Slack's library is needed
+
     from bot.jobs.training import assign_training
+    from bot.runtime import Runtime
     from bot.wiring import build_job_context
 
     runtime = Runtime(settings=settings, database=database, clock=clock)

@@ -11,10 +11,10 @@ from slack_sdk.errors import SlackApiError
 from bot.cli.errors import UsageError
 from bot.cli.run_cmd import check_bot_token, mark_real_slack
 from bot.cli.stopping import StopSignal, deadline_after, exit_now_if, remaining
+from bot.clock import Clock
 from bot.config import Settings
 from bot.jobs.dispatcher import DeliveryLimits
 from bot.memory import limit_malloc_arenas
-from bot.runtime import Clock
 
 log = logging.getLogger(__name__)
 

@@ -25,6 +25,8 @@ from functools import lru_cache
 from markdown_it import MarkdownIt
 from markdown_it.tree import SyntaxTreeNode
 
+from bot.core.escape import escape
+
 __all__ = ["escape", "to_mrkdwn"]
 
 _MD = MarkdownIt("commonmark").enable("table").enable("strikethrough")
@@ -42,11 +44,6 @@ _WRAP_SPACE = re.compile(r"(\s*)(.*?)(\s*)", re.DOTALL)
 _MARKERS = {"strong": "*", "em": "_", "s": "~"}
 _INDENT = "    "
 _RULE = "───"
-
-
-def escape(text: str) -> str:
-    """Escape untrusted plain text for any Slack mrkdwn field."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 # SOP steps are rendered again for every run and press; parsing is most of a step message's

@@ -8,11 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-
-from markdown_it import MarkdownIt
-from markdown_it.tree import SyntaxTreeNode
-from mdit_py_plugins.front_matter import front_matter_plugin
-from mdit_py_plugins.tasklists import tasklists_plugin
+from typing import TYPE_CHECKING
 
 from bot.core.cast import check_cast
 from bot.core.durations import MAX_STEP_SECONDS, parse_step_time
@@ -28,6 +24,10 @@ from bot.core.model import (
     quoted,
 )
 from bot.core.schedule import DEFAULT_DUE_MINUTES
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.tree import SyntaxTreeNode
 
 SECTIONS = ("roles", "steps", "outcome", "quiz")
 MIN_OPTIONS, MAX_OPTIONS = 2, 10
@@ -53,6 +53,12 @@ ORDERED_MARKER_RE = re.compile(r"^(\s*\d+[.)]\s*)")
 @functools.cache
 def _markdown() -> MarkdownIt:
     """One configured parser, shared: MarkdownIt.parse keeps its state per call."""
+    # Imported on first use: a publish with no changed file parses nothing (and markdown-it
+    # takes ~30 ms to import, a twentieth of `sopbot sops publish` with nothing changed).
+    from markdown_it import MarkdownIt
+    from mdit_py_plugins.front_matter import front_matter_plugin
+    from mdit_py_plugins.tasklists import tasklists_plugin
+
     md = MarkdownIt("commonmark").use(front_matter_plugin).use(tasklists_plugin)
     # Its rule lists are compiled on first use; do it here, before threads can share it.
     md.parse("---\nid: x\n---\n# Title\n\n1. *step*\n   - [ ] check\n")
@@ -71,7 +77,7 @@ class _Section:
 
 
 # A step before validation: (line, heading text, body source lines, block nodes).
-_RawStep = tuple[int, str, list[str], list[SyntaxTreeNode]]
+_RawStep = tuple[int, str, list[str], list["SyntaxTreeNode"]]
 
 
 class _Parser:
@@ -81,6 +87,8 @@ class _Parser:
         self.path = path
         self.lines = text.split("\n")
         self.errors: list[SopError] = []
+        from markdown_it.tree import SyntaxTreeNode  # loaded by _markdown() already
+
         self.root = SyntaxTreeNode(_markdown().parse(text))
 
     def error(self, line: int, message: str) -> None:
@@ -444,18 +452,33 @@ def _installed() -> str:
         return "source"
 
 
-def load_sops(
-    directory: str | Path, *, known: Mapping[str, tuple[str, Sop]] | None = None
-) -> tuple[list[Sop], list[SopError]]:
-    """Parse every *.md under directory (recursively, sorted); ids must be unique across files.
+def load_sops(directory: str | Path) -> tuple[list[Sop], list[SopError]]:
+    """Parse every *.md under directory (recursively, sorted); ids must be unique across files."""
+    sops, errors = read_sops(directory, known={})
+    return [sop for sop in sops if isinstance(sop, Sop)], errors  # none is Unchanged
 
-    `known` maps a path to text parsed before and its SOP: a file with exactly that text is
-    not parsed again (the same object is returned), which keeps re-publishing a folder cheap.
+
+@dataclass(frozen=True)
+class Unchanged:
+    """A file whose text is the text `known` gave for its path: not parsed again."""
+
+    path: str
+    slug: str  # the id it had when it was parsed
+
+
+def read_sops(
+    directory: str | Path, *, known: Mapping[str, tuple[str, str]]
+) -> tuple[list[Sop | Unchanged], list[SopError]]:
+    """Parse every *.md under directory as load_sops does, but for the files `known` knows.
+
+    `known` maps a path to text parsed before and the id it had: a file with exactly that
+    text is listed as Unchanged in its place (its id taken as a parsed file's is), which
+    keeps re-publishing a folder cheap: reading it, not parsing it.
     """
     root = Path(directory)
     if not root.is_dir():
         raise NotADirectoryError(f"SOP directory not found: {root}")
-    sops: list[Sop] = []
+    sops: list[Sop | Unchanged] = []
     errors: list[SopError] = []
     first_path_of: dict[str, str] = {}
     for file in sorted(root.rglob("*.md"), key=lambda p: p.relative_to(root).as_posix()):
@@ -468,10 +491,10 @@ def load_sops(
         except UnicodeDecodeError as exc:
             errors.append(SopError(path, 1, f"file is not UTF-8 text ({exc.reason}); re-save it"))
             continue
-        seen = (known or {}).get(path)
-        if seen is not None and seen[0] == text and seen[1].slug not in first_path_of:
-            first_path_of[seen[1].slug] = path
-            sops.append(seen[1])
+        seen = known.get(path)
+        if seen is not None and seen[0] == text and seen[1] not in first_path_of:
+            first_path_of[seen[1]] = path
+            sops.append(Unchanged(path, seen[1]))
             continue
         sop, file_errors, slug, id_line = _parse(text, path=path, default_slug=file.stem)
         if slug is not None and slug in first_path_of:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from functools import partial
 
 from bot.core.model import Sop
 
@@ -133,12 +134,80 @@ def _letters(word: str) -> int:
     return bits
 
 
+def _positions(word: str) -> dict[str, int]:
+    """Each character of `word` and the bits of where it occurs, for _common_length."""
+    positions: dict[str, int] = {}
+    for at, char in enumerate(word):
+        positions[char] = positions.get(char, 0) | 1 << at
+    return positions
+
+
+def _common_length(word: str, positions: dict[str, int], size: int) -> int:
+    """The longest common subsequence of `word` and the `size`-character word of `positions`.
+
+    Bit-parallel (Allison and Dix 1986, as Hyyro 2004 writes it): a few integer operations a
+    character. difflib's matching blocks are one common subsequence, so 2 x this / (the two
+    lengths) bounds its ratio from above, and closer than quick_ratio (the characters the two
+    have in common, in any order): most names and terms quick_ratio lets through to the costly
+    ratio() cannot reach the cutoff, and this rules them out first.
+    """
+    full = (1 << size) - 1
+    row = full
+    for char in word:
+        matched = row & positions.get(char, 0)
+        row = ((row + matched) | (row - matched)) & full
+    return size - row.bit_count()
+
+
+def _bits(mask: int) -> list[int]:
+    """The positions of the bits set in `mask`, lowest first."""
+    found = []
+    while mask:
+        low = mask & -mask
+        found.append(low.bit_length() - 1)
+        mask ^= low
+    return found
+
+
+def _at_least(masks: Sequence[int], need: int, everyone: int) -> int:
+    """The bits set in at least `need` of `masks` (`everyone`: every bit there is).
+
+    Counted for all bits at once, in bit planes (planes[b] holds bit b of every count), with
+    a few integer operations a mask however many bits there are.
+    """
+    if need <= 0:
+        return everyone
+    planes: list[int] = []
+    for mask in masks:
+        carry = mask
+        for b, plane in enumerate(planes):
+            planes[b], carry = plane ^ carry, plane & carry
+            if not carry:
+                break
+        if carry:
+            planes.append(carry)
+    # Then count >= need, plane by plane from the most significant.
+    above, equal = 0, everyone
+    for b in range(max(len(planes), need.bit_length()) - 1, -1, -1):
+        plane = planes[b] if b < len(planes) else 0
+        if need >> b & 1:
+            equal &= plane
+        else:
+            above |= equal & plane
+            equal &= ~plane
+    return above | equal
+
+
 def _terms(text: str) -> list[str]:
     return [_stem(w) for w in _words(text) if w not in STOPWORDS]
 
 
 def _word_set(text: str) -> set[str]:
     return set(_words(text)) - STOPWORDS
+
+
+# Per matching SOP (by index) its summed word score; per indexed term its best similarity.
+WordScores = tuple[dict[int, float], dict[str, float]]
 
 
 class SearchIndex:
@@ -198,7 +267,21 @@ class SearchIndex:
         self._by_length: dict[int, list[tuple[str, int]]] = defaultdict(list)
         for term in self._vocabulary:
             self._by_length[len(term)].append((term, _letters(term)))
+        # Per length and letter bit (see _letters), which terms of that length have it: bit i
+        # for the i-th term of _by_length[length]. The typo scan's first bound, for all terms
+        # of a length at once (_typo_candidates).
+        self._having: dict[int, dict[int, int]] = {}
+        for length, terms in self._by_length.items():
+            having: dict[int, bytearray] = defaultdict(partial(bytearray, len(terms) // 8 + 1))
+            for at, (_, letters) in enumerate(terms):
+                for bit in _bits(letters):
+                    having[bit][at // 8] |= 1 << at % 8
+            self._having[length] = {bit: int.from_bytes(b, "little") for bit, b in having.items()}
         self._similar_to: dict[str, dict[str, float]] = {}
+        # The last query's word scores: /sop searches, and for a miss asks closest_titles of
+        # the same words next, which would walk the same postings again. One tuple, replaced
+        # whole, so threads sharing the index never see half of one.
+        self._last_scores: tuple[tuple[str, ...], WordScores] | None = None
 
     def _similar(self, word: str) -> dict[str, float]:
         """Return indexed terms close to `word` (remembered; callers must not change it)."""
@@ -225,38 +308,69 @@ class SearchIndex:
                     found[word[:end]] = PREFIX_SIMILARITY
         if len(word) >= MIN_TYPO_LENGTH:
             matcher = SequenceMatcher(b=word, autojunk=False)
-            mine = _letters(word)
+            mine, positions = _letters(word), _positions(word)
             for length in range(len(word) - 1, len(word) + 2):
                 # Each letter one word has and the other lacks leaves at least one character
                 # unmatched, so this bounds difflib's ratio from above at the cost of two
                 # bit counts: terms it rules out could never reach TYPO_CUTOFF.
                 most = TYPO_CUTOFF * (len(word) + length) / 2
-                for term, letters in self._by_length.get(length, ()):
+                terms = self._by_length.get(length, [])
+                for at in self._typo_candidates(word, mine, length, most):
+                    term, letters = terms[at]
                     if (
                         len(word) - (mine & ~letters).bit_count() < most
                         or length - (letters & ~mine).bit_count() < most
                         or term in found
                     ):
                         continue
+                    common = _common_length(term, positions, len(word))
+                    if 2.0 * common / (len(word) + length) < TYPO_CUTOFF:
+                        continue  # ratio() is at most this (see _common_length)
                     matcher.set_seq1(term)
-                    if (
-                        matcher.real_quick_ratio() >= TYPO_CUTOFF
-                        and matcher.quick_ratio() >= TYPO_CUTOFF
-                        and (ratio := matcher.ratio()) >= TYPO_CUTOFF
-                    ):
+                    if (ratio := matcher.ratio()) >= TYPO_CUTOFF:
                         found[term] = ratio
         if word in self._postings:
             found[word] = 1.0
         return found
 
+    def _typo_candidates(self, word: str, mine: int, length: int, most: float) -> list[int]:
+        """Which terms of `length` (positions in _by_length) pass _find_similar's first bound.
+
+        The bound, `len(word) - (word's letters the term lacks) >= most`, tried for every
+        term of the length at once: the terms having enough of the word's letters. It rules
+        out ~95% of them, which _find_similar would otherwise visit one by one.
+        """
+        having = self._having.get(length)
+        if having is None:
+            return []
+        letters = _bits(mine)
+        lacking = 0  # the most of the word's letters a term may lack and pass
+        while lacking < len(letters) and len(word) - (lacking + 1) >= most:
+            lacking += 1
+        if len(word) - lacking < most:
+            return []
+        everyone = (1 << len(self._by_length[length])) - 1
+        masks = [having.get(bit, 0) for bit in letters]
+        return _bits(_at_least(masks, len(letters) - lacking, everyone))
+
     def _query_terms(self, query: str) -> list[str]:
         return list(dict.fromkeys(_terms(_SLACK_MARKUP.sub(" ", query))))[:MAX_QUERY_WORDS]
 
-    def _word_scores(self, terms: list[str]) -> tuple[dict[int, float], dict[str, float]]:
+    def _word_scores(self, terms: list[str]) -> WordScores:
         """Per matching SOP, the sum over query words of its best weight x similarity.
 
         Also returns each indexed term's best similarity to any query word (for coverage).
+        Remembered for the last query's terms; callers must not change what it returns.
         """
+        last = self._last_scores
+        if last is not None and last[0] == tuple(terms):
+            return last[1]
+        scored = self._score_words(terms)
+        self._last_scores = (tuple(terms), scored)
+        return scored
+
+    def _score_words(self, terms: list[str]) -> WordScores:
+        """_word_scores, worked out."""
         totals: dict[int, float] = {}
         closeness: dict[str, float] = {}  # indexed term -> best similarity to any query word
         for word in terms:
@@ -329,7 +443,7 @@ class SearchIndex:
         # Whole-name likeness catches what per-word matching misses, such as words
         # run together ("paswordreset"); spaces are dropped on both sides for that.
         matcher = SequenceMatcher(b=joined, autojunk=False)
-        size, mine = len(joined), _letters(joined)
+        size, mine, positions = len(joined), _letters(joined), _positions(joined)
         # difflib's ratio is at most 2 * min(size, length) / (size + length): only names from
         # 3/7 to 7/3 of the query's length can reach the cutoff of 0.6.
         first = bisect_left(self._name_lengths, size * 3 // 7)
@@ -345,8 +459,8 @@ class SearchIndex:
                 or length - (letters & ~mine).bit_count() < most
             ):
                 continue
-            matcher.set_seq1(name)
-            if (bound := matcher.quick_ratio()) >= NAME_LIKENESS_CUTOFF:
+            bound = 2.0 * _common_length(name, positions, size) / (size + length)
+            if bound >= NAME_LIKENESS_CUTOFF:  # ratio() is at most this (see _common_length)
                 bounded.append((bound, name, index))
         # The exact ratio is the costly part: work down from the highest bound and stop once
         # no name left can reach the titles already found (with room for rounding).

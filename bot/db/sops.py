@@ -6,8 +6,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import insert, inspect, select
+from sqlalchemy.orm import Session, selectinload, undefer
 
 from bot.core.model import Sop
 from bot.core.parse import parsed_by
@@ -66,6 +66,52 @@ def list_sops(
     if not include_retired:
         query = query.where(SopRecord.retired_at.is_(None))
     return list(session.scalars(query))
+
+
+@dataclass(frozen=True)
+class ParsedAs:
+    """What a current revision's content says of its file, read without loading the content."""
+
+    path: str | None
+    slug: str | None
+    title: str | None
+    parsed_by: str | None  # bot/core/parse.parsed_by of the parser that made it
+
+
+def sops_to_publish(session: Session, *, workspace_id: int) -> list[tuple[SopRecord, ParsedAs]]:
+    """Every SOP, retired ones too, ordered by title, with its current revision loaded but for
+    its content and diff, and what that content says of its file.
+
+    Republishing a folder compares each file's text with its revision's source; the content
+    (several KB of JSON a revision) is needed only for files that changed, and is loaded for
+    those by load_contents.
+    """
+    content = Revision.content
+    query = (
+        select(
+            SopRecord,
+            content["path"].as_string(),
+            content["slug"].as_string(),
+            content["title"].as_string(),
+            content["parsed_by"].as_string(),
+        )
+        .outerjoin(Revision, Revision.id == SopRecord.current_revision_id)
+        .where(SopRecord.workspace_id == workspace_id)
+        .options(
+            selectinload(SopRecord.current_revision).defer(Revision.content).defer(Revision.diff)
+        )
+        .order_by(SopRecord.title)
+    )
+    return [(record, ParsedAs(*marks)) for record, *marks in session.execute(query)]
+
+
+def load_contents(session: Session, revisions: Sequence[Revision]) -> None:
+    """Load the content of those `revisions` that lack it in a few queries, not one each."""
+    ids = [r.id for r in revisions if "content" in inspect(r).unloaded]
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start : start + 1000]
+        query = select(Revision).where(Revision.id.in_(chunk)).options(undefer(Revision.content))
+        session.scalars(query).all()  # fills in the revisions already in the session
 
 
 def get_revision(session: Session, *, sop_id: int, number: int) -> Revision | None:

@@ -6,7 +6,7 @@ import threading
 from dataclasses import dataclass
 from functools import cached_property
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from bot.core.model import Sop
@@ -24,6 +24,19 @@ class Entry:
     revision: int
     sop: Sop
 
+
+# Any publish, retirement or return of an SOP changes at least one of these numbers. One
+# table, no join: the newest current revision is the largest current_revision_id. Built once:
+# building the statement cost a quarter of the check that /sop makes every time.
+_CHANGE_KEY = select(
+    func.coalesce(func.max(SopRecord.current_revision_id), 0),
+    func.count(SopRecord.id),
+    func.coalesce(func.sum(SopRecord.id), 0),
+).where(
+    SopRecord.workspace_id == bindparam("workspace_id"),
+    SopRecord.retired_at.is_(None),
+    SopRecord.current_revision_id.is_not(None),
+)
 
 SEARCHED = 8  # hits a query is judged on: the candidates offered, and the clear winner
 
@@ -83,19 +96,7 @@ class Catalog:
     def snapshot(self, session: Session) -> Snapshot:
         """The current snapshot; costs one small aggregate query when nothing changed."""
         workspace = repo.default_workspace(session)
-        # Any publish, retirement or return of an SOP changes at least one of these numbers.
-        # One table, no join: the newest current revision is the largest current_revision_id.
-        key_row = session.execute(
-            select(
-                func.coalesce(func.max(SopRecord.current_revision_id), 0),
-                func.count(SopRecord.id),
-                func.coalesce(func.sum(SopRecord.id), 0),
-            ).where(
-                SopRecord.workspace_id == workspace.id,
-                SopRecord.retired_at.is_(None),
-                SopRecord.current_revision_id.is_not(None),
-            )
-        ).one()
+        key_row = session.execute(_CHANGE_KEY, {"workspace_id": workspace.id}).one()
         key = (workspace.id, *(int(v) for v in key_row))
         with self._lock:
             if key == self._key and self._snapshot is not None:

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from bot.core.diff import diff_sops
+from bot.core.escape import escape
 from bot.core.model import Sop
-from bot.core.mrkdwn import escape
 from bot.db import feedback as repo
 from bot.db import outbox
 from bot.db import sops as sop_repo

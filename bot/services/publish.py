@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.diff import RevisionDiff, content_fingerprint, diff_sops
 from bot.core.model import Sop, SopError
-from bot.core.parse import load_sops, parsed_by
+from bot.core.parse import Unchanged, parsed_by, read_sops
 from bot.db import sops as repo
 from bot.db.models import Revision, SopRecord
 from bot.services.feedback import FeedbackRenderers
@@ -91,6 +91,9 @@ def publish_revisions(
     """
     planned: list[tuple[SopRecord, repo.NewRevision]] = []
     outcomes = []
+    # Current revisions a folder's publish left without their content, in one query.
+    currents = [r.record.current_revision for r in revisions]
+    repo.load_contents(session, [c for c in currents if c is not None])
     for revision in revisions:
         record, sop, current = revision.record, revision.sop, revision.record.current_revision
         old = Sop.from_dict(current.content) if current is not None else None
@@ -140,26 +143,32 @@ def publish_directory(
     updated with `renderers` (the Slack layer's).
     """
     workspace = repo.open_workspace(session, now=now)
-    # Every SOP with its current revision in one query, not two per file.
-    records = {
-        r.slug: r for r in repo.list_sops(session, workspace_id=workspace.id, include_retired=True)
-    }
+    # Every SOP with its current revision in two queries, not two per file; the revisions'
+    # content only where a file changed (repo.load_contents, in publish_revisions).
+    listed = repo.sops_to_publish(session, workspace_id=workspace.id)
+    records = {record.slug: record for record, _ in listed}
     # A file whose text is its SOP's current revision's source, parsed by this very parser, is
-    # unchanged: not parsed again (after an upgrade every file is parsed once more).
+    # unchanged: not parsed again, nor its stored content read (after an upgrade every file is
+    # parsed once more).
     parser = parsed_by()
     parsed_before = {
-        r.path: (r.current_revision.source, Sop.from_dict(r.current_revision.content))
-        for r in records.values()
-        if r.current_revision is not None
-        and r.current_revision.content.get("path") == r.path
-        and r.current_revision.content.get("parsed_by") == parser
+        record.path: (record, stored)
+        for record, stored in listed
+        if record.current_revision is not None
+        and stored.path == record.path
+        and stored.slug == record.slug
+        and stored.parsed_by == parser
     }
-    sops, errors = load_sops(directory, known=parsed_before)
+    known = {path: (r.current_revision.source, r.slug) for path, (r, _) in parsed_before.items()}
+    sops, errors = read_sops(directory, known=known)
     if errors:
         return PublishReport(errors=errors)
-    unchanged = {id(sop) for _, sop in parsed_before.values()}
     # New SOPs' records first, in one flush: their revisions need the records' ids.
-    fresh = [_new_record(workspace.id, sop, now) for sop in sops if sop.slug not in records]
+    fresh = [
+        _new_record(workspace.id, sop, now)
+        for sop in sops
+        if isinstance(sop, Sop) and sop.slug not in records
+    ]
     if fresh:
         session.add_all(fresh)
         session.flush()
@@ -169,13 +178,18 @@ def publish_directory(
     changed: list[NextRevision] = []
     slots: list[Outcome | None] = []  # None: the outcome of the next revision in `changed`
     for sop in sops:
+        if isinstance(sop, Unchanged):
+            record, stored = parsed_before[sop.path]
+            seen.add(record.slug)
+            assert record.current_revision is not None and stored.title is not None
+            slots.append(_live_again(record, record.current_revision, sop.path, stored.title))
+            continue
         seen.add(sop.slug)
         record = records[sop.slug]
         current = record.current_revision
-        same_source = id(sop) in unchanged
-        fingerprint = current.fingerprint if same_source and current else content_fingerprint(sop)
+        fingerprint = content_fingerprint(sop)
         if current is not None and current.fingerprint == fingerprint:
-            slots.append(_live_again(record, sop, current))
+            slots.append(_live_again(record, current, sop.path, sop.title))
             continue
         source = (directory / sop.path).read_text(encoding="utf-8")
         changed.append(NextRevision(record, sop, source, fingerprint=fingerprint, minor=minor))
@@ -223,17 +237,17 @@ def _new_record(workspace_id: int, sop: Sop, now: datetime) -> SopRecord:
     )
 
 
-def _live_again(record: SopRecord, sop: Sop, current: Revision) -> Outcome:
-    """The outcome of a file whose content is its SOP's current revision."""
+def _live_again(record: SopRecord, current: Revision, path: str, title: str) -> Outcome:
+    """The outcome of the file at `path` whose content is its SOP's current revision."""
     # A file that came back unchanged after being removed is simply live again. Only what
     # differs is set: 1,000 untouched records would each be checked again at the flush.
     if record.retired_at is not None:
         record.retired_at = None
-    if record.path != sop.path:
-        record.path = sop.path
+    if record.path != path:
+        record.path = path
     return Outcome(
-        slug=sop.slug,
-        title=sop.title,
+        slug=record.slug,
+        title=title,
         status="unchanged",
         old_number=current.number,
         revision_id=current.id,

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.core.model import Option, Role, Sop, SopError
-from bot.core.parse import load_sops, parse_sop
+from bot.core.parse import Unchanged, load_sops, parse_sop, read_sops
 
 SOPS_DIR = Path(__file__).resolve().parents[2] / "sops"
 
@@ -695,6 +695,33 @@ def test_load_sops_reports_errors_from_every_file(tmp_path: Path) -> None:
     sops, errors = load_sops(tmp_path)
     assert [s.slug for s in sops] == ["two"]
     assert [(e.path, e.line) for e in errors] == [("one.md", 1), ("two.md", 2)]
+
+
+def test_read_sops_lists_a_known_text_unchanged_in_its_place_and_parses_the_rest(
+    tmp_path: Path,
+) -> None:
+    write(tmp_path / "a.md", "# A\n" + STEPS)
+    write(tmp_path / "b.md", "# B\n" + STEPS)
+    write(tmp_path / "c.md", "# C\n" + STEPS)
+    known = {
+        "a.md": ((tmp_path / "a.md").read_text(encoding="utf-8"), "a"),
+        "b.md": ("an older text", "b"),
+    }
+    found, errors = read_sops(tmp_path, known=known)
+    assert errors == []
+    assert [type(s).__name__ for s in found] == ["Unchanged", "Sop", "Sop"]
+    assert found[0] == Unchanged("a.md", "a") and [s.slug for s in found[1:]] == ["b", "c"]
+
+
+def test_read_sops_an_unchanged_file_keeps_its_id_from_a_later_file(tmp_path: Path) -> None:
+    write(tmp_path / "a.md", "---\nid: same\n---\n# A\n" + STEPS)
+    write(tmp_path / "b.md", "---\nid: same\n---\n# B\n" + STEPS)
+    known = {"a.md": ((tmp_path / "a.md").read_text(encoding="utf-8"), "same")}
+    found, errors = read_sops(tmp_path, known=known)
+    assert found == [Unchanged("a.md", "same")]
+    assert [str(e) for e in errors] == [
+        "b.md:2: id 'same' is already used by a.md; give this SOP a different `id:`"
+    ]
 
 
 def test_load_sops_rejects_a_missing_directory(tmp_path: Path) -> None:

@@ -10,9 +10,15 @@ import pytest
 from bot.core.model import Sop, Step
 from bot.core.search import (
     MAX_QUERY_WORDS,
+    MIN_TYPO_LENGTH,
     TYPO_CUTOFF,
     Hit,
     SearchIndex,
+    _at_least,
+    _bits,
+    _common_length,
+    _letters,
+    _positions,
     clear_winner,
     closest_titles,
     search,
@@ -326,3 +332,95 @@ def test_the_best_few_are_the_head_of_the_whole_ranking():
     for query in queries:
         assert index.search(query, limit=3) == index.search(query, limit=whole)[:3], query
         assert index.closest_titles(query) == index.closest_titles(query, limit=whole)[:3], query
+
+
+def _longest_common_subsequence(a: str, b: str) -> int:
+    row = [0] * (len(b) + 1)
+    for char in a:
+        diagonal = 0
+        for j, other in enumerate(b, start=1):
+            diagonal, row[j] = row[j], diagonal + 1 if char == other else max(row[j], row[j - 1])
+    return row[-1]
+
+
+def test_common_length_is_the_longest_common_subsequence_and_bounds_difflib():
+    rng = random.Random(5)
+    for _ in range(3000):
+        a = "".join(rng.choices("abcdeeilnorst0", k=rng.randint(0, 30)))
+        b = "".join(rng.choices("abcdeeilnorst0", k=rng.randint(1, 70)))
+        common = _common_length(a, _positions(b), len(b))
+        assert common == _longest_common_subsequence(a, b), (a, b)
+        blocks = SequenceMatcher(a=a, b=b, autojunk=False).get_matching_blocks()
+        assert sum(block.size for block in blocks) <= common, (a, b)
+
+
+def test_the_common_length_bound_changes_no_result(monkeypatch):
+    # With the bound made as loose as it can be (the shorter length), every candidate gets
+    # difflib's ratio: the brute-force answer, which the bounded search must equal.
+    library = _big_library(count=200, steps=3)
+    bounded, brute = SearchIndex(library), SearchIndex(library)
+    rng = random.Random(13)
+    titles = [sop.title.rstrip(".") for sop in library]
+    queries = [
+        *(rng.choice(titles) for _ in range(20)),
+        *("".join(rng.choice(titles).split()[:2]) for _ in range(20)),  # words run together
+        *("".join(rng.choice(titles).split()[1:3])[1:] for _ in range(20)),  # and cut
+        *(rng.choice(titles).split()[0][:-1] + "x" for _ in range(20)),  # a letter off
+        *(" ".join(rng.choice(titles).split()[0][::-1] for _ in range(2)) for _ in range(20)),
+        "refnud",
+        "pasword reset",
+        "paswordreset",
+        "nothing like any of these",
+    ]
+    found = [(bounded.search(q, limit=8), bounded.closest_titles(q)) for q in queries]
+    monkeypatch.setattr(
+        "bot.core.search._common_length", lambda word, positions, size: min(len(word), size)
+    )
+    assert [(brute.search(q, limit=8), brute.closest_titles(q)) for q in queries] == found
+
+
+def test_a_miss_scores_its_words_once_for_search_and_did_you_mean(monkeypatch):
+    index, fresh = SearchIndex(_big_library(count=50)), SearchIndex(_big_library(count=50))
+    scored = []
+    real = SearchIndex._score_words
+    monkeypatch.setattr(
+        SearchIndex, "_score_words", lambda self, terms: scored.append(terms) or real(self, terms)
+    )
+    assert index.search("paswordreset") == []
+    assert index.closest_titles("paswordreset") == ["Reset a customer's password"]
+    assert len(scored) == 1
+    # Remembered for the last words only, and never in place of other words' scores.
+    for query in ("refund", "paswordreset", "customer refund", "refund", "laptop dinosaur"):
+        assert index.closest_titles(query) == fresh.closest_titles(query)
+        assert index.search(query) == SearchIndex(_big_library(count=50)).search(query)
+
+
+def test_at_least_counts_every_bit_as_one_by_one_counting_would():
+    rng = random.Random(3)
+    for _ in range(2000):
+        size, count = rng.randint(1, 200), rng.randint(0, 14)
+        masks = [rng.getrandbits(size) & rng.getrandbits(size) for _ in range(count)]
+        need = rng.randint(-1, count + 1)
+        expected = sum(1 << bit for bit in range(size) if sum(m >> bit & 1 for m in masks) >= need)
+        assert _at_least(masks, need, (1 << size) - 1) == expected, (size, masks, need)
+    assert _bits(0b1010010) == [1, 4, 6] and _bits(0) == []
+
+
+def test_typo_candidates_are_the_terms_the_letter_bound_lets_through():
+    index = SearchIndex(_big_library(count=120, steps=3))
+    rng = random.Random(17)
+    vocabulary = [term for terms in index._by_length.values() for term, _ in terms]
+    words = [
+        *rng.sample(vocabulary, 80),
+        *("".join(rng.sample(w, len(w))) for w in vocabulary[:80]),
+    ]
+    for word in (w for w in words if len(w) >= MIN_TYPO_LENGTH):
+        mine = _letters(word)
+        for length in range(len(word) - 1, len(word) + 2):
+            most = TYPO_CUTOFF * (len(word) + length) / 2
+            expected = [
+                at
+                for at, (_, letters) in enumerate(index._by_length.get(length, []))
+                if len(word) - (mine & ~letters).bit_count() >= most
+            ]
+            assert index._typo_candidates(word, mine, length, most) == expected, word
