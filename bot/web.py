@@ -11,6 +11,7 @@ from typing import Any
 from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.adapter.wsgi.http_request import WsgiHttpRequest
+from waitress.server import create_server
 
 from bot.db import migrate
 from bot.db.session import Database
@@ -97,8 +98,6 @@ class HttpServer:
         threads: int = HTTP_THREADS,
         loop_timeout: float = 1.0,
     ) -> None:
-        from waitress.server import create_server
-
         self._server = create_server(
             application,
             host=host,
