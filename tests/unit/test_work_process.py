@@ -83,3 +83,17 @@ _RAN: list[Runner] = []
 
 def _record(*, runner: Runner) -> None:
     _RAN.append(runner)
+
+
+def test_the_child_says_a_task_ended_even_when_it_cannot_read_the_work(caplog):
+    ctx = Context()
+    sharing, work = Sharing(ctx), WorkProcess(threads=1, queue=1)
+    ended: list[str] = []
+    good = sharing.dumps((_record, (), {"runner": Runner(ctx)}))
+    work._take(("work", 1, ("req1", "command"), good), sharing, lambda: ended.append("good"))
+    work._take(
+        ("work", 2, ("req2", "command"), b"not a pickle"), sharing, lambda: ended.append("bad")
+    )
+    work.shutdown(wait=True)
+    assert sorted(ended) == ["bad", "good"]
+    assert "could not read a piece of work" in caplog.text

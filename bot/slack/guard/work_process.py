@@ -191,7 +191,10 @@ class WorkProcess(AfterAck):
     def _dumps(self, task_id: int, work: Callable[..., Any], args: tuple, kwargs: dict) -> bytes:
         assert self._sharing is not None
         context = (logs.REQUEST_ID.get() or "-", logs.REQUEST_KIND.get() or "-")
-        return self._sharing.dumps(("work", task_id, context, work, args, kwargs))
+        # The task's number outside the work's own pickle: if the child cannot read the work,
+        # it can still say that the task ended.
+        work_pickle = self._sharing.dumps((work, args, kwargs))
+        return pickle.dumps(("work", task_id, context, work_pickle), pickle.HIGHEST_PROTOCOL)
 
     def _forget(self, task_id: int) -> bool:
         """Drop a task handed over; True if it was still ours to drop."""
@@ -325,17 +328,14 @@ class WorkProcess(AfterAck):
         deadline = None
         while deadline is None:
             try:
-                message = sharing.loads(conn.recv_bytes())
+                message = pickle.loads(conn.recv_bytes())
             except (EOFError, OSError):  # the parent died: finish what is here, as on a stop
                 deadline = time.monotonic() + grace
                 break
-            except Exception:
-                log.exception("the work process could not read a piece of work")
-                continue
             if message[0] == "drain":
                 deadline = time.monotonic() + message[1]
             else:
-                self._take(message, functools.partial(send, ("done", message[1])))
+                self._take(message, sharing, functools.partial(send, ("done", message[1])))
         report = AfterAck.drain(self, deadline=deadline)
         with contextlib.suppress(OSError):
             send(("drained", report))
@@ -343,9 +343,15 @@ class WorkProcess(AfterAck):
         logging.shutdown()
         os._exit(0)
 
-    def _take(self, message: tuple, done: Callable[[], None]) -> None:
-        _, _, (request_id, kind), work, args, kwargs = message
+    def _take(self, message: tuple, sharing: Sharing, done: Callable[[], None]) -> None:
+        _, _, (request_id, kind), work_pickle = message
         with logs.request_context(request_id=request_id, kind=kind):
+            try:
+                work, args, kwargs = sharing.loads(work_pickle)
+            except Exception:
+                log.exception("the work process could not read a piece of work")
+                done()
+                return
             if not self._submit(work, args, kwargs, on_done=done):
                 done()
 
