@@ -19,7 +19,7 @@ from bot.slack.guard import log_redaction
 # Every sub-command: its module, imported only when that command runs (a one-shot command such
 # as `sopbot sops publish` need not load Slack's libraries, the web server or the scheduler),
 # and the help `sopbot --help` lists, the same words as the module's own add_parser gives
-# (tests/unit/test_cli_lazy.py checks both).
+# (tests/unit/test_cli.py checks both).
 COMMANDS = {
     "run": ("bot.cli.run_cmd", "run the Slack bot (HTTP on PORT, or Socket Mode)"),
     "play": (
