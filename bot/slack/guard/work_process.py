@@ -180,11 +180,13 @@ class WorkProcess(AfterAck):
         with self._lock:
             self._sent[task_id] = (kwargs.get("respond"), time.perf_counter())
         metrics.AFTER_ACK_DEPTH.inc()
+        conn = self._conn
         try:
+            if conn is None:
+                raise OSError("the work process is gone")
             with self._send_lock:
-                assert self._conn is not None
-                self._conn.send_bytes(data)
-        except (OSError, AssertionError):
+                conn.send_bytes(data)
+        except OSError:
             if self._forget(task_id):  # else the child's end already handed it back
                 super().submit(work, *args, **kwargs)
 
