@@ -132,7 +132,13 @@ def test_remove_and_add_a_step(bot: Bot):
     view = sop_edit(bot, SAM, "refund 5")
     assert view is not None
     bot.slack.click(SAM, view, Action.EDIT_REMOVE)
-    bot.fake.wait_for(lambda: len(revisions(bot)) == 2, what="the removal")
+    # The file is replaced after the revision commits: wait for both, not only the revision.
+    bot.fake.wait_for(
+        lambda: (
+            len(revisions(bot)) == 2 and revisions(bot)[-1].source == refund_file(bot).read_text()
+        ),
+        what="the removal, in the database and the file",
+    )
     removed = refund_file(bot).read_text()
     # Only the quiz changes beside the step: its question on step 5 loses the tie, step 6's
     # question now points at step 5.

@@ -87,7 +87,13 @@ def test_an_accepted_suggestion_is_published_and_credited_to_its_author(bot: Bot
     bot.fake.wait_for(lambda: bot.fake.ephemerals(PRIYA), what="a refusal")
     assert len(revisions(bot)) == 1
     bot.slack.click(SAM, copy, Action.ACCEPT_SUGGESTION)
-    bot.fake.wait_for(lambda: len(revisions(bot)) == 2, what="the new revision")
+    # The file is replaced after the revision commits: wait for both, not only the revision.
+    bot.fake.wait_for(
+        lambda: (
+            len(revisions(bot)) == 2 and revisions(bot)[-1].source == refund_file(bot).read_text()
+        ),
+        what="the new revision, in the database and the file",
+    )
     after = refund_file(bot).read_text()
     assert after.count("### ") == before.count("### ")
     assert all(line.startswith(("-", "+")) for line in changed_lines(before, after))
