@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -115,15 +116,25 @@ class Page:
         return next((e for e in self.css(".side-item") if e.text.strip().endswith(label)), None)
 
     def open_view(self, label: str) -> None:
-        """Click a sidebar entry and wait until the page shows it."""
-        self.wait(
-            lambda: (item := self.side_item(label)) is not None and (item.click() or True),
-            what=f"sidebar entry {label!r}",
-        )
-        self.wait(
-            lambda: "active" in (self.side_item(label).get_attribute("class") or ""),
-            what=f"{label} to open",
-        )
+        """Click a sidebar entry until the page shows it.
+
+        Again after a second without it: a click that lands while the page redraws its sidebar
+        (after a change of person, say) goes to the entry being replaced, which never opens.
+        """
+        clicked: list[float] = []
+
+        def opened() -> bool:
+            item = self.side_item(label)
+            if item is None:
+                return False
+            if clicked and "active" in (item.get_attribute("class") or ""):
+                return True
+            if not clicked or time.monotonic() - clicked[-1] > 1.0:
+                item.click()
+                clicked.append(time.monotonic())
+            return False
+
+        self.wait(opened, what=f"{label} to open")
 
     def choose(self, selector: str, visible_text: str) -> None:
         """Pick an option, again if the page redrew the select in between (a stale element)."""

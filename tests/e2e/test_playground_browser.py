@@ -45,8 +45,11 @@ def open_run_thread(tab: browser.Page, person: str) -> None:
     """Play `person`, open #support and the run's thread (the newest one there)."""
     tab.choose("#user", person)
     tab.open_view("support")
-    tab.wait(lambda: tab.css("#main .m-replies"), what="the run in #support")
-    tab.css("#main .m-replies")[-1].click()
+    # Clicked inside the wait: a redraw of #main between finding and clicking makes it stale.
+    tab.wait(
+        lambda: (replies := tab.css("#main .m-replies")) and (replies[-1].click() or True),
+        what="the run in #support",
+    )
     tab.wait(lambda: tab.one("#thread").is_displayed(), what="the run's thread")
 
 
