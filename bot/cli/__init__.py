@@ -18,8 +18,8 @@ from bot.slack.guard import log_redaction
 
 # Every sub-command: its module, imported only when that command runs (a one-shot command such
 # as `sopbot sops publish` need not load Slack's libraries, the web server or the scheduler),
-# and the help `sopbot --help` lists, the same words as the module's own add_parser gives
-# (tests/unit/test_cli.py checks both).
+# and the help `sopbot --help` lists: written here only, since the modules are not imported
+# to list them (tests/unit/test_cli.py checks each module parses as it says).
 COMMANDS = {
     "run": ("bot.cli.run_cmd", "run the Slack bot (HTTP on PORT, or Socket Mode)"),
     "play": (

@@ -12,7 +12,7 @@ from bot.db.session import Database
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `db` sub-command."""
-    db = commands.add_parser("db", help="manage the database schema")
+    db = commands.add_parser("db")
     actions = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     upgrade = actions.add_parser("upgrade", help="apply pending migrations")
     upgrade.set_defaults(handler=upgrade_db)

@@ -26,7 +26,7 @@ def iso_day(value: str) -> date:
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `digest` sub-command."""
-    digest = commands.add_parser("digest", help="print or send the daily KPI digest")
+    digest = commands.add_parser("digest")
     what = digest.add_mutually_exclusive_group(required=True)
     what.add_argument("--print", action="store_true", help="print it as text, send nothing")
     what.add_argument("--send", action="store_true", help="post it to the managers' channel now")

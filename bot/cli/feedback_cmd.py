@@ -20,7 +20,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `feedback` sub-command."""
-    feedback = commands.add_parser("feedback", help="export feedback for offline review")
+    feedback = commands.add_parser("feedback")
     actions = feedback.add_subparsers(dest="feedback_command", metavar="ACTION", required=True)
     export = actions.add_parser(
         "export", help="write every feedback item (anonymous ones without author)"

@@ -19,7 +19,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")  # a spreadsheet would run such
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `kpis` sub-command."""
-    kpis = commands.add_parser("kpis", help="KPI data")
+    kpis = commands.add_parser("kpis")
     actions = kpis.add_subparsers(dest="kpis_command", metavar="ACTION", required=True)
     export = actions.add_parser("export", help="write daily KPI rows (day x SOP) as CSV")
     export.add_argument("--format", choices=["csv"], default="csv", help="output format: csv")

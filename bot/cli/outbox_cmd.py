@@ -12,7 +12,7 @@ from bot.db.migrate import open_current
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `outbox` sub-command."""
-    parser = commands.add_parser("outbox", help="show queued and failed messages; retry failures")
+    parser = commands.add_parser("outbox")
     parser.add_argument("--limit", type=int, default=20, help="failures to list (default: 20)")
     parser.set_defaults(handler=show_outbox)
     actions = parser.add_subparsers(dest="outbox_command", metavar="ACTION")

@@ -26,10 +26,7 @@ SAMPLE_SOPS_PACKAGE = "bot._sample_sops"
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `play` sub-command."""
-    play = commands.add_parser(
-        "play",
-        help="try the whole bot in a browser against a simulated Slack (no workspace needed)",
-    )
+    play = commands.add_parser("play")
     play.add_argument(
         "--database-url",
         help="keep the playground's data in this database (default: a fresh temporary SQLite "

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `run` sub-command."""
-    run = commands.add_parser("run", help="run the Slack bot (HTTP on PORT, or Socket Mode)")
+    run = commands.add_parser("run")
     run.add_argument("--host", default="0.0.0.0", help="address to listen on (HTTP mode)")
     run.add_argument(
         "--no-worker",

@@ -21,7 +21,7 @@ from bot.services.publish import publish_directory
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `sops` sub-command and its actions."""
-    sops = commands.add_parser("sops", help="check, publish and show SOPs")
+    sops = commands.add_parser("sops")
     actions = sops.add_subparsers(dest="sops_command", metavar="ACTION", required=True)
 
     check = actions.add_parser("check", help="validate SOP files without writing anything")

@@ -20,7 +20,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `training` sub-command."""
-    training = commands.add_parser("training", help="training records")
+    training = commands.add_parser("training")
     actions = training.add_subparsers(dest="training_command", metavar="ACTION", required=True)
     export = actions.add_parser(
         "export", help="write every training record (person x SOP x revision) as CSV"

@@ -21,9 +21,7 @@ log = logging.getLogger(__name__)
 
 def register(commands: argparse._SubParsersAction) -> None:
     """Add the `worker` sub-command."""
-    worker = commands.add_parser(
-        "worker", help="send the outbox and run scheduled jobs, without serving Slack requests"
-    )
+    worker = commands.add_parser("worker")
     defaults = DeliveryLimits()
     worker.add_argument(
         "--per-minute",
