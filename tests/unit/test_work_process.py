@@ -97,3 +97,20 @@ def test_the_child_says_a_task_ended_even_when_it_cannot_read_the_work(caplog):
     work.shutdown(wait=True)
     assert sorted(ended) == ["bad", "good"]
     assert "could not read a piece of work" in caplog.text
+
+
+def test_no_fork_while_another_thread_runs(caplog):
+    """A fork copies no thread, only the locks one may hold: the work then stays here."""
+    import threading
+
+    stop = threading.Event()
+    running = threading.Thread(target=stop.wait, daemon=True)
+    running.start()
+    work = WorkProcess(threads=1, queue=1)
+    try:
+        assert work.start(Context(), after_fork=lambda: None, grace=1.0) is False
+    finally:
+        stop.set()
+        running.join()
+    assert work.pid is None
+    assert "threads were already running" in caplog.text
