@@ -28,6 +28,7 @@ from bot.slacksim.driver import DriverResponse, SlackDriver
 from bot.web import HttpServer, wsgi_app
 from bot.wiring import build_job_context, build_runtime, build_slack
 from tests.conftest import SAMPLE_SOPS
+from tests.round_trip import RoundTripWork
 
 SIGNING_SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
 
@@ -107,9 +108,9 @@ def running_bot(
     )
     clock = ManualClock(start)
     runtime = build_runtime(replace(base, **settings), clock=clock)
-    context = build_slack(runtime)
     # Every piece of after-ack work crosses a pickle as it would to sopbot run's work process.
-    context.after_ack.round_trip(context)
+    context = replace(build_slack(runtime), after_ack=RoundTripWork())
+    context.after_ack.share(context)
     app, workers = build_app(context, throttle=throttle)
     server = HttpServer(
         wsgi_app(app, runtime.database, signing_secret=SIGNING_SECRET),

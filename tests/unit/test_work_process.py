@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from bot.slack.guard.work_process import Sharing, WorkProcess
+from tests.round_trip import RoundTripWork
 
 
 class Engine:
@@ -67,8 +68,8 @@ def test_what_is_not_shared_and_cannot_be_pickled_is_refused():
 
 def test_round_trip_runs_the_unpickled_work_here():
     ctx = Context()
-    work = WorkProcess(threads=1, queue=1)
-    work.round_trip(ctx)
+    work = RoundTripWork(threads=1, queue=1)
+    work.share(ctx)
     runner = Runner(ctx)
     work.submit(_record, runner=runner)
     with pytest.raises((pickle.PicklingError, AttributeError)):

@@ -123,7 +123,6 @@ class WorkProcess(AfterAck):
         self._task_ids = count(1)
         self._report: Drained | None = None
         self._reported = threading.Event()
-        self._round_trip = False
 
     @property
     def pid(self) -> int | None:
@@ -155,15 +154,8 @@ class WorkProcess(AfterAck):
         log.info("after-ack work runs in process %d", child.pid)
         return True
 
-    def round_trip(self, root: object) -> None:
-        """Tests: pickle every piece of work as for the child, then run it here."""
-        self._sharing, self._round_trip = Sharing(root), True
-
     def submit(self, work: Callable[..., Any], /, *args: Any, **kwargs: Any) -> None:
         """Hand `work(*args, **kwargs)` to the child (or run it here, see the class)."""
-        if self._round_trip and self._sharing is not None:
-            sharing = self._sharing
-            work, args, kwargs = sharing.loads(sharing.dumps((work, args, kwargs)))
         if self._child is None:
             super().submit(work, *args, **kwargs)
             return
