@@ -74,6 +74,9 @@ class KpiRollupDay(Base):
     # Set on today's marker only: its rollups hold the day's settled part, the runs finished and
     # the lookups made before this instant (bot/services/kpi_rollups.py, roll_up_today).
     settled_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # Counted up each time the day's rollups are written: a span summed from them names the
+    # revisions it read, so it is used only while every day is still the same (bot/db/spans.py).
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class KpiPerson(Base):
@@ -106,6 +109,35 @@ class KpiRollup(Base):
     # and the server re-serialises JSONB on every read (a third of /sop kpis at 5M events).
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)  # totals, people, open runs
     lists: Mapped[dict[str, Any]] = mapped_column(JSON)  # misses, durations, step times, stops
+
+
+class KpiSpan(Base):
+    """Consecutive days' rollups summed per SOP: built when, from which revisions of the days."""
+
+    __tablename__ = "kpi_spans"
+
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"), primary_key=True)
+    tz: Mapped[str] = mapped_column(String(64), primary_key=True)
+    first: Mapped[date] = mapped_column(Date, primary_key=True)
+    last: Mapped[date] = mapped_column(Date, primary_key=True)
+    built_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    revisions: Mapped[list[int]] = mapped_column(JSON)  # each day's revision, first to last
+
+
+class KpiSpanRollup(Base):
+    """One SOP's `Counts` over a span's days (the sum of its daily rollups)."""
+
+    __tablename__ = "kpi_span_rollups"
+    __table_args__ = (UniqueConstraint("workspace_id", "tz", "first", "last", "sop"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id"))
+    tz: Mapped[str] = mapped_column(String(64))
+    first: Mapped[date] = mapped_column(Date)
+    last: Mapped[date] = mapped_column(Date)
+    sop: Mapped[str] = mapped_column(String(100))
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)  # as kpi_rollups stores them
+    lists: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 # -- digests -----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from bot.core.kpis import Window
-from bot.db.digest import KpiRollup
+from bot.db.digest import KpiRollup, KpiRollupDay, KpiSpan, KpiSpanRollup
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Run
 from bot.db.outbox import SENT, OutboxMessage
@@ -112,6 +112,18 @@ def anonymise_rollups(session: Session, *, workspace_id: int, day: date) -> int:
             row.counts = {**kept, "people": anonymous}
             misses = sum(n for _, n in row.lists.get("misses", ()))
             row.lists = {**row.lists, "misses": [["", misses]] if misses else []}
+    if rows:  # the rows changed, and spans summed from them would still name people: gone
+        session.execute(
+            update(KpiRollupDay)
+            .where(KpiRollupDay.workspace_id == workspace_id, KpiRollupDay.day == day)
+            .values(revision=KpiRollupDay.revision + 1)
+        )
+        for table in (KpiSpanRollup, KpiSpan):
+            session.execute(
+                delete(table).where(
+                    table.workspace_id == workspace_id, table.first <= day, table.last >= day
+                )
+            )
     return len(rows)
 
 

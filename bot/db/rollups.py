@@ -12,7 +12,7 @@ from bot.core.kpis import Counts, DailyRollup
 from bot.core.kpis.histogram import Times
 from bot.core.kpis.people import People
 from bot.core.kpis.starts import Starts, micros
-from bot.db.digest import NEVER, NO_SOP, KpiPerson, KpiRollup, KpiRollupDay
+from bot.db.digest import NEVER, NO_SOP, KpiPerson, KpiRollup, KpiRollupDay, KpiSpanRollup
 from bot.db.outbox import dialect_insert
 
 # `built_at` is set this long before the build: a run that read the clock just before and
@@ -82,12 +82,14 @@ def prune_people(session: Session, *, workspace_id: int, before: date) -> int:
     )
     if not stale:
         return 0
-    # Rollups kept for a run still open, or a day in another zone, may hold an old number.
-    for (counts,) in session.execute(
-        select(KpiRollup.counts).where(KpiRollup.workspace_id == workspace_id)
-    ):
-        if "people_numbers" in counts or "people_bits" in counts:
-            stale -= set(counts_from_json(counts).people.numbers())
+    # Rollups kept for a run still open, or a day in another zone, may hold an old number;
+    # so may a span summed from them.
+    for table in (KpiRollup, KpiSpanRollup):
+        for (counts,) in session.execute(
+            select(table.counts).where(table.workspace_id == workspace_id)
+        ):
+            if "people_numbers" in counts or "people_bits" in counts:
+                stale -= set(counts_from_json(counts).people.numbers())
     gone, ordered = 0, sorted(stale)
     for start in range(0, len(ordered), 500):  # a bounded IN list per statement
         chunk = ordered[start : start + 500]
@@ -253,6 +255,7 @@ def write_rollups(
         session.execute(KpiRollup.__table__.insert(), rows)
     marker.built_at = now - SETTLE
     marker.settled_until = settled_until
+    marker.revision = (marker.revision or 0) + 1  # spans summed from the old rows are unused
     marker.open_runs = sum(len(r.counts.open_started_at) for r in rollups if r.day == marker.day)
     return len(rows)
 

@@ -20,7 +20,7 @@ from bot.jobs.managers import Channels
 from bot.jobs.training import OwnerIds
 from bot.jobs.triggers import Every
 from bot.runtime import Runtime
-from bot.services import chart, digest_config, kpi_rollups, sop_review
+from bot.services import chart, digest_config, kpi_rollups, kpi_spans, sop_review
 from bot.services import digest as digests
 from bot.services.digest_config import DigestConfig
 
@@ -64,9 +64,22 @@ def _roll_up(runtime: Runtime) -> kpi_rollups.RollupReport:
     with runtime.database.session() as session:
         # Today's settled part: /sop kpis then reads only the last minutes' records raw.
         kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=zone, now=runtime.clock())
-    if built:
-        log.info("rolled up %d day(s) of KPIs (%d rows) in %s", len(built), rows, zone)
-    return kpi_rollups.RollupReport(tuple(built), rows)
+    summed = []
+    for first, last in kpi_spans.wanted(runtime.clock(), zone):
+        # The windows /sop kpis reads, a row per SOP: after their days, one per transaction.
+        with runtime.database.session() as session:
+            written = kpi_spans.roll_up_span(
+                session, workspace_id=workspace_id, tz=zone, first=first, last=last,
+                now=runtime.clock(),
+            )  # fmt: skip
+        if written is not None:
+            summed.append((first, last))
+    with runtime.database.session() as session:
+        kpi_spans.drop_old(session, workspace_id=workspace_id, tz=zone, now=runtime.clock())
+    if built or summed:
+        log.info("rolled up %d day(s) of KPIs (%d rows) and summed %d span(s) in %s",
+                 len(built), rows, len(summed), zone)  # fmt: skip
+    return kpi_rollups.RollupReport(tuple(built), rows, tuple(summed))
 
 
 def send_digest(

@@ -28,6 +28,7 @@ from bot.core.kpis import (
     compute_kpis,
     day_window,
     local_day,
+    span_ranges,
     trailing_windows,
 )
 from bot.core.kpis.adherence import with_streaks
@@ -260,6 +261,7 @@ def kpis(
         last=today,
         now=now,
         light_before=today - timedelta(days=days - 1),
+        spans=span_ranges(today, days),
     )
     rollups, sops, assignments, attempts, feedback = _records(
         session, workspace_id=workspace_id, rollups=rollups, since=window.start, slugs=slugs

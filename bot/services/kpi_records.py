@@ -39,6 +39,7 @@ from bot.db.training import Assignment
 from bot.services.kpi_training_records import assignment_records, attempt_records
 
 LOOKUP_KINDS = ("lookup", "lookup_miss")
+FINISHED = ("completed", "abandoned")  # the statuses whose step times count
 __all__ = [
     "RevisionTimes",
     "assignment_records",
@@ -81,11 +82,12 @@ def _runs_in(workspace_id: int, window: Window, finished_before: datetime | None
 
 
 def _step_seconds(session: Session, *, where: list[Any]) -> dict[int, dict]:
-    """Run ID -> step -> seconds on it, summed over finished visits, for the runs `where` picks."""
+    """Run ID -> step -> seconds on it, summed over finished visits, for the finished runs
+    `where` picks (an open run's step times count once it ends: tally.py's add_run)."""
     rows = session.execute(
         select(RunVisit.run_id, RunVisit.step_number, RunVisit.started_at, RunVisit.finished_at)
         .join(Run, Run.id == RunVisit.run_id)
-        .where(*where, RunVisit.finished_at.is_not(None))
+        .where(*where, Run.status.in_(FINISHED), RunVisit.finished_at.is_not(None))
     )
     per_run: dict[int, dict[int, float]] = defaultdict(dict)
     for run_id, step, started, finished in rows:

@@ -31,6 +31,7 @@ from bot.core.kpis import (
     local_day,
 )
 from bot.db import rollups as store
+from bot.db import spans as span_store
 from bot.db.digest import KpiRollupDay
 from bot.db.models import Event, Revision, Run, SopRecord
 from bot.services.kpi_records import RevisionTimes, lookup_records, run_records
@@ -47,6 +48,7 @@ class RollupReport:
 
     built: tuple[date, ...]
     rows: int
+    spans: tuple[tuple[date, date], ...] = ()  # spans summed (bot/services/kpi_spans.py)
 
 
 def _days(first: date, last: date) -> list[date]:
@@ -125,7 +127,7 @@ def stale_days(
     return stale
 
 
-def _whole(marker: KpiRollupDay) -> bool:
+def whole(marker: KpiRollupDay) -> bool:
     """The marker of a whole day's rollups (not a day never built, nor today's settled part)."""
     return marker.open_runs >= 0 and marker.settled_until is None
 
@@ -148,12 +150,11 @@ def unsettled_rollups(
 
 def _added(rollups: list[DailyRollup]) -> list[DailyRollup]:
     """Rollups of the same day and SOP added into one (a settled part and its rest)."""
-    by_key: dict[tuple[date, str | None], DailyRollup] = {}
+    by_key: dict[tuple[date, date, str | None], DailyRollup] = {}
     for r in rollups:
-        seen = by_key.get((r.day, r.sop))
-        by_key[(r.day, r.sop)] = (
-            r if seen is None else DailyRollup(r.day, r.sop, seen.counts + r.counts)
-        )
+        key = (r.since, r.day, r.sop)
+        seen = by_key.get(key)
+        by_key[key] = r if seen is None else replace(r, counts=seen.counts + r.counts)
     return list(by_key.values())
 
 
@@ -166,27 +167,39 @@ def daily(
     last: date,
     now: datetime,
     light_before: date | None = None,
+    spans: list[tuple[date, date]] = (),
 ) -> list[DailyRollup]:
     """Rollups of every day from `first` to `last`: stored where exact, raw elsewhere.
 
     Stored days before `light_before` come without their per-run lists (a trend's previous
-    window needs only usage and completion), which halves the work of reading them.
+    window needs only usage and completion), which halves the work of reading them. `spans`
+    are ranges of days the caller tallies only whole: an exact stored span of one of them
+    comes as one rollup per SOP instead of its days' (see kpi_spans).
     """
     today = local_day(now, tz)
     markers = store.rollup_days(
         session, workspace_id=workspace_id, tz=str(tz), first=first, last=last
     )
-    usable = {d: m for d, m in markers.items() if d < today and _whole(m)}
+    usable = {d: m for d, m in markers.items() if d < today and whole(m)}
     usable_days = set(usable) - stale_days(
         session, workspace_id=workspace_id, tz=tz, markers=usable
     )
     settled = markers.get(today)
     since = settled.settled_until if settled is not None and first <= today <= last else None
-    found = store.read_rollups(
+    found, covered = span_store.usable(
         session,
         workspace_id=workspace_id,
         tz=str(tz),
-        days=sorted(usable_days | ({today} if since else set())),
+        ranges=[r for r in spans if first <= r[0] and r[1] <= last],
+        days=markers,
+        exact=usable_days,
+        light_before=light_before or date.min,
+    )
+    found += store.read_rollups(
+        session,
+        workspace_id=workspace_id,
+        tz=str(tz),
+        days=sorted((usable_days - covered) | ({today} if since else set())),
         light_before=light_before,
     )
     if since is not None:
@@ -197,7 +210,7 @@ def daily(
             )
         )
         usable_days.add(today)
-    missing = [d for d in _days(first, last) if d not in usable_days]
+    missing = [d for d in _days(first, last) if d not in usable_days and d not in covered]
     # Consecutive missing days are read in one query (typically: today, or all on a new install).
     start = None
     for index, day in enumerate(missing):
@@ -213,7 +226,13 @@ def daily(
 
 def tally_between(rollups: list[DailyRollup], first: date, last: date) -> Tally:
     """The Tally of the days from `first` to `last` among `rollups`."""
-    return combine(r for r in rollups if first <= r.day <= last)
+    inside = []
+    for r in rollups:
+        if r.since <= last and r.day >= first:  # some of its days are in the window...
+            if r.since < first or r.day > last:  # ...but a span's days cannot be split
+                raise ValueError(f"a span of rollups crosses {first} to {last}: read its days")
+            inside.append(r)
+    return combine(inside)
 
 
 def first_activity(session: Session, *, workspace_id: int) -> datetime | None:
@@ -234,7 +253,7 @@ def roll_up_day(
     if day >= local_day(now, tz):
         raise ValueError(f"{day} is not over yet in {tz}; only finished days are rolled up")
     marker = store.lock_rollup_day(session, workspace_id=workspace_id, tz=str(tz), day=day)
-    if _whole(marker) and not stale_days(
+    if whole(marker) and not stale_days(
         session, workspace_id=workspace_id, tz=tz, markers={day: marker}
     ):
         return None  # another process built it a moment ago, or nothing changed
@@ -265,7 +284,7 @@ def days_to_roll(session: Session, *, workspace_id: int, tz: ZoneInfo, now: date
     markers = store.rollup_days(
         session, workspace_id=workspace_id, tz=str(tz), first=first, last=yesterday
     )
-    built = {d: m for d, m in markers.items() if _whole(m)}
+    built = {d: m for d, m in markers.items() if whole(m)}
     stale = stale_days(session, workspace_id=workspace_id, tz=tz, markers=built)
     checked = [d for d, m in built.items() if m.open_runs > 0 and d not in stale]
     store.mark_checked(session, workspace_id=workspace_id, tz=str(tz), days=checked, now=now)

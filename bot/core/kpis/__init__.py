@@ -55,7 +55,7 @@ from bot.core.kpis.tally import (
     normalise_query,
     tally,
 )
-from bot.core.kpis.windows import Window, day_window, local_day, trailing_windows
+from bot.core.kpis.windows import Window, day_window, local_day, span_ranges, trailing_windows
 
 __all__ = [
     "Adherence",
@@ -107,5 +107,6 @@ __all__ = [
     "percent",
     "score_health",
     "tally",
+    "span_ranges",
     "trailing_windows",
 ]

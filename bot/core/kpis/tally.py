@@ -248,12 +248,19 @@ class DailyRollup:
     """The counts of one SOP (None: lookups that led to no SOP) on one local day.
 
     Built once the day is over; rebuild it while `counts.open_started_at` is not empty,
-    because an open run that later finishes changes the day's completion.
+    because an open run that later finishes changes the day's completion. With `first`, the
+    sum of the days from `first` to `day` (a span: one row where a window reads many).
     """
 
     day: date
     sop: str | None
     counts: Counts
+    first: date | None = None
+
+    @property
+    def since(self) -> date:
+        """The first day counted: `first` for a span, else `day`."""
+        return self.first or self.day
 
 
 def daily_rollups(

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
+PERIODS = (7, 30)  # the days /sop kpis can show (7d, 30d); the rollup job sums their spans
+
 
 @dataclass(frozen=True, slots=True)
 class Window:
@@ -52,3 +54,11 @@ def trailing_windows(day: date, tz: tzinfo, days: int = 7) -> tuple[Window, Wind
 def local_day(at: datetime, tz: tzinfo) -> date:
     """The calendar day in `tz` that the instant `at` falls on."""
     return at.astimezone(tz).date()
+
+
+def span_ranges(today: date, days: int) -> list[tuple[date, date]]:
+    """The whole days a `days`-day KPI window ending `today` reads: the window before it, and
+    its own days before today (today is still going). Each may be read as one stored span."""
+    previous = (today - timedelta(days=2 * days - 1), today - timedelta(days=days))
+    current = (today - timedelta(days=days - 1), today - timedelta(days=1))
+    return [r for r in (previous, current) if r[0] <= r[1]]

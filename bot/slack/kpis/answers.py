@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt import Respond
 
+from bot.core.kpis.windows import PERIODS
 from bot.db.sops import default_workspace
 from bot.services import digest as digests
 from bot.services import digest_config, kpi_handoffs, scheduled_kpis, sop_review, team_digests
@@ -20,7 +21,6 @@ from bot.slack.payload import sender
 
 log = logging.getLogger(__name__)
 PERIOD = re.compile(r"^(\d+)d$")
-PERIODS = (7, 30)
 
 
 def parse_kpis(text: str) -> tuple[str, int] | str:
