@@ -143,3 +143,32 @@ def test_upgrading_to_0015_turns_rollup_lists_into_the_histograms_a_rebuild_woul
         assert migrate.upgrade(database.engine) is True
     finally:
         database.dispose()
+
+
+def test_0016_adds_spans_and_day_revisions_and_takes_them_away_again(database_url):
+    database = Database(database_url)
+    day, at = date(2026, 11, 2), datetime(2026, 11, 3, tzinfo=UTC)
+    try:
+        _migrate(database, "0015")
+        with database.engine.begin() as conn:
+            conn.execute(text("INSERT INTO workspaces (id, name, settings, created_at)"
+                              " VALUES (1, 'w', '{}', :at)"), {"at": at})  # fmt: skip
+            conn.execute(text("INSERT INTO kpi_rollup_days (workspace_id, tz, day, built_at,"
+                              " open_runs) VALUES (1, 'UTC', :day, :at, 0)"),
+                         {"day": day, "at": at})  # fmt: skip
+        _migrate(database, "0016")
+        with database.engine.begin() as conn:  # a day built before counts as revision 0
+            assert conn.execute(text("SELECT revision FROM kpi_rollup_days")).scalar() == 0
+            conn.execute(text("INSERT INTO kpi_spans (workspace_id, tz, first, last, built_at,"
+                              " revisions) VALUES (1, 'UTC', :day, :day, :at, '[0]')"),
+                         {"day": day, "at": at})  # fmt: skip
+        _migrate(database, "0015", down=True)
+        tables = set(inspect(database.engine).get_table_names())
+        assert not {"kpi_spans", "kpi_span_rollups"} & tables
+        columns = {c["name"] for c in inspect(database.engine).get_columns("kpi_rollup_days")}
+        assert "revision" not in columns and "settled_until" in columns
+        assert migrate.upgrade(database.engine) is True
+        with database.engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM kpi_spans")).scalar() == 0
+    finally:
+        database.dispose()
