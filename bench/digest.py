@@ -12,7 +12,8 @@ training assignments, quiz attempts and feedback, and then times:
 
 - raw: yesterday's digest computed from the raw records (no rollups exist yet);
 - one day: rolling up one finished day;
-- all days: the first rollup pass over every finished day, and today's settled part;
+- all days: the first rollup pass over every finished day, today's settled part and the spans
+  `/sop kpis` reads (bot/services/kpi_spans.py), as the hourly job builds them;
 - rollups: the same digest once the days are rolled up (the daily job's case);
 - /sop kpis 30d from rollups plus the raw records today's settled part leaves out.
 
@@ -51,7 +52,7 @@ from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.db.training import Assignment, QuizAnswer, QuizAttempt
 from bot.services import digest as digests
-from bot.services import kpi_rollups
+from bot.services import kpi_rollups, kpi_spans
 from bot.services.publish import publish_directory
 from bot.slack.renderers import build_renderers
 
@@ -296,6 +297,10 @@ def measure(url: str, *, events: int, people: int, sops: int, days: int, cache: 
                 kpi_rollups.roll_up_day(session, workspace_id=workspace_id, tz=TZ, day=day, now=NOW)
         with database.session() as session:  # today's settled part, as the hourly job builds it
             kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=TZ, now=NOW)
+        for first, last in kpi_spans.wanted(NOW, TZ):  # the spans /sop kpis reads, as it sums them
+            with database.session() as session:
+                kpi_spans.roll_up_span(session, workspace_id=workspace_id, tz=TZ, first=first,
+                                       last=last, now=NOW)  # fmt: skip
         return len(days_left)
 
     all_s, rolled = timed(roll_all)

@@ -74,6 +74,9 @@ class KpiRollupDay(Base):
     # Set on today's marker only: its rollups hold the day's settled part, the runs finished and
     # the lookups made before this instant (bot/services/kpi_rollups.py, roll_up_today).
     settled_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # With it, the runs open at that instant (kpi_records.open_runs): read from here, not from
+    # the runs table, while they stay open. None: read them raw (rows from before 0016).
+    settled_open: Mapped[list[list[Any]] | None] = mapped_column(JSON, nullable=True)
     # Counted up each time the day's rollups are written: a span summed from them names the
     # revisions it read, so it is used only while every day is still the same (bot/db/spans.py).
     revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -228,10 +228,12 @@ def write_rollups(
     rollups: list[DailyRollup],
     now: datetime,
     settled_until: datetime | None = None,
+    settled_open: list[list[Any]] | None = None,
 ) -> int:
     """Replace the marker day's rollups with `rollups`; return how many rows were written.
 
-    `settled_until` marks today's settled part (see kpi_rollups.roll_up_today).
+    `settled_until` marks today's settled part, `settled_open` the runs open then (see
+    kpi_rollups.roll_up_today).
     """
     session.execute(
         delete(KpiRollup).where(
@@ -255,6 +257,7 @@ def write_rollups(
         session.execute(KpiRollup.__table__.insert(), rows)
     marker.built_at = now - SETTLE
     marker.settled_until = settled_until
+    marker.settled_open = settled_open
     marker.revision = (marker.revision or 0) + 1  # spans summed from the old rows are unused
     marker.open_runs = sum(len(r.counts.open_started_at) for r in rollups if r.day == marker.day)
     return len(rows)

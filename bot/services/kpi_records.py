@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -32,6 +32,7 @@ from bot.core.kpis import (
     SopInfo,
     Window,
 )
+from bot.core.kpis.starts import EPOCH, micros
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Revision, Run, RunVisit, SopRecord
 from bot.db.training import WITHDRAWN as LEFT_AUDIENCE
@@ -46,8 +47,10 @@ __all__ = [
     "attempt_records",
     "feedback_records",
     "lookup_records",
+    "open_runs",
     "run_records",
     "sop_infos",
+    "still_open",
 ]
 
 
@@ -68,10 +71,22 @@ class RevisionTimes:
         return max((n for _, n in times[:index]), default=0)
 
 
-def _runs_in(workspace_id: int, window: Window, finished_before: datetime | None,
-             unsettled_at: datetime | None) -> list[Any]:  # fmt: skip
+def _runs_in(
+    workspace_id: int,
+    window: Window,
+    finished_before: datetime | None,
+    unsettled_at: datetime | None,
+    ended_since: datetime | None = None,
+) -> list[Any]:
     """Runs started in `window`; only those finished before `finished_before`, or only those
-    not finished before `unsettled_at` (today's settled part and the rest, kpi_rollups)."""
+    not finished before `unsettled_at` (today's settled part and the rest, kpi_rollups).
+
+    With `ended_since`, only runs finished since then, and without the window's start: the
+    index on finished_at then finds the few (run_records drops those started earlier).
+    """
+    if ended_since is not None:
+        return [Run.workspace_id == workspace_id, Run.finished_at >= ended_since,
+                Run.started_at < window.end]  # fmt: skip
     where = [Run.workspace_id == workspace_id, Run.started_at >= window.start,
              Run.started_at < window.end]  # fmt: skip
     if finished_before is not None:
@@ -123,11 +138,12 @@ def run_records(
     revisions: RevisionTimes | None = None,
     finished_before: datetime | None = None,
     unsettled_at: datetime | None = None,
+    ended_since: datetime | None = None,
 ) -> list[RunRecord]:
-    """Every run started in `window` (see _runs_in for the other two filters), with its time
-    per step and its steps' expected times."""
+    """Every run started in `window` (see _runs_in for the other filters), with its time per
+    step and its steps' expected times."""
     revisions = revisions or RevisionTimes(session)
-    where = _runs_in(workspace_id, window, finished_before, unsettled_at)
+    where = _runs_in(workspace_id, window, finished_before, unsettled_at, ended_since)
     seconds = _step_seconds(session, where=where)
     rows = session.execute(
         select(
@@ -150,6 +166,8 @@ def run_records(
     expected = expected_times(session, {row[-1] for row in rows})
     records = []
     for run_id, sop_id, slug, number, user, started, finished, status, step, revision_id in rows:
+        if started < window.start:  # only where the query left the start out (ended_since)
+            continue
         ended = finished or now
         records.append(
             RunRecord(
@@ -168,6 +186,40 @@ def run_records(
             )
         )
     return records
+
+
+def open_runs(session: Session, *, workspace_id: int, window: Window, at: datetime) -> list:
+    """The runs started in `window` before `at` and not finished before `at`, each as
+    [run ID, SOP slug, SOP ID, revision number, user ID, start in microseconds since 1970]:
+    all an open run adds to the KPIs (today's settled part keeps them, kpi_rollups)."""
+    rows = session.execute(
+        select(Run.id, SopRecord.slug, Run.sop_id, Revision.number, Run.user_id, Run.started_at)
+        .join(SopRecord, SopRecord.id == Run.sop_id)
+        .join(Revision, Revision.id == Run.revision_id)
+        .where(*_runs_in(workspace_id, Window(window.start, min(at, window.end)), None, at))
+    )
+    return [[i, slug, sop, n, user, micros(started)] for i, slug, sop, n, user, started in rows]
+
+
+def still_open(kept: list, *, revisions: RevisionTimes, now: datetime) -> list[RunRecord]:
+    """Records of runs `open_runs` kept that are open still (the caller leaves out the rest)."""
+    return [
+        RunRecord(
+            run_id=run_id,
+            sop=slug,
+            revision=number,
+            user=user,
+            started_at=EPOCH + timedelta(microseconds=started),
+            finished_at=None,
+            status="active",
+            current_step=0,  # an open run's step counts nowhere (tally.py)
+            step_seconds={},
+            stopped_at_step=None,
+            is_current_revision=revisions.newest_at(sop_id, now) <= number,
+            expected_seconds={},
+        )
+        for run_id, slug, sop_id, number, user, started in kept
+    ]
 
 
 def lookup_records(session: Session, *, workspace_id: int, window: Window) -> list[LookupRecord]:

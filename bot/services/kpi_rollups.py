@@ -7,8 +7,9 @@ since it was built; every reader uses a day's rollups only when they are still e
 raw records otherwise (days not rolled up yet, days gone stale).
 
 Today is read from its settled part where the hourly job built one (`roll_up_today`: the
-runs finished and the lookups made before a moment, which never change again) plus the raw
-rest, so `/sop kpis` reads minutes of raw records, not a whole busy day's.
+runs finished and the lookups made before a moment, which never change again, and the runs
+open then) plus the raw rest, so `/sop kpis` reads minutes of raw records, not a whole busy
+day's.
 """
 
 from __future__ import annotations
@@ -34,7 +35,13 @@ from bot.db import rollups as store
 from bot.db import spans as span_store
 from bot.db.digest import KpiRollupDay
 from bot.db.models import Event, Revision, Run, SopRecord
-from bot.services.kpi_records import RevisionTimes, lookup_records, run_records
+from bot.services.kpi_records import (
+    RevisionTimes,
+    lookup_records,
+    open_runs,
+    run_records,
+    still_open,
+)
 
 log = logging.getLogger(__name__)
 
@@ -133,14 +140,40 @@ def whole(marker: KpiRollupDay) -> bool:
 
 
 def unsettled_rollups(
-    session: Session, *, workspace_id: int, tz: ZoneInfo, day: date, since: datetime, now: datetime
+    session: Session,
+    *,
+    workspace_id: int,
+    tz: ZoneInfo,
+    day: date,
+    since: datetime,
+    now: datetime,
+    kept_open: list | None = None,
 ) -> list[DailyRollup]:
     """The day's rollups from what its settled part leaves out: runs not finished before
-    `since` (open ones too) and lookups made from `since` on."""
+    `since` (open ones too) and lookups made from `since` on.
+
+    `kept_open` (the runs open at `since`, as the settled part kept them): those still open
+    come from it, so only the runs finished or started since are read from the runs table,
+    not every run of the day (a busy day has hundreds open).
+    """
     window = day_window(day, tz)
-    runs = run_records(
-        session, workspace_id=workspace_id, window=window, now=now, unsettled_at=since
-    )
+    if kept_open is None:
+        runs = run_records(
+            session, workspace_id=workspace_id, window=window, now=now, unsettled_at=since
+        )
+    else:
+        revisions = RevisionTimes(session)
+        before, after = Window(window.start, since), Window(since, window.end)
+        ended = run_records(session, workspace_id=workspace_id, window=before, now=now,
+                            revisions=revisions, ended_since=since)  # fmt: skip
+        done = {r.run_id for r in ended}
+        runs = [
+            *ended,
+            *run_records(
+                session, workspace_id=workspace_id, window=after, now=now, revisions=revisions
+            ),  # fmt: skip
+            *still_open([k for k in kept_open if k[0] not in done], revisions=revisions, now=now),
+        ]
     lookups = lookup_records(
         session, workspace_id=workspace_id, window=Window(max(since, window.start), window.end)
     )
@@ -186,6 +219,7 @@ def daily(
     )
     settled = markers.get(today)
     since = settled.settled_until if settled is not None and first <= today <= last else None
+    kept_open = settled.settled_open if since is not None else None
     found, covered = span_store.usable(
         session,
         workspace_id=workspace_id,
@@ -206,8 +240,14 @@ def daily(
         found = _added(
             found
             + unsettled_rollups(
-                session, workspace_id=workspace_id, tz=tz, day=today, since=since, now=now
-            )
+                session,
+                workspace_id=workspace_id,
+                tz=tz,
+                day=today,
+                since=since,
+                now=now,
+                kept_open=kept_open,
+            )  # fmt: skip
         )
         usable_days.add(today)
     missing = [d for d in _days(first, last) if d not in usable_days and d not in covered]
@@ -314,6 +354,6 @@ def roll_up_today(
     lookups = lookup_records(session, workspace_id=workspace_id, window=settled)
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
     rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
-    return store.write_rollups(
-        session, marker=marker, rollups=rollups, now=now, settled_until=until
-    )
+    kept_open = open_runs(session, workspace_id=workspace_id, window=window, at=until)
+    return store.write_rollups(session, marker=marker, rollups=rollups, now=now,
+                               settled_until=until, settled_open=kept_open)  # fmt: skip

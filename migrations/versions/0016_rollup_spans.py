@@ -1,12 +1,14 @@
 """kpi_spans and kpi_span_rollups: whole windows of daily rollups summed per SOP;
-kpi_rollup_days.revision: counted up whenever a day's rollups are written
+kpi_rollup_days.revision: counted up whenever a day's rollups are written;
+kpi_rollup_days.settled_open: the runs open when today's settled part was built
 
 Revision ID: 0016
 Revises: 0015
 Create Date: 2026-12-05
 
 No data moves: existing days start at revision 0 and the hourly rollup job sums the spans
-on its next pass (until then readers read the days, as before). Downgrading drops the spans,
+on its next pass (until then readers read the days, as before); a settled part built before
+has no open runs kept, so its open runs are read from the runs table, as before. Downgrading drops the spans,
 which the days they were summed from still hold.
 """
 
@@ -37,6 +39,7 @@ def _workspace_key(table: str) -> sa.ForeignKeyConstraint:
 def upgrade() -> None:
     with op.batch_alter_table("kpi_rollup_days") as table:
         table.add_column(sa.Column("revision", sa.Integer(), nullable=False, server_default="0"))
+        table.add_column(sa.Column("settled_open", sa.JSON(), nullable=True))
     op.create_table(
         "kpi_spans",
         *_columns(),
@@ -65,4 +68,5 @@ def downgrade() -> None:
     op.drop_table("kpi_span_rollups")
     op.drop_table("kpi_spans")
     with op.batch_alter_table("kpi_rollup_days") as table:
+        table.drop_column("settled_open")
         table.drop_column("revision")

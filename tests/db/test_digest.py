@@ -362,6 +362,7 @@ def test_todays_settled_part_plus_the_raw_rest_is_today_from_raw_records(db, tmp
     built = NOW - timedelta(hours=3)
     add_run(built - timedelta(hours=2), built - timedelta(hours=1))  # settled
     add_run(built - timedelta(hours=1), None)  # open when the part is built...
+    add_run(built - timedelta(minutes=30), None)  # ...and this one open still when read
     with db.session() as session:
         assert kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=BERLIN, now=built)
     with db.session() as session:  # ...and again within REBUILD_TODAY: not rebuilt
@@ -371,7 +372,7 @@ def test_todays_settled_part_plus_the_raw_rest_is_today_from_raw_records(db, tmp
             is None
         )
         open_run = session.scalars(
-            select(Run).where(Run.status == "active", Run.user_id == "U900")
+            select(Run).where(Run.user_id == "U900", Run.started_at == built - timedelta(hours=1))
         ).one()
         open_run.status, open_run.finished_at = (
             "completed",
@@ -379,15 +380,30 @@ def test_todays_settled_part_plus_the_raw_rest_is_today_from_raw_records(db, tmp
         )  # finishes
     add_run(built - timedelta(minutes=3), built + timedelta(minutes=2))  # within SETTLE
     add_run(built + timedelta(minutes=30), built + timedelta(minutes=40))  # after it
-    with db.session() as session:
-        raw = kpi_rollups.raw_rollups(session, workspace_id=workspace_id, tz=BERLIN,
+
+    def both():
+        with db.session() as session:
+            raw = kpi_rollups.raw_rollups(session, workspace_id=workspace_id, tz=BERLIN,
+                                          first=today, last=today, now=NOW)  # fmt: skip
+            mixed = kpi_rollups.daily(session, workspace_id=workspace_id, tz=BERLIN,
                                       first=today, last=today, now=NOW)  # fmt: skip
-        mixed = kpi_rollups.daily(session, workspace_id=workspace_id, tz=BERLIN,
-                                  first=today, last=today, now=NOW)  # fmt: skip
+        return by_key(raw), by_key(mixed)
+
+    with db.session() as session:
         marker = session.get(store.KpiRollupDay, (workspace_id, "Europe/Berlin", today))
         assert marker.settled_until == built - timedelta(minutes=5)
-    assert by_key(mixed) == by_key(raw)
+        kept = {run_id for run_id, *_ in marker.settled_open}  # the runs open then
+        until = built - timedelta(minutes=5)
+        at_build = select(Run.id).where(Run.user_id == "U900", Run.started_at < until)
+        assert len(set(session.scalars(at_build))) == 3
+        assert len(set(session.scalars(at_build)) & kept) == 2  # the settled one is not kept
+    raw, mixed = both()
+    assert mixed == raw
     assert sum(r.counts.runs_completed for r in raw) >= 4
+    assert sum(len(r.counts.open_started_at) for r in raw) == 1  # kept, and open still
+    with db.session() as session:  # a part built before 0016 kept no open runs: read raw
+        session.get(store.KpiRollupDay, (workspace_id, "Europe/Berlin", today)).settled_open = None
+    assert both() == (raw, raw)
     # tomorrow the whole day is rolled up afresh, not taken from its settled part
     tomorrow = Runtime(settings=Settings(digest_tz="Europe/Berlin"), database=db,
                        clock=lambda: NOW + timedelta(days=1))  # fmt: skip
