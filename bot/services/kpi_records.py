@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from collections import defaultdict
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -32,7 +32,7 @@ from bot.core.kpis import (
     SopInfo,
     Window,
 )
-from bot.core.kpis.starts import EPOCH, micros
+from bot.core.kpis.starts import micros
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Revision, Run, RunVisit, SopRecord
 from bot.db.training import WITHDRAWN as LEFT_AUDIENCE
@@ -50,7 +50,6 @@ __all__ = [
     "open_runs",
     "run_records",
     "sop_infos",
-    "still_open",
 ]
 
 
@@ -199,27 +198,6 @@ def open_runs(session: Session, *, workspace_id: int, window: Window, at: dateti
         .where(*_runs_in(workspace_id, Window(window.start, min(at, window.end)), None, at))
     )
     return [[i, slug, sop, n, user, micros(started)] for i, slug, sop, n, user, started in rows]
-
-
-def still_open(kept: list, *, revisions: RevisionTimes, now: datetime) -> list[RunRecord]:
-    """Records of runs `open_runs` kept that are open still (the caller leaves out the rest)."""
-    return [
-        RunRecord(
-            run_id=run_id,
-            sop=slug,
-            revision=number,
-            user=user,
-            started_at=EPOCH + timedelta(microseconds=started),
-            finished_at=None,
-            status="active",
-            current_step=0,  # an open run's step counts nowhere (tally.py)
-            step_seconds={},
-            stopped_at_step=None,
-            is_current_revision=revisions.newest_at(sop_id, now) <= number,
-            expected_seconds={},
-        )
-        for run_id, slug, sop_id, number, user, started in kept
-    ]
 
 
 def lookup_records(session: Session, *, workspace_id: int, window: Window) -> list[LookupRecord]:

@@ -30,6 +30,7 @@ from bot.core.kpis import (
     daily_rollups,
     day_window,
     local_day,
+    open_run_rollups,
 )
 from bot.db import rollups as store
 from bot.db import spans as span_store
@@ -40,7 +41,6 @@ from bot.services.kpi_records import (
     lookup_records,
     open_runs,
     run_records,
-    still_open,
 )
 
 log = logging.getLogger(__name__)
@@ -157,6 +157,7 @@ def unsettled_rollups(
     not every run of the day (a busy day has hundreds open).
     """
     window = day_window(day, tz)
+    still: list[DailyRollup] = []
     if kept_open is None:
         runs = run_records(
             session, workspace_id=workspace_id, window=window, now=now, unsettled_at=since
@@ -164,20 +165,24 @@ def unsettled_rollups(
     else:
         revisions = RevisionTimes(session)
         before, after = Window(window.start, since), Window(since, window.end)
-        ended = run_records(session, workspace_id=workspace_id, window=before, now=now,
-                            revisions=revisions, ended_since=since)  # fmt: skip
-        done = {r.run_id for r in ended}
-        runs = [
-            *ended,
-            *run_records(
-                session, workspace_id=workspace_id, window=after, now=now, revisions=revisions
-            ),  # fmt: skip
-            *still_open([k for k in kept_open if k[0] not in done], revisions=revisions, now=now),
-        ]
+        runs = run_records(session, workspace_id=workspace_id, window=before, now=now,
+                           revisions=revisions, ended_since=since)  # fmt: skip
+        done = {r.run_id for r in runs}
+        runs += run_records(
+            session, workspace_id=workspace_id, window=after, now=now, revisions=revisions
+        )
+        still = open_run_rollups(
+            day,
+            (
+                (slug, user, started, revisions.newest_at(sop_id, now) <= number)
+                for run_id, slug, sop_id, number, user, started in kept_open
+                if run_id not in done
+            ),
+        )
     lookups = lookup_records(
         session, workspace_id=workspace_id, window=Window(max(since, window.start), window.end)
     )
-    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
+    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz) + still
     return numbered(session, workspace_id=workspace_id, rollups=rollups, create=False)
 
 

@@ -24,10 +24,12 @@ from bot.core.kpis import (
     compute_kpis,
     daily_rollups,
     day_window,
+    open_run_rollups,
     tally,
     trailing_windows,
 )
 from bot.core.kpis.histogram import histogram
+from bot.core.kpis.starts import micros
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SLUGS = ("refund", "onboarding", "vpn-setup")
@@ -312,3 +314,19 @@ def test_the_kpi_maths_imports_neither_slack_nor_sqlalchemy():
         "assert not bad, bad\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_open_runs_kept_as_stubs_roll_up_as_their_records_do(seed):
+    # today's settled part keeps open runs as (SOP, user, start, current): the same rollups
+    rng = random.Random(seed)
+    day = date(2026, 3, 29)  # Berlin's 23-hour day
+    runs, _ = synthetic(rng, first=day, days=1, runs=200, lookups=0)
+    still_open = [
+        r for r in runs if r.status == "active" and r.started_at in day_window(day, BERLIN)
+    ]
+    assert still_open
+    stubs = [
+        (r.sop, r.user, micros(r.started_at), r.is_current_revision) for r in reversed(still_open)
+    ]
+    assert open_run_rollups(day, stubs) == daily_rollups(runs=still_open, lookups=[], tz=BERLIN)

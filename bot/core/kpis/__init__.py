@@ -53,6 +53,7 @@ from bot.core.kpis.tally import (
     combine,
     daily_rollups,
     normalise_query,
+    open_run_rollups,
     tally,
 )
 from bot.core.kpis.windows import Window, day_window, local_day, span_ranges, trailing_windows
@@ -104,6 +105,7 @@ __all__ = [
     "name_list",
     "nearest_rank",
     "normalise_query",
+    "open_run_rollups",
     "percent",
     "score_health",
     "tally",

@@ -284,6 +284,31 @@ def daily_rollups(
     return [DailyRollup(day, sop, builders[(day, sop)].freeze()) for day, sop in keys]
 
 
+def open_run_rollups(day: date, runs: Iterable[tuple[str, str, int, bool]]) -> list[DailyRollup]:
+    """The rollups of runs still open on `day`, each given as (SOP, user ID, start in
+    microseconds since 1970, on the current revision): all an open run adds (see add_run)."""
+    starts: dict[str, list[int]] = {}
+    people: dict[str, set[str]] = {}
+    current: dict[str, int] = {}
+    for sop, user, started, is_current in runs:
+        starts.setdefault(sop, []).append(started)
+        people.setdefault(sop, set()).add(user)
+        current[sop] = current.get(sop, 0) + is_current
+    return [
+        DailyRollup(
+            day,
+            sop,
+            Counts(
+                runs_started=len(times),
+                open_started_at=Starts([sorted(times)]),
+                people=People([frozenset(people[sop])]),
+                current_revision_runs=current[sop],
+            ),
+        )
+        for sop, times in sorted(starts.items())
+    ]
+
+
 def combine(rollups: Iterable[DailyRollup]) -> Tally:
     """The Tally of the days the given rollups cover (the caller picks the days).
 
