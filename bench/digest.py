@@ -266,6 +266,23 @@ def profile(label: str, function, top: int) -> None:
         pstats.Stats(profiler, stream=sys.stdout).sort_stats(order).print_stats(top)
 
 
+def roll_all(database: Database, workspace_id: int) -> int:
+    """Every rollup the hourly job builds at NOW: the finished days, today's settled part and
+    the spans /sop kpis reads; how many days were rolled up."""
+    with database.session() as session:
+        days_left = kpi_rollups.days_to_roll(session, workspace_id=workspace_id, tz=TZ, now=NOW)
+    for day in days_left:
+        with database.session() as session:
+            kpi_rollups.roll_up_day(session, workspace_id=workspace_id, tz=TZ, day=day, now=NOW)
+    with database.session() as session:
+        kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=TZ, now=NOW)
+    for first, last in kpi_spans.wanted(NOW, TZ):
+        with database.session() as session:
+            kpi_spans.roll_up_span(session, workspace_id=workspace_id, tz=TZ, first=first,
+                                   last=last, now=NOW)  # fmt: skip
+    return len(days_left)
+
+
 def measure(url: str, *, events: int, people: int, sops: int, days: int, cache: Path | None,
             profile_top: int = 0) -> dict:  # fmt: skip
     """Populate a fresh database and time the digest both ways."""
@@ -291,21 +308,7 @@ def measure(url: str, *, events: int, people: int, sops: int, days: int, cache: 
         one_day_s, _ = timed(kpi_rollups.roll_up_day, session, workspace_id=workspace_id,
                              tz=TZ, day=yesterday - timedelta(days=3), now=NOW)  # fmt: skip
 
-    def roll_all() -> int:
-        with database.session() as session:
-            days_left = kpi_rollups.days_to_roll(session, workspace_id=workspace_id, tz=TZ, now=NOW)
-        for day in days_left:
-            with database.session() as session:
-                kpi_rollups.roll_up_day(session, workspace_id=workspace_id, tz=TZ, day=day, now=NOW)
-        with database.session() as session:  # today's settled part, as the hourly job builds it
-            kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=TZ, now=NOW)
-        for first, last in kpi_spans.wanted(NOW, TZ):  # the spans /sop kpis reads, as it sums them
-            with database.session() as session:
-                kpi_spans.roll_up_span(session, workspace_id=workspace_id, tz=TZ, first=first,
-                                       last=last, now=NOW)  # fmt: skip
-        return len(days_left)
-
-    all_s, rolled = timed(roll_all)
+    all_s, rolled = timed(roll_all, database, workspace_id)
     rolled_s, rolled_cpu, rolled_up = best_of(3, digest)
     # Equal, not merely close: both count times in the same histogram buckets (docs/kpis.md).
     assert rolled_up.digest == raw.digest, "the digest from rollups differs from the raw one"

@@ -26,14 +26,13 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from digest import NOW, TZ  # bench/ is the script's folder: on sys.path
+from digest import NOW, TZ, roll_all  # bench/ is the script's folder: on sys.path
 
 from bot.core.kpis import local_day
 from bot.db import migrate
 from bot.db.session import Database
 from bot.db.sops import default_workspace
 from bot.services import digest as digests
-from bot.services import kpi_rollups
 
 WHAT = {
     "digest": "yesterday's digest from rollups",
@@ -59,12 +58,7 @@ def rolled_copy(source: Path, folder: Path) -> str:
     migrate.upgrade(database.engine)
     with database.session() as session:
         workspace_id = default_workspace(session).id
-        days = kpi_rollups.days_to_roll(session, workspace_id=workspace_id, tz=TZ, now=NOW)
-    for day in days:
-        with database.session() as session:
-            kpi_rollups.roll_up_day(session, workspace_id=workspace_id, tz=TZ, day=day, now=NOW)
-    with database.session() as session:
-        kpi_rollups.roll_up_today(session, workspace_id=workspace_id, tz=TZ, now=NOW)
+    roll_all(database, workspace_id)
     database.dispose()
     return url
 
