@@ -162,7 +162,8 @@ def run_records(
         .where(*where)
     )
     rows = rows.all()
-    expected = expected_times(session, {row[-1] for row in rows})
+    # Only finished runs' step times count (tally.py), so only their revisions are parsed.
+    expected = expected_times(session, {row[-1] for row in rows if row[7] in FINISHED})
     records = []
     for run_id, sop_id, slug, number, user, started, finished, status, step, revision_id in rows:
         if started < window.start:  # only where the query left the start out (ended_since)
@@ -190,7 +191,8 @@ def run_records(
 def open_runs(session: Session, *, workspace_id: int, window: Window, at: datetime) -> list:
     """The runs started in `window` before `at` and not finished before `at`, each as
     [run ID, SOP slug, SOP ID, revision number, user ID, start in microseconds since 1970]:
-    all an open run adds to the KPIs (today's settled part keeps them, kpi_rollups)."""
+    all an open run adds to the KPIs (today's settled part keeps them, with the user IDs as
+    person numbers: kpi_rollups.roll_up_today)."""
     rows = session.execute(
         select(Run.id, SopRecord.slug, Run.sop_id, Revision.number, Run.user_id, Run.started_at)
         .join(SopRecord, SopRecord.id == Run.sop_id)

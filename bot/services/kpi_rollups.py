@@ -360,5 +360,9 @@ def roll_up_today(
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
     rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
     kept_open = open_runs(session, workspace_id=workspace_id, window=window, at=until)
+    # Kept with their person numbers, so a reader need not look the user IDs up again.
+    users = {k[4] for k in kept_open if k[4]}
+    numbers = store.person_numbers(session, workspace_id=workspace_id, users=users, day=today)
+    kept_open = [[*k[:4], numbers.get(k[4], k[4]), k[5]] for k in kept_open]
     return store.write_rollups(session, marker=marker, rollups=rollups, now=now,
                                settled_until=until, settled_open=kept_open)  # fmt: skip

@@ -284,15 +284,21 @@ def daily_rollups(
     return [DailyRollup(day, sop, builders[(day, sop)].freeze()) for day, sop in keys]
 
 
-def open_run_rollups(day: date, runs: Iterable[tuple[str, str, int, bool]]) -> list[DailyRollup]:
-    """The rollups of runs still open on `day`, each given as (SOP, user ID, start in
-    microseconds since 1970, on the current revision): all an open run adds (see add_run)."""
+def open_run_rollups(
+    day: date, runs: Iterable[tuple[str, str | int, int, bool]]
+) -> list[DailyRollup]:
+    """The rollups of runs still open on `day`, each given as (SOP, user ID or person number,
+    start in microseconds since 1970, on the current revision): all an open run adds."""
     starts: dict[str, list[int]] = {}
-    people: dict[str, set[str]] = {}
+    people: dict[str, tuple[set[str], set[int]]] = {}
     current: dict[str, int] = {}
-    for sop, user, started, is_current in runs:
+    for sop, person, started, is_current in runs:
         starts.setdefault(sop, []).append(started)
-        people.setdefault(sop, set()).add(user)
+        names, numbers = people.setdefault(sop, (set(), set()))
+        if isinstance(person, int):
+            numbers.add(person)
+        else:
+            names.add(person)
         current[sop] = current.get(sop, 0) + is_current
     return [
         DailyRollup(
@@ -301,7 +307,7 @@ def open_run_rollups(day: date, runs: Iterable[tuple[str, str, int, bool]]) -> l
             Counts(
                 runs_started=len(times),
                 open_started_at=Starts([sorted(times)]),
-                people=People([frozenset(people[sop])]),
+                people=People([frozenset(people[sop][0])], [sorted(people[sop][1])]),
                 current_revision_runs=current[sop],
             ),
         )
