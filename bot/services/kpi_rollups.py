@@ -15,6 +15,7 @@ day's.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -174,8 +175,8 @@ def unsettled_rollups(
         still = open_run_rollups(
             day,
             (
-                (slug, user, started, revisions.newest_at(sop_id, now) <= number)
-                for run_id, slug, sop_id, number, user, started in kept_open
+                (slug, person, started, revisions.newest_at(sop_id, now) <= number)
+                for run_id, slug, sop_id, number, person, started in kept_open
                 if run_id not in done
             ),
         )
@@ -205,7 +206,7 @@ def daily(
     last: date,
     now: datetime,
     light_before: date | None = None,
-    spans: list[tuple[date, date]] = (),
+    spans: Sequence[tuple[date, date]] = (),
 ) -> list[DailyRollup]:
     """Rollups of every day from `first` to `last`: stored where exact, raw elsewhere.
 
