@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from bot.db.outbox import dialect_insert
 # `built_at` is set this long before the build: a run that read the clock just before and
 # committed just after the build still counts as "finished since", so the day is rebuilt.
 SETTLE = timedelta(minutes=5)
+T = TypeVar("T")
 
 
 def _times(stored: list[list[int]] | None) -> Times:
@@ -207,16 +208,19 @@ def lock_rollup_day(session: Session, *, workspace_id: int, tz: str, day: date) 
     Replicas roll up side by side: the upsert makes a second one wait here until the first
     commits, so it sees the fresh marker instead of inserting the same rollups again.
     """
-    insert = dialect_insert(session, KpiRollupDay).values(
-        workspace_id=workspace_id, tz=tz, day=day, built_at=NEVER, open_runs=-1
-    )
+    key = {"workspace_id": workspace_id, "tz": tz, "day": day}
+    return locked_marker(session, KpiRollupDay, key, built_at=NEVER, open_runs=-1)
+
+
+def locked_marker(session: Session, model: type[T], key: dict[str, Any], **new: Any) -> T:
+    """The `model` row of primary `key` (its columns in order), inserted with `new` if
+    missing, and locked for this transaction (an upsert: a second writer waits for the first)."""
+    insert = dialect_insert(session, model).values(**key, **new)
     session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["workspace_id", "tz", "day"], set_={"tz": insert.excluded.tz}
-        )
+        insert.on_conflict_do_update(index_elements=list(key), set_={"tz": insert.excluded.tz})
     )
     session.expire_all()
-    row = session.get(KpiRollupDay, (workspace_id, tz, day))
+    row = session.get(model, tuple(key.values()))
     assert row is not None
     return row
 

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.kpis import DailyRollup
 from bot.db.digest import NEVER, NO_SOP, KpiRollupDay, KpiSpan, KpiSpanRollup
-from bot.db.outbox import dialect_insert
-from bot.db.rollups import counts_from_json, counts_to_json
+from bot.db.rollups import counts_from_json, counts_to_json, locked_marker
 
 Range = tuple[date, date]  # first and last day, both included
 BEFORE = -1  # the revision of a day summed before any activity: no rollup, and none since
@@ -82,18 +81,8 @@ def usable(
 
 def lock(session: Session, *, workspace_id: int, tz: str, first: date, last: date) -> KpiSpan:
     """The span's marker, created (empty) if missing and locked for this transaction."""
-    insert = dialect_insert(session, KpiSpan).values(
-        workspace_id=workspace_id, tz=tz, first=first, last=last, built_at=NEVER, revisions=[]
-    )
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["workspace_id", "tz", "first", "last"], set_={"tz": insert.excluded.tz}
-        )
-    )
-    session.expire_all()
-    row = session.get(KpiSpan, (workspace_id, tz, first, last))
-    assert row is not None
-    return row
+    key = {"workspace_id": workspace_id, "tz": tz, "first": first, "last": last}
+    return locked_marker(session, KpiSpan, key, built_at=NEVER, revisions=[])
 
 
 def write(
