@@ -216,8 +216,9 @@ def locked_marker(session: Session, model: type[T], key: dict[str, Any], **new: 
     """The `model` row of primary `key` (its columns in order), inserted with `new` if
     missing, and locked for this transaction (an upsert: a second writer waits for the first)."""
     insert = dialect_insert(session, model).values(**key, **new)
+    first = next(iter(key))  # "updated" to itself: the conflict then locks the row
     session.execute(
-        insert.on_conflict_do_update(index_elements=list(key), set_={"tz": insert.excluded.tz})
+        insert.on_conflict_do_update(index_elements=list(key), set_={first: insert.excluded[first]})
     )
     session.expire_all()
     row = session.get(model, tuple(key.values()))

@@ -33,6 +33,7 @@ from bot.core.kpis import (
     Window,
 )
 from bot.core.kpis.starts import micros
+from bot.core.kpis.tally import ENDED
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Revision, Run, RunVisit, SopRecord
 from bot.db.training import WITHDRAWN as LEFT_AUDIENCE
@@ -40,7 +41,6 @@ from bot.db.training import Assignment
 from bot.services.kpi_training_records import assignment_records, attempt_records
 
 LOOKUP_KINDS = ("lookup", "lookup_miss")
-FINISHED = ("completed", "abandoned")  # the statuses whose step times count
 __all__ = [
     "RevisionTimes",
     "assignment_records",
@@ -101,7 +101,7 @@ def _step_seconds(session: Session, *, where: list[Any]) -> dict[int, dict]:
     rows = session.execute(
         select(RunVisit.run_id, RunVisit.step_number, RunVisit.started_at, RunVisit.finished_at)
         .join(Run, Run.id == RunVisit.run_id)
-        .where(*where, Run.status.in_(FINISHED), RunVisit.finished_at.is_not(None))
+        .where(*where, Run.status.in_(ENDED), RunVisit.finished_at.is_not(None))
     )
     per_run: dict[int, dict[int, float]] = defaultdict(dict)
     for run_id, step, started, finished in rows:
@@ -163,7 +163,7 @@ def run_records(
     )
     rows = rows.all()
     # Only finished runs' step times count (tally.py), so only their revisions are parsed.
-    expected = expected_times(session, {row[-1] for row in rows if row[7] in FINISHED})
+    expected = expected_times(session, {row[-1] for row in rows if row[7] in ENDED})
     records = []
     for run_id, sop_id, slug, number, user, started, finished, status, step, revision_id in rows:
         if started < window.start:  # only where the query left the start out (ended_since)
@@ -191,8 +191,7 @@ def run_records(
 def open_runs(session: Session, *, workspace_id: int, window: Window, at: datetime) -> list:
     """The runs started in `window` before `at` and not finished before `at`, each as
     [run ID, SOP slug, SOP ID, revision number, user ID, start in microseconds since 1970]:
-    all an open run adds to the KPIs (today's settled part keeps them, with the user IDs as
-    person numbers: kpi_rollups.roll_up_today)."""
+    all an open run adds to the KPIs (today's settled part keeps them, kpi_rollups)."""
     rows = session.execute(
         select(Run.id, SopRecord.slug, Run.sop_id, Revision.number, Run.user_id, Run.started_at)
         .join(SopRecord, SopRecord.id == Run.sop_id)

@@ -33,6 +33,7 @@ from bot.core.kpis import (
     local_day,
     open_run_rollups,
 )
+from bot.core.kpis.starts import EPOCH
 from bot.db import rollups as store
 from bot.db import spans as span_store
 from bot.db.digest import KpiRollupDay
@@ -175,8 +176,13 @@ def unsettled_rollups(
         still = open_run_rollups(
             day,
             (
-                (slug, person, started, revisions.newest_at(sop_id, now) <= number)
-                for run_id, slug, sop_id, number, person, started in kept_open
+                (
+                    slug,
+                    user,
+                    EPOCH + timedelta(microseconds=started),
+                    revisions.newest_at(sop_id, now) <= number,
+                )
+                for run_id, slug, sop_id, number, user, started in kept_open
                 if run_id not in done
             ),
         )
@@ -361,9 +367,5 @@ def roll_up_today(
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
     rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
     kept_open = open_runs(session, workspace_id=workspace_id, window=window, at=until)
-    # Kept with their person numbers, so a reader need not look the user IDs up again.
-    users = {k[4] for k in kept_open if k[4]}
-    numbers = store.person_numbers(session, workspace_id=workspace_id, users=users, day=today)
-    kept_open = [[*k[:4], numbers.get(k[4], k[4]), k[5]] for k in kept_open]
     return store.write_rollups(session, marker=marker, rollups=rollups, now=now,
                                settled_until=until, settled_open=kept_open)  # fmt: skip

@@ -29,7 +29,6 @@ from bot.core.kpis import (
     trailing_windows,
 )
 from bot.core.kpis.histogram import histogram
-from bot.core.kpis.starts import micros
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SLUGS = ("refund", "onboarding", "vpn-setup")
@@ -326,7 +325,5 @@ def test_open_runs_kept_as_stubs_roll_up_as_their_records_do(seed):
         r for r in runs if r.status == "active" and r.started_at in day_window(day, BERLIN)
     ]
     assert still_open
-    stubs = [
-        (r.sop, r.user, micros(r.started_at), r.is_current_revision) for r in reversed(still_open)
-    ]
+    stubs = [(r.sop, r.user, r.started_at, r.is_current_revision) for r in reversed(still_open)]
     assert open_run_rollups(day, stubs) == daily_rollups(runs=still_open, lookups=[], tz=BERLIN)

@@ -22,6 +22,7 @@ from bot.core.kpis.starts import Starts
 from bot.core.kpis.windows import Window, local_day
 
 ELIGIBLE_AFTER = timedelta(hours=24)  # a younger open run is not yet a failure
+ENDED = ("completed", "abandoned")  # a run of any other status is still open
 
 _SPACE = re.compile(r"\s+")
 
@@ -106,23 +107,20 @@ class _Builder:
         self.stops: dict[int, int] = {}
 
     def add_run(self, run: RunRecord) -> None:
-        self.started += 1
-        self.people.add(run.user)
-        if run.is_current_revision:
-            self.current += 1
         status = run.status
+        if status not in ENDED:
+            self.add_open(run.user, run.started_at, run.is_current_revision)
+            return
+        self._started(run.user, run.is_current_revision)
         if status == "completed":
             self.completed += 1
             if run.finished_at is not None:
                 b = bucket((run.finished_at - run.started_at).total_seconds())
                 self.durations[b] = self.durations.get(b, 0) + 1
-        elif status == "abandoned":
+        else:
             self.abandoned += 1
             step = run.stopped_at_step if run.stopped_at_step is not None else run.current_step
             self.stops[step] = self.stops.get(step, 0) + 1
-        else:
-            self.open_started_at.append(run.started_at)
-            return
         per_step, expected = self.step_seconds, run.expected_seconds
         for step, seconds in run.step_seconds.items():
             key = (step, expected.get(step, 0))
@@ -131,6 +129,16 @@ class _Builder:
                 found = per_step[key] = {}
             b = bucket(seconds)
             found[b] = found.get(b, 0) + 1
+
+    def add_open(self, user: str, started: datetime, is_current: bool) -> None:
+        """A run still open: all it adds until it ends (its step times count once it does)."""
+        self._started(user, is_current)
+        self.open_started_at.append(started)
+
+    def _started(self, user: str, is_current: bool) -> None:
+        self.started += 1
+        self.people.add(user)
+        self.current += is_current
 
     def add_lookup(self, lookup: LookupRecord) -> None:
         self.lookups += 1
@@ -285,34 +293,17 @@ def daily_rollups(
 
 
 def open_run_rollups(
-    day: date, runs: Iterable[tuple[str, str | int, int, bool]]
+    day: date, runs: Iterable[tuple[str, str, datetime, bool]]
 ) -> list[DailyRollup]:
-    """The rollups of runs still open on `day`, each given as (SOP, user ID or person number,
-    start in microseconds since 1970, on the current revision): all an open run adds."""
-    starts: dict[str, list[int]] = {}
-    people: dict[str, tuple[set[str], set[int]]] = {}
-    current: dict[str, int] = {}
-    for sop, person, started, is_current in runs:
-        starts.setdefault(sop, []).append(started)
-        names, numbers = people.setdefault(sop, (set(), set()))
-        if isinstance(person, int):
-            numbers.add(person)
-        else:
-            names.add(person)
-        current[sop] = current.get(sop, 0) + is_current
-    return [
-        DailyRollup(
-            day,
-            sop,
-            Counts(
-                runs_started=len(times),
-                open_started_at=Starts([sorted(times)]),
-                people=People([frozenset(people[sop][0])], [sorted(people[sop][1])]),
-                current_revision_runs=current[sop],
-            ),
-        )
-        for sop, times in sorted(starts.items())
-    ]
+    """The rollups of runs still open on `day`, each given as (SOP, user ID, start, on the
+    current revision): what `daily_rollups` makes of their records, without the records."""
+    builders: dict[str, _Builder] = {}
+    for sop, user, started, is_current in runs:
+        builder = builders.get(sop)
+        if builder is None:
+            builder = builders[sop] = _Builder()
+        builder.add_open(user, started, is_current)
+    return [DailyRollup(day, sop, builders[sop].freeze()) for sop in sorted(builders)]
 
 
 def combine(rollups: Iterable[DailyRollup]) -> Tally:
