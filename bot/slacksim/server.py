@@ -229,14 +229,17 @@ class FakeSlack(TranscriptQueries):
 
     def _run(self, handler: Handler, method: str, args: dict, *, dropped: bool = False) -> Reply:
         request = ApiRequest(method=method, args=args, ws=self.ws, base_url=self.url)
-        try:
-            data, status = {"ok": True, **handler(request)}, 200
-        except SlackError as exc:
-            data, status = exc.body(), exc.status
-        except Exception:
-            log.exception("fake Slack failed on %s", method)
-            data, status = {"ok": False, "error": "internal_error"}, 500
-        return self._answer(method, args, data, status, dropped=dropped)
+        # The change and its call land together: whoever waits for one (a Home tab shown) then
+        # finds the other in the transcript. Handlers never call out, so holding it is safe.
+        with self.ws.lock:
+            try:
+                data, status = {"ok": True, **handler(request)}, 200
+            except SlackError as exc:
+                data, status = exc.body(), exc.status
+            except Exception:
+                log.exception("fake Slack failed on %s", method)
+                data, status = {"ok": False, "error": "internal_error"}, 500
+            return self._answer(method, args, data, status, dropped=dropped)
 
     def _answer(
         self,

@@ -146,3 +146,20 @@ def test_publish_home(fake: FakeSlack) -> None:
 def test_publish_for_unknown_user(fake: FakeSlack) -> None:
     exc = error_of(lambda: fake.client().views_publish(user_id="U0NOBODY00", view=HOME))
     assert exc.response["error"] == "user_not_found"
+
+
+def test_a_calls_change_and_its_transcript_entry_are_seen_together(fake: FakeSlack, monkeypatch):
+    # A test waiting for the Home tab must then find the views.publish call: both are made
+    # under the workspace lock, so no reader sees the tab without the call.
+    recorded = fake.record
+    held: list[bool] = []
+
+    def record(call):
+        if call.method == "views.publish":
+            held.append(fake.ws.lock._is_owned())
+        recorded(call)
+
+    monkeypatch.setattr(fake, "record", record)
+    fake.client().views_publish(user_id=MARIA, view=HOME)
+    assert held == [True]
+    assert fake.home("maria") is not None and fake.calls_to("views.publish")
