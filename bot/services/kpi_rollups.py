@@ -15,7 +15,7 @@ day's.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -33,7 +33,6 @@ from bot.core.kpis import (
     local_day,
     open_run_rollups,
 )
-from bot.core.kpis.starts import EPOCH
 from bot.db import rollups as store
 from bot.db import spans as span_store
 from bot.db.digest import KpiRollupDay
@@ -70,22 +69,34 @@ def span(first: date, last: date, tz: ZoneInfo) -> Window:
 
 
 def numbered(
-    session: Session, *, workspace_id: int, rollups: list[DailyRollup], create: bool
+    session: Session,
+    *,
+    workspace_id: int,
+    rollups: list[DailyRollup],
+    create: bool,
+    known: Mapping[str, int] | None = None,
 ) -> list[DailyRollup]:
     """The rollups with their people's user IDs as person numbers, so that rollups built from
-    records add up with stored ones (`create`: number the new people too, to store them).
+    records add up with stored ones (`create`: number the new people too, to store them;
+    `known`: numbers already looked up, not asked for again).
 
     Read after the stored rollups: a number in them was committed before this look-up.
     """
+    known = known or {}
     users: set[str] = set()
     for r in rollups:
         users |= r.counts.people.names()
     day = max((r.day for r in rollups), default=None) if create else None
-    numbers = store.person_numbers(session, workspace_id=workspace_id, users=users, day=day)
+    numbers = {u: known[u] for u in users if u in known}
+    numbers |= store.person_numbers(
+        session, workspace_id=workspace_id, users=users - numbers.keys(), day=day
+    )
     if not numbers:
         return rollups
     return [
-        DailyRollup(r.day, r.sop, replace(r.counts, people=r.counts.people.numbered(numbers)))
+        replace(r, counts=replace(r.counts, people=r.counts.people.numbered(numbers)))
+        if r.counts.people.has_names()
+        else r
         for r in rollups
     ]
 
@@ -152,14 +163,16 @@ def unsettled_rollups(
     kept_open: list | None = None,
 ) -> list[DailyRollup]:
     """The day's rollups from what its settled part leaves out: runs not finished before
-    `since` (open ones too) and lookups made from `since` on.
+    `since` (open ones too) and lookups made from `since` on, as part 1 (and part 2, below).
 
     `kept_open` (the runs open at `since`, as the settled part kept them): those still open
-    come from it, so only the runs finished or started since are read from the runs table,
-    not every run of the day (a busy day has hundreds open).
+    come from it as part 2, so only the runs finished or started since are read from the runs
+    table, not every run of the day (a busy day has hundreds open), and their people's numbers
+    kept with them are not looked up again.
     """
     window = day_window(day, tz)
     still: list[DailyRollup] = []
+    known: dict[str, int] = {}
     if kept_open is None:
         runs = run_records(
             session, workspace_id=workspace_id, window=window, now=now, unsettled_at=since
@@ -173,34 +186,23 @@ def unsettled_rollups(
         runs += run_records(
             session, workspace_id=workspace_id, window=after, now=now, revisions=revisions
         )
+        # A part built before person numbers were kept has six fields per run: user IDs.
+        known = {run[4]: run[6] for run in kept_open if len(run) > 6}
+        newest = {sop_id: revisions.newest_at(sop_id, now) for sop_id in {r[2] for r in kept_open}}
         still = open_run_rollups(
             day,
             (
-                (
-                    slug,
-                    user,
-                    EPOCH + timedelta(microseconds=started),
-                    revisions.newest_at(sop_id, now) <= number,
-                )
-                for run_id, slug, sop_id, number, user, started in kept_open
+                (slug, person[0] if person else user, started, newest[sop_id] <= number)
+                for run_id, slug, sop_id, number, user, started, *person in kept_open
                 if run_id not in done
             ),
         )
     lookups = lookup_records(
         session, workspace_id=workspace_id, window=Window(max(since, window.start), window.end)
     )
-    rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz) + still
-    return numbered(session, workspace_id=workspace_id, rollups=rollups, create=False)
-
-
-def _added(rollups: list[DailyRollup]) -> list[DailyRollup]:
-    """Rollups of the same day and SOP added into one (a settled part and its rest)."""
-    by_key: dict[tuple[date, date, str | None], DailyRollup] = {}
-    for r in rollups:
-        key = (r.since, r.day, r.sop)
-        seen = by_key.get(key)
-        by_key[key] = r if seen is None else replace(r, counts=seen.counts + r.counts)
-    return list(by_key.values())
+    rollups = [replace(r, part=1) for r in daily_rollups(runs=runs, lookups=lookups, tz=tz)]
+    rollups += [replace(r, part=2) for r in still]
+    return numbered(session, workspace_id=workspace_id, rollups=rollups, create=False, known=known)
 
 
 def daily(
@@ -214,7 +216,8 @@ def daily(
     light_before: date | None = None,
     spans: Sequence[tuple[date, date]] = (),
 ) -> list[DailyRollup]:
-    """Rollups of every day from `first` to `last`: stored where exact, raw elsewhere.
+    """Rollups of every day from `first` to `last`: stored where exact, raw elsewhere; today
+    in parts where its settled part is stored (`combine` adds them).
 
     Stored days before `light_before` come without their per-run lists (a trend's previous
     window needs only usage and completion), which halves the work of reading them. `spans`
@@ -249,17 +252,14 @@ def daily(
         light_before=light_before,
     )
     if since is not None:
-        found = _added(
-            found
-            + unsettled_rollups(
-                session,
-                workspace_id=workspace_id,
-                tz=tz,
-                day=today,
-                since=since,
-                now=now,
-                kept_open=kept_open,
-            )  # fmt: skip
+        found += unsettled_rollups(
+            session,
+            workspace_id=workspace_id,
+            tz=tz,
+            day=today,
+            since=since,
+            now=now,
+            kept_open=kept_open,
         )
         usable_days.add(today)
     missing = [d for d in _days(first, last) if d not in usable_days and d not in covered]
@@ -365,7 +365,14 @@ def roll_up_today(
     )
     lookups = lookup_records(session, workspace_id=workspace_id, window=settled)
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
-    rollups = numbered(session, workspace_id=workspace_id, rollups=rollups, create=True)
     kept_open = open_runs(session, workspace_id=workspace_id, window=window, at=until)
+    # The open runs' people are numbered now and kept with them: a reader then looks up only
+    # the people of the minutes since (unsettled_rollups).
+    users = {run[4] for run in kept_open}
+    known = store.person_numbers(session, workspace_id=workspace_id, users=users, day=today)
+    kept_open = [[*run, known[run[4]]] for run in kept_open]
+    rollups = numbered(
+        session, workspace_id=workspace_id, rollups=rollups, create=True, known=known
+    )
     return store.write_rollups(session, marker=marker, rollups=rollups, now=now,
                                settled_until=until, settled_open=kept_open)  # fmt: skip

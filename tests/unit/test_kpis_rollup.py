@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 import statistics
@@ -29,6 +30,7 @@ from bot.core.kpis import (
     trailing_windows,
 )
 from bot.core.kpis.histogram import histogram
+from bot.core.kpis.starts import micros
 
 BERLIN = ZoneInfo("Europe/Berlin")
 SLUGS = ("refund", "onboarding", "vpn-setup")
@@ -187,6 +189,11 @@ def test_combine_refuses_the_same_day_twice():
     assert combine(rollups).total().lookups == 1
     with pytest.raises(ValueError, match="two rollups for no SOP on 2026-03-10"):
         combine(rollups + rollups)
+    # a day read in parts (today: settled, the rest) adds them; a part twice is refused
+    rest = [dataclasses.replace(r, part=1) for r in rollups]
+    assert combine(rollups + rest).total().lookups == 2
+    with pytest.raises(ValueError, match="two rollups"):
+        combine(rollups + rest + rest)
 
 
 def test_counts_add_up_like_their_records():
@@ -317,7 +324,8 @@ def test_the_kpi_maths_imports_neither_slack_nor_sqlalchemy():
 
 @pytest.mark.parametrize("seed", range(10))
 def test_open_runs_kept_as_stubs_roll_up_as_their_records_do(seed):
-    # today's settled part keeps open runs as (SOP, user, start, current): the same rollups
+    # today's settled part keeps open runs as (SOP, user ID or person number, start in
+    # microseconds, current): the same rollups
     rng = random.Random(seed)
     day = date(2026, 3, 29)  # Berlin's 23-hour day
     runs, _ = synthetic(rng, first=day, days=1, runs=200, lookups=0)
@@ -325,5 +333,18 @@ def test_open_runs_kept_as_stubs_roll_up_as_their_records_do(seed):
         r for r in runs if r.status == "active" and r.started_at in day_window(day, BERLIN)
     ]
     assert still_open
-    stubs = [(r.sop, r.user, r.started_at, r.is_current_revision) for r in reversed(still_open)]
-    assert open_run_rollups(day, stubs) == daily_rollups(runs=still_open, lookups=[], tz=BERLIN)
+    stubs = [
+        (r.sop, r.user, micros(r.started_at), r.is_current_revision) for r in reversed(still_open)
+    ]
+    records = daily_rollups(runs=still_open, lookups=[], tz=BERLIN)
+    assert open_run_rollups(day, stubs) == records
+    # with person numbers for some people: the same people, numbered
+    numbers = {user: n for n, user in enumerate(sorted({r.user for r in still_open})[::2])}
+    stubs = [(sop, numbers.get(user, user), start, current) for sop, user, start, current in stubs]
+    numbered = [
+        dataclasses.replace(
+            r, counts=dataclasses.replace(r.counts, people=r.counts.people.numbered(numbers))
+        )
+        for r in records
+    ]
+    assert open_run_rollups(day, stubs) == numbered

@@ -54,6 +54,10 @@ class People:
             found.update(part)
         return frozenset(found)
 
+    def has_names(self) -> bool:
+        """Whether some people are user IDs (not numbered)."""
+        return bool(self._names)
+
     def bitmap(self) -> int:
         """Every person number, as bits."""
         if not self._numbers:

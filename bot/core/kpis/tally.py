@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta, tzinfo
 from bot.core.kpis.histogram import Times, bucket, joined
 from bot.core.kpis.people import People
 from bot.core.kpis.records import LookupRecord, RunRecord
-from bot.core.kpis.starts import Starts
+from bot.core.kpis.starts import Starts, micros
 from bot.core.kpis.windows import Window, local_day
 
 ELIGIBLE_AFTER = timedelta(hours=24)  # a younger open run is not yet a failure
@@ -87,17 +87,18 @@ class _Builder:
 
     __slots__ = (
         "lookups", "misses", "started", "completed", "abandoned", "open_started_at", "open_parts",
-        "people", "people_parts", "durations", "duration_parts", "step_seconds", "step_parts",
-        "stops", "current",
+        "people", "numbers", "people_parts", "durations", "duration_parts", "step_seconds",
+        "step_parts", "stops", "current",
     )  # fmt: skip
 
     def __init__(self) -> None:
         self.lookups = 0
         self.misses: dict[str, int] = {}
         self.started = self.completed = self.abandoned = self.current = 0
-        self.open_started_at: list[datetime] = []  # from records
+        self.open_started_at: list[int] = []  # from records: microseconds since 1970
         self.open_parts: list[Starts] = []  # from Counts
         self.people: set[str] = set()  # from records
+        self.numbers: set[int] = set()  # person numbers, from kept open runs
         self.people_parts: list[People] = []  # from Counts, united when counted
         # Records add into bucket -> runs dicts; Counts only add their Times' parts (no merging).
         self.durations: dict[int, int] = {}
@@ -109,7 +110,7 @@ class _Builder:
     def add_run(self, run: RunRecord) -> None:
         status = run.status
         if status not in ENDED:
-            self.add_open(run.user, run.started_at, run.is_current_revision)
+            self.add_open(run.user, micros(run.started_at), run.is_current_revision)
             return
         self._started(run.user, run.is_current_revision)
         if status == "completed":
@@ -130,14 +131,18 @@ class _Builder:
             b = bucket(seconds)
             found[b] = found.get(b, 0) + 1
 
-    def add_open(self, user: str, started: datetime, is_current: bool) -> None:
-        """A run still open: all it adds until it ends (its step times count once it does)."""
-        self._started(user, is_current)
+    def add_open(self, person: str | int, started: int, is_current: bool) -> None:
+        """A run still open, by a user ID or person number, started at `started` (microseconds
+        since 1970): all it adds until it ends (its step times count once it does)."""
+        self._started(person, is_current)
         self.open_started_at.append(started)
 
-    def _started(self, user: str, is_current: bool) -> None:
+    def _started(self, person: str | int, is_current: bool) -> None:
         self.started += 1
-        self.people.add(user)
+        if type(person) is int:
+            self.numbers.add(person)
+        else:
+            self.people.add(person)
         self.current += is_current
 
     def add_lookup(self, lookup: LookupRecord) -> None:
@@ -176,8 +181,10 @@ class _Builder:
             runs_started=self.started,
             runs_completed=self.completed,
             runs_abandoned=self.abandoned,
-            open_started_at=Starts.joined([*self.open_parts, Starts.of(self.open_started_at)]),
-            people=People.joined([*self.people_parts, People([self.people])]),
+            open_started_at=Starts.joined(
+                [*self.open_parts, Starts([sorted(self.open_started_at)])]
+            ),
+            people=People.joined([*self.people_parts, People([self.people], [self.numbers])]),
             durations=_times(self.durations, self.duration_parts),
             step_seconds=tuple(
                 (step, expected, _times(self.step_seconds.get(key, {}), self.step_parts.get(key)))
@@ -257,13 +264,16 @@ class DailyRollup:
 
     Built once the day is over; rebuild it while `counts.open_started_at` is not empty,
     because an open run that later finishes changes the day's completion. With `first`, the
-    sum of the days from `first` to `day` (a span: one row where a window reads many).
+    sum of the days from `first` to `day` (a span: one row where a window reads many). A day
+    read in parts (today: its settled part, the rest read raw, the runs kept open) numbers
+    them in `part`; `combine` adds them.
     """
 
     day: date
     sop: str | None
     counts: Counts
     first: date | None = None
+    part: int = 0
 
     @property
     def since(self) -> date:
@@ -293,10 +303,11 @@ def daily_rollups(
 
 
 def open_run_rollups(
-    day: date, runs: Iterable[tuple[str, str, datetime, bool]]
+    day: date, runs: Iterable[tuple[str, str | int, int, bool]]
 ) -> list[DailyRollup]:
-    """The rollups of runs still open on `day`, each given as (SOP, user ID, start, on the
-    current revision): what `daily_rollups` makes of their records, without the records."""
+    """The rollups of runs still open on `day`, each given as (SOP, user ID or person number,
+    start in microseconds since 1970, on the current revision): what `daily_rollups` makes of
+    their records, without the records."""
     builders: dict[str, _Builder] = {}
     for sop, user, started, is_current in runs:
         builder = builders.get(sop)
@@ -311,13 +322,14 @@ def combine(rollups: Iterable[DailyRollup]) -> Tally:
 
     `combine(rollups_of_closed_days) + tally(today's records)` equals the tally of all raw
     records over the same window, when the rollups were built in the windows' time zone.
-    A (day, SOP) given twice (an old and a rebuilt rollup) would count twice: refused.
+    A (day, SOP, part) given twice (an old and a rebuilt rollup) would count twice: refused.
     """
-    seen: set[tuple[date, str | None]] = set()
+    seen: set[tuple[date, str | None, int]] = set()
     parts: list[tuple[str | None, Counts]] = []
     for r in rollups:
-        if (r.day, r.sop) in seen:
+        key = (r.day, r.sop, r.part)
+        if key in seen:
             raise ValueError(f"two rollups for {r.sop or 'no SOP'} on {r.day}: keep the newer")
-        seen.add((r.day, r.sop))
+        seen.add(key)
         parts.append((r.sop, r.counts))
     return _merge_tallies([parts])
