@@ -2,7 +2,8 @@
 
     .venv/bin/python bench/digest.py [--sizes 100000 1000000] [--people 2000] [--sops 300]
                                      [--days 30] [--database-url postgresql+psycopg://...]
-                                     [--skip-sqlite] [--cache DIR | --no-cache] [--profile N]
+                                     [--skip-sqlite] [--cache DIR | --no-cache] [--rounds 15]
+                                     [--profile N]
 
 For each size (events in the log) and each database (SQLite always; PostgreSQL too with
 --database-url), it publishes --sops synthetic SOPs, bulk-inserts runs with their step
@@ -17,7 +18,9 @@ training assignments, quiz attempts and feedback, and then times:
 - rollups: the same digest once the days are rolled up (the daily job's case);
 - /sop kpis 30d from rollups plus the raw records today's settled part leaves out.
 
-It checks that both digests are equal and prints one line per run and the raw/rollups ratio,
+The sizes of one database are populated first and kept open; the two from-rollups timings are
+then taken in turns, the sizes alternating, --rounds times, and their medians reported. It
+checks that both digests are equal and prints one line per size and the raw/rollups ratio,
 then per database the largest size's time over the smallest's (the target: at most 1.2x from
 1M to 5M events). `--profile N` prints the top N entries of a cProfile of both from-rollups
 timings. A populated SQLite file is kept in --cache (~/.cache/sopbot-bench; 1.6 GB at 5M) and
@@ -36,10 +39,12 @@ import pstats
 import random
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -60,7 +65,7 @@ from bot.slack.renderers import build_renderers
 
 TZ = ZoneInfo("Europe/Berlin")
 NOW = datetime(2026, 12, 1, 8, 0, tzinfo=UTC)  # 09:00 in Berlin: digest time
-GENERATOR = 1  # bump when populate() makes different data: cached databases are then unused
+GENERATOR = 3  # bump when populate() makes different data: cached databases are then unused
 BATCH = 20_000
 CHUNK = 250_000  # events generated before they are written
 EVENTS_PER_RUN = 7.5  # ~1 start + ~4.5 steps done + 1 end, plus ~1 lookup
@@ -149,9 +154,10 @@ def _populate_url(url: str, **sizes: int) -> dict:
 
 def populate(database: Database, *, events: int, people: int, sops: int, days: int) -> dict:
     """Synthetic SOPs, runs, visits, events, training and feedback; counts of what was made."""
-    rng = random.Random(events)
+    # The SOPs and training are the same at every size (a fixed seed): only the log grows.
+    rng, fixed = random.Random(events), random.Random(0)
     with tempfile.TemporaryDirectory() as folder:
-        write_sops(Path(folder), sops, rng)
+        write_sops(Path(folder), sops, fixed)
         with database.session() as session:
             report = publish_directory(
                 session,
@@ -205,11 +211,15 @@ def populate(database: Database, *, events: int, people: int, sops: int, days: i
         at = started
         for step in range(1, reached + 1):
             took = timedelta(seconds=rng.lognormvariate(4.5, 0.8))
+            if at + took > NOW:  # still on this step at NOW: the run is open, as it would be
+                status, reached = "active", step
             done = step < reached or status == "completed"
             visit_id += 1
             visits.append(dict(id=visit_id, run_id=run_id, step_number=step, started_at=at,
                                finished_at=at + took if done or status == "abandoned" else None,
                                outcome="done" if done else None))  # fmt: skip
+            if status == "active" and step == reached:
+                break
             at += took
             if done:
                 log.append(dict(base, at=at, kind="step_done", step_number=step,
@@ -221,7 +231,7 @@ def populate(database: Database, *, events: int, people: int, sops: int, days: i
                          status=status, current_step=reached, started_at=started,
                          finished_at=at if status != "active" else None))  # fmt: skip
     logged += flush()
-    training = populate_training(database, workspace_id, catalog, users, rng)
+    training = populate_training(database, workspace_id, catalog, users, fixed)
     return {"runs": run_id, "visits": visit_id, "events": logged, **training}
 
 
@@ -300,50 +310,99 @@ def roll_all(database: Database, workspace_id: int) -> int:
     return len(days_left)
 
 
-def measure(url: str, *, events: int, people: int, sops: int, days: int, cache: Path | None,
-            profile_top: int = 0) -> dict:  # fmt: skip
-    """Populate a fresh database and time the digest both ways."""
-    database = Database(url)
-    migrate.upgrade(database.engine)
-    insert_s, made = timed(cached_populate, database, url, cache, events=events, people=people,
-                           sops=sops, days=days)  # fmt: skip
-    if database.dialect == "postgresql":
-        # VACUUM too: after a bulk COPY the first reads of each page set its hint bits and
-        # autovacuum runs beside the timings; a database in use is not in that state.
-        with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.execute(text("VACUUM ANALYZE"))
-    with database.session() as session:
-        workspace_id = default_workspace(session).id
-    yesterday = local_day(NOW, TZ) - timedelta(days=1)
+class Prepared:
+    """One populated, rolled-up database of one size, open for timing."""
 
-    def digest():
+    def __init__(self, url: str, *, events: int, people: int, sops: int, days: int,
+                 cache: Path | None) -> None:  # fmt: skip
+        self.database = database = Database(url)
+        migrate.upgrade(database.engine)
+        insert_s, made = timed(cached_populate, database, url, cache, events=events,
+                               people=people, sops=sops, days=days)  # fmt: skip
+        if database.dialect == "postgresql":
+            # VACUUM too: after a bulk COPY the first reads of each page set its hint bits and
+            # autovacuum runs beside the timings; a database in use is not in that state.
+            with database.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+                c.execute(text("VACUUM ANALYZE"))
         with database.session() as session:
-            return digests.report(session, workspace_id=workspace_id, day=yesterday, tz=TZ, now=NOW)
-
-    raw_s, raw_cpu, raw = best_of(3, digest)
-    with database.session() as session:
-        one_day_s, _ = timed(kpi_rollups.roll_up_day, session, workspace_id=workspace_id,
-                             tz=TZ, day=yesterday - timedelta(days=3), now=NOW)  # fmt: skip
-
-    all_s, rolled = timed(roll_all, database, workspace_id)
-    rolled_s, rolled_cpu, rolled_up = best_of(3, digest)
-    # Equal, not merely close: both count times in the same histogram buckets (docs/kpis.md).
-    assert rolled_up.digest == raw.digest, "the digest from rollups differs from the raw one"
-
-    def kpis_30d():
+            self.workspace_id = default_workspace(session).id
+        yesterday = local_day(NOW, TZ) - timedelta(days=1)
+        self.yesterday = yesterday
+        raw_s, raw_cpu, raw = best_of(3, self.digest)
         with database.session() as session:
-            return digests.kpis(session, workspace_id=workspace_id, tz=TZ, days=30, now=NOW)
+            one_day_s, _ = timed(kpi_rollups.roll_up_day, session, workspace_id=self.workspace_id,
+                                 tz=TZ, day=yesterday - timedelta(days=3), now=NOW)  # fmt: skip
+        all_s, rolled = timed(roll_all, database, self.workspace_id)
+        # Equal, not merely close: both count times in the same histogram buckets (docs/kpis.md).
+        assert self.digest().digest == raw.digest, "from rollups, the digest differs from raw"
+        self.kpis_30d()  # warm, as the digest just was
+        with database.session() as session:
+            total_events = session.scalar(select(func.count(Event.id)))
+        self.figures = dict(made, events=total_events, insert_s=insert_s, raw_s=raw_s,
+                            raw_cpu=raw_cpu, one_day_s=one_day_s, all_s=all_s,
+                            rolled_days=rolled)  # fmt: skip
 
-    kpis_s, kpis_cpu, _ = best_of(3, kpis_30d)
-    if profile_top:
-        profile(f"the digest from rollups at {events:,} events", digest, profile_top)
-        profile(f"/sop kpis 30d at {events:,} events", kpis_30d, profile_top)
-    with database.session() as session:
-        total_events = session.scalar(select(func.count(Event.id)))
-    database.dispose()
-    return dict(made, events=total_events, insert_s=insert_s, raw_s=raw_s, raw_cpu=raw_cpu,
-                one_day_s=one_day_s, all_s=all_s, rolled_days=rolled, rollups_s=rolled_s,
-                rollups_cpu=rolled_cpu, kpis_s=kpis_s, kpis_cpu=kpis_cpu)  # fmt: skip
+    def digest(self):
+        """Yesterday's digest, as the daily job computes it."""
+        with self.database.session() as session:
+            return digests.report(session, workspace_id=self.workspace_id, day=self.yesterday,
+                                  tz=TZ, now=NOW)  # fmt: skip
+
+    def kpis_30d(self):
+        """`/sop kpis 30d`, as the command computes it."""
+        with self.database.session() as session:
+            return digests.kpis(session, workspace_id=self.workspace_id, tz=TZ, days=30, now=NOW)
+
+
+def race(sizes: list[Prepared], rounds: int) -> None:
+    """Time the digest and /sop kpis 30d of every size in turn, `rounds` times, into figures.
+
+    Turns alternate (1M, 5M, 5M, 1M, ...) so a machine that speeds up or slows down during
+    the run weighs on both sizes alike; timing one size after the other let a few seconds of
+    a busy neighbour decide the ratio.
+    """
+    times: dict[int, dict[str, list[tuple[float, float]]]] = {
+        id(p): {"rollups": [], "kpis": []} for p in sizes
+    }
+    for turn in range(rounds):
+        for prepared in sizes if turn % 2 == 0 else reversed(sizes):
+            for name, function in (("rollups", prepared.digest), ("kpis", prepared.kpis_30d)):
+                cpu = time.process_time()
+                wall, _ = timed(function)
+                times[id(prepared)][name].append((wall, time.process_time() - cpu))
+    for prepared in sizes:
+        for name, found in times[id(prepared)].items():
+            walls, cpus = [w for w, _ in found], [c for _, c in found]
+            prepared.figures |= {f"{name}_s": statistics.median(walls),
+                                 f"{name}_cpu": statistics.median(cpus),
+                                 f"{name}_best": min(walls)}  # fmt: skip
+
+
+def print_line(name: str, r: dict) -> None:
+    """One size's figures."""
+    print(
+        f"{name} | {r['events']:,} | {r['runs']:,} | {r['insert_s']:.1f}"
+        f" | {r['raw_s']:.3f} ({r['raw_cpu']:.3f}) | {r['one_day_s']:.3f}"
+        f" | {r['all_s']:.1f} ({r['rolled_days']} days)"
+        f" | {r['rollups_s']:.3f} ({r['rollups_cpu']:.3f}) [{r['rollups_best']:.3f}]"
+        f" | {r['kpis_s']:.3f} ({r['kpis_cpu']:.3f}) [{r['kpis_best']:.3f}]"
+        f" | {r['raw_s'] / r['rollups_s']:.1f}x",
+        flush=True,
+    )
+
+
+def print_ratio(name: str, small: dict, big: dict) -> None:
+    """The largest size's medians over the smallest's (the target: at most 1.2x)."""
+    print(
+        f"{name}: {big['events']:,} / {small['events']:,} events: digest from rollups"
+        f" {big['rollups_s'] / small['rollups_s']:.2f}x"
+        f" (CPU {big['rollups_cpu'] / small['rollups_cpu']:.2f}x,"
+        f" best {big['rollups_best'] / small['rollups_best']:.2f}x),"
+        f" /sop kpis 30d {big['kpis_s'] / small['kpis_s']:.2f}x"
+        f" (CPU {big['kpis_cpu'] / small['kpis_cpu']:.2f}x,"
+        f" best {big['kpis_best'] / small['kpis_best']:.2f}x)",
+        flush=True,
+    )
 
 
 def main() -> None:
@@ -357,6 +416,8 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path.home() / ".cache" / "sopbot-bench",
                         help="where populated SQLite files are kept for the next run")  # fmt: skip
     parser.add_argument("--no-cache", action="store_true", help="always populate afresh")
+    parser.add_argument("--rounds", type=int, default=15,
+                        help="timed turns of each size, the sizes alternating")  # fmt: skip
     parser.add_argument("--profile", type=int, default=0, metavar="N",
                         help="print the top N entries of a cProfile of both digests")  # fmt: skip
     args = parser.parse_args()
@@ -366,39 +427,38 @@ def main() -> None:
     print(f"{args.people} people, {args.sops} SOPs, {args.days} days of history;"
           f" {os.cpu_count()} CPUs, load average {load}; Python speed check {python_speed():.3f} s"
           " (bench/common.py; lower is faster)")  # fmt: skip
-    print("seconds; digests and kpis are the best of 3 runs, wall time (CPU time of this process)")
+    print(
+        f"seconds, wall (CPU time of this process); raw digest: best of 3; from rollups and"
+        f" kpis: median of {args.rounds} turns taken in alternation with the other sizes,"
+        " [best]"
+    )
     header = ("db", "events", "runs", "insert", "raw digest", "roll 1 day", "roll all",
               "digest (rollups)", "kpis 30d", "raw/rollups")  # fmt: skip
     print(" | ".join(header))
     servers = [] if args.skip_sqlite else [None]
     servers += [args.database_url] if args.database_url else []
-    found: dict[str, list[dict]] = {}
     with tempfile.TemporaryDirectory() as folder:
-        for size in args.sizes:
-            for server in servers:
-                with fresh_database(server, Path(folder), prefix="digest") as url:
-                    r = measure(url, events=size, people=args.people, sops=args.sops,
-                                days=args.days, cache=None if args.no_cache else args.cache,
-                                profile_top=args.profile)  # fmt: skip
-                name = "postgresql" if server else "sqlite"
-                found.setdefault(name, []).append(r)
-                line = (
-                    f"{name} | {r['events']:,} | {r['runs']:,} | {r['insert_s']:.1f}"
-                    f" | {r['raw_s']:.3f} ({r['raw_cpu']:.3f}) | {r['one_day_s']:.3f}"
-                    f" | {r['all_s']:.1f} ({r['rolled_days']} days)"
-                    f" | {r['rollups_s']:.3f} ({r['rollups_cpu']:.3f})"
-                    f" | {r['kpis_s']:.3f} ({r['kpis_cpu']:.3f})"
-                    f" | {r['raw_s'] / r['rollups_s']:.1f}x"
-                )
-                print(line, flush=True)
-    for name, results in found.items():
-        if len(results) > 1:
-            small, big = results[0], results[-1]
-            print(f"{name}: {big['events']:,} / {small['events']:,} events: digest from rollups"
-                  f" {big['rollups_s'] / small['rollups_s']:.2f}x"
-                  f" (CPU {big['rollups_cpu'] / small['rollups_cpu']:.2f}x),"
-                  f" /sop kpis 30d {big['kpis_s'] / small['kpis_s']:.2f}x"
-                  f" (CPU {big['kpis_cpu'] / small['kpis_cpu']:.2f}x)")  # fmt: skip
+        for server in servers:
+            name = "postgresql" if server else "sqlite"
+            with ExitStack() as stack:
+                sizes = []
+                for size in args.sizes:
+                    url = stack.enter_context(fresh_database(server, Path(folder), prefix="digest"))
+                    sizes.append(Prepared(url, events=size, people=args.people, sops=args.sops,
+                                          days=args.days,
+                                          cache=None if args.no_cache else args.cache))  # fmt: skip
+                    stack.callback(sizes[-1].database.dispose)
+                race(sizes, args.rounds)
+                for prepared in sizes:
+                    print_line(name, prepared.figures)
+                    if args.profile:
+                        events = prepared.figures["events"]
+                        profile(f"the digest from rollups at {events:,} events", prepared.digest,
+                                args.profile)  # fmt: skip
+                        profile(f"/sop kpis 30d at {events:,} events", prepared.kpis_30d,
+                                args.profile)  # fmt: skip
+                if len(sizes) > 1:
+                    print_ratio(name, sizes[0].figures, sizes[-1].figures)
     print(f"Python speed check at the end: {python_speed():.3f} s")
 
 
