@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import orjson
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Engine, create_engine, event, exc, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -125,6 +125,27 @@ class Database:
         # SQLAlchemy's recipe for multiprocessing: a connection must never be used by two
         # processes, and closing the inherited ones here would close them under the parent.
         self.engine.dispose(close=False)
+
+
+_PLANNED_EACH = "sopbot.plan_each_statement"  # session.info: the transaction it was set in
+
+
+def plan_each_statement(session: Session) -> None:
+    """On PostgreSQL, plan the rest of this transaction's statements for their own values.
+
+    psycopg prepares a statement once it has run five times on a connection, and PostgreSQL
+    then keeps one generic plan when it costs less than the custom plans so far did: after the
+    rollup job had read whole days, the plan made for a day's runs served `/sop kpis`'s
+    five-minute reads at 4-6x their cost (bench/README.md, digest.py). Time windows from
+    minutes to months need a plan each; other statements keep their cached plans.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    transaction = session.get_transaction()
+    if transaction is not None and session.info.get(_PLANNED_EACH) is transaction:
+        return  # SET LOCAL lasts until the transaction ends
+    session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
+    session.info[_PLANNED_EACH] = session.get_transaction()
 
 
 # PostgreSQL takes at most 65,535 parameters in one statement: a material change to an SOP

@@ -36,6 +36,7 @@ from bot.core.kpis.starts import micros
 from bot.core.kpis.tally import ENDED
 from bot.db.feedback import RESOLVED, WITHDRAWN, WONT_FIX, Feedback
 from bot.db.models import Event, Revision, Run, RunVisit, SopRecord
+from bot.db.session import plan_each_statement
 from bot.db.training import WITHDRAWN as LEFT_AUDIENCE
 from bot.db.training import Assignment
 from bot.services.kpi_training_records import assignment_records, attempt_records
@@ -141,6 +142,7 @@ def run_records(
 ) -> list[RunRecord]:
     """Every run started in `window` (see _runs_in for the other filters), with its time per
     step and its steps' expected times."""
+    plan_each_statement(session)  # a window of minutes or of days
     revisions = revisions or RevisionTimes(session)
     where = _runs_in(workspace_id, window, finished_before, unsettled_at, ended_since)
     seconds = _step_seconds(session, where=where)
@@ -192,6 +194,7 @@ def open_runs(session: Session, *, workspace_id: int, window: Window, at: dateti
     """The runs started in `window` before `at` and not finished before `at`, each as
     [run ID, SOP slug, SOP ID, revision number, user ID, start in microseconds since 1970]:
     all an open run adds to the KPIs (today's settled part keeps them, kpi_rollups)."""
+    plan_each_statement(session)
     rows = session.execute(
         select(Run.id, SopRecord.slug, Run.sop_id, Revision.number, Run.user_id, Run.started_at)
         .join(SopRecord, SopRecord.id == Run.sop_id)
@@ -203,6 +206,7 @@ def open_runs(session: Session, *, workspace_id: int, window: Window, at: dateti
 
 def lookup_records(session: Session, *, workspace_id: int, window: Window) -> list[LookupRecord]:
     """Every `/sop` search made in `window`; `sop` is set when it started one SOP."""
+    plan_each_statement(session)
     rows = session.execute(
         select(Event.at, Event.user_id, Event.kind, Event.data, SopRecord.slug)
         .outerjoin(SopRecord, SopRecord.id == Event.sop_id)

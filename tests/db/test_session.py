@@ -6,12 +6,16 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import exc, text
 
+from bot.core.kpis import Window
 from bot.db.session import Database, is_unavailable
+from bot.db.sops import default_workspace
+from bot.services import kpi_records
 from bot.threads import DATABASE_CONNECTIONS
 
 
@@ -79,3 +83,22 @@ def test_a_bad_query_is_a_bug_not_an_outage(db: Database):
     with pytest.raises(exc.DBAPIError) as failed, db.session() as session:
         session.execute(text("SELECT * FROM no_such_table"))
     assert not is_unavailable(failed.value)
+
+
+@pytest.mark.parametrize("read", ["run_records", "lookup_records", "open_runs"])
+def test_kpi_window_reads_are_planned_for_their_own_window_on_postgresql(db: Database, read):
+    # A generic plan kept from whole-day reads made /sop kpis's five-minute reads 4-6x slower.
+    if db.dialect != "postgresql":
+        pytest.skip("PostgreSQL's plan cache: SQLite plans every statement afresh")
+    start = datetime(2026, 3, 1, tzinfo=UTC)
+    window = Window(start, start + timedelta(days=1))
+    args = {"now": start} if read == "run_records" else {"at": start} if read == "open_runs" else {}
+    with db.session() as session:
+        configured = session.scalar(text("SHOW plan_cache_mode"))
+    assert configured != "force_custom_plan"
+    with db.session() as session:
+        workspace_id = default_workspace(session).id
+        getattr(kpi_records, read)(session, workspace_id=workspace_id, window=window, **args)
+        assert session.scalar(text("SHOW plan_cache_mode")) == "force_custom_plan"
+    with db.session() as session:  # only that transaction: other statements keep their plans
+        assert session.scalar(text("SHOW plan_cache_mode")) == configured
