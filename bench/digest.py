@@ -326,8 +326,7 @@ class Prepared:
                 c.execute(text("VACUUM ANALYZE"))
         with database.session() as session:
             self.workspace_id = default_workspace(session).id
-        yesterday = local_day(NOW, TZ) - timedelta(days=1)
-        self.yesterday = yesterday
+        self.yesterday = yesterday = local_day(NOW, TZ) - timedelta(days=1)
         raw_s, raw_cpu, raw = best_of(3, self.digest)
         with database.session() as session:
             one_day_s, _ = timed(kpi_rollups.roll_up_day, session, workspace_id=self.workspace_id,
@@ -361,17 +360,17 @@ def race(sizes: list[Prepared], rounds: int) -> None:
     the run weighs on both sizes alike; timing one size after the other let a few seconds of
     a busy neighbour decide the ratio.
     """
-    times: dict[int, dict[str, list[tuple[float, float]]]] = {
-        id(p): {"rollups": [], "kpis": []} for p in sizes
+    times: dict[Prepared, dict[str, list[tuple[float, float]]]] = {
+        p: {"rollups": [], "kpis": []} for p in sizes
     }
     for turn in range(rounds):
         for prepared in sizes if turn % 2 == 0 else reversed(sizes):
             for name, function in (("rollups", prepared.digest), ("kpis", prepared.kpis_30d)):
                 cpu = time.process_time()
                 wall, _ = timed(function)
-                times[id(prepared)][name].append((wall, time.process_time() - cpu))
+                times[prepared][name].append((wall, time.process_time() - cpu))
     for prepared in sizes:
-        for name, found in times[id(prepared)].items():
+        for name, found in times[prepared].items():
             walls, cpus = [w for w, _ in found], [c for _, c in found]
             prepared.figures |= {f"{name}_s": statistics.median(walls),
                                  f"{name}_cpu": statistics.median(cpus),

@@ -366,8 +366,8 @@ def roll_up_today(
     lookups = lookup_records(session, workspace_id=workspace_id, window=settled)
     rollups = daily_rollups(runs=runs, lookups=lookups, tz=tz)
     kept_open = open_runs(session, workspace_id=workspace_id, window=window, at=until)
-    # The open runs' people are numbered now and kept with them: a reader then looks up only
-    # the people of the minutes since (unsettled_rollups).
+    # The open runs' people are numbered now and kept with them (a seventh field after
+    # open_runs' six): a reader then looks up only the people of the minutes since.
     users = {run[4] for run in kept_open}
     known = store.person_numbers(session, workspace_id=workspace_id, users=users, day=today)
     kept_open = [[*run, known[run[4]]] for run in kept_open]
