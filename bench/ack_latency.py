@@ -14,6 +14,7 @@ then replayed to the bare app. A measurement, not a test: exits 0 even when the 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import gc
 import http.client
 import json
@@ -36,6 +37,7 @@ from urllib.parse import urlsplit
 
 from common import free_port  # bench/ is the script's folder: on sys.path
 
+from bot.slack.guard.after_ack import BUSY
 from bot.slacksim import DEFAULT_TOKEN, DriverResponse, FakeSlack, SlackDriver, signed_headers
 from bot.slacksim.seed import SUPPORT
 
@@ -332,6 +334,59 @@ def cpu_seconds(pid: int) -> float:
     return own + sum(cpu_seconds(int(child)) for child in children)
 
 
+class QueueWatch:
+    """Samples the bot's after-ack queue depth from its /metrics while a load runs (once a
+    second: rendering /metrics costs the web process CPU that its acks then wait for)."""
+
+    def __init__(self, port: int, every: float = 1.0) -> None:
+        self.url, self.every, self.depths = f"http://127.0.0.1:{port}/metrics", every, [0.0]
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+
+    def _read(self) -> dict[str, float]:
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with urllib.request.urlopen(self.url, timeout=2) as r:
+            text = r.read().decode()
+        return {
+            sample.name + json.dumps(sample.labels, sort_keys=True): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.every):
+            with contextlib.suppress(OSError):
+                self.depths.append(self._read()["sopbot_after_ack_queue_depth{}"])
+
+    def __enter__(self) -> QueueWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        """Peak depth and how long work took, from the histogram (bucket bounds)."""
+        values = self._read()
+        total = values.get("sopbot_after_ack_work_seconds_count{}", 0.0)
+        buckets = sorted(
+            (float(json.loads(k[k.index("{") :])["le"]), v)
+            for k, v in values.items()
+            if k.startswith("sopbot_after_ack_work_seconds_bucket")
+        )
+
+        def upto(share: float) -> str:
+            bound = next((le for le, n in buckets if n >= share * total), math.inf)
+            return f"<= {bound:g} s"
+
+        return (
+            f"after-ack queue: peak depth {max(self.depths):.0f} (sampled every "
+            f"{self.every:g} s), {total:.0f} pieces, p50 {upto(0.5)}, p99 {upto(0.99)}"
+        )
+
+
 def measured(pid: int, run, *args):
     """run(*args), with the CPU seconds that process `pid` and this process used meanwhile."""
     server, own = cpu_seconds(pid), cpu_seconds(os.getpid())
@@ -394,6 +449,7 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
     workers, (bot_port, base_port) = max(32, int(args.rate * 2)), (free_port(), free_port())
     env = {"SLACK_BOT_TOKEN": DEFAULT_TOKEN, "SLACK_SIGNING_SECRET": SECRET, "PORT": str(bot_port)}
     env.update(SLACK_API_URL=fake.api_url, DATABASE_URL=db, SOPS_DIR=str(ROOT / "sops"))
+    env["METRICS_PORT"] = str(metrics_port := free_port())
     bot_cmd = [sys.executable, "-m", "bot", "run", "--host", "127.0.0.1"]
     if args.work_process is not None:
         env["WORK_PROCESS"] = args.work_process
@@ -421,9 +477,15 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
         "half /sop refund|order|dinosaur|(help)"
     )
     calls = len(fake.calls)
-    bot, cpu, own = measured(procs[0].pid, fire_apart, [bot_url], count, args.rate, body, workers)
+    with QueueWatch(metrics_port) as queue:
+        bot, cpu, own = measured(
+            procs[0].pid, fire_apart, [bot_url], count, args.rate, body, workers
+        )
     drain = quiet_after(fake, trickle=2 * 2)  # 2 s at the hand-off DMs' 1 a second
     made = Counter(c.method for c in fake.calls[calls:])
+    refused = sum(
+        BUSY in json.dumps(c.args) for c in fake.calls[calls:] if c.method == "response_url"
+    )
     base, cpu_base, own_base = measured(
         procs[1].pid, fire_apart, [base_url], count, args.rate, sent.__getitem__, workers
     )
@@ -450,9 +512,11 @@ def bench(args: argparse.Namespace, fake: FakeSlack, db: str, tmp: Path, procs: 
         f"this process (fake Slack, building bodies) used {own:.1f} / {own_base:.1f} CPU s; "
         f"load avg {os.getloadavg()[0]:.1f} at the end"
     )
+    print(queue.summary())
     print(
         f"the bot's Slack calls for the load: {dict(made.most_common())}; down to a trickle "
-        f"(hand-off DMs at 1 a second) {drain:.1f} s after the last ack"
+        f"(hand-off DMs at 1 a second) {drain:.1f} s after the last ack; "
+        f'{refused} requests answered "{BUSY}" (after-ack queue full)'
     )
 
 

@@ -2,16 +2,45 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from weakref import WeakKeyDictionary
 
-from sqlalchemy import insert, inspect, select
+from sqlalchemy import Engine, insert, inspect, select
 from sqlalchemy.orm import Session, selectinload, undefer
 
 from bot.core.model import Sop
 from bot.core.parse import parsed_by
 from bot.db.models import QuizQuestion, Revision, SopRecord, StepRecord, Workspace
+
+# Parsed revisions kept per database (engine) and process. A revision never changes once
+# published, so its content is read and parsed once: a Done press or `/sop` otherwise read
+# each run's whole SOP again (bench/ack_latency.py). Bounded; the oldest go first.
+PARSED_KEPT = 256
+_parsed: WeakKeyDictionary[Engine, dict[int, Sop]] = WeakKeyDictionary()
+_parsed_lock = threading.Lock()
+
+
+def revision_sop(session: Session, revision_id: int) -> Sop:
+    """The content of revision `revision_id`, parsed; read from the database once."""
+    engine = session.get_bind()
+    assert isinstance(engine, Engine)
+    with _parsed_lock:
+        found = _parsed.setdefault(engine, {}).get(revision_id)
+    if found is not None:
+        return found
+    content = session.scalar(select(Revision.content).where(Revision.id == revision_id))
+    if content is None:
+        raise LookupError(f"no revision {revision_id}")
+    sop = Sop.from_dict(content)
+    with _parsed_lock:
+        kept = _parsed.setdefault(engine, {})
+        kept[revision_id] = sop
+        if len(kept) > PARSED_KEPT:
+            del kept[next(iter(kept))]
+    return sop
 
 
 def open_workspace(session: Session, *, now: datetime) -> Workspace:
@@ -32,11 +61,16 @@ def default_workspace(session: Session) -> Workspace:
     """The install's workspace, made by open_workspace when the database was opened."""
     workspace = _first_workspace(session)
     if workspace is None:
-        raise LookupError(
-            "the database has no workspace yet: open it with migrate.open_current "
-            "(or call open_workspace with the time) first"
-        )
+        raise no_workspace()
     return workspace
+
+
+def no_workspace() -> LookupError:
+    """The error of a database opened without its workspace."""
+    return LookupError(
+        "the database has no workspace yet: open it with migrate.open_current "
+        "(or call open_workspace with the time) first"
+    )
 
 
 def _first_workspace(session: Session) -> Workspace | None:

@@ -9,7 +9,8 @@ from typing import Literal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.db.models import Event, Run
+from bot.db.events import append_event
+from bot.db.models import Run
 from bot.services.catalog import Entry, Snapshot
 
 MAX_QUERY_STORED = 200
@@ -38,19 +39,18 @@ def lookup(
         closest = tuple(e for t in titles for e in snapshot.entries if e.sop.title == t)
         result = LookupResult("none", closest=closest[:3])
     first = result.entries[0] if result.kind == "start" else None
-    session.add(
-        Event(
-            workspace_id=snapshot.workspace_id,
-            at=now,
-            kind="lookup" if result.kind != "none" else "lookup_miss",
-            user_id=user_id,
-            sop_id=first.record_id if first else None,
-            data={
-                "query": query[:MAX_QUERY_STORED],
-                "result": result.kind,
-                "hits": [e.slug for e in result.entries],
-            },
-        )
+    append_event(
+        session,
+        workspace_id=snapshot.workspace_id,
+        at=now,
+        kind="lookup" if result.kind != "none" else "lookup_miss",
+        user_id=user_id,
+        sop_id=first.record_id if first else None,
+        data={
+            "query": query[:MAX_QUERY_STORED],
+            "result": result.kind,
+            "hits": [e.slug for e in result.entries],
+        },
     )
     return result
 

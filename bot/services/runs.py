@@ -6,11 +6,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from bot.core.model import Sop
-from bot.db.models import Event, Run, RunVisit, SopRecord
+from bot.db import sops as repo
+from bot.db.events import append_event
+from bot.db.models import Revision, Run, RunVisit, SopRecord
 from bot.services.handoffs import next_assignee
 
 Verdict = Literal["ok", "not_owner", "not_assignee", "waiting", "stale", "missing"]
@@ -60,27 +63,41 @@ class Move:
     seconds_on_step: float = 0.0
 
 
+# A run's SOP and its revision's number, loaded with it in one statement; the revision's
+# content comes parsed from repo.revision_sop, its source file and diff are never read.
+_RUN_LOADS = (
+    joinedload(Run.sop),
+    joinedload(Run.revision).load_only(Revision.id, Revision.number),
+)
+_SEARCH = object()  # _state's `opened` when the caller has not looked for the open visit
+
+
 def _state(
-    session: Session, run: Run, *, opened: RunVisit | None = None, sop: Sop | None = None
+    session: Session,
+    run: Run,
+    *,
+    opened: RunVisit | None | object = _SEARCH,
+    sop: Sop | None = None,
+    number: int | None = None,
 ) -> RunState:
-    """`run` as a RunState; `opened` (a visit just opened) and `sop` (its revision's content,
-    parsed) spare a query and a parse when the caller has them."""
+    """`run` as a RunState; `opened` (its open visit, or None when it has none), `sop` (its
+    revision's content, parsed) and `number` (its revision's) spare queries when given."""
     record: SopRecord = run.sop
     visit = None
     if run.status == "active":
-        visit = opened if opened is not None else _open_visit_of(session, run)
-    current = record.current_revision
-    newer = (
-        current.number
-        if current is not None and current.id != run.revision_id and record.retired_at is None
-        else None
-    )
+        visit = _open_visit_of(session, run) if opened is _SEARCH else opened
+    assert visit is None or isinstance(visit, RunVisit)
+    # The SOP's current revision is loaded only when it is not the run's own (rarely).
+    newer = None
+    current_id = record.current_revision_id
+    if current_id is not None and current_id != run.revision_id and record.retired_at is None:
+        newer = session.scalar(select(Revision.number).where(Revision.id == current_id))
     return RunState(
         run_id=run.id,
         user_id=run.user_id,
         slug=record.slug,
-        sop=sop if sop is not None else Sop.from_dict(run.revision.content),
-        revision=run.revision.number,
+        sop=sop if sop is not None else repo.revision_sop(session, run.revision_id),
+        revision=number if number is not None else run.revision.number,
         status=run.status,
         current_step=run.current_step,
         channel_id=run.channel_id,
@@ -96,18 +113,17 @@ def _state(
 
 def record_event(session: Session, *, run: Run, kind: str, at: datetime, **data: object) -> None:
     """Append a run event for the KPI digest."""
-    session.add(
-        Event(
-            workspace_id=run.workspace_id,
-            at=at,
-            kind=kind,
-            user_id=run.user_id,
-            sop_id=run.sop_id,
-            revision_id=run.revision_id,
-            run_id=run.id,
-            step_number=run.current_step,
-            data=data,
-        )
+    append_event(
+        session,
+        workspace_id=run.workspace_id,
+        at=at,
+        kind=kind,
+        user_id=run.user_id,
+        sop_id=run.sop_id,
+        revision_id=run.revision_id,
+        run_id=run.id,
+        step_number=run.current_step,
+        data=data,
     )
 
 
@@ -115,7 +131,7 @@ def _open_visit(
     session: Session, run: Run, now: datetime, assignee: str | None, sop: Sop | None = None
 ) -> RunVisit:
     """A new visit of the run's current step, flushed (it has its ID)."""
-    sop = sop if sop is not None else Sop.from_dict(run.revision.content)
+    sop = sop if sop is not None else repo.revision_sop(session, run.revision_id)
     visit = RunVisit(
         run_id=run.id,
         step_number=run.current_step,
@@ -139,11 +155,12 @@ def start_run(
     restarted_from: int | None = None,
 ) -> tuple[RunState, int]:
     """Create a run on the SOP's current revision and its first visit; return both."""
-    assert record.current_revision is not None
+    revision_id = record.current_revision_id
+    assert revision_id is not None
     run = Run(
         workspace_id=record.workspace_id,
         sop_id=record.id,
-        revision_id=record.current_revision.id,
+        revision_id=revision_id,
         user_id=user_id,
         channel_id=channel_id,
         status="active",
@@ -154,14 +171,16 @@ def start_run(
     session.add(run)
     session.flush()
     record_event(session, run=run, kind="run_started", at=now)
-    sop = Sop.from_dict(record.current_revision.content)
+    sop = repo.revision_sop(session, revision_id)
     visit = _open_visit(session, run, now, user_id, sop)
-    return _state(session, run, opened=visit, sop=sop), visit.id
+    # The number alone: loading run.revision would read its whole source file and diff too.
+    number = session.scalar(select(Revision.number).where(Revision.id == revision_id))
+    return _state(session, run, opened=visit, sop=sop, number=number), visit.id
 
 
 def get_run(session: Session, *, run_id: int) -> RunState | None:
     """The run with this ID."""
-    run = session.get(Run, run_id)
+    run = session.get(Run, run_id, options=_RUN_LOADS)
     return _state(session, run) if run is not None else None
 
 
@@ -195,8 +214,18 @@ def unfinished_runs(session: Session, *, user_id: str, limit: int = 10) -> list[
         .where(Run.user_id == user_id, Run.status == "active")
         .order_by(Run.started_at.desc())
         .limit(limit)
+        .options(*_RUN_LOADS)
+    ).all()
+    if not runs:
+        return []
+    # Each run's open visit, all in one query: the newest unfinished visit per run.
+    visits = session.scalars(
+        select(RunVisit)
+        .where(RunVisit.run_id.in_([run.id for run in runs]), RunVisit.finished_at.is_(None))
+        .order_by(RunVisit.id)
     )
-    return [_state(session, run) for run in runs]
+    newest = {visit.run_id: visit for visit in visits}
+    return [_state(session, run, opened=newest.get(run.id)) for run in runs]
 
 
 def attach_thread(session: Session, *, run_id: int, channel_id: str, thread_ts: str) -> None:
@@ -207,9 +236,30 @@ def attach_thread(session: Session, *, run_id: int, channel_id: str, thread_ts: 
     assert found == 1
 
 
+# The Done press's statements, built once: building and keying them on every press cost about
+# what running them did (bench/request_profile.py).
+_VISITS = RunVisit.__table__
+_SET_MESSAGE = (
+    update(_VISITS).where(_VISITS.c.id == bindparam("visit_id")).values(message_ts=bindparam("ts"))
+)
+_VISIT_AND_RUN = (
+    select(RunVisit)
+    .where(RunVisit.id == bindparam("visit_id"))
+    .options(joinedload(RunVisit.run).options(*_RUN_LOADS))
+)
+_CLOSE = (
+    update(_VISITS)
+    .where(_VISITS.c.id == bindparam("visit_id"), _VISITS.c.finished_at.is_(None))
+    .values(
+        finished_at=bindparam("closed_at", type_=_VISITS.c.finished_at.type),
+        outcome=bindparam("closed_as", type_=_VISITS.c.outcome.type),
+    )
+)
+
+
 def attach_message(session: Session, *, visit_id: int, message_ts: str) -> None:
     """Remember which message carries a visit's buttons."""
-    session.execute(update(RunVisit).where(RunVisit.id == visit_id).values(message_ts=message_ts))
+    session.execute(_SET_MESSAGE, {"visit_id": visit_id, "ts": message_ts})
 
 
 def _close_visit(
@@ -217,11 +267,7 @@ def _close_visit(
 ) -> tuple[Verdict, Run | None, RunVisit | None]:
     """Close an open visit exactly once, for the step's assignee only."""
     # The visit with its run, the run's revision and SOP: one query instead of four.
-    visit = session.scalars(
-        select(RunVisit)
-        .where(RunVisit.id == visit_id)
-        .options(joinedload(RunVisit.run).options(joinedload(Run.revision), joinedload(Run.sop)))
-    ).first()
+    visit = session.scalars(_VISIT_AND_RUN, {"visit_id": visit_id}).first()
     if visit is None:
         return "missing", None, None
     run = visit.run
@@ -234,13 +280,13 @@ def _close_visit(
     # The conditional update is what makes a double click (or a retry on another process)
     # advance once: only one transaction sees finished_at still empty.
     closed = session.execute(
-        update(RunVisit)
-        .where(RunVisit.id == visit_id, RunVisit.finished_at.is_(None))
-        .values(finished_at=now, outcome=outcome)
+        _CLOSE, {"visit_id": visit_id, "closed_at": now, "closed_as": outcome}
     ).rowcount
     if not closed or run.status != "active":
         return "stale", run, visit
-    # No read-back: the ORM update set finished_at and outcome on `visit` (synchronize_session).
+    # What the update stored, on `visit` as loaded (not as a change of its own to flush).
+    set_committed_value(visit, "finished_at", now)
+    set_committed_value(visit, "outcome", outcome)
     return "ok", run, visit
 
 
@@ -254,7 +300,7 @@ def complete_step(session: Session, *, visit_id: int, user_id: str, now: datetim
     assert run is not None and visit is not None
     seconds = (now - visit.started_at).total_seconds()
     record_event(session, run=run, kind="step_done", at=now, seconds=seconds)
-    sop = Sop.from_dict(run.revision.content)
+    sop = repo.revision_sop(session, run.revision_id)
     next_visit = None
     if visit.step_number >= len(sop.steps):
         run.status, run.finished_at = "completed", now

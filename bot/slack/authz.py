@@ -9,11 +9,12 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.db.sops import default_workspace
-from bot.services import authz, team_digests
+from bot.services import authz
+from bot.services.catalog import Entry, Snapshot
 from bot.slack.context import SlackContext
 
 log = logging.getLogger(__name__)
+Entries = tuple[Entry, ...]
 
 
 def may_handle_sop(
@@ -40,11 +41,13 @@ def managers_channel(ctx: SlackContext, slug: str) -> str | None:
     return ctx.people.channel_id(written[1:]) if written.startswith("#") else written
 
 
-def managed_through_channels(ctx: SlackContext, user_id: str) -> set[str]:
-    """The live SOPs whose `managers:` channel has this person among its members."""
-    with ctx.runtime.database.session() as session:
-        workspace_id = default_workspace(session).id
-        written = team_digests.managers_channels(session, workspace_id=workspace_id)
+def managed_through_channels(ctx: SlackContext, user_id: str, entries: Entries) -> set[str]:
+    """The live SOPs (of `entries`) whose `managers:` channel has this person among its
+    members."""
+    written: dict[str, set[str]] = {}
+    for entry in entries:
+        if entry.sop.managers:
+            written.setdefault(entry.sop.managers, set()).add(entry.slug)
     slugs: set[str] = set()
     for channel, names in written.items():
         found = ctx.people.channel_id(channel[1:]) if channel.startswith("#") else channel
@@ -53,16 +56,20 @@ def managed_through_channels(ctx: SlackContext, user_id: str) -> set[str]:
     return slugs
 
 
-def managed_sops(ctx: SlackContext, user_id: str) -> frozenset[str] | None:
+def managed_sops(
+    ctx: SlackContext, user_id: str, snapshot: Snapshot | None = None
+) -> frozenset[str] | None:
     """The live SOPs this person may manage: None for every SOP (SOPBOT_ADMINS, workspace
     admins, MANAGER_CHANNEL), else the ones they own or manage through their `managers:`
-    channel (maybe none)."""
+    channel (maybe none). `snapshot`: the catalog's, when the caller has it already."""
     if manages_every_sop(ctx, user_id):
         return None
-    with ctx.runtime.database.session() as session:
-        entries = ctx.runtime.catalog.snapshot(session).entries
+    if snapshot is None:
+        with ctx.runtime.database.session() as session:
+            snapshot = ctx.runtime.catalog.snapshot(session)
+    entries = snapshot.entries
     owned = {e.slug for e in entries if authz.owns(ctx.people, user_id=user_id, owner=e.sop.owner)}
-    return frozenset(owned | managed_through_channels(ctx, user_id))
+    return frozenset(owned | managed_through_channels(ctx, user_id, entries))
 
 
 def sop_manager_channel(ctx: SlackContext, slug: str | None) -> str | None:

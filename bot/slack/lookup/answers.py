@@ -10,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 
 from bot.services import runs
 from bot.services.access import Viewer
+from bot.services.catalog import Snapshot
 from bot.services.lookup import lookup, relevant_sops
 from bot.slack.authz import is_admin, managed_sops
 from bot.slack.context import SlackContext, reply
@@ -38,9 +39,12 @@ def answer_list(ctx: SlackContext, command: dict[str, Any], rest: str, respond: 
 
 def help_message(ctx: SlackContext, viewer: Viewer, channel_name: str | None) -> dict:
     """Usage, the caller's unfinished runs, and the SOPs most relevant to them."""
-    access, user_id = ctx.access, viewer.user_id
-    snapshot = access.snapshot(viewer)
-    with ctx.runtime.database.session() as session:
+    access, user_id, database = ctx.access, viewer.user_id, ctx.runtime.database
+    with database.session() as session:
+        everything = ctx.runtime.catalog.snapshot(session)
+    # Slack is asked outside a session (see Access.snapshot); one snapshot serves the whole help.
+    snapshot = access.restrict(everything, viewer)
+    with database.session() as session:
         entries = relevant_sops(
             session, snapshot=snapshot, user_id=user_id, channel_name=channel_name
         )
@@ -48,24 +52,22 @@ def help_message(ctx: SlackContext, viewer: Viewer, channel_name: str | None) ->
     return blocks.help_message(
         sops=[sop_card(e) for e in entries[:10]],
         unfinished=[run_card(r) for r in access.runs(unfinished, snapshot, viewer)],
-        **_roles(ctx, user_id),
+        **_roles(ctx, user_id, everything),
         empty=empty_list(sees_all=access.sees_all(viewer)),
     )
 
 
-def _roles(ctx: SlackContext, user_id: str) -> dict[str, Any]:
+def _roles(ctx: SlackContext, user_id: str, snapshot: Snapshot) -> dict[str, Any]:
     """Whether the help shows the manager and admin commands, and for which SOPs (someone who
     owns some or is in their `managers:` channel); a Slack error hides them only."""
     try:
-        managed = managed_sops(ctx, user_id)
+        managed = managed_sops(ctx, user_id, snapshot)
         admin = is_admin(ctx, user_id)
     except SlackApiError as exc:
         log.warning("could not tell whether %s is a manager: %s", user_id, exc)
         return {"manager": False, "admin": False}
     if managed is None:
         return {"manager": True, "admin": admin}
-    with ctx.runtime.database.session() as session:
-        snapshot = ctx.runtime.catalog.snapshot(session)
     found = (snapshot.get(slug) for slug in managed)
     mine = sorted((e for e in found if e is not None), key=lambda e: e.sop.title.lower())
     return {"manager": False, "admin": admin, "managed": [sop_card(e) for e in mine]}
