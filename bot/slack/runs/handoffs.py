@@ -52,17 +52,17 @@ class HandoffDesk:
             permalink=permalink,
         )
         with self.runtime.database.session() as session:
-            record = self.runtime.live_sop(session, state.slug)
-            run = runs.get_run(session, run_id=state.run_id)
-            if record is None or run is None:
+            catalog = self.runtime.catalog.snapshot(session)
+            entry = catalog.get(state.slug)
+            if entry is None or not runs.run_exists(session, run_id=state.run_id):
                 return
             audience = handoffs.who_to_tell(
-                session, sop_id=record.id, role=role, channel_ids=channels, skip=set()
+                session, sop_id=entry.record_id, role=role, channel_ids=channels, skip=set()
             )
             handoffs.queue_notices(
                 session,
                 visit_id=visit_id,
-                workspace_id=record.workspace_id,
+                workspace_id=catalog.workspace_id,
                 audience=audience,
                 message=message,
                 now=self.runtime.clock(),
