@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from bot.config import ExternalPeople
@@ -83,18 +83,20 @@ def holders(session: Session, *, sop: int | str, role: str) -> list[str]:
     )
 
 
+# Built once: a hand-off asks it on every Done press into a cast role's step.
+_HOLDS = (
+    select(CastMember.id)
+    .where(
+        CastMember.sop_id == bindparam("sop_id"),
+        func.lower(CastMember.role) == bindparam("role"),
+        CastMember.user_id == bindparam("user_id"),
+    )
+    .limit(1)
+)
+
+
 def holds_role(session: Session, *, sop: int | str, role: str, user_id: str) -> bool:
     """Whether `user_id` holds `role` of the SOP (by ID or slug) as last resolved."""
     sop_id = _sop_id(session, sop)
-    return sop_id is not None and (
-        session.scalar(
-            select(CastMember.id)
-            .where(
-                CastMember.sop_id == sop_id,
-                func.lower(CastMember.role) == role.lower(),
-                CastMember.user_id == user_id,
-            )
-            .limit(1)
-        )
-        is not None
-    )
+    found = {"sop_id": sop_id, "role": role.lower(), "user_id": user_id}
+    return sop_id is not None and session.scalar(_HOLDS, found) is not None

@@ -82,7 +82,9 @@ def search(ctx: SlackContext, command: dict[str, Any], query: str, respond: Resp
         result = lookup(
             session, snapshot=snapshot, query=query, user_id=user_id, now=ctx.runtime.clock()
         )
-        unfinished = runs.unfinished_runs(session, user_id=user_id)
+        # A miss shows no runs: the person's unfinished runs are read for a match only.
+        found = result.kind != "none"
+        unfinished = runs.unfinished_runs(session, user_id=user_id) if found else []
     if result.kind == "none" and not access.sees_all(viewer):
         reply(respond, none_to_open(query))
         return
