@@ -28,7 +28,7 @@ def tick(job: JobContext) -> list[str]:
     with runtime.database.session() as session:
         workspace = default_workspace(session)
         workspace_id = workspace.id
-        channels = team_digests.managers_channels(session, workspace_id=workspace_id)
+        channels = team_digests.managers_channels(runtime.catalog.snapshot(session).entries)
         installed = digests.installed_at(session, workspace_id=workspace_id)
         overview = digest_config.load(session, settings=runtime.settings, workspace=workspace)
     if not channels or installed is None:

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bot.config import Settings
 from bot.core.kpis import Digest
 from bot.db import outbox
 from bot.db import team_digests as store
-from bot.db.models import Revision, SopRecord, Workspace
+from bot.db.models import Workspace
 from bot.services import digest_config
+from bot.services.catalog import Entry
 from bot.services.digest import DigestReport
 from bot.services.digest_config import ConfigProblem, DigestConfig
 
@@ -21,17 +21,13 @@ SETTINGS_KEY = "team_digests"
 Message = dict
 
 
-def managers_channels(session: Session, *, workspace_id: int) -> dict[str, frozenset[str]]:
-    """Each `managers:` channel as written -> the slugs of the live SOPs naming it."""
-    query = (
-        select(SopRecord.slug, Revision.content)
-        .join(Revision, Revision.id == SopRecord.current_revision_id)
-        .where(SopRecord.workspace_id == workspace_id, SopRecord.retired_at.is_(None))
-    )
+def managers_channels(entries: Iterable[Entry]) -> dict[str, frozenset[str]]:
+    """Each `managers:` channel as written -> the slugs of the SOPs (catalog entries, the live
+    ones) naming it."""
     found: dict[str, set[str]] = {}
-    for slug, content in session.execute(query):
-        if content.get("managers"):
-            found.setdefault(content["managers"], set()).add(slug)
+    for entry in entries:
+        if entry.sop.managers:
+            found.setdefault(entry.sop.managers, set()).add(entry.slug)
     return {channel: frozenset(slugs) for channel, slugs in found.items()}
 
 

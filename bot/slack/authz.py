@@ -9,7 +9,7 @@ import logging
 
 from slack_sdk.errors import SlackApiError
 
-from bot.services import authz
+from bot.services import authz, team_digests
 from bot.services.catalog import Entry, Snapshot
 from bot.slack.context import SlackContext
 
@@ -44,12 +44,8 @@ def managers_channel(ctx: SlackContext, slug: str) -> str | None:
 def managed_through_channels(ctx: SlackContext, user_id: str, entries: Entries) -> set[str]:
     """The live SOPs (of `entries`) whose `managers:` channel has this person among its
     members."""
-    written: dict[str, set[str]] = {}
-    for entry in entries:
-        if entry.sop.managers:
-            written.setdefault(entry.sop.managers, set()).add(entry.slug)
     slugs: set[str] = set()
-    for channel, names in written.items():
+    for channel, names in team_digests.managers_channels(entries).items():
         found = ctx.people.channel_id(channel[1:]) if channel.startswith("#") else channel
         if found is not None and user_id in ctx.people.channel_members(found):
             slugs |= names

@@ -104,7 +104,7 @@ def answer_config(ctx: SlackContext, command: dict[str, Any], rest: str, respond
     with ctx.runtime.database.session() as session:
         workspace = default_workspace(session)
         config = digest_config.load(session, settings=settings, workspace=workspace)
-        written = team_digests.managers_channels(session, workspace_id=workspace.id)
+        written = team_digests.managers_channels(ctx.runtime.catalog.snapshot(session).entries)
     channels = {cid: w for w in written if (cid := _channel_id(ctx, w))}
     wanted = _channel_id(ctx, rest.strip()) if rest.strip() else None
     if rest.strip() and wanted not in channels:
