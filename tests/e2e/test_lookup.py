@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from bot.db.models import Event, Run
 from bot.slack.ids import Action
@@ -38,6 +40,41 @@ def test_sop_alone_shows_usage_and_the_callers_sops_first(bot: Bot):
     # Typed in #support: the SOPs whose audience names #support come first.
     assert set(offered[:2]) == {"customer-inquiry", "refund-request"}
     assert len(offered) == 5
+
+
+@contextmanager
+def statements(bot: Bot) -> Iterator[list[str]]:
+    """The SQL the bot sends meanwhile (its work runs on this process's threads)."""
+    sent: list[str] = []
+
+    def record(conn, cursor, statement, *_):  # noqa: ANN001 - SQLAlchemy's event signature
+        sent.append(statement.lower())
+
+    engine = bot.runtime.database.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def answered(bot: Bot, text: str) -> dict:
+    """Maria's ephemeral answer to `/sop TEXT`, once it has come."""
+    seen = len(bot.fake.ephemerals(MARIA))
+    bot.slack.command(MARIA, "/sop", text, channel=SUPPORT)
+    return last_ephemeral(bot, count=seen + 1)
+
+
+def test_the_help_checks_the_catalog_once_and_a_miss_reads_no_runs(bot: Bot):
+    bot.slack.command(MARIA, "/sop", "refund", channel=SUPPORT)
+    run_thread(bot)  # an unfinished run, for the help to show
+    with statements(bot) as sent:
+        assert "Handle a refund request" in visible_text(answered(bot, ""))
+    # One snapshot of the catalog serves the whole help (the SOP list, the runs, the roles).
+    assert sum("max(sops.current_revision_id)" in s for s in sent) == 1, sent
+    with statements(bot) as sent:
+        answered(bot, "dinosaur")
+    assert not [s for s in sent if " from runs" in s], sent  # a miss shows no runs
 
 
 def test_list_groups_every_sop_by_tag(bot: Bot):
