@@ -16,8 +16,9 @@ from bot.core.model import Sop
 from bot.db import feedback as repo
 from bot.db import outbox
 from bot.db import sops as sop_repo
+from bot.db.events import append_event
 from bot.db.feedback import OPEN, Feedback, FeedbackRoute
-from bot.db.models import Event, Revision
+from bot.db.models import Revision
 from bot.services import feedback_quota as quota
 from bot.services.feedback_quota import RATE_LIMIT
 
@@ -291,17 +292,16 @@ def give(
     session.add(fb)
     session.flush()
     fb.suggestion = _suggestion(draft, step_body(fb.revision, draft.step))
-    session.add(
-        Event(
-            workspace_id=found.workspace_id,
-            at=now,
-            kind="feedback",
-            user_id=fb.author_id,
-            sop_id=found.record_id,
-            revision_id=found.revision_id,
-            step_number=draft.step,
-            data={"kind": draft.kind, "feedback_id": fb.id},
-        )
+    append_event(
+        session,
+        workspace_id=found.workspace_id,
+        at=now,
+        kind="feedback",
+        user_id=fb.author_id,
+        sop_id=found.record_id,
+        revision_id=found.revision_id,
+        step_number=draft.step,
+        data={"kind": draft.kind, "feedback_id": fb.id},
     )
     item = item_of(fb)
     recipients = _route(

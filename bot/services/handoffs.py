@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session
 
 from bot.core.model import Sop
 from bot.db import outbox
-from bot.db.models import Event, Run, RunVisit
+from bot.db.events import append_event
+from bot.db.models import Run, RunVisit
 from bot.db.outbox import OutboxMessage
 from bot.services.cast import has_cast, holders, holds_role
 
@@ -176,18 +177,17 @@ def _event(
     session: Session, run: Run, visit: RunVisit, now: datetime, *, how: str, by: str, waited: float
 ) -> None:
     data = {"role": visit.role, "seconds": waited, "assignee": visit.assignee_id, "how": how}
-    session.add(
-        Event(
-            workspace_id=run.workspace_id,
-            at=now,
-            kind="handoff_taken",
-            user_id=by,
-            sop_id=run.sop_id,
-            revision_id=run.revision_id,
-            run_id=run.id,
-            step_number=visit.step_number,
-            data=data,
-        )
+    append_event(
+        session,
+        workspace_id=run.workspace_id,
+        at=now,
+        kind="handoff_taken",
+        user_id=by,
+        sop_id=run.sop_id,
+        revision_id=run.revision_id,
+        run_id=run.id,
+        step_number=visit.step_number,
+        data=data,
     )
 
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bot.core import quiz
 from bot.core.diff import RevisionDiff
 from bot.core.model import Sop
-from bot.db.models import Event
+from bot.db.events import append_event
 from bot.db.training import (
     ATTEMPT_FAILED,
     ATTEMPT_OPEN,
@@ -245,16 +245,15 @@ def _finish(session: Session, assignment: Assignment, attempt: QuizAttempt, *, n
         assignment.status, assignment.passed_at = CURRENT, now
         # A reminder deferred to the person's morning must not arrive after they passed.
         cancel_reminders(session, assignment_ids=[assignment.id])
-    session.add(
-        Event(
-            workspace_id=assignment.workspace_id,
-            at=now,
-            kind="training_passed" if ok else "training_failed",
-            user_id=assignment.user_id,
-            sop_id=assignment.sop_id,
-            revision_id=assignment.revision_id,
-            data={"score": percent, "attempt": attempt.number},
-        )
+    append_event(
+        session,
+        workspace_id=assignment.workspace_id,
+        at=now,
+        kind="training_passed" if ok else "training_failed",
+        user_id=assignment.user_id,
+        sop_id=assignment.sop_id,
+        revision_id=assignment.revision_id,
+        data={"score": percent, "attempt": attempt.number},
     )
 
 

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from bot.core.model import Sop
 from bot.db import outbox
 from bot.db import sops as repo
-from bot.db.models import Event, SopRecord
+from bot.db.events import append_event
+from bot.db.models import SopRecord
 
 Message = dict[str, Any]
 
@@ -98,14 +99,13 @@ def nudge(
 def confirm_review(session: Session, *, record: SopRecord, user_id: str | None, now: datetime):
     """Record that the SOP was reviewed and is still right (no new revision)."""
     record.last_reviewed_at = now
-    session.add(
-        Event(
-            workspace_id=record.workspace_id,
-            at=now,
-            kind="sop_reviewed",
-            user_id=user_id,
-            sop_id=record.id,
-            revision_id=record.current_revision_id,
-            data={},
-        )
+    append_event(
+        session,
+        workspace_id=record.workspace_id,
+        at=now,
+        kind="sop_reviewed",
+        user_id=user_id,
+        sop_id=record.id,
+        revision_id=record.current_revision_id,
+        data={},
     )
